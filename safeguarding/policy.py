@@ -1,0 +1,262 @@
+"""The deadline policy: one declarative, versioned YAML file per partnership.
+
+Each deadline names the milestone that starts it, the milestone that meets it, how long it runs, when
+to remind and whom to escalate to, and the source it comes from. A case copies the whole policy into
+its workflow when it opens, so a later edit of the file never changes a running case.
+
+The model is pure pydantic (safe in the workflow sandbox); reading the file is in ``load_policy``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from safeguarding.case import AGENCY_PATTERN, ChildStatus, Milestone, Role, Route
+
+
+class DurationUnit(StrEnum):
+    working_days = "working_days"
+    calendar_days = "calendar_days"
+    hours = "hours"
+    calendar_months = "calendar_months"
+
+
+_UNIT_WORDS = {
+    "working day": DurationUnit.working_days,
+    "working days": DurationUnit.working_days,
+    "calendar day": DurationUnit.calendar_days,
+    "calendar days": DurationUnit.calendar_days,
+    "day": DurationUnit.calendar_days,
+    "days": DurationUnit.calendar_days,
+    "hour": DurationUnit.hours,
+    "hours": DurationUnit.hours,
+    "calendar month": DurationUnit.calendar_months,
+    "calendar months": DurationUnit.calendar_months,
+    "month": DurationUnit.calendar_months,
+    "months": DurationUnit.calendar_months,
+}
+_DURATION = re.compile(r"^\s*(\d+)\s+([a-z ]+?)\s*$")
+
+
+class Duration(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    amount: int = Field(ge=1, le=1000)
+    unit: DurationUnit
+
+    def __str__(self) -> str:
+        words = self.unit.value.replace("_", " ")
+        return f"{self.amount} {words[:-1] if self.amount == 1 else words}"
+
+
+def _parse_duration(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    match = _DURATION.match(value.lower())
+    unit = _UNIT_WORDS.get(match.group(2)) if match else None
+    if match is None or unit is None:
+        raise ValueError(
+            f"{value!r} is not a duration; write e.g. '5 working days', '48 hours', "
+            "'10 calendar days' or '6 calendar months'"
+        )
+    return {"amount": int(match.group(1)), "unit": unit}
+
+
+PolicyDuration = Annotated[Duration, BeforeValidator(_parse_duration)]
+
+
+# Who a reminder or an escalation goes to: a role, or the agency that owns the task.
+OWNING_AGENCY = "owning_agency"
+
+
+def _check_recipient(value: str) -> str:
+    if value != OWNING_AGENCY and value not in Role.__members__:
+        allowed = ", ".join([OWNING_AGENCY, *Role.__members__])
+        raise ValueError(f"{value!r} is not a recipient; use one of: {allowed}")
+    return value
+
+
+class AppliesWhen(BaseModel):
+    """Conditions on the case's non-identifying facts; all given conditions must hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    route: list[Route] | None = None
+    child_status: list[ChildStatus] | None = None
+    child_died: bool | None = None
+
+    def holds_for(self, facts: dict[str, Any]) -> bool:
+        if self.route is not None and facts["route"] not in self.route:
+            return False
+        if self.child_status is not None and facts["child_status"] not in self.child_status:
+            return False
+        return self.child_died is None or facts["child_died"] == self.child_died
+
+
+class DeadlineRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=3, max_length=200)
+    starts_on: Milestone
+    met_by: Milestone
+    due: PolicyDuration
+    reminders: list[PolicyDuration] = Field(default_factory=list, description="Lead times before due.")
+    reminders_to: list[str] = Field(min_length=1)
+    escalate_to: list[str] | None = Field(default=None, description="Defaults to the policy's escalation.")
+    statutory: bool = True
+    applies_when: AppliesWhen = Field(default_factory=AppliesWhen)
+    source: str = Field(min_length=3, max_length=300)
+
+    @field_validator("reminders_to", "escalate_to")
+    @classmethod
+    def _recipients_known(cls, value: list[str] | None) -> list[str] | None:
+        return value if value is None else [_check_recipient(r) for r in value]
+
+    @field_validator("met_by")
+    @classmethod
+    def _not_self_meeting(cls, value: Milestone, info: Any) -> Milestone:
+        if info.data.get("starts_on") == value:
+            raise ValueError("a deadline cannot be met by the milestone that starts it")
+        return value
+
+
+class BankHolidayCalendar(StrEnum):
+    england_and_wales = "england-and-wales"
+    scotland = "scotland"
+    northern_ireland = "northern-ireland"
+
+
+class WorkingDays(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bank_holidays: BankHolidayCalendar = BankHolidayCalendar.england_and_wales
+    extra_closed_days: list[date] = Field(
+        default_factory=list, description="Days the partnership adds, e.g. a one-off bank holiday."
+    )
+    end_of_working_day: time = Field(description="Local time at which a day-based deadline falls due.")
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    partnership: str = Field(pattern=AGENCY_PATTERN)
+    name: str
+    version: str = Field(min_length=1, max_length=40)
+    timezone: str = "Europe/London"
+    working_days: WorkingDays
+    escalate_to: list[str] = Field(min_length=1, description="Default escalation when a deadline is missed.")
+    deadlines: dict[str, DeadlineRule] = Field(min_length=1)
+
+    @field_validator("escalate_to")
+    @classmethod
+    def _recipients_known(cls, value: list[str]) -> list[str]:
+        return [_check_recipient(r) for r in value]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a time zone name") from exc
+        return value
+
+    @field_validator("deadlines")
+    @classmethod
+    def _keys_are_names(cls, value: dict[str, DeadlineRule]) -> dict[str, DeadlineRule]:
+        for key in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{2,60}", key):
+                raise ValueError(f"deadline name {key!r} must be lower_snake_case")
+        return value
+
+    def escalation_for(self, rule: DeadlineRule) -> list[str]:
+        return rule.escalate_to if rule.escalate_to is not None else self.escalate_to
+
+    def rules_started_by(self, milestone: Milestone, facts: dict[str, Any]) -> list[tuple[str, DeadlineRule]]:
+        return [
+            (key, rule)
+            for key, rule in self.deadlines.items()
+            if rule.starts_on is milestone and rule.applies_when.holds_for(facts)
+        ]
+
+
+# ---------------------------------------------------------------- reading the file
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the file and the line at fault."""
+
+
+def _line_index(node: Any, path: tuple = (), index: dict | None = None) -> dict[tuple, int]:
+    """Map every key path in a composed YAML document to its 1-based line number."""
+    import yaml
+
+    index = {} if index is None else index
+    index[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = (*path, key_node.value)
+            index[child] = key_node.start_mark.line + 1
+            _line_index(value_node, child, index)
+            index[child] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_index(item, (*path, i), index)
+    return index
+
+
+def _line_for(loc: tuple, lines: dict[tuple, int]) -> int:
+    parts = tuple(p if isinstance(p, int) else str(p) for p in loc)
+    for end in range(len(parts), -1, -1):
+        if parts[:end] in lines:
+            return lines[parts[:end]]
+    return 1
+
+
+def parse_policy(text: str, source: str = "<policy>") -> Policy:
+    import yaml
+
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise PolicyError(f"{source} line {line}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(data, dict):
+        raise PolicyError(f"{source} line 1: a policy is a mapping with partnership, version and deadlines")
+    lines = _line_index(node)
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
+            where = ".".join(str(p) for p in loc) or "(top)"
+            problems.append(f"{source} line {_line_for(loc, lines)}: {where}: {error['msg']}")
+        raise PolicyError("\n".join(problems)) from None
+
+
+def load_policy_file(path: Path) -> Policy:
+    return parse_policy(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def load_policies(directory: Path) -> dict[str, Policy]:
+    """Read and validate every policy in a folder; refuse to start on any fault."""
+    policies: dict[str, Policy] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        policy = load_policy_file(path)
+        if path.stem != policy.partnership:
+            raise PolicyError(f"{path} line 1: partnership {policy.partnership!r} must match the file name")
+        policies[policy.partnership] = policy
+    if not policies:
+        raise PolicyError(f"{directory}: no policy files (*.yaml) found")
+    return policies
