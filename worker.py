@@ -32,8 +32,19 @@ log = structlog.get_logger("worker")
 WORKFLOWS = [CaseWorkflow]
 
 
-def build_worker(client: Client, task_queue: str, engine: Engine, executor: ThreadPoolExecutor) -> Worker:
-    """The one place that lists what a worker runs; tests build their workers here too."""
+def build_worker(
+    client: Client,
+    task_queue: str,
+    engine: Engine,
+    executor: ThreadPoolExecutor,
+    *,
+    fail_on_bugs: bool = False,
+) -> Worker:
+    """The one place that lists what a worker runs; tests build their workers here too.
+
+    In production a bug in a workflow task is retried until a fixed worker is deployed (the case waits,
+    nothing is lost); tests set ``fail_on_bugs`` so that the same bug fails the test at once.
+    """
     read_model = ReadModelActivities(engine)
     notices = NoticeActivities(engine)
     return Worker(
@@ -43,6 +54,7 @@ def build_worker(client: Client, task_queue: str, engine: Engine, executor: Thre
         activities=[compute_due_dates, read_model.record_case_changes, notices.dispatch_notice],
         activity_executor=executor,
         max_concurrent_activities=16,
+        workflow_failure_exception_types=[Exception] if fail_on_bugs else [],
     )
 
 

@@ -403,13 +403,19 @@ class RapidReviewView(BaseModel):
     rounds: int = 0  # how many times the Panel challenged and the recommendation was reopened
 
 
-class Refusal(Exception):
-    """A step the process does not allow now, with a reason a person can act on."""
+class RefusalKind(StrEnum):
+    not_allowed_now = "ProcessRefusal"  # the process does not allow this step in the case's state (409)
+    not_found = "NotFound"  # the thing named does not exist on this case (404)
+    invalid = "InvalidInput"  # the input cannot be right whatever the state, e.g. a time in the future (422)
 
-    def __init__(self, reason: str, *, not_found: bool = False) -> None:
+
+class Refusal(Exception):
+    """A step refused, with a reason a person can act on. Nothing is changed."""
+
+    def __init__(self, reason: str, kind: RefusalKind = RefusalKind.not_allowed_now) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.not_found = not_found
+        self.kind = kind
 
 
 class CaseView(BaseModel):

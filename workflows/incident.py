@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.read_model import ReadModelActivities
     from safeguarding.case import (
         NOTIFICATION_MILESTONE,
+        Actor,
         Attributed,
         CaseClosure,
         CaseEvent,
@@ -54,7 +55,7 @@ with workflow.unsafe.imports_passed_through():
     from safeguarding.policy import Policy
     from workflows import rapid_review
     from workflows.deadlines import DeadlineBook, Notice
-    from workflows.rapid_review import Reached, check_happened
+    from workflows.rapid_review import Reached, check_happened, fmt
 
 # Non-identifying fields only: search attributes are not encrypted.
 CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
@@ -64,8 +65,6 @@ SEARCH_ATTRIBUTES = [CASE_STAGE, CASE_PARTNERSHIP]
 # How long a step waits for the read model before answering anyway (the write carries on).
 READ_MODEL_WAIT = timedelta(seconds=5)
 RETRY_FOREVER = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-REFUSED = "ProcessRefusal"
-NOT_FOUND = "NotFound"
 
 POST_RAPID_REVIEW = {Stage.local_review, Stage.other_review, Stage.learning_actions, Stage.national_review}
 
@@ -79,7 +78,7 @@ class CaseStart(BaseModel):
 
     opening: CaseOpening
     policy: Policy
-    use_search_attributes: bool = True
+    opened_by: Actor
 
 
 class CaseOutcome(BaseModel):
@@ -108,7 +107,7 @@ def check_referral_confirmation(file: CaseFile, confirmation: ReferralConfirmati
         )
     if file.referral_confirmed_at is not None:
         raise Refusal(
-            f"the referral was already recorded as confirmed in writing at {file.referral_confirmed_at:%d %B %Y %H:%M}"
+            f"the referral was already recorded as confirmed in writing at {fmt(file.referral_confirmed_at)}"
         )
     check_happened(
         confirmation.confirmed_at, now, "the confirmation", file.opening.referred_at, "the referral"
@@ -124,7 +123,7 @@ def check_notification(file: CaseFile, record: NotificationRecord, now: datetime
     recipient = record.recipient
     if recipient.value in file.notifications:
         raise Refusal(
-            f"{recipient.value} was already recorded as notified at {file.notifications[recipient.value]:%d %B %Y %H:%M}"
+            f"{recipient.value} was already recorded as notified at {fmt(file.notifications[recipient.value])}"
         )
     if (
         recipient in (NotificationRecipient.panel, NotificationRecipient.safeguarding_partners)
@@ -165,7 +164,7 @@ class CaseWorkflow:
     def __init__(self, start: CaseStart) -> None:
         self.file = CaseFile.open(start.opening, start.policy, workflow.info().workflow_id, workflow.now())
         self.book = DeadlineBook(self.file.deadlines)
-        self._use_search_attributes = start.use_search_attributes
+        self._opened_by = start.opened_by
         self._lock = asyncio.Lock()
         self._ready = False
         self._wake = False
@@ -181,6 +180,7 @@ class CaseWorkflow:
             self.file.record(
                 "case_opened",
                 now,
+                actor=self._opened_by,
                 occurred_at=opening.la_aware_at,
                 route=opening.route.value,
                 policy_version=self.file.policy.version,
@@ -212,6 +212,22 @@ class CaseWorkflow:
     def view(self) -> CaseView:
         """GET /cases/{ref}: the live case, for the Business Unit, the JCRG and managers."""
         return self.file.view()
+
+    @workflow.update
+    async def await_opened(self) -> CaseView:
+        """POST /incidents: answers once the case is open, its first deadlines computed and recorded.
+
+        Changes nothing; it lets the API return the case as it stands rather than half-opened.
+        """
+        await workflow.wait_condition(lambda: self._ready)
+        target = self.file.version
+        await self._await_read_model(target)
+        return self.file.view()
+
+    @workflow.query
+    def opening(self) -> CaseOpening:
+        """POST /incidents: what the case was opened with, to tell a repeated request from a clash."""
+        return self.file.opening
 
     # ------------------------------------------------------------ intake and screening
 
@@ -446,15 +462,18 @@ class CaseWorkflow:
             if self.file.stage is not stage_before:
                 self._publish_stage()
         self._wake = True
-        target = self.file.version
+        await self._await_read_model(self.file.version)
+
+    async def _await_read_model(self, version: int) -> None:
+        """Answer once the read model has this version, or after READ_MODEL_WAIT if it lags."""
         try:
             await workflow.wait_condition(
-                lambda: self._projected_version >= target,
+                lambda: self._projected_version >= version,
                 timeout=READ_MODEL_WAIT,
                 timeout_summary="read model catch-up",
             )
         except TimeoutError:
-            self._log("read model behind; answering anyway", version=target)
+            self._log("read model behind; answering anyway", version=version)
 
     async def _reach(self, reached: list[Reached]) -> list[Deadline]:
         """Milestones reached: meet the deadlines they satisfy, then open the ones they start."""
@@ -606,13 +625,12 @@ class CaseWorkflow:
         )
 
     def _publish_stage(self) -> None:
-        if self._use_search_attributes:
-            workflow.upsert_search_attributes(
-                [
-                    CASE_STAGE.value_set(self.file.stage.value),
-                    CASE_PARTNERSHIP.value_set(self.file.opening.partnership),
-                ]
-            )
+        workflow.upsert_search_attributes(
+            [
+                CASE_STAGE.value_set(self.file.stage.value),
+                CASE_PARTNERSHIP.value_set(self.file.opening.partnership),
+            ]
+        )
         self._log("case stage", stage=self.file.stage.value)
 
     def _log(self, message: str, **fields: object) -> None:
@@ -648,6 +666,4 @@ class _Changes:
 
 
 def _refusal_error(refusal: Refusal) -> ApplicationError:
-    return ApplicationError(
-        refusal.reason, type=NOT_FOUND if refusal.not_found else REFUSED, non_retryable=True
-    )
+    return ApplicationError(refusal.reason, type=refusal.kind.value, non_retryable=True)

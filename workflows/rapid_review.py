@@ -12,7 +12,7 @@ Independent Scrutineer is informed; the rapid review goes to the Panel; the Pane
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from safeguarding.case import (
     Actor,
@@ -27,6 +27,7 @@ from safeguarding.case import (
     Recommendation,
     RecommendationKind,
     Refusal,
+    RefusalKind,
     ScrutineerInformed,
     SignOffRecord,
     Stage,
@@ -49,8 +50,8 @@ OUTCOME_STAGE = {
 }
 
 
-def _fmt(at: datetime) -> str:
-    return at.strftime("%d %B %Y %H:%M UTC")
+def fmt(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%d %B %Y %H:%M UTC")
 
 
 def require_stage(file: CaseFile, step: str) -> RapidReviewView:
@@ -65,9 +66,11 @@ def check_happened(
     at: datetime, now: datetime, what: str, not_before: datetime | None, before_what: str
 ) -> None:
     if at > now + CLOCK_TOLERANCE:
-        raise Refusal(f"{what} ({_fmt(at)}) is in the future; record it once it has happened")
+        raise Refusal(
+            f"{what} ({fmt(at)}) is in the future; record it once it has happened", RefusalKind.invalid
+        )
     if not_before is not None and at < not_before:
-        raise Refusal(f"{what} ({_fmt(at)}) is before {before_what} ({_fmt(not_before)})")
+        raise Refusal(f"{what} ({fmt(at)}) is before {before_what} ({fmt(not_before)})", RefusalKind.invalid)
 
 
 # ---------------------------------------------------------------- agency information
@@ -110,9 +113,9 @@ def apply_information_request(
 def check_information_return(file: CaseFile, submission: InformationReturn) -> Task:
     task = file.task(submission.task_id)
     if task is None:
-        raise Refusal(f"case {file.reference} has no task {submission.task_id}", not_found=True)
+        raise Refusal(f"case {file.reference} has no task {submission.task_id}", RefusalKind.not_found)
     if task.status is TaskStatus.completed:
-        raise Refusal(f"task {task.id} was already completed on {_fmt(task.completed_at)}")  # type: ignore[arg-type]
+        raise Refusal(f"task {task.id} was already completed on {fmt(task.completed_at)}")  # type: ignore[arg-type]
     if task.status is TaskStatus.withdrawn:
         raise Refusal(f"task {task.id} was withdrawn; nothing is owed on it")
     return task
@@ -180,13 +183,11 @@ def check_sign_off(file: CaseFile, sign_off: PartnerSignOff) -> None:
         raise Refusal("there is no JCRG recommendation to sign off yet")
     if review.signed_off_at is not None:
         raise Refusal(
-            f"the recommendation was signed off by all three partners on {_fmt(review.signed_off_at)}"
+            f"the recommendation was signed off by all three partners on {fmt(review.signed_off_at)}"
         )
     earlier = next((s for s in review.sign_offs if s.partner is sign_off.partner), None)
     if earlier is not None:
-        raise Refusal(
-            f"{sign_off.partner.value} already signed off this recommendation on {_fmt(earlier.at)}"
-        )
+        raise Refusal(f"{sign_off.partner.value} already signed off this recommendation on {fmt(earlier.at)}")
 
 
 def apply_sign_off(file: CaseFile, actor: Actor, sign_off: PartnerSignOff, now: datetime) -> None:
@@ -228,7 +229,7 @@ def check_scrutineer_informed(file: CaseFile, informed: ScrutineerInformed, now:
     signed_off_at = _require_signed_off(review, "informing the Independent Scrutineer")
     if review.scrutineer_informed_at is not None:
         raise Refusal(
-            f"the Independent Scrutineer was recorded as informed on {_fmt(review.scrutineer_informed_at)}"
+            f"the Independent Scrutineer was recorded as informed on {fmt(review.scrutineer_informed_at)}"
         )
     check_happened(
         informed.informed_at, now, "the time the Scrutineer was informed", signed_off_at, "the sign-off"
@@ -254,9 +255,7 @@ def check_sent(file: CaseFile, sent: RapidReviewSent, now: datetime) -> None:
             "the Panel has not been recorded as notified of the incident; record that notification first"
         )
     if review.sent_to_panel_at is not None:
-        raise Refusal(
-            f"the rapid review was recorded as sent to the Panel on {_fmt(review.sent_to_panel_at)}"
-        )
+        raise Refusal(f"the rapid review was recorded as sent to the Panel on {fmt(review.sent_to_panel_at)}")
     check_happened(sent.sent_at, now, "the time the rapid review was sent", signed_off_at, "the sign-off")
 
 

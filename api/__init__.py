@@ -1,0 +1,1 @@
+"""The HTTP API: authenticates, validates and turns requests into Temporal calls, nothing more."""

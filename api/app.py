@@ -1,0 +1,61 @@
+"""The FastAPI application: one Temporal client and one engine per process, made in the lifespan.
+
+uvicorn api.app:app        (settings from SLL_* environment variables)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api import cases, incidents, service, tasks
+from safeguarding.logs import configure_logging
+from safeguarding.policy import load_policies
+from safeguarding.settings import Settings, get_settings
+from safeguarding.store import make_engine, migrate
+
+log = structlog.get_logger("api")
+
+
+def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
+    """Build the app. Tests pass their own settings and, optionally, an already connected client."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.policies = load_policies(settings.policy_dir)  # refuse to start on a faulty policy
+        migrate(settings.database_url)
+        app.state.engine = make_engine(settings.database_url)
+        app.state.client = client or await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+        )
+        log.info("api.started", temporal=settings.temporal_address, policies=sorted(app.state.policies))
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Safeguarding Learning Loop",
+        version="0.1.0",
+        summary="The statutory learning process after a serious child safeguarding incident, case by case.",
+        lifespan=lifespan,
+    )
+    app.include_router(incidents.router)
+    app.include_router(cases.router)
+    app.include_router(tasks.router)
+    app.include_router(service.router)
+    return app
+
+
+def from_environment() -> FastAPI:
+    """The app as ``uvicorn --factory api.app:from_environment`` runs it."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,153 @@
+"""The case: its list (read model), its live state (the workflow), and every human step on it."""
+
+# No ``from __future__ import annotations`` here: the step routes are built in a loop and FastAPI
+# must see each body's real model class in the endpoint's signature.
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from api.dependencies import ActorDep, ClientDep, EngineDep
+from api.temporal import query_case, run_step
+from safeguarding.case import (
+    AGENCY_PATTERN,
+    CASE_REFERENCE_PATTERN,
+    Attributed,
+    CaseClosure,
+    CaseView,
+    InformationRequest,
+    NotificationRecord,
+    PanelResponse,
+    PartnerSignOff,
+    RapidReviewSent,
+    Recommendation,
+    ReferralConfirmation,
+    ScreeningDecision,
+    ScrutineerInformed,
+    Stage,
+)
+from safeguarding.listings import CaseListItem, list_cases
+from workflows.incident import CaseWorkflow, StepOutcome
+
+router = APIRouter(tags=["cases"])
+
+Reference = Annotated[
+    str, Path(pattern=CASE_REFERENCE_PATTERN, description="The partnership's case reference.")
+]
+
+
+@router.get("/cases", response_model=list[CaseListItem], summary="List cases (managers, Business Unit)")
+def get_cases(
+    engine: EngineDep,
+    stage: Stage | None = None,
+    overdue: Annotated[
+        bool | None, Query(description="Only cases with (true) or without (false) a deadline past due.")
+    ] = None,
+    partnership: Annotated[str | None, Query(pattern=AGENCY_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[CaseListItem]:
+    """From the SQL read model: every case with its stage and next due time, newest first."""
+    return list_cases(
+        engine,
+        stage=stage.value if stage else None,
+        overdue=overdue,
+        partnership=partnership,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/cases/{reference}", response_model=CaseView, summary="Read one case, live")
+async def get_case(reference: Reference, client: ClientDep) -> CaseView:
+    """The live state from the case's workflow: stage, every deadline (due, met, missed), tasks, history."""
+    return await query_case(client, reference, CaseWorkflow.view)
+
+
+# Each human step: path, the update it sends, its body, and who takes it.
+STEPS: list[tuple[str, Any, type, str]] = [
+    (
+        "referral-confirmation",
+        CaseWorkflow.confirm_referral,
+        ReferralConfirmation,
+        "Record the written confirmation of a referral (Business Unit)",
+    ),
+    (
+        "screening",
+        CaseWorkflow.screen,
+        ScreeningDecision,
+        "Screen a referral against the notification criteria (JCRG / Business Unit)",
+    ),
+    (
+        "notifications",
+        CaseWorkflow.record_notification,
+        NotificationRecord,
+        "Record that the Panel, the partners, the Secretary of State or Ofsted was notified (Business Unit)",
+    ),
+    (
+        "information-requests",
+        CaseWorkflow.request_information,
+        InformationRequest,
+        "Request information from agencies for the rapid review (Business Unit)",
+    ),
+    (
+        "recommendation",
+        CaseWorkflow.recommend,
+        Recommendation,
+        "Record the rapid review recommendation (JCRG)",
+    ),
+    (
+        "sign-offs",
+        CaseWorkflow.sign_off,
+        PartnerSignOff,
+        "Sign off, or return, the recommendation (safeguarding partner)",
+    ),
+    (
+        "scrutineer-informed",
+        CaseWorkflow.inform_scrutineer,
+        ScrutineerInformed,
+        "Record that the Independent Scrutineer was informed (Business Unit)",
+    ),
+    (
+        "rapid-review-sent",
+        CaseWorkflow.send_rapid_review,
+        RapidReviewSent,
+        "Record that the rapid review was sent to the Panel (Business Unit)",
+    ),
+    (
+        "panel-response",
+        CaseWorkflow.record_panel_response,
+        PanelResponse,
+        "Record the Panel's response to the rapid review (Business Unit)",
+    ),
+    ("closure", CaseWorkflow.close_case, CaseClosure, "Close the case, with reasons (Business Unit)"),
+]
+
+STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No acting person given."},
+    404: {"description": "No case with this reference (or no such task on it)."},
+    409: {"description": "The process does not allow this step now; the reason says why. Nothing changed."},
+    422: {"description": "Malformed input. Nothing changed."},
+}
+
+
+def _add_step_route(path: str, update: Any, body_model: type, summary: str) -> None:
+    async def take_step(
+        reference: Reference, body: body_model, actor: ActorDep, client: ClientDep
+    ) -> StepOutcome:  # type: ignore[valid-type]
+        return await run_step(client, reference, update, Attributed[body_model](actor=actor, decision=body))  # type: ignore[valid-type]
+
+    take_step.__name__ = f"post_{path.replace('-', '_')}"
+    take_step.__doc__ = update.__doc__
+    router.add_api_route(
+        f"/cases/{{reference}}/{path}",
+        take_step,
+        methods=["POST"],
+        response_model=StepOutcome,
+        summary=summary,
+        responses=STEP_RESPONSES,
+    )
+
+
+for _path, _update, _body, _summary in STEPS:
+    _add_step_route(_path, _update, _body, _summary)

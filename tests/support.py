@@ -1,0 +1,101 @@
+"""Helpers that read like the procedure: who acts, what a case opens with, how a step is sent."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowHandle
+
+from safeguarding.case import (
+    Actor,
+    Attributed,
+    CaseEvent,
+    CaseOpening,
+    CaseView,
+    ChildStatus,
+    Deadline,
+    Role,
+    Route,
+    StatutoryPartner,
+)
+from safeguarding.policy import Policy
+from workflows.incident import CaseStart, CaseWorkflow, workflow_id_for
+
+LONDON = ZoneInfo("Europe/London")
+
+BUSINESS_UNIT = Actor(user_id="bu.officer1", role=Role.business_unit)
+JCRG_CHAIR = Actor(user_id="jcrg.chair", role=Role.jcrg_chair)
+AGENCY = Actor(user_id="school.dsl", role=Role.partner_agency, agency="luton-schools")
+PARTNERS = {
+    partner: Actor(user_id=f"{partner.value}.lead", role=Role.safeguarding_partner)
+    for partner in StatutoryPartner
+}
+
+
+def london(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=LONDON)
+
+
+def to_the_minute(moments: list[datetime]) -> list[datetime]:
+    """Timers fire a few milliseconds after their moment: compare what people would see."""
+    return [m.astimezone(LONDON).replace(second=0, microsecond=0) for m in moments]
+
+
+def new_reference(prefix: str = "LSCP") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
+
+
+def opening(
+    la_aware_at: datetime,
+    *,
+    route: Route = Route.serious_incident_notification,
+    referred_at: datetime | None = None,
+    child_status: ChildStatus = ChildStatus.neither,
+    child_died: bool = False,
+    reference: str | None = None,
+) -> CaseOpening:
+    return CaseOpening(
+        reference=reference or new_reference(),
+        partnership="pan-bedfordshire",
+        route=route,
+        la_aware_at=la_aware_at,
+        referred_at=referred_at,
+        referring_agency="luton-childrens-social-care",
+        child_status=child_status,
+        child_died=child_died,
+        summary="Infant admitted to hospital with unexplained injuries.",
+    )
+
+
+async def start_case(
+    client: Client, task_queue: str, case: CaseOpening, policy: Policy
+) -> WorkflowHandle[CaseWorkflow, object]:
+    handle = await client.start_workflow(
+        CaseWorkflow.run,
+        CaseStart(opening=case, policy=policy, opened_by=BUSINESS_UNIT),
+        id=workflow_id_for(case.reference),
+        task_queue=task_queue,
+    )
+    await handle.execute_update(CaseWorkflow.await_opened)
+    return handle
+
+
+def by(actor: Actor, decision: BaseModel) -> Attributed:
+    return Attributed[type(decision)](actor=actor, decision=decision)  # type: ignore[misc]
+
+
+async def view(handle: WorkflowHandle) -> CaseView:
+    return await handle.query(CaseWorkflow.view)
+
+
+def deadline(case: CaseView, key: str, subject: str | None = None) -> Deadline:
+    matches = [d for d in case.deadlines if d.key == key and (subject is None or d.subject == subject)]
+    assert len(matches) == 1, f"expected one {key} deadline, found {len(matches)}"
+    return matches[0]
+
+
+def events(case: CaseView, kind: str, key: str | None = None) -> list[CaseEvent]:
+    return [e for e in case.history if e.kind == kind and (key is None or e.details.get("key") == key)]
