@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, and_, exists, select
+from sqlalchemy.orm import Session
 
 from safeguarding.store import CaseRow, DeadlineRow, TaskRow
 
@@ -71,8 +72,8 @@ def list_cases(
         query = query.where(CaseRow.partnership == partnership)
     if overdue is not None:
         query = query.where(is_overdue if overdue else ~is_overdue)
-    with engine.connect() as connection:
-        rows = connection.execute(query.limit(limit).offset(offset)).all()
+    with Session(engine) as session:
+        rows = session.execute(query.limit(limit).offset(offset)).all()
     return [
         CaseListItem(
             reference=row.CaseRow.reference,
@@ -97,8 +98,8 @@ def list_tasks(
     query = select(TaskRow).where(TaskRow.agency == agency).order_by(TaskRow.due_at, TaskRow.task_id)
     if status is not None:
         query = query.where(TaskRow.status == status)
-    with engine.connect() as connection:
-        rows = connection.execute(query).scalars().all()
+    with Session(engine) as session:
+        rows = session.scalars(query).all()
     return [
         TaskListItem(
             task_id=row.task_id,

