@@ -50,7 +50,8 @@ class WorkingCalendar:
     def due(self, start: datetime, period: Duration) -> datetime:
         """When a deadline that started at ``start`` falls due, in UTC."""
         if period.unit is DurationUnit.hours:
-            return (start + timedelta(hours=period.amount)).astimezone(UTC)
+            # In UTC: adding hours to a Europe/London time would move the clock face, not elapsed time.
+            return start.astimezone(UTC) + timedelta(hours=period.amount)
         local_day = start.astimezone(self.zone).date()
         if period.unit is DurationUnit.working_days:
             return self._end_of(self._step_working_days(local_day, period.amount, +1))
@@ -61,7 +62,7 @@ class WorkingCalendar:
     def before(self, due: datetime, lead: Duration) -> datetime:
         """The moment ``lead`` before ``due``: when a reminder is sent."""
         if lead.unit is DurationUnit.hours:
-            return due - timedelta(hours=lead.amount)
+            return due.astimezone(UTC) - timedelta(hours=lead.amount)
         local = due.astimezone(self.zone)
         if lead.unit is DurationUnit.working_days:
             day = self._step_working_days(local.date(), lead.amount, -1)

@@ -195,6 +195,10 @@ class PolicyError(ValueError):
     """A policy file that cannot be used; the message names the file and the line at fault."""
 
 
+class DuplicateKey(ValueError):
+    pass
+
+
 def _line_index(node: Any, path: tuple = (), index: dict | None = None) -> dict[tuple, int]:
     """Map every key path in a composed YAML document to its 1-based line number."""
     import yaml
@@ -202,7 +206,13 @@ def _line_index(node: Any, path: tuple = (), index: dict | None = None) -> dict[
     index = {} if index is None else index
     index[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if key_node.value in seen:
+                where = ".".join(str(p) for p in (*path, key_node.value))
+                raise DuplicateKey(f"line {line}: {where} is defined twice (first on line {seen[key_node.value]})")
+            seen[key_node.value] = line
             child = (*path, key_node.value)
             index[child] = key_node.start_mark.line + 1
             _line_index(value_node, child, index)
@@ -233,7 +243,10 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         raise PolicyError(f"{source} line {line}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
     if not isinstance(data, dict):
         raise PolicyError(f"{source} line 1: a policy is a mapping with partnership, version and deadlines")
-    lines = _line_index(node)
+    try:
+        lines = _line_index(node)
+    except DuplicateKey as exc:
+        raise PolicyError(f"{source} {exc}") from None
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:

@@ -1,0 +1,197 @@
+"""The declarative deadline policy: the default file's content, and refusal of faulty files with the
+file and line at fault."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import TypeAdapter
+
+from safeguarding.case import Milestone
+from safeguarding.policy import (
+    Duration,
+    Policy,
+    PolicyDuration,
+    PolicyError,
+    load_policies,
+    load_policy_file,
+    parse_policy,
+)
+from safeguarding.settings import get_settings
+
+DEFAULT_FILE = get_settings().policy_dir / "pan-bedfordshire.yaml"
+
+
+@pytest.fixture(scope="module")
+def text() -> str:
+    return DEFAULT_FILE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return load_policies(get_settings().policy_dir)["pan-bedfordshire"]
+
+
+def line_of(text: str, fragment: str) -> int:
+    """The 1-based line of the only line in ``text`` containing ``fragment``."""
+    found = [n for n, line in enumerate(text.splitlines(), start=1) if fragment in line]
+    assert len(found) == 1, f"{fragment!r} is on lines {found}"
+    return found[0]
+
+
+def test_the_default_policy_loads_with_a_version(policy):
+    assert policy.partnership == "pan-bedfordshire"
+    assert policy.version.strip()
+    assert policy.timezone == "Europe/London"
+    assert policy.working_days.end_of_working_day.hour == 17
+
+
+LOOKED_AFTER = {"child_status": ["looked_after"], "child_died": True}
+CARE_LEAVER = {"child_status": ["care_leaver"], "child_died": True}
+
+
+@pytest.mark.parametrize(
+    ("key", "amount", "unit", "starts_on", "applies_when"),
+    [
+        ("notify_panel", 5, "working_days", "incident_notifiable", {}),
+        ("report_to_partners", 5, "working_days", "incident_notifiable", {}),
+        ("notify_secretary_of_state_looked_after_death", 5, "working_days", "case_opened", LOOKED_AFTER),
+        ("notify_ofsted_looked_after_death", 5, "working_days", "case_opened", LOOKED_AFTER),
+        ("notify_secretary_of_state_care_leaver_death", 5, "working_days", "case_opened", CARE_LEAVER),
+        ("notify_ofsted_care_leaver_death", 5, "working_days", "case_opened", CARE_LEAVER),
+        ("referral_written_confirmation", 48, "hours", "referral_made", {"route": ["agency_referral"]}),
+        ("agency_information_return", 5, "working_days", "information_requested", {}),
+        ("rapid_review_to_panel", 15, "working_days", "panel_notified", {}),
+        ("panel_response", 10, "working_days", "rapid_review_sent", {}),
+    ],
+)
+def test_each_domain_deadline_is_in_the_default_policy(policy, key, amount, unit, starts_on, applies_when):
+    rule = policy.deadlines[key]
+    assert (rule.due.amount, rule.due.unit.value) == (amount, unit)
+    assert rule.starts_on.value == starts_on
+    assert rule.applies_when.model_dump(exclude_none=True, mode="json") == applies_when
+    assert rule.statutory is (key != "panel_response")
+
+
+def test_every_deadline_has_a_source_and_someone_to_remind(policy):
+    for key, rule in policy.deadlines.items():
+        assert len(rule.source) >= 3, key
+        assert rule.reminders_to, key
+        assert policy.escalation_for(rule), key
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "mentions"),
+    [
+        ("due: 48 hours", "due: 48 hourz", "is not a duration"),
+        ("reminders: [24 hours]", "reminders: [24 hourz]", "is not a duration"),
+        ("starts_on: referral_made", "starts_on: referral_mad", "Input should be"),
+        ("reminders_to: [owning_agency]", "reminders_to: [owning_agencyy]", "is not a recipient"),
+        ("met_by: referral_confirmed", "met_by: referral_made", "cannot be met by the milestone that starts"),
+        ("timezone: Europe/London", "timezone: Europe/Lundon", "is not a time zone"),
+        ("timezone: Europe/London", "timezone: Europe/London\ncolour: blue", "Extra inputs"),
+        ("    met_by: panel_notified", "\tmet_by: panel_notified", "not valid YAML"),
+        ("    met_by: panel_notified", "      met_by: panel_notified", "not valid YAML"),
+    ],
+    ids=[
+        "bad-duration",
+        "bad-reminder",
+        "unknown-milestone",
+        "unknown-recipient",
+        "met-by-its-start",
+        "unknown-zone",
+        "unknown-top-level-key",
+        "tab",
+        "indentation",
+    ],
+)
+def test_a_faulty_policy_is_refused_naming_the_file_and_line(tmp_path, text, old, new, mentions):
+    faulty = text.replace(old, new)
+    assert faulty != text
+    line = line_of(faulty, new.splitlines()[-1])  # the line at fault, wherever it lands in the text
+    path = tmp_path / "pan-bedfordshire.yaml"
+    path.write_text(faulty, encoding="utf-8")
+    with pytest.raises(PolicyError) as refused:
+        load_policy_file(path)
+    message = str(refused.value)
+    assert f"{path} line {line}:" in message
+    assert mentions in message
+
+
+def test_a_policy_that_is_not_a_mapping_is_refused():
+    with pytest.raises(PolicyError, match=r"^p\.yaml line 1:"):
+        parse_policy("- just\n- a list\n", source="p.yaml")
+
+
+def test_load_policies_refuses_a_file_named_other_than_its_partnership(tmp_path, text):
+    (tmp_path / "luton.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError, match="must match the file name") as refused:
+        load_policies(tmp_path)
+    assert str(tmp_path / "luton.yaml") in str(refused.value)
+
+
+def test_load_policies_refuses_an_empty_directory(tmp_path):
+    with pytest.raises(PolicyError, match="no policy files"):
+        load_policies(tmp_path)
+
+
+def test_load_policies_reads_a_correctly_named_file(tmp_path, text):
+    (tmp_path / "pan-bedfordshire.yaml").write_text(text, encoding="utf-8")
+    assert list(load_policies(tmp_path)) == ["pan-bedfordshire"]
+
+
+def facts(route="serious_incident_notification", child_status="neither", child_died=False) -> dict:
+    return {"route": route, "child_status": child_status, "child_died": child_died}
+
+
+LOOKED_AFTER_RULES = {"notify_secretary_of_state_looked_after_death", "notify_ofsted_looked_after_death"}
+CARE_LEAVER_RULES = {"notify_secretary_of_state_care_leaver_death", "notify_ofsted_care_leaver_death"}
+
+
+@pytest.mark.parametrize(
+    ("milestone", "case_facts", "expected"),
+    [
+        (Milestone.case_opened, facts(child_status="looked_after", child_died=True), LOOKED_AFTER_RULES),
+        (Milestone.case_opened, facts(child_status="looked_after", child_died=False), set()),
+        (Milestone.case_opened, facts(child_status="care_leaver", child_died=True), CARE_LEAVER_RULES),
+        (Milestone.case_opened, facts(child_status="neither", child_died=True), set()),
+        (Milestone.referral_made, facts(route="agency_referral"), {"referral_written_confirmation"}),
+        (Milestone.referral_made, facts(route="cdop_referral"), set()),
+        (Milestone.incident_notifiable, facts(), {"notify_panel", "report_to_partners"}),
+        (Milestone.panel_notified, facts(route="agency_referral"), {"rapid_review_to_panel"}),
+    ],
+)
+def test_rules_started_by_a_milestone_honour_applies_when(policy, milestone, case_facts, expected):
+    assert {key for key, _ in policy.rules_started_by(milestone, case_facts)} == expected
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit", "words"),
+    [
+        (1, "working_days", "1 working day"),
+        (5, "working_days", "5 working days"),
+        (1, "hours", "1 hour"),
+        (48, "hours", "48 hours"),
+        (6, "calendar_months", "6 calendar months"),
+        (1, "calendar_days", "1 calendar day"),
+    ],
+)
+def test_a_duration_prints_back_as_words(amount, unit, words):
+    assert str(Duration(amount=amount, unit=unit)) == words
+
+
+def test_every_default_duration_reads_back_from_its_words(policy):
+    words = TypeAdapter(PolicyDuration)
+    for rule in policy.deadlines.values():
+        for period in [rule.due, *rule.reminders]:
+            assert words.validate_python(str(period)) == period
+
+
+def test_a_deadline_defined_twice_is_refused_rather_than_one_silently_dropped(text):
+    doubled = text.replace("  report_to_partners:", "  notify_panel:", 1)
+    first = doubled.splitlines().index("  notify_panel:") + 1
+    second = doubled.splitlines().index("  notify_panel:", first) + 1
+    with pytest.raises(
+        PolicyError,
+        match=rf"line {second}: deadlines.notify_panel is defined twice \(first on line {first}\)",
+    ):
+        parse_policy(doubled, "doubled.yaml")
