@@ -76,7 +76,9 @@ def main() -> int:
         )  # fmt: skip
         children.append(("Temporal dev server", temporal))
         _wait_for_port(TEMPORAL_PORT, temporal, "the Temporal dev server")
-        _say(f"Temporal is up on 127.0.0.1:{TEMPORAL_PORT}; its web UI is http://127.0.0.1:{TEMPORAL_UI_PORT}")
+        _say(
+            f"Temporal is up on 127.0.0.1:{TEMPORAL_PORT}; its web UI is http://127.0.0.1:{TEMPORAL_UI_PORT}"
+        )
 
         migrate(settings.database_url)  # once, before the worker and the API both look
         worker = subprocess.Popen([sys.executable, str(REPO_DIR / "worker.py")], start_new_session=True)

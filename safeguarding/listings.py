@@ -95,7 +95,11 @@ def list_tasks(
     engine: Engine, *, agency: str, status: str | None = "open", now: datetime | None = None
 ) -> list[TaskListItem]:
     now = now or datetime.now(UTC)
-    query = select(TaskRow).where(TaskRow.agency == agency).order_by(TaskRow.due_at, TaskRow.task_id)
+    query = (
+        select(TaskRow)
+        .where(TaskRow.agency == agency)
+        .order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.task_id)
+    )
     if status is not None:
         query = query.where(TaskRow.status == status)
     with Session(engine) as session:

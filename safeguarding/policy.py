@@ -211,7 +211,9 @@ def _line_index(node: Any, path: tuple = (), index: dict | None = None) -> dict[
             line = key_node.start_mark.line + 1
             if key_node.value in seen:
                 where = ".".join(str(p) for p in (*path, key_node.value))
-                raise DuplicateKey(f"line {line}: {where} is defined twice (first on line {seen[key_node.value]})")
+                raise DuplicateKey(
+                    f"line {line}: {where} is defined twice (first on line {seen[key_node.value]})"
+                )
             seen[key_node.value] = line
             child = (*path, key_node.value)
             index[child] = key_node.start_mark.line + 1

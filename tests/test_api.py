@@ -83,7 +83,7 @@ async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[htt
         )
         async with running_worker(env.client, engine, settings.task_queue):
             serving = asyncio.create_task(server.serve())
-            while not server.started:
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
                 await asyncio.sleep(0.05)
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
                 yield http
