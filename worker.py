@@ -6,6 +6,8 @@ python worker.py        (settings from SLL_* environment variables; see safeguar
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
 
@@ -39,6 +41,7 @@ def build_worker(
     executor: ThreadPoolExecutor,
     *,
     fail_on_bugs: bool = False,
+    max_cached_workflows: int = 1000,
 ) -> Worker:
     """The one place that lists what a worker runs; tests build their workers here too.
 
@@ -54,6 +57,7 @@ def build_worker(
         activities=[compute_due_dates, read_model.record_case_changes, notices.dispatch_notice],
         activity_executor=executor,
         max_concurrent_activities=16,
+        max_cached_workflows=max_cached_workflows,
         workflow_failure_exception_types=[Exception] if fail_on_bugs else [],
     )
 
@@ -96,7 +100,13 @@ async def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     with ThreadPoolExecutor(max_workers=16) as executor:
-        async with build_worker(client, settings.task_queue, engine, executor):
+        async with build_worker(
+            client,
+            settings.task_queue,
+            engine,
+            executor,
+            max_cached_workflows=settings.worker_max_cached_workflows,
+        ):
             log.info("worker.started", task_queue=settings.task_queue, temporal=settings.temporal_address)
             await stop.wait()
     log.info("worker.stopped")
@@ -104,3 +114,7 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
+    # The SDK's runtime threads can abort interpreter finalisation (temporalio/sdk-python#300), turning
+    # a clean stop into exit code 134: everything is flushed and stopped by now, so leave directly.
+    logging.shutdown()
+    os._exit(0)

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Cases kept in the worker's memory between tasks; 0 makes every task rebuild the case from history.
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
+
 
 @lru_cache
 def get_settings() -> Settings:

