@@ -382,3 +382,25 @@ async def test_an_agency_that_misses_its_return_is_reminded_and_the_business_uni
         assert [e.details["recipients"] for e in reminders] == [["owning_agency"], ["owning_agency"]]
         escalation = [e for e in events(state, "escalation_sent") if e.details["deadline"] == overdue.id]
         assert escalation[0].details["recipients"] == ["business_unit", "jcrg_chair"]
+
+
+async def test_a_case_keeps_the_policy_version_it_opened_under(env, engine, policy, task_queue):
+    from safeguarding.policy import Duration, DurationUnit
+
+    revised = policy.model_copy(deep=True)
+    revised.version = "2027.1"
+    revised.deadlines["agency_information_return"].due = Duration(amount=10, unit=DurationUnit.working_days)
+    async with running_worker(env.client, engine, task_queue):
+        now = await env.get_current_time()
+        older = await start_case(env.client, task_queue, opening(now), policy)
+        newer = await start_case(env.client, task_queue, opening(now), revised)
+        due = {}
+        for name, handle in (("older", older), ("newer", newer)):
+            asked = await handle.execute_update(
+                CaseWorkflow.request_information,
+                by(BUSINESS_UNIT, InformationRequest(agencies=["luton-schools"], asked_for="Chronology")),
+            )
+            due[name] = asked.tasks[0].due_at
+            assert (await view(handle)).policy_version == {"older": "2026.1", "newer": "2027.1"}[name]
+        # The same request on the same day: five working days under the old policy, ten under the new.
+        assert (due["newer"] - due["older"]).days >= 7

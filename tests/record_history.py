@@ -1,0 +1,117 @@
+"""Record a case workflow's history for the replay test:  python -m tests.record_history
+
+Runs a case through the rapid review on the time-skipping server (reminders, a missed deadline, a
+Panel challenge, a second round, the conclusion) and writes its history to tests/histories/. Record a
+new file whenever the workflow changes shape; keep the old ones: running cases have old histories.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from safeguarding.case import (
+    InformationRequest,
+    InformationReturn,
+    NotificationRecipient,
+    NotificationRecord,
+    PanelResponse,
+    PanelResponseKind,
+    PartnerSignOff,
+    RapidReviewSent,
+    Recommendation,
+    RecommendationKind,
+    ScrutineerInformed,
+    StatutoryPartner,
+)
+from safeguarding.policy import load_policies
+from safeguarding.settings import get_settings
+from safeguarding.store import make_engine, migrate
+from tests.conftest import running_worker
+from tests.support import AGENCY, BUSINESS_UNIT, JCRG_CHAIR, PARTNERS, by, opening, start_case
+from workflows.incident import CaseWorkflow
+from worker import ensure_search_attributes
+
+HISTORIES = Path(__file__).resolve().parent / "histories"
+
+
+async def record(name: str) -> Path:
+    policy = load_policies(get_settings().policy_dir)["pan-bedfordshire"]
+    binary = Path(sys.executable).parent / "temporal-test-server"
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/read-model.sqlite"
+        migrate(url)
+        engine = make_engine(url)
+        async with await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=str(binary), data_converter=pydantic_data_converter
+        ) as env:
+            await ensure_search_attributes(env.client, "default")
+            async with running_worker(env.client, engine, "record"):
+                now = await env.get_current_time()
+                handle = await start_case(env.client, "record", opening(now, reference="REPLAY-1"), policy)
+
+                async def step(update, actor, decision):  # type: ignore[no-untyped-def]
+                    return await handle.execute_update(update, by(actor, decision))
+
+                await step(
+                    CaseWorkflow.record_notification,
+                    BUSINESS_UNIT,
+                    NotificationRecord(recipient=NotificationRecipient.panel, sent_at=now),
+                )
+                asked = await step(
+                    CaseWorkflow.request_information,
+                    BUSINESS_UNIT,
+                    InformationRequest(
+                        agencies=["luton-schools", "bedfordshire-police"], asked_for="Chronology"
+                    ),
+                )
+                await env.sleep(timedelta(days=9))  # reminders, and the partners' notification missed
+                await step(
+                    CaseWorkflow.submit_return,
+                    AGENCY,
+                    InformationReturn(task_id=asked.tasks[0].id, summary="Return"),
+                )
+                for response in (PanelResponseKind.challenges, PanelResponseKind.agrees):
+                    await step(
+                        CaseWorkflow.recommend,
+                        JCRG_CHAIR,
+                        Recommendation(
+                            recommendation=RecommendationKind.local_cspr,
+                            methodology="Systems",
+                            reasons="Reasons",
+                        ),
+                    )
+                    for partner in StatutoryPartner:
+                        await step(
+                            CaseWorkflow.sign_off,
+                            PARTNERS[partner],
+                            PartnerSignOff(partner=partner, agrees=True, reasons="Agreed"),
+                        )
+                    at = await env.get_current_time()
+                    await step(
+                        CaseWorkflow.inform_scrutineer, BUSINESS_UNIT, ScrutineerInformed(informed_at=at)
+                    )
+                    await step(CaseWorkflow.send_rapid_review, BUSINESS_UNIT, RapidReviewSent(sent_at=at))
+                    await env.sleep(timedelta(days=2))
+                    await step(
+                        CaseWorkflow.record_panel_response,
+                        BUSINESS_UNIT,
+                        PanelResponse(
+                            response=response, received_at=await env.get_current_time(), reasons="Panel"
+                        ),
+                    )
+                history = await handle.fetch_history()
+        engine.dispose()
+    path = HISTORIES / f"{name}.json"
+    path.write_text(history.to_json(), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "rapid-review-v1")))

@@ -1,0 +1,32 @@
+"""Running cases must survive a new release: every recorded history replays against today's code.
+
+A failure here means a change would break cases already open (a non-determinism error): guard the
+change with ``workflow.patched(...)`` instead. Record new histories with ``python -m tests.record_history``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from worker import WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
+
+
+def test_there_is_a_recorded_history_to_replay():
+    assert HISTORIES, "tests/histories/ is empty: record one with python -m tests.record_history"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_a_recorded_case_replays_on_the_current_code(path: Path):
+    history = WorkflowHistory.from_json("case-REPLAY-1", json.loads(path.read_text(encoding="utf-8")))
+    result = await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(
+        history, raise_on_replay_failure=False
+    )
+    assert result.replay_failure is None, f"{path.name} no longer replays: {result.replay_failure}"
