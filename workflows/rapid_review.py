@@ -37,7 +37,8 @@ from safeguarding.case import (
 )
 from safeguarding.case_file import CaseFile
 
-# A time given for something that happened may be this far ahead of the service's clock.
+# People give times to the minute and clocks differ: a time for something that happened may be this
+# far ahead of the service's clock, or this far before the step it must follow.
 CLOCK_TOLERANCE = timedelta(minutes=5)
 
 Reached = tuple[Milestone, datetime, str | None]
@@ -51,7 +52,7 @@ OUTCOME_STAGE = {
 
 
 def fmt(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%d %B %Y %H:%M UTC")
+    return at.astimezone(UTC).strftime("%d %B %Y %H:%M:%S UTC")
 
 
 def require_stage(file: CaseFile, step: str) -> RapidReviewView:
@@ -69,7 +70,7 @@ def check_happened(
         raise Refusal(
             f"{what} ({fmt(at)}) is in the future; record it once it has happened", RefusalKind.invalid
         )
-    if not_before is not None and at < not_before:
+    if not_before is not None and at < not_before - CLOCK_TOLERANCE:
         raise Refusal(f"{what} ({fmt(at)}) is before {before_what} ({fmt(not_before)})", RefusalKind.invalid)
 
 
