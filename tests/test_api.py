@@ -14,15 +14,12 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from safeguarding.settings import Settings
 from safeguarding.store import make_engine
-from tests.conftest import running_worker, server_binary
+from tests.conftest import running_worker, start_dev_server
 from tests.support import new_reference
-from workflows.incident import SEARCH_ATTRIBUTES
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -68,12 +65,7 @@ async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[htt
     database_url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'read-model.sqlite'}"
     migrate(database_url)
     engine = make_engine(database_url)
-    async with await WorkflowEnvironment.start_local(
-        dev_server_existing_path=server_binary("temporal"),
-        data_converter=pydantic_data_converter,
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_log_level="error",
-    ) as env:
+    async with await start_dev_server() as env:
         settings = Settings(database_url=database_url, task_queue="api-tests")
         port = free_port()
         server = uvicorn.Server(

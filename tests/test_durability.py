@@ -49,6 +49,13 @@ def start_worker_process(
     return subprocess.Popen([sys.executable, str(REPO / "worker.py")], env=environment, cwd=REPO)
 
 
+def stop_processes(*processes: subprocess.Popen | None) -> None:
+    for process in processes:
+        if process is not None and process.poll() is None:
+            process.terminate()
+            process.wait(timeout=20)
+
+
 def recorded_once(engine, reference: str, history_length: int) -> None:
     """The event log holds each of the case's events exactly once, in order."""
     with engine.connect() as connection:
@@ -122,10 +129,7 @@ async def test_a_worker_stopped_mid_case_is_replaced_and_the_case_carries_on(
             ).scalar_one()
         assert outbox == len(sent)
     finally:
-        for process in (first, second):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(timeout=20)
+        stop_processes(first, second)
         engine.dispose()
 
 
@@ -176,10 +180,7 @@ async def test_a_worker_killed_outright_is_replaced_and_a_real_deadline_still_es
             )
         assert outbox == ["escalation"]
     finally:
-        for process in (first, second):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(timeout=20)
+        stop_processes(first, second)
         engine.dispose()
 
 

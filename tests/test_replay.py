@@ -17,6 +17,7 @@ from temporalio.worker import Replayer
 from worker import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
+RECORDED = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in HISTORIES}
 
 
 def test_there_is_a_recorded_history_to_replay():
@@ -25,7 +26,7 @@ def test_there_is_a_recorded_history_to_replay():
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_a_recorded_case_replays_on_the_current_code(path: Path):
-    history = WorkflowHistory.from_json("case-REPLAY-1", json.loads(path.read_text(encoding="utf-8")))
+    history = WorkflowHistory.from_json("case-REPLAY-1", RECORDED[path.stem])
     result = await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(
         history, raise_on_replay_failure=False
     )
