@@ -21,17 +21,19 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from activities.deadlines import compute_due_dates
+from activities.deadlines import compute_due_dates, next_checkpoint, shift_times
 from activities.notices import NoticeActivities
 from activities.read_model import ReadModelActivities
 from safeguarding.logs import configure_logging
 from safeguarding.settings import Settings, get_settings
 from safeguarding.store import make_engine, migrate
+from workflows.action_plan import ActionPlanWorkflow
+from workflows.cspr import ReviewWorkflow
 from workflows.incident import SEARCH_ATTRIBUTES, CaseWorkflow
 
 log = structlog.get_logger("worker")
 
-WORKFLOWS = [CaseWorkflow]
+WORKFLOWS = [CaseWorkflow, ReviewWorkflow, ActionPlanWorkflow]
 
 
 def build_worker(
@@ -54,7 +56,13 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[compute_due_dates, read_model.record_case_changes, notices.dispatch_notice],
+        activities=[
+            compute_due_dates,
+            shift_times,
+            next_checkpoint,
+            read_model.record_case_changes,
+            notices.dispatch_notice,
+        ],
         activity_executor=executor,
         max_concurrent_activities=16,
         max_cached_workflows=max_cached_workflows,

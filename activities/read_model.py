@@ -16,8 +16,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from temporalio import activity
 
 from safeguarding.case import DeadlineStatus
-from safeguarding.contracts import CaseChanges, CaseSnapshot
-from safeguarding.store import CaseEventRow, CaseRow, DeadlineRow, TaskRow
+from safeguarding.contracts import CaseChanges
+from safeguarding.store import (
+    ActionPlanRow,
+    ActionRow,
+    CaseEventRow,
+    CaseRow,
+    DeadlineRow,
+    ReviewRow,
+    TaskRow,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -33,45 +41,30 @@ class ReadModelActivities:
 
     @activity.defn
     def record_case_changes(self, changes: CaseChanges) -> int:
-        """Called by the case workflow after every change. Returns how many events were new."""
-        snapshot = changes.snapshot
+        """Called by a case's workflows after every change. Returns how many events were new."""
         with self.engine.begin() as connection:
-            new_events = 0
-            if changes.events:
-                rows = [
-                    {
-                        "case_reference": snapshot.reference,
-                        "seq": e.seq,
-                        "kind": e.kind,
-                        "recorded_at": e.recorded_at,
-                        "occurred_at": e.occurred_at,
-                        "actor_user": e.actor.user_id if e.actor else None,
-                        "actor_role": e.actor.role.value if e.actor else None,
-                        "actor_agency": e.actor.agency if e.actor else None,
-                        "reasons": e.reasons,
-                        "details": e.details,
-                    }
-                    for e in changes.events
-                ]
-                insert = dialect_insert(self.engine, CaseEventRow).on_conflict_do_nothing(
-                    index_elements=["case_reference", "seq"]
-                )
-                new_events = len(connection.execute(insert.returning(CaseEventRow.seq), rows).all())
-
-            applied = self._upsert_case(connection, changes.version, snapshot)
+            new_events = self._append_events(connection, changes)
+            applied = self._upsert_summary(connection, changes)
             if applied:
-                connection.execute(
-                    delete(DeadlineRow).where(DeadlineRow.case_reference == snapshot.reference)
-                )
-                connection.execute(delete(TaskRow).where(TaskRow.case_reference == snapshot.reference))
-                if snapshot.deadlines:
-                    connection.execute(dialect_insert(self.engine, DeadlineRow), _deadline_rows(snapshot))
-                if snapshot.tasks:
-                    connection.execute(dialect_insert(self.engine, TaskRow), _task_rows(snapshot))
+                for table in (DeadlineRow, TaskRow):
+                    connection.execute(
+                        delete(table).where(
+                            table.case_reference == changes.reference, table.stream == changes.stream
+                        )
+                    )
+                if changes.deadlines:
+                    connection.execute(dialect_insert(self.engine, DeadlineRow), _deadline_rows(changes))
+                if changes.tasks:
+                    connection.execute(dialect_insert(self.engine, TaskRow), _task_rows(changes))
+                if changes.plan is not None:
+                    connection.execute(delete(ActionRow).where(ActionRow.case_reference == changes.reference))
+                    if changes.plan.actions:
+                        connection.execute(dialect_insert(self.engine, ActionRow), _action_rows(changes))
         log.info(
             "read_model.recorded",
-            case_reference=snapshot.reference,
-            workflow_id=snapshot.workflow_id,
+            case_reference=changes.reference,
+            stream=changes.stream,
+            workflow_id=changes.workflow_id,
             version=changes.version,
             snapshot_applied=applied,
             events_new=new_events,
@@ -79,37 +72,102 @@ class ReadModelActivities:
         )
         return new_events
 
-    def _upsert_case(self, connection: Any, version: int, snapshot: CaseSnapshot) -> bool:
-        live = [
-            d.due_at for d in snapshot.deadlines if d.status in (DeadlineStatus.open, DeadlineStatus.overdue)
+    def _append_events(self, connection: Any, changes: CaseChanges) -> int:
+        if not changes.events:
+            return 0
+        rows = [
+            {
+                "case_reference": changes.reference,
+                "stream": changes.stream,
+                "seq": e.seq,
+                "kind": e.kind,
+                "recorded_at": e.recorded_at,
+                "occurred_at": e.occurred_at,
+                "actor_user": e.actor.user_id if e.actor else None,
+                "actor_role": e.actor.role.value if e.actor else None,
+                "actor_agency": e.actor.agency if e.actor else None,
+                "reasons": e.reasons,
+                "details": e.details,
+            }
+            for e in changes.events
         ]
-        values = {
-            "reference": snapshot.reference,
-            "workflow_id": snapshot.workflow_id,
-            "partnership": snapshot.partnership,
-            "policy_version": snapshot.policy_version,
-            "route": snapshot.route,
-            "stage": snapshot.stage,
-            "outcome": snapshot.outcome,
-            "opened_at": snapshot.opened_at,
-            "closed_at": snapshot.closed_at,
-            "next_due_at": min(live, default=None),
-            "version": version,
-            "updated_at": datetime.now(UTC),
-        }
-        insert = dialect_insert(self.engine, CaseRow)
+        insert = dialect_insert(self.engine, CaseEventRow).on_conflict_do_nothing(
+            index_elements=["case_reference", "stream", "seq"]
+        )
+        return len(connection.execute(insert.returning(CaseEventRow.seq), rows).all())
+
+    def _upsert_summary(self, connection: Any, changes: CaseChanges) -> bool:
+        """Write the stream's summary if this version is newer than the stored one."""
+        now = datetime.now(UTC)
+        if changes.case is not None:
+            case = changes.case
+            live = [
+                d.due_at
+                for d in changes.deadlines
+                if d.status in (DeadlineStatus.open, DeadlineStatus.overdue)
+            ]
+            table, key, values = (
+                CaseRow,
+                "reference",
+                {
+                    "reference": changes.reference,
+                    "workflow_id": changes.workflow_id,
+                    "partnership": case.partnership,
+                    "policy_version": case.policy_version,
+                    "route": case.route,
+                    "stage": case.stage,
+                    "outcome": case.outcome,
+                    "opened_at": case.opened_at,
+                    "closed_at": case.closed_at,
+                    "next_due_at": min(live, default=None),
+                },
+            )
+        elif changes.review is not None:
+            review = changes.review
+            table, key, values = (
+                ReviewRow,
+                "case_reference",
+                {
+                    "case_reference": changes.reference,
+                    "workflow_id": changes.workflow_id,
+                    "kind": review.kind,
+                    "stage": review.stage,
+                    "started_at": review.started_at,
+                    "paused": review.paused,
+                    "due_at": review.due_at,
+                    "earliest_publication_date": review.earliest_publication_date,
+                    "publication_date": review.publication_date,
+                    "outcome": review.outcome,
+                    "finished_at": review.finished_at,
+                },
+            )
+        elif changes.plan is not None:
+            table, key, values = (
+                ActionPlanRow,
+                "case_reference",
+                {
+                    "case_reference": changes.reference,
+                    "workflow_id": changes.workflow_id,
+                    "status": changes.plan.status,
+                },
+            )
+        else:
+            raise ValueError("a change carries the summary of its stream")
+        values |= {"version": changes.version, "updated_at": now}
+        insert = dialect_insert(self.engine, table)
         upsert = insert.on_conflict_do_update(
-            index_elements=["reference"],
-            set_={k: insert.excluded[k] for k in values if k != "reference"},
-            where=CaseRow.version < insert.excluded.version,
-        ).returning(CaseRow.version)
+            index_elements=[key],
+            set_={k: insert.excluded[k] for k in values if k != key},
+            where=table.version < insert.excluded.version,
+        ).returning(table.version)
         return connection.execute(upsert, values).first() is not None
 
 
-def _deadline_rows(snapshot: CaseSnapshot) -> list[dict[str, Any]]:
+def _deadline_rows(changes: CaseChanges) -> list[dict[str, Any]]:
     return [
         {
-            "case_reference": snapshot.reference,
+            "case_reference": changes.reference,
+            "stream": changes.stream,
             "deadline_id": d.id,
             "key": d.key,
             "title": d.title,
@@ -121,16 +179,17 @@ def _deadline_rows(snapshot: CaseSnapshot) -> list[dict[str, Any]]:
             "met_at": d.met_at,
             "breached_at": d.breached_at,
         }
-        for d in snapshot.deadlines
+        for d in changes.deadlines
     ]
 
 
-def _task_rows(snapshot: CaseSnapshot) -> list[dict[str, Any]]:
+def _task_rows(changes: CaseChanges) -> list[dict[str, Any]]:
     # The agency's return itself stays in the workflow: the read model lists work, not content.
     return [
         {
             "task_id": t.id,
-            "case_reference": snapshot.reference,
+            "case_reference": changes.reference,
+            "stream": changes.stream,
             "agency": t.agency,
             "kind": t.kind,
             "asked_for": t.asked_for,
@@ -139,5 +198,23 @@ def _task_rows(snapshot: CaseSnapshot) -> list[dict[str, Any]]:
             "status": t.status.value,
             "completed_at": t.completed_at,
         }
-        for t in snapshot.tasks
+        for t in changes.tasks
+    ]
+
+
+def _action_rows(changes: CaseChanges) -> list[dict[str, Any]]:
+    return [
+        {
+            "case_reference": changes.reference,
+            "action_id": a.id,
+            "agency": a.agency,
+            "lead_role": a.lead_role,
+            "source": a.source,
+            "themes": a.themes,
+            "due_at": a.due_at,
+            "status": a.status,
+            "completed_at": a.completed_at,
+            "escalations_sent": a.escalations_sent,
+        }
+        for a in changes.plan.actions  # type: ignore[union-attr]
     ]

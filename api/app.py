@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api import cases, incidents, service, tasks
+from api import cases, incidents, reviews, service, tasks
 from safeguarding.logs import configure_logging
 from safeguarding.policy import load_policies
 from safeguarding.settings import Settings, get_settings
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     )
     app.include_router(incidents.router)
     app.include_router(cases.router)
+    app.include_router(reviews.router)
     app.include_router(tasks.router)
     app.include_router(service.router)
     return app

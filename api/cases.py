@@ -27,6 +27,9 @@ from safeguarding.case import (
     Stage,
 )
 from safeguarding.listings import CaseListItem, list_cases
+from safeguarding.record import Stream
+from workflows.action_plan import ActionPlanWorkflow, PlanView
+from workflows.cspr import ReviewView, ReviewWorkflow
 from workflows.incident import CaseWorkflow, StepOutcome
 
 router = APIRouter(tags=["cases"])
@@ -58,10 +61,24 @@ def get_cases(
     )
 
 
-@router.get("/cases/{reference}", response_model=CaseView, summary="Read one case, live")
-async def get_case(reference: Reference, client: ClientDep) -> CaseView:
-    """The live state from the case's workflow: stage, every deadline (due, met, missed), tasks, history."""
-    return await query_case(client, reference, CaseWorkflow.view)
+class CaseDetail(CaseView):
+    """The case with its review and its action plan, each read live from its own workflow."""
+
+    review: ReviewView | None = None
+    plan: PlanView | None = None
+
+
+@router.get("/cases/{reference}", response_model=CaseDetail, summary="Read one case, live")
+async def get_case(reference: Reference, client: ClientDep) -> CaseDetail:
+    """The live state from the case's workflows: stage, every deadline (due, met, missed), tasks,
+    history; and, once they exist, the review (stage, pauses, deadlines) and the action plan."""
+    case: CaseView = await query_case(client, reference, CaseWorkflow.view)
+    review = plan = None
+    if case.review_workflow_id:
+        review = await query_case(client, reference, ReviewWorkflow.view, Stream.review)
+    if case.plan_workflow_id:
+        plan = await query_case(client, reference, ActionPlanWorkflow.view, Stream.plan)
+    return CaseDetail(**dict(case), review=review, plan=plan)
 
 
 # Each human step: path, the update it sends, its body, and who takes it.
@@ -125,6 +142,7 @@ STEPS: list[tuple[str, Any, type, str]] = [
 
 STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "No acting person given."},
+    403: {"description": "This role (or agency) does not take this step."},
     404: {"description": "No case with this reference (or no such task on it)."},
     409: {"description": "The process does not allow this step now; the reason says why. Nothing changed."},
     422: {"description": "Malformed input. Nothing changed."},

@@ -11,44 +11,81 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from safeguarding.case import RefusalKind
-from workflows.incident import CaseWorkflow, workflow_id_for
+from safeguarding.record import Stream, workflow_id_for
+from workflows.incident import CaseWorkflow
 
 _STATUS_FOR_REFUSAL = {
     RefusalKind.not_allowed_now.value: status.HTTP_409_CONFLICT,
+    RefusalKind.forbidden.value: status.HTTP_403_FORBIDDEN,
     RefusalKind.not_found.value: status.HTTP_404_NOT_FOUND,
     RefusalKind.invalid.value: status.HTTP_422_UNPROCESSABLE_CONTENT,
 }
+_STREAM_NAME = {Stream.case: "case", Stream.review: "review", Stream.plan: "action plan"}
 
 
-def case_handle(client: Client, reference: str) -> WorkflowHandle[CaseWorkflow, Any]:
-    return client.get_workflow_handle_for(CaseWorkflow.run, workflow_id_for(reference))
+def case_handle(client: Client, reference: str, stream: Stream = Stream.case) -> WorkflowHandle[Any, Any]:
+    return client.get_workflow_handle(workflow_id_for(reference, stream))
 
 
 def no_such_case(reference: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no case with reference {reference}")
 
 
-async def query_case(client: Client, reference: str, query: Any) -> Any:
+def _temporal_unavailable(error: Exception) -> HTTPException | None:
+    """The workflow service (or the worker behind it) cannot answer now: try again later."""
+    if isinstance(error, WorkflowUpdateRPCTimeoutOrCancelledError):
+        return HTTPException(
+            status.HTTP_504_GATEWAY_TIMEOUT, "the case did not answer in time; try again shortly"
+        )
+    if isinstance(error, RPCError):
+        if error.status is RPCStatusCode.RESOURCE_EXHAUSTED:
+            return HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                "too many steps in flight on this case; try again shortly",
+                headers={"Retry-After": "2"},
+            )
+        if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            return HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, "the workflow service is unavailable; try again"
+            )
+    return None
+
+
+async def _missing(client: Client, reference: str, stream: Stream) -> HTTPException:
+    """Say why a workflow is not there: no such case, or the case has not reached this part yet."""
+    if stream is Stream.case:
+        return no_such_case(reference)
     try:
-        return await case_handle(client, reference).query(query)
+        await case_handle(client, reference).describe()
+    except RPCError:
+        return no_such_case(reference)
+    return HTTPException(status.HTTP_409_CONFLICT, f"case {reference} has no {_STREAM_NAME[stream]} (yet)")
+
+
+async def query_case(client: Client, reference: str, query: Any, stream: Stream = Stream.case) -> Any:
+    try:
+        return await case_handle(client, reference, stream).query(query)
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
-            raise no_such_case(reference) from None
-        raise
+            raise await _missing(client, reference, stream) from None
+        raise _temporal_unavailable(error) or error from None
     except WorkflowQueryFailedError as error:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"case {reference} could not be read: {error}"
         ) from None
 
 
-async def run_step(client: Client, reference: str, update: Any, step: Any) -> Any:
-    """Send one human step to the case; a refusal becomes 409/404/422 with the workflow's reason."""
-    handle = case_handle(client, reference)
+async def run_step(
+    client: Client, reference: str, update: Any, step: Any, stream: Stream = Stream.case
+) -> Any:
+    """Send one human step; a refusal becomes 409/403/404/422 with the workflow's reason."""
+    handle = case_handle(client, reference, stream)
     try:
         return await handle.execute_update(update, step)
     except WorkflowUpdateFailedError as error:
@@ -56,17 +93,19 @@ async def run_step(client: Client, reference: str, update: Any, step: Any) -> An
         if isinstance(cause, ApplicationError) and cause.type in _STATUS_FOR_REFUSAL:
             raise HTTPException(_STATUS_FOR_REFUSAL[cause.type], cause.message) from None
         raise
+    except WorkflowUpdateRPCTimeoutOrCancelledError as error:
+        raise _temporal_unavailable(error) from None  # type: ignore[misc]
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        # The workflow of a closed case has completed: say so rather than "not found".
+            raise _temporal_unavailable(error) or error from None
+        # A workflow that has finished cannot take steps: say so rather than "not found".
         try:
             description = await handle.describe()
         except RPCError:
-            raise no_such_case(reference) from None
+            raise await _missing(client, reference, stream) from None
         if description.status is not WorkflowExecutionStatus.RUNNING:
             raise HTTPException(
-                status.HTTP_409_CONFLICT, f"case {reference} is closed and all its deadlines are settled"
+                status.HTTP_409_CONFLICT, f"the {_STREAM_NAME[stream]} of case {reference} is finished"
             ) from None
         raise
 
@@ -77,5 +116,5 @@ async def wait_until_open(client: Client, reference: str) -> Any:
         return await case_handle(client, reference).execute_update(CaseWorkflow.await_opened)
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
-            raise
+            raise _temporal_unavailable(error) or error from None
     return await query_case(client, reference, CaseWorkflow.view)

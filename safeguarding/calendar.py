@@ -37,6 +37,10 @@ class WorkingCalendar:
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self.bank_holidays and day not in self.extra_closed
 
+    def end_of(self, day: date) -> datetime:
+        """The end of the working day on ``day`` (a date a decision set), in UTC."""
+        return self._end_of(day)
+
     def _end_of(self, day: date) -> datetime:
         return datetime.combine(day, self.end_of_day, tzinfo=self.zone).astimezone(UTC)
 

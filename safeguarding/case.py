@@ -7,7 +7,7 @@ summary is a short non-identifying description written by the Business Unit.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -37,10 +37,19 @@ ShortText = Annotated[str, StringConstraints(min_length=1, max_length=1000), Aft
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("must include a time zone offset, e.g. 2026-12-18T10:00:00+00:00")
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("must be a date between the years 2000 and 2100")
+    return value
+
+
+def _plausible_date(value: date) -> date:
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("must be a date between the years 2000 and 2100")
     return value
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+PlausibleDate = Annotated[date, AfterValidator(_plausible_date)]
 
 
 class StrictModel(BaseModel):
@@ -106,6 +115,18 @@ class Milestone(StrEnum):
     ofsted_notified = "ofsted_notified"
     rapid_review_sent = "rapid_review_sent"
     panel_responded = "panel_responded"
+    # The review (issue 3)
+    review_decided = "review_decided"
+    review_report_sent = "review_report_sent"
+    review_completed = "review_completed"
+    national_review_taken = "national_review_taken"
+    national_information_sent = "national_information_sent"
+    # The action plan
+    action_agreed = "action_agreed"
+    action_completed = "action_completed"
+    # Tasks created by checkpoints and duties
+    task_created = "task_created"
+    task_completed = "task_completed"
 
 
 class NotificationRecipient(StrEnum):
@@ -170,11 +191,27 @@ class CaseOpening(StrictModel):
     child_status: ChildStatus
     child_died: bool
     summary: ShortText = Field(description="A short, non-identifying summary. No names.")
+    notified: dict[NotificationRecipient, AwareDatetime] = Field(
+        default_factory=dict,
+        description="Notifications already sent when the case is opened (a case entered after the event).",
+    )
 
     @model_validator(mode="after")
     def _referral_has_a_time(self) -> CaseOpening:
         if self.route is not Route.serious_incident_notification and self.referred_at is None:
             raise ValueError(f"referred_at is required for a {self.route.value}")
+        early = {NotificationRecipient.panel, NotificationRecipient.safeguarding_partners} & set(
+            self.notified
+        )
+        if early and self.route is not Route.serious_incident_notification:
+            raise ValueError(
+                "a referral notifies the Panel and the partners only once screened: record it then"
+            )
+        for recipient, sent_at in self.notified.items():
+            if sent_at < self.la_aware_at:
+                raise ValueError(
+                    f"{recipient.value} cannot be notified before the local authority became aware"
+                )
         return self
 
     def facts(self) -> dict[str, Any]:
@@ -266,6 +303,21 @@ class TaskCompletion(StrictModel):
     )
 
 
+class TaskWithdrawal(StrictModel):
+    task_id: str = Field(max_length=60)
+    reasons: Reasons
+
+
+class TaskDone(StrictModel):
+    """A checkpoint or duty task completed (monitoring notes, an impact audit, information sent)."""
+
+    task_id: str = Field(max_length=60)
+    summary: Reasons
+    documents: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
 class Recommendation(StrictModel):
     recommendation: RecommendationKind
     methodology: ShortText | None = Field(default=None, description="Required for a local CSPR.")
@@ -327,6 +379,14 @@ class Reminder(BaseModel):
     sent: bool = False
 
 
+class Escalation(BaseModel):
+    """One tier of escalation of a missed deadline: sent once, at its time."""
+
+    at: datetime
+    recipients: list[str]
+    sent: bool = False
+
+
 class Deadline(BaseModel):
     id: str
     key: str
@@ -334,11 +394,15 @@ class Deadline(BaseModel):
     subject: str | None = None
     started_at: datetime
     due_at: datetime
+    original_due_at: datetime | None = None  # set when the due time moves (a pause, a new date)
     reminders: list[Reminder] = Field(default_factory=list)
     reminders_to: list[str] = Field(default_factory=list)
-    escalate_to: list[str] = Field(default_factory=list)
+    escalations: list[Escalation] = Field(default_factory=list)
     met_by: Milestone
     statutory: bool = True
+    pausable: bool = False
+    paused_since: datetime | None = None
+    paused_days: int = 0
     source: str = ""
     status: DeadlineStatus = DeadlineStatus.open
     met_at: datetime | None = None
@@ -356,10 +420,13 @@ class TaskStatus(StrEnum):
     withdrawn = "withdrawn"
 
 
+TaskKind = Literal["information_return", "checkpoint", "review_duty", "action"]
+
+
 class Task(BaseModel):
     id: str
-    agency: str
-    kind: Literal["information_return"] = "information_return"
+    agency: str  # the agency that owns it, or the role that does (business_unit, jcrg_chair)
+    kind: TaskKind = "information_return"
     asked_for: str
     requested_at: datetime
     due_at: datetime | None = None  # from the policy's deadline for this kind of task, if it sets one
@@ -405,6 +472,7 @@ class RapidReviewView(BaseModel):
 
 class RefusalKind(StrEnum):
     not_allowed_now = "ProcessRefusal"  # the process does not allow this step in the case's state (409)
+    forbidden = "NotYours"  # this person's role (or agency) does not take this step (403)
     not_found = "NotFound"  # the thing named does not exist on this case (404)
     invalid = "InvalidInput"  # the input cannot be right whatever the state, e.g. a time in the future (422)
 
@@ -441,3 +509,5 @@ class CaseView(BaseModel):
     deadlines: list[Deadline]
     tasks: list[Task]
     history: list[CaseEvent]
+    review_workflow_id: str | None = None
+    plan_workflow_id: str | None = None

@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from safeguarding.case import (
-    Actor,
-    CaseEvent,
     CaseOpening,
     CaseView,
-    Deadline,
     RapidReviewView,
     Route,
     ScreeningDecision,
     Stage,
-    Task,
 )
 from safeguarding.policy import Policy
+from safeguarding.record import Stream, WorkRecord, workflow_id_for
 
 
-class CaseFile(BaseModel):
+class CaseFile(WorkRecord):
     opening: CaseOpening
-    policy: Policy
-    workflow_id: str
     opened_at: datetime
     stage: Stage
     screening: ScreeningDecision | None = None
@@ -34,21 +28,22 @@ class CaseFile(BaseModel):
     rapid_review: RapidReviewView = Field(default_factory=RapidReviewView)
     outcome: str | None = None
     closed_at: datetime | None = None
-    deadlines: list[Deadline] = Field(default_factory=list)
-    tasks: list[Task] = Field(default_factory=list)
-    history: list[CaseEvent] = Field(default_factory=list)
-    version: int = 0
+    review_workflow_id: str | None = None
+    plan_workflow_id: str | None = None
 
     @classmethod
-    def open(cls, opening: CaseOpening, policy: Policy, workflow_id: str, now: datetime) -> CaseFile:
-        first_stage = (
-            Stage.rapid_review if opening.route is Route.serious_incident_notification else Stage.screening
+    def open(cls, opening: CaseOpening, policy: Policy, now: datetime) -> CaseFile:
+        serious = opening.route is Route.serious_incident_notification
+        return cls(
+            reference=opening.reference,
+            stream=Stream.case,
+            workflow_id=workflow_id_for(opening.reference),
+            policy=policy,
+            facts=opening.facts(),
+            opening=opening,
+            opened_at=now,
+            stage=Stage.rapid_review if serious else Stage.screening,
         )
-        return cls(opening=opening, policy=policy, workflow_id=workflow_id, opened_at=now, stage=first_stage)
-
-    @property
-    def reference(self) -> str:
-        return self.opening.reference
 
     @property
     def is_referral(self) -> bool:
@@ -58,32 +53,6 @@ class CaseFile(BaseModel):
     def notifiable(self) -> bool:
         """A serious incident the Panel must hear of: notified as such, or a referral screened in."""
         return not self.is_referral or bool(self.screening and self.screening.criteria_met)
-
-    def record(
-        self,
-        kind: str,
-        now: datetime,
-        *,
-        actor: Actor | None = None,
-        occurred_at: datetime | None = None,
-        reasons: str | None = None,
-        **details: Any,
-    ) -> CaseEvent:
-        event = CaseEvent(
-            seq=len(self.history) + 1,
-            kind=kind,
-            recorded_at=now,
-            occurred_at=occurred_at,
-            actor=actor,
-            reasons=reasons,
-            details=details,
-        )
-        self.history.append(event)
-        self.version += 1
-        return event
-
-    def task(self, task_id: str) -> Task | None:
-        return next((t for t in self.tasks if t.id == task_id), None)
 
     def view(self) -> CaseView:
         return CaseView(
@@ -107,4 +76,6 @@ class CaseFile(BaseModel):
             deadlines=self.deadlines,
             tasks=self.tasks,
             history=self.history,
+            review_workflow_id=self.review_workflow_id,
+            plan_workflow_id=self.plan_workflow_id,
         )

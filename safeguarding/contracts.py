@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -13,8 +13,10 @@ from safeguarding.policy import Duration, WorkingDays
 
 class DueDateItem(BaseModel):
     started_at: datetime
-    due: Duration
+    due: Duration | None = None
+    due_on: date | None = None  # a date set by a decision (an action's due date) instead of a period
     reminders: list[Duration] = Field(default_factory=list)
+    escalations_after: list[Duration | None] = Field(default_factory=list)
 
 
 class DueDateRequest(BaseModel):
@@ -26,6 +28,31 @@ class DueDateRequest(BaseModel):
 class DueDates(BaseModel):
     due_at: datetime
     reminder_times: list[datetime]
+    escalation_times: list[datetime] = Field(default_factory=list)
+
+
+class ShiftRequest(BaseModel):
+    """A clock stop: move times on by the whole calendar days between pause and resume (local dates),
+    keeping their local clock time."""
+
+    timezone: str
+    paused_at: datetime
+    resumed_at: datetime
+    times: list[datetime]
+
+
+class Shifted(BaseModel):
+    days: int
+    times: list[datetime]
+
+
+class NextDates(BaseModel):
+    """When a recurring checkpoint next falls, after ``after``."""
+
+    timezone: str
+    working_days: WorkingDays
+    after: datetime
+    every: Duration
 
 
 class DeadlineNotice(BaseModel):
@@ -43,11 +70,9 @@ class DeadlineNotice(BaseModel):
     owning_agency: str | None = None
 
 
-class CaseSnapshot(BaseModel):
+class CaseSummary(BaseModel):
     """The non-identifying summary of a case that the read model lists and filters."""
 
-    reference: str
-    workflow_id: str
     partnership: str
     policy_version: str
     route: str
@@ -55,17 +80,52 @@ class CaseSnapshot(BaseModel):
     outcome: str | None
     opened_at: datetime
     closed_at: datetime | None
-    deadlines: list[Deadline]
-    tasks: list[Task]
+
+
+class ReviewSummary(BaseModel):
+    kind: str
+    stage: str
+    started_at: datetime
+    paused: bool
+    due_at: datetime | None
+    earliest_publication_date: date | None
+    publication_date: date | None
+    outcome: str | None
+    finished_at: datetime | None
+
+
+class ActionSummary(BaseModel):
+    id: str
+    agency: str
+    lead_role: str
+    source: str
+    themes: list[str]
+    due_at: datetime
+    status: str
+    completed_at: datetime | None
+    escalations_sent: int
+
+
+class PlanSummary(BaseModel):
+    status: str
+    actions: list[ActionSummary]
 
 
 class CaseChanges(BaseModel):
-    """Sent by the case workflow after each change: the new events and the latest snapshot.
+    """Sent by a case's workflow after each change: its new events and its latest state.
 
-    ``version`` only grows, so a retried or late write never overwrites a newer one; event sequence
-    numbers are unique per case, so a retried write never records an event twice.
+    ``version`` only grows within a stream, so a retried or late write never overwrites a newer one;
+    event sequence numbers are unique per case and stream, so a retried write never records an event
+    twice. Exactly one of ``case``, ``review`` and ``plan`` is given: the stream's own summary.
     """
 
     version: int
-    snapshot: CaseSnapshot
+    stream: str
+    reference: str
+    workflow_id: str
     events: list[CaseEvent]
+    deadlines: list[Deadline]
+    tasks: list[Task]
+    case: CaseSummary | None = None
+    review: ReviewSummary | None = None
+    plan: PlanSummary | None = None

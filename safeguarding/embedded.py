@@ -66,14 +66,26 @@ def main() -> int:
     try:
         temporal = subprocess.Popen(
             [
-                str(BIN / "temporal"), "server", "start-dev",
-                "--db-filename", str(DATA_DIR / "temporal.db"),
-                "--ip", "127.0.0.1", "--port", str(TEMPORAL_PORT), "--ui-port", str(TEMPORAL_UI_PORT),
-                "--search-attribute", "CaseStage=Keyword", "--search-attribute", "CasePartnership=Keyword",
-                "--log-level", "error",
+                str(BIN / "temporal"),
+                "server",
+                "start-dev",
+                "--db-filename",
+                str(DATA_DIR / "temporal.db"),
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(TEMPORAL_PORT),
+                "--ui-port",
+                str(TEMPORAL_UI_PORT),
+                "--search-attribute",
+                "CaseStage=Keyword",
+                "--search-attribute",
+                "CasePartnership=Keyword",
+                "--log-level",
+                "error",
             ],
             start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
-        )  # fmt: skip
+        )
         children.append(("Temporal dev server", temporal))
         _wait_for_port(TEMPORAL_PORT, temporal, "the Temporal dev server")
         _say(
@@ -85,11 +97,20 @@ def main() -> int:
         children.append(("worker", worker))
         api = subprocess.Popen(
             [
-                sys.executable, "-m", "uvicorn", "--factory", "api.app:from_environment",
-                "--host", API_HOST, "--port", str(API_PORT), "--log-level", "warning",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "api.app:from_environment",
+                "--host",
+                API_HOST,
+                "--port",
+                str(API_PORT),
+                "--log-level",
+                "warning",
             ],
             start_new_session=True,
-        )  # fmt: skip
+        )
         children.append(("API", api))
         _wait_for_port(API_PORT, api, "the API")
         _say(f"the API is up: http://{API_HOST}:{API_PORT}  (OpenAPI: http://{API_HOST}:{API_PORT}/docs)")

@@ -13,9 +13,17 @@ import re
 from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from safeguarding.case import AGENCY_PATTERN, ChildStatus, Milestone, Role, Route
 
@@ -90,13 +98,34 @@ class AppliesWhen(BaseModel):
     route: list[Route] | None = None
     child_status: list[ChildStatus] | None = None
     child_died: bool | None = None
+    review_kind: list[str] | None = None
 
     def holds_for(self, facts: dict[str, Any]) -> bool:
-        if self.route is not None and facts["route"] not in self.route:
+        if self.route is not None and facts.get("route") not in self.route:
             return False
-        if self.child_status is not None and facts["child_status"] not in self.child_status:
+        if self.child_status is not None and facts.get("child_status") not in self.child_status:
             return False
-        return self.child_died is None or facts["child_died"] == self.child_died
+        if self.review_kind is not None and facts.get("review_kind") not in self.review_kind:
+            return False
+        return self.child_died is None or facts.get("child_died") == self.child_died
+
+
+class EscalationStep(BaseModel):
+    """One tier of escalation: whom, and how long after the due time (none: at the due time)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    after: PolicyDuration | None = None
+    to: list[str] = Field(min_length=1)
+
+    @field_validator("to")
+    @classmethod
+    def _recipients_known(cls, value: list[str]) -> list[str]:
+        return [_check_recipient(r) for r in value]
+
+
+# An action's deadline is the date the JCRG sets for it, not a period from a milestone.
+DATE_SET = "the date set"
 
 
 class DeadlineRule(BaseModel):
@@ -105,13 +134,22 @@ class DeadlineRule(BaseModel):
     title: str = Field(min_length=3, max_length=200)
     starts_on: Milestone
     met_by: Milestone
-    due: PolicyDuration
+    due: PolicyDuration | Literal["the date set"]
     reminders: list[PolicyDuration] = Field(default_factory=list, description="Lead times before due.")
     reminders_to: list[str] = Field(min_length=1)
-    escalate_to: list[str] | None = Field(default=None, description="Defaults to the policy's escalation.")
+    escalate_to: list[str] | None = Field(default=None, description="One escalation, at the due time.")
+    escalation: list[EscalationStep] | None = Field(default=None, description="Tiers of escalation.")
+    # Stopped with the review's clock during parallel proceedings, and moved on when it restarts.
+    pausable: bool = False
     statutory: bool = True
     applies_when: AppliesWhen = Field(default_factory=AppliesWhen)
     source: str = Field(min_length=3, max_length=300)
+
+    @model_validator(mode="after")
+    def _one_way_to_escalate(self) -> DeadlineRule:
+        if self.escalate_to is not None and self.escalation is not None:
+            raise ValueError("give either escalate_to (one escalation) or escalation (tiers), not both")
+        return self
 
     @field_validator("reminders_to", "escalate_to")
     @classmethod
@@ -124,6 +162,56 @@ class DeadlineRule(BaseModel):
         if info.data.get("starts_on") == value:
             raise ValueError("a deadline cannot be met by the milestone that starts it")
         return value
+
+
+class CheckpointRule(BaseModel):
+    """A task the policy schedules: once (``after``) or repeatedly (``every``) from a milestone.
+
+    Each checkpoint becomes a task for ``task_for`` due ``due`` after it is created; a repeating one
+    stops at any of the ``until`` milestones.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=3, max_length=200)
+    starts_on: Milestone
+    after: PolicyDuration | None = None
+    every: PolicyDuration | None = None
+    until: list[Milestone] = Field(default_factory=list)
+    task_for: str
+    due: PolicyDuration
+    reminders: list[PolicyDuration] = Field(default_factory=list)
+    escalate_to: list[str] | None = None
+    applies_when: AppliesWhen = Field(default_factory=AppliesWhen)
+    source: str = Field(min_length=3, max_length=300)
+
+    @field_validator("task_for")
+    @classmethod
+    def _recipient_known(cls, value: str) -> str:
+        return _check_recipient(value)
+
+    @model_validator(mode="after")
+    def _when(self) -> CheckpointRule:
+        if self.after is None and self.every is None:
+            raise ValueError("a checkpoint needs 'after' (once) or 'every' (repeating)")
+        return self
+
+    @property
+    def first_after(self) -> Duration:
+        return self.after or self.every  # type: ignore[return-value]
+
+    def as_deadline_rule(self, escalate_to: list[str]) -> DeadlineRule:
+        """The deadline of the task a checkpoint creates."""
+        return DeadlineRule(
+            title=self.title,
+            starts_on=Milestone.task_created,
+            met_by=Milestone.task_completed,
+            due=self.due,
+            reminders=self.reminders,
+            reminders_to=[self.task_for],
+            escalate_to=self.escalate_to or escalate_to,
+            source=self.source,
+        )
 
 
 class BankHolidayCalendar(StrEnum):
@@ -152,6 +240,12 @@ class Policy(BaseModel):
     working_days: WorkingDays
     escalate_to: list[str] = Field(min_length=1, description="Default escalation when a deadline is missed.")
     deadlines: dict[str, DeadlineRule] = Field(min_length=1)
+    checkpoints: dict[str, CheckpointRule] = Field(default_factory=dict)
+    # The final review report reaches the Panel and the Secretary of State at least this long before
+    # it is published (Working Together).
+    publication_notice: PolicyDuration = Field(
+        default_factory=lambda: Duration(amount=7, unit="working_days")
+    )
 
     @field_validator("escalate_to")
     @classmethod
@@ -177,8 +271,19 @@ class Policy(BaseModel):
                 raise ValueError(f"deadline name {key!r} must be lower_snake_case")
         return value
 
-    def escalation_for(self, rule: DeadlineRule) -> list[str]:
-        return rule.escalate_to if rule.escalate_to is not None else self.escalate_to
+    def escalation_for(self, rule: DeadlineRule) -> list[EscalationStep]:
+        if rule.escalation is not None:
+            return rule.escalation
+        return [EscalationStep(to=rule.escalate_to if rule.escalate_to is not None else self.escalate_to)]
+
+    def checkpoints_started_by(
+        self, milestone: Milestone, facts: dict[str, Any]
+    ) -> list[tuple[str, CheckpointRule]]:
+        return [
+            (key, rule)
+            for key, rule in self.checkpoints.items()
+            if rule.starts_on is milestone and rule.applies_when.holds_for(facts)
+        ]
 
     def rules_started_by(self, milestone: Milestone, facts: dict[str, Any]) -> list[tuple[str, DeadlineRule]]:
         return [

@@ -6,13 +6,14 @@ SQLite file by default, PostgreSQL by URL. The schema is owned by the Alembic mi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Engine,
     ForeignKey,
@@ -75,6 +76,7 @@ class DeadlineRow(Base):
     case_reference: Mapped[str] = mapped_column(
         ForeignKey("cases.reference", ondelete="CASCADE"), primary_key=True
     )
+    stream: Mapped[str] = mapped_column(String(10), primary_key=True, default="case")
     deadline_id: Mapped[str] = mapped_column(String(20), primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
@@ -92,6 +94,7 @@ class TaskRow(Base):
 
     task_id: Mapped[str] = mapped_column(String(60), primary_key=True)
     case_reference: Mapped[str] = mapped_column(ForeignKey("cases.reference", ondelete="CASCADE"), index=True)
+    stream: Mapped[str] = mapped_column(String(10), default="case")
     agency: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     asked_for: Mapped[str] = mapped_column(Text)
@@ -105,10 +108,11 @@ class CaseEventRow(Base):
     """The append-only event log: one row per case event, never updated or deleted."""
 
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("case_reference", "seq", name="uq_case_events_case_seq"),)
+    __table_args__ = (UniqueConstraint("case_reference", "stream", "seq", name="uq_case_events_stream_seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_reference: Mapped[str] = mapped_column(String(40), index=True)
+    stream: Mapped[str] = mapped_column(String(10), default="case")
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(60))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -118,6 +122,57 @@ class CaseEventRow(Base):
     actor_agency: Mapped[str | None] = mapped_column(String(64))
     reasons: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(JSON)
+
+
+class ReviewRow(Base):
+    """The case's review (a CSPR, another review, or the local duties of a national review)."""
+
+    __tablename__ = "reviews"
+
+    case_reference: Mapped[str] = mapped_column(
+        ForeignKey("cases.reference", ondelete="CASCADE"), primary_key=True
+    )
+    workflow_id: Mapped[str] = mapped_column(String(90))
+    kind: Mapped[str] = mapped_column(String(40))
+    stage: Mapped[str] = mapped_column(String(40), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    paused: Mapped[bool] = mapped_column(Boolean)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    earliest_publication_date: Mapped[date | None] = mapped_column(Date)
+    publication_date: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(60))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ActionPlanRow(Base):
+    __tablename__ = "action_plans"
+
+    case_reference: Mapped[str] = mapped_column(
+        ForeignKey("cases.reference", ondelete="CASCADE"), primary_key=True
+    )
+    workflow_id: Mapped[str] = mapped_column(String(90))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ActionRow(Base):
+    __tablename__ = "actions"
+
+    case_reference: Mapped[str] = mapped_column(
+        ForeignKey("cases.reference", ondelete="CASCADE"), primary_key=True
+    )
+    action_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    lead_role: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(40))
+    themes: Mapped[list] = mapped_column(JSON)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    status: Mapped[str] = mapped_column(String(40), index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalations_sent: Mapped[int] = mapped_column(Integer)
 
 
 class NotificationRow(Base):

@@ -101,7 +101,7 @@ async def test_the_whole_rapid_review_over_http(service: httpx.AsyncClient):
     http = service
     reference = await open_case(http)
     case = (await http.get(f"/cases/{reference}")).json()
-    assert case["stage"] == "rapid_review" and case["policy_version"] == "2026.1"
+    assert case["stage"] == "rapid_review" and case["policy_version"] == "2026.2"
     assert {d["key"] for d in case["deadlines"]} == {"notify_panel", "report_to_partners"}
 
     now = iso(datetime.now(UTC))
@@ -178,10 +178,12 @@ async def test_the_whole_rapid_review_over_http(service: httpx.AsyncClient):
 
     listed = (await http.get("/cases", params={"stage": "local_review"})).json()
     assert reference in [c["reference"] for c in listed]
-    await step(
-        http, reference, "closure", {"reasons": "Review commissioned outside the service for now."}, BU
-    )
-    assert (await http.get(f"/cases/{reference}")).json()["stage"] == "closed"
+    # The CSPR starts by itself, and the case cannot be closed under it.
+    case = (await http.get(f"/cases/{reference}")).json()
+    assert case["review"]["kind"] == "local_cspr" and case["review"]["stage"] == "commissioned"
+    assert [d["key"] for d in case["review"]["deadlines"]] == ["cspr_completion"]
+    closing = await http.post(f"/cases/{reference}/closure", json={"reasons": "Done"}, headers=BU)
+    assert closing.status_code == 409 and "closes by itself" in closing.text
 
 
 async def test_a_repeated_post_returns_the_existing_case_and_never_starts_a_second_workflow(
@@ -339,7 +341,7 @@ async def test_the_openapi_document_lists_every_endpoint():
     app = create_app(Settings(database_url=f"sqlite:///{Path('/nonexistent')}"))
     paths = app.openapi()["paths"]
     assert {"/incidents", "/cases", "/cases/{reference}", "/tasks", "/tasks/{task_id}/complete"} <= set(paths)
-    steps = {p.rsplit("/", 1)[1] for p in paths if p.startswith("/cases/{reference}/")}
+    steps = {p.rsplit("/", 1)[1] for p in paths if p.startswith("/cases/{reference}/") and p.count("/") == 3}
     assert steps == {
         "referral-confirmation",
         "screening",
@@ -352,3 +354,7 @@ async def test_the_openapi_document_lists_every_endpoint():
         "panel-response",
         "closure",
     }
+    review = {p.rsplit("/", 1)[1] for p in paths if p.startswith("/cases/{reference}/review/")}
+    assert {"reviewer-appointed", "copy-sent", "publication-scheduled", "clock-stopped", "clock-restarted"} <= review
+    plan = {p.rsplit("/", 1)[1] for p in paths if p.startswith("/cases/{reference}/action-plan/")}
+    assert {"add-action", "progress", "sign-off-action", "redate-action", "withdraw-action", "close-plan"} <= plan

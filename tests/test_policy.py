@@ -8,6 +8,7 @@ from pydantic import TypeAdapter
 
 from safeguarding.case import Milestone
 from safeguarding.policy import (
+    DATE_SET,
     Duration,
     Policy,
     PolicyDuration,
@@ -85,7 +86,11 @@ def test_every_deadline_has_a_source_and_someone_to_remind(policy):
         ("due: 48 hours", "due: 48 hourz", "is not a duration"),
         ("reminders: [24 hours]", "reminders: [24 hourz]", "is not a duration"),
         ("starts_on: referral_made", "starts_on: referral_mad", "Input should be"),
-        ("reminders_to: [owning_agency]", "reminders_to: [owning_agencyy]", "is not a recipient"),
+        (
+            "escalate_to: [business_unit, jcrg_chair]",
+            "escalate_to: [business_unitt, jcrg_chair]",
+            "is not a recipient",
+        ),
         ("met_by: referral_confirmed", "met_by: referral_made", "cannot be met by the milestone that starts"),
         ("timezone: Europe/London", "timezone: Europe/Lundon", "is not a time zone"),
         ("timezone: Europe/London", "timezone: Europe/London\ncolour: blue", "Extra inputs"),
@@ -182,7 +187,9 @@ def test_a_duration_prints_back_as_words(amount, unit, words):
 def test_every_default_duration_reads_back_from_its_words(policy):
     words = TypeAdapter(PolicyDuration)
     for rule in policy.deadlines.values():
-        for period in [rule.due, *rule.reminders]:
+        periods = [*rule.reminders, *([] if rule.due == DATE_SET else [rule.due])]
+        periods += [step.after for step in rule.escalation or [] if step.after is not None]
+        for period in periods:
             assert words.validate_python(str(period)) == period
 
 

@@ -167,17 +167,18 @@ async def test_a_serious_incident_goes_from_notification_to_a_signed_off_local_r
                 PanelResponse(response=PanelResponseKind.agrees, received_at=now, reasons="Agrees."),
             ),
         )
-        assert concluded.stage.value == "local_review"
+        assert concluded.stage == "local_review"
 
         state = await view(handle)
         assert state.outcome == "local_cspr"
         assert deadline(state, "rapid_review_to_panel").status is DeadlineStatus.met
         assert deadline(state, "panel_response").status is DeadlineStatus.met
-        # The police's task is still open: the case goes on with it.
-        assert (
-            deadline(state, "agency_information_return", tasks["bedfordshire-police"].id).status
-            is DeadlineStatus.open
-        )
+        # The police's return is no longer needed once the decision is made: withdrawn, nothing owed.
+        police = tasks["bedfordshire-police"].id
+        assert deadline(state, "agency_information_return", police).status is DeadlineStatus.cancelled
+        assert next(t for t in state.tasks if t.id == police).status is TaskStatus.withdrawn
+        # The review starts as the case's child workflow.
+        assert state.review_workflow_id == f"case-{case.reference}/review"
         signed = events(state, "partner_signed_off")
         assert [(e.actor.user_id, e.details["partner"]) for e in signed] == [
             ("local_authority.lead", "local_authority"),
@@ -264,10 +265,10 @@ async def test_a_panel_challenge_reopens_the_decision_and_a_national_review_ends
             )
             if response is PanelResponseKind.challenges:
                 reopened = await view(handle)
-                assert reopened.stage.value == "rapid_review" and reopened.rapid_review.rounds == 1
+                assert reopened.stage == "rapid_review" and reopened.rapid_review.rounds == 1
                 assert reopened.rapid_review.sent_to_panel_at is None
         state = await view(handle)
-        assert state.stage.value == "national_review" and state.outcome == "national_review"
+        assert state.stage == "national_review" and state.outcome == "national_review"
         # Each submission had its own Panel response deadline, both met.
         responses = [d for d in state.deadlines if d.key == "panel_response"]
         assert [d.status for d in responses] == [DeadlineStatus.met, DeadlineStatus.met]
@@ -298,14 +299,13 @@ async def test_a_referral_screened_out_closes_with_its_learning_route_and_the_wo
                 ),
             ),
         )
-        assert closed.stage.value == "closed"
-        # The open 48-hour confirmation keeps the case's clock running until it is met.
+        assert closed.stage == "closed"
+        # Nothing is owed by a closed referral (the written confirmation is moot): the workflow ends.
+        result = await handle.result()
+        assert result.outcome == "screened_out:single_agency_learning"
         state = await view(handle)
-        assert deadline(state, "referral_written_confirmation").status is DeadlineStatus.open
-        await env.sleep(timedelta(days=3))
-        state = await view(handle)
-        assert deadline(state, "referral_written_confirmation").status is DeadlineStatus.overdue
-        assert events(state, "escalation_sent", "referral_written_confirmation")
+        assert deadline(state, "referral_written_confirmation").status is DeadlineStatus.cancelled
+        assert not events(state, "escalation_sent")
 
 
 async def test_a_looked_after_childs_death_keeps_the_closed_case_open_until_ofsted_and_the_secretary_of_state_are_told(
@@ -401,6 +401,6 @@ async def test_a_case_keeps_the_policy_version_it_opened_under(env, engine, poli
                 by(BUSINESS_UNIT, InformationRequest(agencies=["luton-schools"], asked_for="Chronology")),
             )
             due[name] = asked.tasks[0].due_at
-            assert (await view(handle)).policy_version == {"older": "2026.1", "newer": "2027.1"}[name]
+            assert (await view(handle)).policy_version == {"older": policy.version, "newer": "2027.1"}[name]
         # The same request on the same day: five working days under the old policy, ten under the new.
         assert (due["newer"] - due["older"]).days >= 7

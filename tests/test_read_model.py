@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from activities.notices import NoticeActivities
 from activities.read_model import ReadModelActivities
 from safeguarding.case import Actor, CaseEvent, Deadline, DeadlineStatus, Milestone, Role, Task, TaskStatus
-from safeguarding.contracts import CaseChanges, CaseSnapshot, DeadlineNotice
+from safeguarding.contracts import CaseChanges, CaseSummary, DeadlineNotice
 from safeguarding.listings import TaskListItem, list_cases, list_tasks
 from safeguarding.store import (
     CaseEventRow,
@@ -63,16 +64,30 @@ def task(ref: str, n: int, agency: str, due_at: datetime | None, **extra: object
     )
 
 
+@dataclass
+class CaseSnapshot:
+    """A case as its workflow would send it: its summary, deadlines and tasks."""
+
+    reference: str
+    summary: CaseSummary
+    deadlines: list[Deadline]
+    tasks: list[Task]
+
+
 def snapshot(ref: str = REF, **fields: Any) -> CaseSnapshot:
-    """A case as its workflow would send it; ``fields`` override stage, partnership, deadlines..."""
-    defaults = {"stage": "screening", "partnership": "pan-bedfordshire", "opened_at": T0}
-    return CaseSnapshot(
-        **{"deadlines": [], "tasks": [], "outcome": None, "closed_at": None, **defaults, **fields},
-        reference=ref,
-        workflow_id=f"case-{ref}",
-        policy_version="2026.1",
-        route="serious_incident_notification",
-    )
+    """``fields`` override stage, partnership, opened_at, deadlines, tasks..."""
+    deadlines, tasks = fields.pop("deadlines", []), fields.pop("tasks", [])
+    summary = {
+        "stage": "screening",
+        "partnership": "pan-bedfordshire",
+        "opened_at": T0,
+        "outcome": None,
+        "closed_at": None,
+        "policy_version": "2026.1",
+        "route": "serious_incident_notification",
+        **fields,
+    }
+    return CaseSnapshot(ref, CaseSummary(**summary), deadlines, tasks)
 
 
 def event(seq: int) -> CaseEvent:
@@ -86,7 +101,16 @@ def event(seq: int) -> CaseEvent:
 
 
 def changes(version: int, snap: CaseSnapshot, seqs: Sequence[int]) -> CaseChanges:
-    return CaseChanges(version=version, snapshot=snap, events=[event(s) for s in seqs])
+    return CaseChanges(
+        version=version,
+        stream="case",
+        reference=snap.reference,
+        workflow_id=f"case-{snap.reference}",
+        events=[event(s) for s in seqs],
+        deadlines=snap.deadlines,
+        tasks=snap.tasks,
+        case=snap.summary,
+    )
 
 
 def record(engine: Engine, version: int, snap: CaseSnapshot, seqs: Sequence[int] = ()) -> int:
