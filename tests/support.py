@@ -99,3 +99,80 @@ def deadline(case: CaseView, key: str, subject: str | None = None) -> Deadline:
 
 def events(case: CaseView, kind: str, key: str | None = None) -> list[CaseEvent]:
     return [e for e in case.history if e.kind == kind and (key is None or e.details.get("key") == key)]
+
+
+# ---------------------------------------------------------------- the review and the action plan
+
+
+def seed_case_row(engine, reference: str, opened_at: datetime) -> None:  # type: ignore[no-untyped-def]
+    """The case's own row, as its workflow writes it first: a review or a plan started on its own needs it."""
+    from activities.read_model import ReadModelActivities
+    from safeguarding.contracts import CaseChanges, CaseSummary
+
+    ReadModelActivities(engine).record_case_changes(
+        CaseChanges(
+            version=1,
+            stream="case",
+            reference=reference,
+            workflow_id=f"case-{reference}",
+            events=[],
+            deadlines=[],
+            tasks=[],
+            case=CaseSummary(
+                partnership="pan-bedfordshire",
+                policy_version="test",
+                route="serious_incident_notification",
+                stage="local_review",
+                outcome="local_cspr",
+                opened_at=opened_at,
+                closed_at=None,
+            ),
+        )
+    )
+
+
+async def start_review(
+    client: Client,
+    task_queue: str,
+    policy: Policy,
+    decided_at: datetime,
+    kind: str = "local_cspr",
+    reference: str | None = None,
+) -> WorkflowHandle:  # type: ignore[type-arg]
+    from safeguarding.record import Stream
+    from safeguarding.record import workflow_id_for as stream_id
+    from workflows.cspr import ReviewStart, ReviewWorkflow
+
+    reference = reference or new_reference("CSPR")
+    handle = await client.start_workflow(
+        ReviewWorkflow.run,
+        ReviewStart(
+            reference=reference,
+            policy=policy,
+            facts={
+                "route": "serious_incident_notification",
+                "child_status": "neither",
+                "child_died": False,
+                "review_kind": kind,
+            },
+            kind=kind,
+            methodology="Systems approach",
+            decided_at=decided_at,
+        ),
+        id=stream_id(reference, Stream.review),
+        task_queue=task_queue,
+    )
+    await handle.execute_update(ReviewWorkflow.await_opened)
+    return handle
+
+
+async def review_step(handle: WorkflowHandle, actor: Actor, step: BaseModel):  # type: ignore[no-untyped-def,type-arg]
+    from workflows.cspr import ReviewStepInput, ReviewWorkflow
+
+    return await handle.execute_update(ReviewWorkflow.take_step, ReviewStepInput(actor=actor, step=step))
+
+
+async def plan_step(handle: WorkflowHandle, actor: Actor, step: BaseModel):  # type: ignore[no-untyped-def,type-arg]
+    from workflows.action_plan import ActionPlanWorkflow, PlanStepInput
+
+    return await handle.execute_update(ActionPlanWorkflow.take_step, PlanStepInput(actor=actor, step=step))

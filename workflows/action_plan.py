@@ -413,6 +413,11 @@ class ActionPlanWorkflow(Casework):
             )
         )
 
+    @workflow.update
+    async def await_opened(self) -> None:
+        """Answers once the workflow has opened (its first deadlines recorded); changes nothing."""
+        await workflow.wait_condition(lambda: self._ready)
+
     @workflow.query
     def view(self) -> PlanView:
         """GET /cases/{ref}: the plan, its actions with their histories, and its tasks."""

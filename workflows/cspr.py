@@ -346,9 +346,30 @@ def _require(file: ReviewFile, before: ReviewStage, what: str) -> None:
         raise Refusal(f"{what} comes after '{before.value}'; the review is at stage {file.stage.value}")
 
 
+# The stage on a review's path that each step belongs to: a step off this kind's path is refused.
+STEP_STAGE = {
+    "reviewer_appointed": ReviewStage.reviewer_appointed,
+    "terms_agreed": ReviewStage.terms_agreed,
+    "family_engagement": ReviewStage.reviewer_appointed,
+    "learning_event_held": ReviewStage.learning_event_held,
+    "draft_received": ReviewStage.draft_received,
+    "report_approved": ReviewStage.approved,
+    "final_report": ReviewStage.final_report,
+    "copy_sent": ReviewStage.copy_sent,
+    "publication_scheduled": ReviewStage.publication_scheduled,
+    "published": ReviewStage.publication_scheduled,
+    "not_published": ReviewStage.copy_sent,
+    "information_to_panel": ReviewStage.information_sent,
+    "panel_report_received": ReviewStage.information_sent,
+}
+
+
 def check_review_step(file: ReviewFile, step: ReviewStep, today: date) -> None:
     if file.stage is ReviewStage.finished:
         raise Refusal(f"the review of case {file.reference} is finished ({file.outcome})")
+    belongs = STEP_STAGE.get(step.step)
+    if belongs is not None and belongs not in SPINE[file.kind]:
+        raise Refusal(f"'{step.step}' is not part of a {file.kind.value.replace('_', ' ')}")
     dated = [
         getattr(step, name)
         for name in (
@@ -550,6 +571,11 @@ class ReviewWorkflow(Casework):
         )
         self.file.tasks.append(task)
         return task
+
+    @workflow.update
+    async def await_opened(self) -> None:
+        """Answers once the workflow has opened (its first deadlines recorded); changes nothing."""
+        await workflow.wait_condition(lambda: self._ready)
 
     @workflow.query
     def view(self) -> ReviewView:
