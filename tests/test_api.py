@@ -355,6 +355,19 @@ async def test_the_openapi_document_lists_every_endpoint():
         "closure",
     }
     review = {p.rsplit("/", 1)[1] for p in paths if p.startswith("/cases/{reference}/review/")}
-    assert {"reviewer-appointed", "copy-sent", "publication-scheduled", "clock-stopped", "clock-restarted"} <= review
+    assert {
+        "reviewer-appointed",
+        "copy-sent",
+        "publication-scheduled",
+        "clock-stopped",
+        "clock-restarted",
+    } <= review
     plan = {p.rsplit("/", 1)[1] for p in paths if p.startswith("/cases/{reference}/action-plan/")}
-    assert {"add-action", "progress", "sign-off-action", "redate-action", "withdraw-action", "close-plan"} <= plan
+    assert {
+        "add-action",
+        "progress",
+        "sign-off-action",
+        "redate-action",
+        "withdraw-action",
+        "close-plan",
+    } <= plan

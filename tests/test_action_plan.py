@@ -1,0 +1,220 @@
+"""An action plan as partnerships run them: 40 actions across 8 agencies, followed for two years on the
+time-skipping server, with late actions escalated tier by tier, re-dated and withdrawn ones, impact
+checks, and the workflow continuing as new several times on the way without losing anything."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from temporalio.client import WorkflowUpdateFailedError
+
+from safeguarding.case import Actor, Role
+from safeguarding.record import Stream, workflow_id_for
+from safeguarding.store import ActionPlanRow, ActionRow, CaseEventRow, NotificationRow
+from tests.conftest import running_worker, sleep_until
+from tests.support import BUSINESS_UNIT, JCRG_CHAIR, plan_step, seed_case_row
+from workflows.action_plan import (
+    ActionPlanWorkflow,
+    ActionProgress,
+    ActionRedated,
+    ActionSignedOff,
+    ActionWithdrawn,
+    AddAction,
+    ImpactCheckDone,
+    PlanClosed,
+    PlannedRecommendation,
+    PlanStart,
+    Theme,
+)
+
+AGENCIES = [
+    "luton-schools", "bedfordshire-police", "luton-childrens-social-care", "luton-and-dunstable-hospital",
+    "elft-mental-health", "probation-service", "luton-early-help", "voluntary-sector-forum",
+]  # fmt: skip
+THEMES = list(Theme)
+
+# What happens to action i: by i % 5, and for the fifth kind by i % 10.
+ON_TIME, LATE_TIER_1, LATE_TIER_2, LATE_TIER_3, REDATED_OR_WITHDRAWN = range(5)
+SIGNED_OFF_AFTER_DUE = {
+    LATE_TIER_1: timedelta(days=3),
+    LATE_TIER_2: timedelta(days=20),
+    LATE_TIER_3: timedelta(days=40),
+}
+TIERS_EXPECTED = {ON_TIME: [], LATE_TIER_1: [1], LATE_TIER_2: [1, 2], LATE_TIER_3: [1, 2, 3]}
+
+
+def agency_lead(agency: str) -> Actor:
+    return Actor(user_id=f"lead.{agency}", role=Role.partner_agency, agency=agency)
+
+
+async def start_plan(env, engine, policy, task_queue, history_limit: int):
+    reference = f"PLAN-{uuid.uuid4().hex[:8].upper()}"
+    seed_case_row(engine, reference, await env.get_current_time())
+    start = PlanStart(
+        reference=reference,
+        policy=policy,
+        facts={"route": "serious_incident_notification", "child_status": "neither", "child_died": False},
+        recommendations=[
+            PlannedRecommendation(text=f"Recommendation {n}", source="local_cspr") for n in range(1, 9)
+        ],
+        history_limit=history_limit,
+    )
+    first = await env.client.start_workflow(
+        ActionPlanWorkflow.run, start, id=workflow_id_for(reference, Stream.plan), task_queue=task_queue
+    )
+    await first.execute_update(ActionPlanWorkflow.await_opened)
+    # Steps go to whichever run is current: the plan continues as new on its way.
+    return reference, env.client.get_workflow_handle_for(ActionPlanWorkflow.run, first.id)
+
+
+async def test_forty_actions_across_eight_agencies_over_two_years(env, engine, policy, task_queue):
+    async with running_worker(env.client, engine, task_queue):
+        reference, plan = await start_plan(env, engine, policy, task_queue, history_limit=400)
+        start = await env.get_current_time()
+
+        fates: dict[str, int] = {}
+        schedule: list[tuple[datetime, int, str]] = []  # (when, order, what) to do later
+        for i in range(40):
+            due = (start + timedelta(days=20 + 14 * i)).date()
+            added = await plan_step(
+                plan,
+                JCRG_CHAIR,
+                AddAction(recommendation_id=f"R{i % 8 + 1}", agency=AGENCIES[i % 8], lead_role="Head of Safeguarding",
+                          description=f"Action {i + 1}", measure="Audit shows the change in practice",
+                          themes=[THEMES[i % len(THEMES)], THEMES[(i + 3) % len(THEMES)]], due_on=due),
+            )  # fmt: skip
+            action_id = f"A{i + 1}"
+            assert added.tasks[0].agency == AGENCIES[i % 8] and added.tasks[0].due_at is not None
+            fate = fates[action_id] = i % 5
+            due_at = added.tasks[0].due_at
+            if fate == ON_TIME:
+                schedule.append((due_at - timedelta(days=7), 0, f"progress {action_id}"))
+                schedule.append((due_at - timedelta(days=6), 1, f"sign_off {action_id}"))
+            elif fate in SIGNED_OFF_AFTER_DUE:
+                late = due_at + SIGNED_OFF_AFTER_DUE[fate]
+                schedule.append((late - timedelta(hours=2), 0, f"progress {action_id}"))
+                schedule.append((late, 1, f"sign_off {action_id}"))
+            elif i % 10 == 4:
+                schedule.append((due_at - timedelta(days=30), 0, f"redate {action_id}"))
+                schedule.append((due_at + timedelta(days=50), 0, f"progress {action_id}"))
+                schedule.append((due_at + timedelta(days=51), 1, f"sign_off {action_id}"))
+            else:
+                schedule.append((due_at - timedelta(days=30), 0, f"withdraw {action_id}"))
+        schedule += [(start + timedelta(days=30 * m), 2, "impact checks") for m in range(1, 28)]
+
+        for when, _, what in sorted(schedule):
+            await sleep_until(env, when)
+            verb, _, action_id = what.partition(" ")
+            state = await plan.query(ActionPlanWorkflow.view)
+            action = next((a for a in state.actions if a.id == action_id), None)
+            if verb == "progress":
+                await plan_step(plan, agency_lead(action.agency),
+                                ActionProgress(action_id=action_id, summary="Training delivered to all staff",
+                                               evidence=["attendance-register.pdf", "audit-sample.xlsx"]))  # fmt: skip
+            elif verb == "sign_off":
+                outcome = "completed" if int(action_id[1:]) % 2 else "completed_pending_audit"
+                await plan_step(plan, JCRG_CHAIR,
+                                ActionSignedOff(action_id=action_id, outcome=outcome,
+                                                evidence_of_impact="Audit of 20 cases shows the practice change",
+                                                reasons="Evidence seen at the JCRG"))  # fmt: skip
+            elif verb == "redate":
+                await plan_step(plan, JCRG_CHAIR, ActionRedated(action_id=action_id, due_on=action.due_on + timedelta(days=60),
+                                                                reasons="Waiting for the regional training offer"))  # fmt: skip
+            elif verb == "withdraw":
+                await plan_step(
+                    plan, JCRG_CHAIR, ActionWithdrawn(action_id=action_id, reasons="Superseded by A1")
+                )
+            else:
+                for task in [t for t in state.tasks if t.kind == "checkpoint" and t.status.value == "open"]:
+                    await plan_step(
+                        plan, BUSINESS_UNIT, ImpactCheckDone(task_id=task.id, summary="Embedded: audit")
+                    )
+
+        state = await plan.query(ActionPlanWorkflow.view)
+        assert (await env.get_current_time()) - start > timedelta(days=730)
+        assert state.runs >= 3, f"the plan should have continued as new several times, ran {state.runs}"
+
+        # Every action's history is intact: how it began, every change, each notice once.
+        for action in state.actions:
+            kinds = [c.kind for c in action.changes]
+            fate = fates[action.id]
+            assert kinds[0] == "added", action.id
+            notices = [(c.kind, c.details["number"]) for c in action.changes if c.kind.endswith("_sent")]
+            assert len(notices) == len(set(notices)), f"{action.id} was sent a notice twice: {notices}"
+            tiers = [n for kind, n in notices if kind == "escalation_sent"]
+            if fate in TIERS_EXPECTED:
+                assert tiers == TIERS_EXPECTED[fate], f"{action.id}: {kinds}"
+                signed = action.status.value  # completed, or completed pending an audit
+                assert kinds.index("progress") < kinds.index(signed) < kinds.index("impact_checked"), kinds
+            elif "redated" in kinds:
+                change = action.changes[kinds.index("redated")]
+                assert change.details["to"] > change.details["from"] and change.reasons
+                assert tiers == [] and action.status.value.startswith("completed")
+            else:
+                assert kinds[-1] == "withdrawn" and tiers == [] and action.status.value == "withdrawn"
+            assert action.escalations_sent == len(tiers)
+        assert Counter(fates.values())[LATE_TIER_3] == 8
+
+        await plan_step(plan, JCRG_CHAIR, PlanClosed(reasons="All actions completed and their impact tested"))
+        outcome = await plan.result()
+        assert outcome.actions == 40 and outcome.withdrawn == 4
+
+    # The read model saw all of it, each event once, across every run.
+    with engine.connect() as connection:
+        seqs = connection.execute(
+            select(CaseEventRow.seq).where(CaseEventRow.case_reference == reference, CaseEventRow.stream == "plan")
+            .order_by(CaseEventRow.seq)
+        ).scalars().all()  # fmt: skip
+        actions = (
+            connection.execute(select(ActionRow.status).where(ActionRow.case_reference == reference))
+            .scalars()
+            .all()
+        )
+        plan_status = connection.execute(
+            select(ActionPlanRow.status).where(ActionPlanRow.case_reference == reference)
+        ).scalar_one()
+        escalations = connection.execute(
+            select(func.count()).select_from(NotificationRow).where(
+                NotificationRow.case_reference == reference, NotificationRow.kind == "escalation",
+                NotificationRow.deadline_key == "action_due")
+        ).scalar_one()  # fmt: skip
+    assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) > 400
+    assert len(actions) == 40 and Counter(actions)["withdrawn"] == 4
+    assert plan_status == "closed"
+    assert escalations == sum(a.escalations_sent for a in state.actions)
+
+
+async def test_plan_steps_are_refused_with_reasons(env, engine, policy, task_queue):
+    async with running_worker(env.client, engine, task_queue):
+        _, plan = await start_plan(env, engine, policy, task_queue, history_limit=5000)
+        today = (await env.get_current_time()).date()
+        action = AddAction(recommendation_id="R1", agency="luton-schools", lead_role="Head teacher", description="Train",
+                           measure="Audit", themes=[Theme.neglect], due_on=today + timedelta(days=30))  # fmt: skip
+        cases = [
+            (agency_lead("luton-schools"), action, "cannot take this step"),
+            (JCRG_CHAIR, action.model_copy(update={"recommendation_id": "R99"}), "no recommendation R99"),
+            (JCRG_CHAIR, action.model_copy(update={"due_on": today - timedelta(days=1)}), "in the past"),
+            (JCRG_CHAIR, ActionSignedOff(action_id="A1", outcome="completed", evidence_of_impact="x", reasons="x"),
+             "no action A1"),
+        ]  # fmt: skip
+        for actor, step, reason in cases:
+            with pytest.raises(WorkflowUpdateFailedError) as refusal:
+                await plan_step(plan, actor, step)
+            assert reason in str(refusal.value.cause)
+        await plan_step(plan, JCRG_CHAIR, action)
+        for actor, step, reason in [
+            (JCRG_CHAIR, ActionSignedOff(action_id="A1", outcome="completed", evidence_of_impact="x", reasons="x"),
+             "no progress with evidence"),
+            (agency_lead("bedfordshire-police"), ActionProgress(action_id="A1", summary="x", evidence=["e"]),
+             "belongs to luton-schools"),
+            (JCRG_CHAIR, ActionRedated(action_id="A1", due_on=today + timedelta(days=30), reasons="x"), "already due"),
+            (JCRG_CHAIR, PlanClosed(reasons="x"), "actions still open: A1"),
+        ]:  # fmt: skip
+            with pytest.raises(WorkflowUpdateFailedError) as refusal:
+                await plan_step(plan, actor, step)
+            assert reason in str(refusal.value.cause)
+        assert [a.id for a in (await plan.query(ActionPlanWorkflow.view)).actions] == ["A1"]
