@@ -371,3 +371,142 @@ async def test_the_openapi_document_lists_every_endpoint():
         "withdraw-action",
         "close-plan",
     } <= plan
+
+
+# ---------------------------------------------------------------- the review and the action plan (issue 3)
+
+
+async def conclude_rapid_review(http: httpx.AsyncClient, reference: str, recommendation: dict) -> None:
+    def now() -> str:
+        return iso(datetime.now(UTC))
+
+    await step(http, reference, "notifications", {"recipient": "panel", "sent_at": now()}, BU)
+    await step(http, reference, "recommendation", {**recommendation, "reasons": "Agreed by the JCRG."}, JCRG)
+    for name in ("local_authority", "police", "integrated_care_board"):
+        await step(
+            http,
+            reference,
+            "sign-offs",
+            {"partner": name, "agrees": True, "reasons": "Agreed."},
+            partner(name),
+        )
+    await step(http, reference, "scrutineer-informed", {"informed_at": now()}, BU)
+    await step(http, reference, "rapid-review-sent", {"sent_at": now()}, BU)
+    await step(
+        http,
+        reference,
+        "panel-response",
+        {"response": "agrees", "received_at": now(), "reasons": "Agreed."},
+        BU,
+    )
+
+
+async def expect(
+    http: httpx.AsyncClient, path: str, body: dict, headers: dict, status: int, reason: str
+) -> None:
+    response = await http.post(path, json=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert reason in response.text, response.text
+
+
+async def test_a_cspr_and_its_action_plan_over_http(service: httpx.AsyncClient):
+    from safeguarding.calendar import WorkingCalendar
+    from safeguarding.policy import load_policies
+    from safeguarding.settings import get_settings
+
+    http = service
+    reference = await open_case(http)
+    await conclude_rapid_review(
+        http, reference, {"recommendation": "local_cspr", "methodology": "Systems approach"}
+    )
+    review = f"/cases/{reference}/review"
+    today = datetime.now(UTC).date().isoformat()
+
+    case = (await http.get(f"/cases/{reference}")).json()
+    assert case["stage"] == "local_review" and case["review"]["stage"] == "commissioned"
+    await expect(http, f"{review}/terms-agreed", {"methodology": "m", "terms_of_reference": "t", "agreed_on": today},
+                 JCRG, 409, "comes after 'reviewer_appointed'")  # fmt: skip
+    await expect(http, f"{review}/reviewer-appointed", {"reviewer": "R", "appointed_on": today}, SCHOOL, 403,
+                 "cannot record")  # fmt: skip
+    await expect(http, f"{review}/reviewer-appointed", {"reviewer": "R"}, JCRG, 422, "appointed_on")
+    await expect(http, f"{review}/reviewer-appointed", {"reviewer": "R", "appointed_on": today, "name": "x"}, JCRG,
+                 422, "Extra inputs")  # fmt: skip
+    await expect(http, "/cases/NO-SUCH/review/reviewer-appointed", {"reviewer": "R", "appointed_on": today}, JCRG,
+                 404, "no case")  # fmt: skip
+
+    for path, body, who in [
+        ("reviewer-appointed", {"reviewer": "Independent reviewer", "appointed_on": today}, JCRG),
+        ("terms-agreed", {"methodology": "Systems", "terms_of_reference": "Scope", "agreed_on": today}, JCRG),
+        ("family-engagement", {"status": "delayed", "on": today, "reasons": "Criminal proceedings"}, BU),
+        ("clock-stopped", {"proceedings": "criminal_trial", "reasons": "Trial listed", "panel_told_on": today,
+                           "expected_end": (datetime.now(UTC) + timedelta(days=70)).date().isoformat()}, BU),
+        ("clock-restarted", {"reasons": "Trial concluded"}, BU),
+        ("learning-event-held", {"held_on": today}, BU),
+        ("draft-received", {"received_on": today}, BU),
+        *[("report-approved", {"partner": p, "reasons": "Approved"}, partner(p))
+          for p in ("local_authority", "police", "integrated_care_board")],
+        ("final-report", {"received_on": today, "recommendations": ["Train staff on bruising", "Share records"]}, JCRG),
+        ("copy-sent", {"sent_on": today, "to_ofsted": True}, BU),
+    ]:  # fmt: skip
+        response = await http.post(f"{review}/{path}", json=body, headers=who)
+        assert response.status_code == 200, f"{path}: {response.text}"
+
+    policy = load_policies(get_settings().policy_dir)["pan-bedfordshire"]
+    calendar = WorkingCalendar(policy.timezone, policy.working_days)
+    noon = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    earliest = calendar.due(noon, policy.publication_notice).date()
+    await expect(http, f"{review}/publication-scheduled", {"publication_date": today}, BU, 409,
+                 f"the earliest publication date is {earliest:%A} {earliest.day} {earliest:%B %Y}")  # fmt: skip
+    await step(http, reference, "review/not-published",
+               {"reasons": "Publication would identify the family", "published_instead": "The improvements made"}, JCRG)  # fmt: skip
+
+    # The review is finished; the action plan opens with the report's recommendations.
+    for _ in range(50):
+        case = (await http.get(f"/cases/{reference}")).json()
+        if case["plan"] is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert case["review"]["outcome"] == "completed_not_published" and case["review"]["paused"] is False
+    assert [p["days"] for p in case["review"]["pauses"]] == [0]
+    assert [r["text"] for r in case["plan"]["recommendations"]] == [
+        "Train staff on bruising",
+        "Share records",
+    ]
+
+    plan = f"/cases/{reference}/action-plan"
+    due = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
+    added = await step(http, reference, "action-plan/add-action",
+                       {"recommendation_id": "R1", "agency": "luton-schools", "lead_role": "Designated safeguarding lead",
+                        "description": "Bruising protocol training", "measure": "90% of staff trained",
+                        "themes": ["physical_harm_to_under_2s", "safeguarding_in_education"], "due_on": due}, JCRG)  # fmt: skip
+    task_id = added["tasks"][0]["id"]
+    listed = [
+        t
+        for t in (await http.get("/tasks", params={"agency": "luton-schools"})).json()
+        if t["task_id"] == task_id
+    ]
+    assert listed and listed[0]["kind"] == "action"
+    await expect(http, f"/tasks/{task_id}/complete", {"summary": "done"}, SCHOOL, 409, "posts its progress with evidence")
+    police = {
+        "X-User-Id": "police.lead",
+        "X-User-Role": "partner_agency",
+        "X-User-Agency": "bedfordshire-police",
+    }
+    await expect(http, f"{plan}/progress", {"action_id": "A1", "summary": "x", "evidence": ["e"]}, police, 403,
+                 "belongs to luton-schools")  # fmt: skip
+    await expect(http, f"{plan}/add-action", {"recommendation_id": "R9", "agency": "luton-schools", "lead_role": "x",
+                                              "description": "x", "measure": "x", "themes": ["neglect"], "due_on": due},
+                 JCRG, 404, "no recommendation R9")  # fmt: skip
+    await step(http, reference, "action-plan/progress",
+               {"action_id": "A1", "summary": "All staff trained", "evidence": ["register.pdf"]}, SCHOOL)  # fmt: skip
+    await step(http, reference, "action-plan/sign-off-action",
+               {"action_id": "A1", "outcome": "completed_pending_audit", "evidence_of_impact": "Register seen",
+                "reasons": "Assurance pending the audit"}, JCRG)  # fmt: skip
+    await expect(
+        http, f"{plan}/close-plan", {"reasons": "Done"}, JCRG, 409, "impact checkpoints still to come"
+    )
+
+    case = (await http.get(f"/cases/{reference}")).json()
+    (action,) = case["plan"]["actions"]
+    assert [c["kind"] for c in action["changes"]] == ["added", "progress", "completed_pending_audit"]
+    assert case["stage"] == "local_review"  # the case stays open while its plan runs

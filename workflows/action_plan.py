@@ -270,7 +270,6 @@ def check_plan_step(file: PlanFile, actor: Actor, step: PlanStep, today: date) -
             _role(actor, *JCRG)
             _open_action(file, step.action_id)
         case ImpactCheckDone():
-            _role(actor, *JCRG, "business_unit")
             task = file.task(step.task_id)
             if task is None:
                 raise Refusal(f"the plan has no task {step.task_id}", RefusalKind.not_found)
@@ -279,6 +278,7 @@ def check_plan_step(file: PlanFile, actor: Actor, step: PlanStep, today: date) -
                     "an action is completed by the JCRG's sign-off: the agency posts its progress with evidence "
                     f"(POST /cases/{file.reference}/action-plan/progress)"
                 )
+            _role(actor, *JCRG, "business_unit")
             if task.status is not TaskStatus.open:
                 raise Refusal(f"task {task.id} is {task.status.value}")
         case PlanClosed():
