@@ -34,7 +34,8 @@ from safeguarding.policy import load_policies
 from safeguarding.settings import get_settings
 from safeguarding.store import make_engine, migrate
 from tests.conftest import running_worker
-from tests.support import AGENCY, BUSINESS_UNIT, JCRG_CHAIR, PARTNERS, by, opening, start_case
+from tests.support import AGENCY, BUSINESS_UNIT, JCRG_CHAIR, PARTNERS, by, opening, review_step, start_case
+from workflows.cspr import ClockRestarted, ClockStopped, ReviewerAppointed, ReviewWorkflow
 from worker import ensure_search_attributes
 from workflows.incident import CaseWorkflow
 
@@ -107,11 +108,33 @@ async def record(name: str) -> Path:
                         ),
                     )
                 history = await handle.fetch_history()
+                # The review the case started: a few of its own steps, then its history too.
+                review = env.client.get_workflow_handle_for(ReviewWorkflow.run, "case-REPLAY-1/review")
+                await review.execute_update(ReviewWorkflow.await_opened)
+                today = (await env.get_current_time()).date()
+                await review_step(
+                    review, JCRG_CHAIR, ReviewerAppointed(reviewer="Reviewer", appointed_on=today)
+                )
+                await env.sleep(timedelta(days=40))  # a monitoring checkpoint and its task
+                await review_step(
+                    review,
+                    BUSINESS_UNIT,
+                    ClockStopped(
+                        proceedings="inquest",
+                        reasons="Inquest",
+                        expected_end=today + timedelta(days=90),
+                        panel_told_on=today + timedelta(days=40),
+                    ),
+                )
+                await env.sleep(timedelta(days=20))
+                await review_step(review, BUSINESS_UNIT, ClockRestarted(reasons="Adjourned"))
+                review_history = await review.fetch_history()
         engine.dispose()
     path = HISTORIES / f"{name}.json"
     path.write_text(history.to_json(), encoding="utf-8")
+    (HISTORIES / f"{name}-review.json").write_text(review_history.to_json(), encoding="utf-8")
     return path
 
 
 if __name__ == "__main__":
-    print(asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "rapid-review-v1")))
+    print(asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "case-v2")))

@@ -486,7 +486,14 @@ async def test_a_cspr_and_its_action_plan_over_http(service: httpx.AsyncClient):
         if t["task_id"] == task_id
     ]
     assert listed and listed[0]["kind"] == "action"
-    await expect(http, f"/tasks/{task_id}/complete", {"summary": "done"}, SCHOOL, 409, "posts its progress with evidence")
+    await expect(
+        http,
+        f"/tasks/{task_id}/complete",
+        {"summary": "done"},
+        SCHOOL,
+        409,
+        "posts its progress with evidence",
+    )
     police = {
         "X-User-Id": "police.lead",
         "X-User-Role": "partner_agency",

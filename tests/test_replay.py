@@ -26,7 +26,8 @@ def test_there_is_a_recorded_history_to_replay():
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_a_recorded_case_replays_on_the_current_code(path: Path):
-    history = WorkflowHistory.from_json("case-REPLAY-1", RECORDED[path.stem])
+    workflow_id = "case-REPLAY-1/review" if path.stem.endswith("-review") else "case-REPLAY-1"
+    history = WorkflowHistory.from_json(workflow_id, RECORDED[path.stem])
     result = await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(
         history, raise_on_replay_failure=False
     )
