@@ -35,8 +35,8 @@ from safeguarding.settings import get_settings
 from safeguarding.store import make_engine, migrate
 from tests.conftest import running_worker
 from tests.support import AGENCY, BUSINESS_UNIT, JCRG_CHAIR, PARTNERS, by, opening, review_step, start_case
-from workflows.cspr import ClockRestarted, ClockStopped, ReviewerAppointed, ReviewWorkflow
 from worker import ensure_search_attributes
+from workflows.cspr import ClockRestarted, ClockStopped, ReviewerAppointed, ReviewWorkflow
 from workflows.incident import CaseWorkflow
 
 HISTORIES = Path(__file__).resolve().parent / "histories"

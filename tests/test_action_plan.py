@@ -32,9 +32,15 @@ from workflows.action_plan import (
 )
 
 AGENCIES = [
-    "luton-schools", "bedfordshire-police", "luton-childrens-social-care", "luton-and-dunstable-hospital",
-    "elft-mental-health", "probation-service", "luton-early-help", "voluntary-sector-forum",
-]  # fmt: skip
+    "luton-schools",
+    "bedfordshire-police",
+    "luton-childrens-social-care",
+    "luton-and-dunstable-hospital",
+    "elft-mental-health",
+    "probation-service",
+    "luton-early-help",
+    "voluntary-sector-forum",
+]
 THEMES = list(Theme)
 
 # What happens to action i: by i % 5, and for the fifth kind by i % 10.
@@ -83,10 +89,16 @@ async def test_forty_actions_across_eight_agencies_over_two_years(env, engine, p
             added = await plan_step(
                 plan,
                 JCRG_CHAIR,
-                AddAction(recommendation_id=f"R{i % 8 + 1}", agency=AGENCIES[i % 8], lead_role="Head of Safeguarding",
-                          description=f"Action {i + 1}", measure="Audit shows the change in practice",
-                          themes=[THEMES[i % len(THEMES)], THEMES[(i + 3) % len(THEMES)]], due_on=due),
-            )  # fmt: skip
+                AddAction(
+                    recommendation_id=f"R{i % 8 + 1}",
+                    agency=AGENCIES[i % 8],
+                    lead_role="Head of Safeguarding",
+                    description=f"Action {i + 1}",
+                    measure="Audit shows the change in practice",
+                    themes=[THEMES[i % len(THEMES)], THEMES[(i + 3) % len(THEMES)]],
+                    due_on=due,
+                ),
+            )
             action_id = f"A{i + 1}"
             assert added.tasks[0].agency == AGENCIES[i % 8] and added.tasks[0].due_at is not None
             fate = fates[action_id] = i % 5
@@ -112,18 +124,37 @@ async def test_forty_actions_across_eight_agencies_over_two_years(env, engine, p
             state = await plan.query(ActionPlanWorkflow.view)
             action = next((a for a in state.actions if a.id == action_id), None)
             if verb == "progress":
-                await plan_step(plan, agency_lead(action.agency),
-                                ActionProgress(action_id=action_id, summary="Training delivered to all staff",
-                                               evidence=["attendance-register.pdf", "audit-sample.xlsx"]))  # fmt: skip
+                await plan_step(
+                    plan,
+                    agency_lead(action.agency),
+                    ActionProgress(
+                        action_id=action_id,
+                        summary="Training delivered to all staff",
+                        evidence=["attendance-register.pdf", "audit-sample.xlsx"],
+                    ),
+                )
             elif verb == "sign_off":
                 outcome = "completed" if int(action_id[1:]) % 2 else "completed_pending_audit"
-                await plan_step(plan, JCRG_CHAIR,
-                                ActionSignedOff(action_id=action_id, outcome=outcome,
-                                                evidence_of_impact="Audit of 20 cases shows the practice change",
-                                                reasons="Evidence seen at the JCRG"))  # fmt: skip
+                await plan_step(
+                    plan,
+                    JCRG_CHAIR,
+                    ActionSignedOff(
+                        action_id=action_id,
+                        outcome=outcome,
+                        evidence_of_impact="Audit of 20 cases shows the practice change",
+                        reasons="Evidence seen at the JCRG",
+                    ),
+                )
             elif verb == "redate":
-                await plan_step(plan, JCRG_CHAIR, ActionRedated(action_id=action_id, due_on=action.due_on + timedelta(days=60),
-                                                                reasons="Waiting for the regional training offer"))  # fmt: skip
+                await plan_step(
+                    plan,
+                    JCRG_CHAIR,
+                    ActionRedated(
+                        action_id=action_id,
+                        due_on=action.due_on + timedelta(days=60),
+                        reasons="Waiting for the regional training offer",
+                    ),
+                )
             elif verb == "withdraw":
                 await plan_step(
                     plan, JCRG_CHAIR, ActionWithdrawn(action_id=action_id, reasons="Superseded by A1")
@@ -165,10 +196,15 @@ async def test_forty_actions_across_eight_agencies_over_two_years(env, engine, p
 
     # The read model saw all of it, each event once, across every run.
     with engine.connect() as connection:
-        seqs = connection.execute(
-            select(CaseEventRow.seq).where(CaseEventRow.case_reference == reference, CaseEventRow.stream == "plan")
-            .order_by(CaseEventRow.seq)
-        ).scalars().all()  # fmt: skip
+        seqs = (
+            connection.execute(
+                select(CaseEventRow.seq)
+                .where(CaseEventRow.case_reference == reference, CaseEventRow.stream == "plan")
+                .order_by(CaseEventRow.seq)
+            )
+            .scalars()
+            .all()
+        )
         actions = (
             connection.execute(select(ActionRow.status).where(ActionRow.case_reference == reference))
             .scalars()
@@ -178,10 +214,14 @@ async def test_forty_actions_across_eight_agencies_over_two_years(env, engine, p
             select(ActionPlanRow.status).where(ActionPlanRow.case_reference == reference)
         ).scalar_one()
         escalations = connection.execute(
-            select(func.count()).select_from(NotificationRow).where(
-                NotificationRow.case_reference == reference, NotificationRow.kind == "escalation",
-                NotificationRow.deadline_key == "action_due")
-        ).scalar_one()  # fmt: skip
+            select(func.count())
+            .select_from(NotificationRow)
+            .where(
+                NotificationRow.case_reference == reference,
+                NotificationRow.kind == "escalation",
+                NotificationRow.deadline_key == "action_due",
+            )
+        ).scalar_one()
     assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) > 400
     assert len(actions) == 40 and Counter(actions)["withdrawn"] == 4
     assert plan_status == "closed"
@@ -192,29 +232,102 @@ async def test_plan_steps_are_refused_with_reasons(env, engine, policy, task_que
     async with running_worker(env.client, engine, task_queue):
         _, plan = await start_plan(env, engine, policy, task_queue, history_limit=5000)
         today = (await env.get_current_time()).date()
-        action = AddAction(recommendation_id="R1", agency="luton-schools", lead_role="Head teacher", description="Train",
-                           measure="Audit", themes=[Theme.neglect], due_on=today + timedelta(days=30))  # fmt: skip
+        action = AddAction(
+            recommendation_id="R1",
+            agency="luton-schools",
+            lead_role="Head teacher",
+            description="Train",
+            measure="Audit",
+            themes=[Theme.neglect],
+            due_on=today + timedelta(days=30),
+        )
         cases = [
             (agency_lead("luton-schools"), action, "cannot take this step"),
             (JCRG_CHAIR, action.model_copy(update={"recommendation_id": "R99"}), "no recommendation R99"),
             (JCRG_CHAIR, action.model_copy(update={"due_on": today - timedelta(days=1)}), "in the past"),
-            (JCRG_CHAIR, ActionSignedOff(action_id="A1", outcome="completed", evidence_of_impact="x", reasons="x"),
-             "no action A1"),
-        ]  # fmt: skip
+            (
+                JCRG_CHAIR,
+                ActionSignedOff(action_id="A1", outcome="completed", evidence_of_impact="x", reasons="x"),
+                "no action A1",
+            ),
+        ]
         for actor, step, reason in cases:
             with pytest.raises(WorkflowUpdateFailedError) as refusal:
                 await plan_step(plan, actor, step)
             assert reason in str(refusal.value.cause)
         await plan_step(plan, JCRG_CHAIR, action)
         for actor, step, reason in [
-            (JCRG_CHAIR, ActionSignedOff(action_id="A1", outcome="completed", evidence_of_impact="x", reasons="x"),
-             "no progress with evidence"),
-            (agency_lead("bedfordshire-police"), ActionProgress(action_id="A1", summary="x", evidence=["e"]),
-             "belongs to luton-schools"),
-            (JCRG_CHAIR, ActionRedated(action_id="A1", due_on=today + timedelta(days=30), reasons="x"), "already due"),
+            (
+                JCRG_CHAIR,
+                ActionSignedOff(action_id="A1", outcome="completed", evidence_of_impact="x", reasons="x"),
+                "no progress with evidence",
+            ),
+            (
+                agency_lead("bedfordshire-police"),
+                ActionProgress(action_id="A1", summary="x", evidence=["e"]),
+                "belongs to luton-schools",
+            ),
+            (
+                JCRG_CHAIR,
+                ActionRedated(action_id="A1", due_on=today + timedelta(days=30), reasons="x"),
+                "already due",
+            ),
             (JCRG_CHAIR, PlanClosed(reasons="x"), "actions still open: A1"),
-        ]:  # fmt: skip
+        ]:
             with pytest.raises(WorkflowUpdateFailedError) as refusal:
                 await plan_step(plan, actor, step)
             assert reason in str(refusal.value.cause)
         assert [a.id for a in (await plan.query(ActionPlanWorkflow.view)).actions] == ["A1"]
+
+
+async def test_steps_in_flight_while_the_plan_continues_as_new_are_all_kept(env, engine, policy, task_queue):
+    import asyncio
+
+    async with running_worker(env.client, engine, task_queue):
+        reference, plan = await start_plan(env, engine, policy, task_queue, history_limit=120)
+        today = (await env.get_current_time()).date()
+        await plan_step(
+            plan,
+            JCRG_CHAIR,
+            AddAction(
+                recommendation_id="R1",
+                agency="luton-schools",
+                lead_role="DSL",
+                description="Train",
+                measure="Audit",
+                themes=[Theme.neglect],
+                due_on=today + timedelta(days=60),
+            ),
+        )
+        school = agency_lead("luton-schools")
+        # Forty progress reports at once: the plan hands over to new runs while they arrive.
+        await asyncio.gather(
+            *(
+                plan_step(
+                    plan,
+                    school,
+                    ActionProgress(action_id="A1", summary=f"Report {n}", evidence=[f"e{n}.pdf"]),
+                )
+                for n in range(40)
+            )
+        )
+        for _ in range(50):  # the handover follows the last step's write to the read model
+            state = await plan.query(ActionPlanWorkflow.view)
+            if state.runs >= 2:
+                break
+            await asyncio.sleep(0.1)
+        reports = sorted(c.reasons for c in state.actions[0].changes if c.kind == "progress")
+        assert reports == sorted(f"Report {n}" for n in range(40))
+        assert state.runs >= 2
+    with engine.connect() as connection:
+        seqs = (
+            connection.execute(
+                select(CaseEventRow.seq)
+                .where(CaseEventRow.case_reference == reference, CaseEventRow.stream == "plan")
+                .order_by(CaseEventRow.seq)
+            )
+            .scalars()
+            .all()
+        )
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert sum(1 for _ in seqs) >= 42  # opened, 8 recommendations... and every report

@@ -111,8 +111,12 @@ class Casework:
         self.book = DeadlineBook(record.deadlines)
         self._lock = asyncio.Lock()
         self._ready = False
-        self._wake = False
+        # Set by anything that may change when the clock must next act. An event rather than a
+        # wait_condition flag: the SDK re-checks conditions only in some activations, and a step that
+        # lands in another must still wake the clock.
+        self._wake = asyncio.Event()
         self._busy_steps = 0
+        self._clock_wakes_on_event = False
         self._projected_version = record.version
         self._projected_events = len(record.history)
 
@@ -156,10 +160,12 @@ class Casework:
                     raise refusal_error(refusal) from None
                 changes.close()
                 self._after_step()
-            self._wake = True
+            self._wake.set()
             await self._await_read_model(self.record.version)
         finally:
             self._busy_steps -= 1
+            if self._clock_wakes_on_event:
+                self._wake.set()
 
     def _after_step(self) -> None:
         """Hook for subclasses: runs inside the lock after every accepted step."""
@@ -336,7 +342,7 @@ class Casework:
         self.record.checkpoints.append(
             ScheduledCheckpoint(key=key, at=at, subject=subject, sequence=sequence)
         )
-        self._wake = True
+        self._wake.set()
 
     def _stop_checkpoints(self, milestone: Milestone, subject: str | None) -> None:
         policy = self.record.policy
@@ -401,13 +407,19 @@ class Casework:
                 if self._finished():
                     return
                 continue
-            self._wake = False
+            self._wake.clear()
             try:
-                await workflow.wait_condition(
-                    lambda: self._wake or self._finished() or self._projector.done(),
-                    timeout=None if moment is None else moment - now,
-                    timeout_summary="next reminder, due time or checkpoint",
-                )
+                # Until the next reminder, due time or checkpoint, or until something changes.
+                if self._clock_wakes_on_event:
+                    await asyncio.wait_for(
+                        self._wake.wait(), timeout=None if moment is None else (moment - now).total_seconds()
+                    )
+                else:  # runs begun before that fix keep the way they were recorded
+                    await workflow.wait_condition(
+                        lambda: self._wake.is_set() or self._finished() or self._projector.done(),
+                        timeout=None if moment is None else moment - now,
+                        timeout_summary="next reminder, due time or checkpoint",
+                    )
             except TimeoutError:
                 pass
 
@@ -501,8 +513,12 @@ class Casework:
 
     async def _run_casework(self) -> None:
         """The life of the stream after it has opened: clock and projector until finished."""
+        # Decided before any step can run, so that a run begun before the change behaves as recorded.
+        self._clock_wakes_on_event = workflow.patched("clock-wakes-on-event")
         self._ready = True
         self._projector = asyncio.create_task(self._project_continuously())
+        if self._clock_wakes_on_event:
+            self._projector.add_done_callback(lambda _: self._wake.set())
         await self._keep_time()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await workflow.wait_condition(

@@ -533,6 +533,7 @@ class ReviewWorkflow(Casework):
             if file.kind is ReviewKind.national_review:
                 reached.append((Milestone.national_review_taken, file.decided_at, None))
                 self._add_duty("Information about the case sent to the Panel for its national review")
+                self._add_duty("The Panel's national review report received and its learning taken forward")
             await self._reach(reached)
         self._log("review started", kind=file.kind.value)
         await self._run_casework()
@@ -676,6 +677,7 @@ class ReviewWorkflow(Casework):
                 await changes.reach([(Milestone.national_information_sent, now, None)])
             case PanelReportReceived():
                 file.recommendations = list(step.recommendations)
+                await self._complete_duty(changes, actor, "The Panel's national review report", now)
                 await self._finish(changes, "national_review_reported", now)
             case CheckpointDone():
                 task = file.task(step.task_id)

@@ -534,12 +534,12 @@ class CaseWorkflow(Casework):
             changes = StepChanges(self)
             self._close(changes, outcome=file.outcome or "closed")
             self._publish_stage()
-        self._wake = True
+        self._wake.set()
 
     async def _note(self, event: str, **details: object) -> None:
         async with self._lock:
             self.file.record(event, workflow.now(), **details)
-        self._wake = True
+        self._wake.set()
 
     # ------------------------------------------------------------ closure
 
