@@ -424,30 +424,68 @@ async def test_a_cspr_and_its_action_plan_over_http(service: httpx.AsyncClient):
 
     case = (await http.get(f"/cases/{reference}")).json()
     assert case["stage"] == "local_review" and case["review"]["stage"] == "commissioned"
-    await expect(http, f"{review}/terms-agreed", {"methodology": "m", "terms_of_reference": "t", "agreed_on": today},
-                 JCRG, 409, "comes after 'reviewer_appointed'")  # fmt: skip
-    await expect(http, f"{review}/reviewer-appointed", {"reviewer": "R", "appointed_on": today}, SCHOOL, 403,
-                 "cannot record")  # fmt: skip
+    await expect(
+        http,
+        f"{review}/terms-agreed",
+        {"methodology": "m", "terms_of_reference": "t", "agreed_on": today},
+        JCRG,
+        409,
+        "comes after 'reviewer_appointed'",
+    )
+    await expect(
+        http,
+        f"{review}/reviewer-appointed",
+        {"reviewer": "R", "appointed_on": today},
+        SCHOOL,
+        403,
+        "cannot record",
+    )
     await expect(http, f"{review}/reviewer-appointed", {"reviewer": "R"}, JCRG, 422, "appointed_on")
-    await expect(http, f"{review}/reviewer-appointed", {"reviewer": "R", "appointed_on": today, "name": "x"}, JCRG,
-                 422, "Extra inputs")  # fmt: skip
-    await expect(http, "/cases/NO-SUCH/review/reviewer-appointed", {"reviewer": "R", "appointed_on": today}, JCRG,
-                 404, "no case")  # fmt: skip
+    await expect(
+        http,
+        f"{review}/reviewer-appointed",
+        {"reviewer": "R", "appointed_on": today, "name": "x"},
+        JCRG,
+        422,
+        "Extra inputs",
+    )
+    await expect(
+        http,
+        "/cases/NO-SUCH/review/reviewer-appointed",
+        {"reviewer": "R", "appointed_on": today},
+        JCRG,
+        404,
+        "no case",
+    )
 
     for path, body, who in [
         ("reviewer-appointed", {"reviewer": "Independent reviewer", "appointed_on": today}, JCRG),
         ("terms-agreed", {"methodology": "Systems", "terms_of_reference": "Scope", "agreed_on": today}, JCRG),
         ("family-engagement", {"status": "delayed", "on": today, "reasons": "Criminal proceedings"}, BU),
-        ("clock-stopped", {"proceedings": "criminal_trial", "reasons": "Trial listed", "panel_told_on": today,
-                           "expected_end": (datetime.now(UTC) + timedelta(days=70)).date().isoformat()}, BU),
+        (
+            "clock-stopped",
+            {
+                "proceedings": "criminal_trial",
+                "reasons": "Trial listed",
+                "panel_told_on": today,
+                "expected_end": (datetime.now(UTC) + timedelta(days=70)).date().isoformat(),
+            },
+            BU,
+        ),
         ("clock-restarted", {"reasons": "Trial concluded"}, BU),
         ("learning-event-held", {"held_on": today}, BU),
         ("draft-received", {"received_on": today}, BU),
-        *[("report-approved", {"partner": p, "reasons": "Approved"}, partner(p))
-          for p in ("local_authority", "police", "integrated_care_board")],
-        ("final-report", {"received_on": today, "recommendations": ["Train staff on bruising", "Share records"]}, JCRG),
+        *[
+            ("report-approved", {"partner": p, "reasons": "Approved"}, partner(p))
+            for p in ("local_authority", "police", "integrated_care_board")
+        ],
+        (
+            "final-report",
+            {"received_on": today, "recommendations": ["Train staff on bruising", "Share records"]},
+            JCRG,
+        ),
         ("copy-sent", {"sent_on": today, "to_ofsted": True}, BU),
-    ]:  # fmt: skip
+    ]:
         response = await http.post(f"{review}/{path}", json=body, headers=who)
         assert response.status_code == 200, f"{path}: {response.text}"
 
@@ -455,10 +493,21 @@ async def test_a_cspr_and_its_action_plan_over_http(service: httpx.AsyncClient):
     calendar = WorkingCalendar(policy.timezone, policy.working_days)
     noon = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
     earliest = calendar.due(noon, policy.publication_notice).date()
-    await expect(http, f"{review}/publication-scheduled", {"publication_date": today}, BU, 409,
-                 f"the earliest publication date is {earliest:%A} {earliest.day} {earliest:%B %Y}")  # fmt: skip
-    await step(http, reference, "review/not-published",
-               {"reasons": "Publication would identify the family", "published_instead": "The improvements made"}, JCRG)  # fmt: skip
+    await expect(
+        http,
+        f"{review}/publication-scheduled",
+        {"publication_date": today},
+        BU,
+        409,
+        f"the earliest publication date is {earliest:%A} {earliest.day} {earliest:%B %Y}",
+    )
+    await step(
+        http,
+        reference,
+        "review/not-published",
+        {"reasons": "Publication would identify the family", "published_instead": "The improvements made"},
+        JCRG,
+    )
 
     # The review is finished; the action plan opens with the report's recommendations.
     for _ in range(50):
@@ -475,10 +524,21 @@ async def test_a_cspr_and_its_action_plan_over_http(service: httpx.AsyncClient):
 
     plan = f"/cases/{reference}/action-plan"
     due = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
-    added = await step(http, reference, "action-plan/add-action",
-                       {"recommendation_id": "R1", "agency": "luton-schools", "lead_role": "Designated safeguarding lead",
-                        "description": "Bruising protocol training", "measure": "90% of staff trained",
-                        "themes": ["physical_harm_to_under_2s", "safeguarding_in_education"], "due_on": due}, JCRG)  # fmt: skip
+    added = await step(
+        http,
+        reference,
+        "action-plan/add-action",
+        {
+            "recommendation_id": "R1",
+            "agency": "luton-schools",
+            "lead_role": "Designated safeguarding lead",
+            "description": "Bruising protocol training",
+            "measure": "90% of staff trained",
+            "themes": ["physical_harm_to_under_2s", "safeguarding_in_education"],
+            "due_on": due,
+        },
+        JCRG,
+    )
     task_id = added["tasks"][0]["id"]
     listed = [
         t
@@ -499,16 +559,49 @@ async def test_a_cspr_and_its_action_plan_over_http(service: httpx.AsyncClient):
         "X-User-Role": "partner_agency",
         "X-User-Agency": "bedfordshire-police",
     }
-    await expect(http, f"{plan}/progress", {"action_id": "A1", "summary": "x", "evidence": ["e"]}, police, 403,
-                 "belongs to luton-schools")  # fmt: skip
-    await expect(http, f"{plan}/add-action", {"recommendation_id": "R9", "agency": "luton-schools", "lead_role": "x",
-                                              "description": "x", "measure": "x", "themes": ["neglect"], "due_on": due},
-                 JCRG, 404, "no recommendation R9")  # fmt: skip
-    await step(http, reference, "action-plan/progress",
-               {"action_id": "A1", "summary": "All staff trained", "evidence": ["register.pdf"]}, SCHOOL)  # fmt: skip
-    await step(http, reference, "action-plan/sign-off-action",
-               {"action_id": "A1", "outcome": "completed_pending_audit", "evidence_of_impact": "Register seen",
-                "reasons": "Assurance pending the audit"}, JCRG)  # fmt: skip
+    await expect(
+        http,
+        f"{plan}/progress",
+        {"action_id": "A1", "summary": "x", "evidence": ["e"]},
+        police,
+        403,
+        "belongs to luton-schools",
+    )
+    await expect(
+        http,
+        f"{plan}/add-action",
+        {
+            "recommendation_id": "R9",
+            "agency": "luton-schools",
+            "lead_role": "x",
+            "description": "x",
+            "measure": "x",
+            "themes": ["neglect"],
+            "due_on": due,
+        },
+        JCRG,
+        404,
+        "no recommendation R9",
+    )
+    await step(
+        http,
+        reference,
+        "action-plan/progress",
+        {"action_id": "A1", "summary": "All staff trained", "evidence": ["register.pdf"]},
+        SCHOOL,
+    )
+    await step(
+        http,
+        reference,
+        "action-plan/sign-off-action",
+        {
+            "action_id": "A1",
+            "outcome": "completed_pending_audit",
+            "evidence_of_impact": "Register seen",
+            "reasons": "Assurance pending the audit",
+        },
+        JCRG,
+    )
     await expect(
         http, f"{plan}/close-plan", {"reasons": "Done"}, JCRG, 409, "impact checkpoints still to come"
     )
@@ -517,3 +610,111 @@ async def test_a_cspr_and_its_action_plan_over_http(service: httpx.AsyncClient):
     (action,) = case["plan"]["actions"]
     assert [c["kind"] for c in action["changes"]] == ["added", "progress", "completed_pending_audit"]
     assert case["stage"] == "local_review"  # the case stays open while its plan runs
+
+
+async def test_a_national_review_and_plan_changes_over_http(service: httpx.AsyncClient):
+    http = service
+    reference = await open_case(http)
+    await conclude_rapid_review(http, reference, {"recommendation": "national_review"})
+    today = datetime.now(UTC).date().isoformat()
+    case = (await http.get(f"/cases/{reference}")).json()
+    assert case["stage"] == "national_review" and case["review"]["kind"] == "national_review"
+    assert len([t for t in case["review"]["tasks"] if t["kind"] == "review_duty"]) == 2
+    review = f"/cases/{reference}/review"
+    await expect(
+        http,
+        f"{review}/reviewer-appointed",
+        {"reviewer": "R", "appointed_on": today},
+        JCRG,
+        409,
+        "not part of a national review",
+    )
+    await expect(
+        http,
+        f"{review}/panel-report-received",
+        {"received_on": today, "recommendations": ["x"]},
+        JCRG,
+        409,
+        "comes after 'information_sent'",
+    )
+    await step(http, reference, "review/information-to-panel", {"sent_on": today}, BU)
+    await step(
+        http,
+        reference,
+        "review/panel-report-received",
+        {"received_on": today, "recommendations": ["Multi-agency training on infant bruising"]},
+        JCRG,
+    )
+
+    for _ in range(50):
+        case = (await http.get(f"/cases/{reference}")).json()
+        if case["plan"] is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert case["review"]["outcome"] == "national_review_reported"
+    plan = f"/cases/{reference}/action-plan"
+    await step(
+        http,
+        reference,
+        "action-plan/add-recommendation",
+        {"text": "Audit the use of the bruising protocol", "source": "audit"},
+        JCRG,
+    )
+    due = (datetime.now(UTC) + timedelta(days=60)).date().isoformat()
+    later = (datetime.now(UTC) + timedelta(days=120)).date().isoformat()
+    for n, agency in ((1, "luton-schools"), (2, "bedfordshire-police")):
+        await step(
+            http,
+            reference,
+            "action-plan/add-action",
+            {
+                "recommendation_id": f"R{n}",
+                "agency": agency,
+                "lead_role": "Safeguarding lead",
+                "description": f"Action {n}",
+                "measure": "Audit",
+                "themes": ["information_sharing"],
+                "due_on": due,
+            },
+            JCRG,
+        )
+    await expect(
+        http,
+        f"{plan}/redate-action",
+        {"action_id": "A1", "due_on": due, "reasons": "x"},
+        JCRG,
+        409,
+        "already due",
+    )
+    await expect(
+        http,
+        f"{plan}/redate-action",
+        {"action_id": "A1", "due_on": later, "reasons": "x"},
+        SCHOOL,
+        403,
+        "cannot take this step",
+    )
+    await expect(
+        http, f"{plan}/withdraw-action", {"action_id": "A9", "reasons": "x"}, JCRG, 404, "no action A9"
+    )
+    redated = await step(
+        http,
+        reference,
+        "action-plan/redate-action",
+        {"action_id": "A1", "due_on": later, "reasons": "Training offer moved"},
+        JCRG,
+    )
+    assert redated["deadlines"][0]["original_due_at"] is not None
+    await step(
+        http, reference, "action-plan/withdraw-action", {"action_id": "A2", "reasons": "Superseded"}, JCRG
+    )
+    await expect(http, f"{plan}/close-plan", {"reasons": "Done"}, JCRG, 409, "actions still open: A1")
+
+    actions = {a["id"]: a for a in (await http.get(f"/cases/{reference}")).json()["plan"]["actions"]}
+    assert [c["kind"] for c in actions["A1"]["changes"]] == ["added", "redated"]
+    assert actions["A1"]["changes"][1]["details"] == {"from": due, "to": later}
+    assert actions["A2"]["status"] == "withdrawn"
+    police_tasks = (
+        await http.get("/tasks", params={"agency": "bedfordshire-police", "status": "all"})
+    ).json()
+    assert [t["status"] for t in police_tasks if t["case_reference"] == reference] == ["withdrawn"]
