@@ -10,10 +10,11 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api import cases, incidents, reviews, service, tasks
+from api import audit_log, cases, codec, incidents, reviews, service, tasks
+from safeguarding.identity import TokenVerifier
 from safeguarding.logs import configure_logging
 from safeguarding.policy import load_policies
 from safeguarding.settings import Settings, get_settings
@@ -30,12 +31,13 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.policies = load_policies(settings.policy_dir)  # refuse to start on a faulty policy
+        app.state.verifier = TokenVerifier(settings)
         migrate(settings.database_url)
         app.state.engine = make_engine(settings.database_url)
         app.state.client = client or await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
-            data_converter=pydantic_data_converter,
+            data_converter=settings.data_converter(),
         )
         log.info("api.started", temporal=settings.temporal_address, policies=sorted(app.state.policies))
         yield
@@ -51,7 +53,16 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(cases.router)
     app.include_router(reviews.router)
     app.include_router(tasks.router)
+    app.include_router(audit_log.router)
     app.include_router(service.router)
+    app.include_router(codec.router)
+    # Only the Temporal UI calls from a browser (the codec endpoint); credentials travel as bearer tokens.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.codec_cors_origins,
+        allow_methods=["POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+    )
     return app
 
 

@@ -3,15 +3,19 @@
 # No ``from __future__ import annotations`` here: the step routes are built in a loop and FastAPI
 # must see each body's real model class in the endpoint's signature.
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from pydantic import BaseModel
 
-from api.dependencies import ActorDep, ClientDep, EngineDep
+from api.access import AGENCY, CASE_STEPS, EVERYONE, STAFF, allow, audited, record
+from api.dependencies import ClientDep, EngineDep
 from api.temporal import query_case, run_step
 from safeguarding.case import (
     AGENCY_PATTERN,
     CASE_REFERENCE_PATTERN,
+    Actor,
     Attributed,
     CaseClosure,
     CaseView,
@@ -39,9 +43,10 @@ Reference = Annotated[
 ]
 
 
-@router.get("/cases", response_model=list[CaseListItem], summary="List cases (managers, Business Unit)")
+@router.get("/cases", response_model=list[CaseListItem], summary="List cases (staff; not partner agencies)")
 def get_cases(
     engine: EngineDep,
+    actor: Annotated[Actor, Depends(allow(*STAFF))],
     stage: Stage | None = None,
     overdue: Annotated[
         bool | None, Query(description="Only cases with (true) or without (false) a deadline past due.")
@@ -68,16 +73,62 @@ class CaseDetail(CaseView):
     plan: PlanView | None = None
 
 
-@router.get("/cases/{reference}", response_model=CaseDetail, summary="Read one case, live")
-async def get_case(reference: Reference, client: ClientDep) -> CaseDetail:
+class AgencyTask(BaseModel):
+    id: str
+    kind: str
+    asked_for: str
+    requested_at: datetime
+    due_at: datetime | None
+    status: str
+
+
+class AgencyCaseView(BaseModel):
+    """What a partner agency sees of a case: the minimum, and its own work on it. Never another agency's
+    returns or the JCRG's deliberations."""
+
+    reference: str
+    stage: Stage
+    tasks: list[AgencyTask]
+
+
+@router.get("/cases/{reference}", response_model=CaseDetail | AgencyCaseView, summary="Read one case, live")
+async def get_case(
+    reference: Reference,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow(*EVERYONE))],
+) -> CaseDetail | AgencyCaseView:
     """The live state from the case's workflows: stage, every deadline (due, met, missed), tasks,
-    history; and, once they exist, the review (stage, pauses, deadlines) and the action plan."""
+    history; and, once they exist, the review (stage, pauses, deadlines) and the action plan.
+    A partner agency sees only the case's reference and stage and its own tasks on it."""
     case: CaseView = await query_case(client, reference, CaseWorkflow.view)
     review = plan = None
     if case.review_workflow_id:
         review = await query_case(client, reference, ReviewWorkflow.view, Stream.review)
     if case.plan_workflow_id:
         plan = await query_case(client, reference, ActionPlanWorkflow.view, Stream.plan)
+    if actor.role is AGENCY:
+        tasks = [
+            t
+            for t in [*case.tasks, *(review.tasks if review else []), *(plan.tasks if plan else [])]
+            if t.agency == actor.agency
+        ]
+        if not tasks:
+            await record(
+                request, actor, "GET /cases/{reference}", "denied", 403, reference, "no work on this case"
+            )
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"{actor.agency} has no work on case {reference}")
+        return AgencyCaseView(
+            reference=reference,
+            stage=case.stage,
+            tasks=[
+                AgencyTask(
+                    **t.model_dump(include=set(AgencyTask.model_fields)),
+                )
+                for t in tasks
+            ],
+        )
+    await record(request, actor, "GET /cases/{reference}", "read", 200, reference)
     return CaseDetail(**dict(case), review=review, plan=plan)
 
 
@@ -151,9 +202,15 @@ STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def _add_step_route(path: str, update: Any, body_model: type, summary: str) -> None:
     async def take_step(
-        reference: Reference, body: body_model, actor: ActorDep, client: ClientDep
-    ) -> StepOutcome:  # type: ignore[valid-type]
-        return await run_step(client, reference, update, Attributed[body_model](actor=actor, decision=body))  # type: ignore[valid-type]
+        reference: Reference,
+        body: body_model,  # type: ignore[valid-type]
+        request: Request,
+        actor: Annotated[Actor, Depends(allow(*CASE_STEPS[path]))],
+        client: ClientDep,
+    ) -> StepOutcome:
+        step = Attributed[body_model](actor=actor, decision=body)  # type: ignore[valid-type]
+        reason = getattr(body, "reasons", None)
+        return await audited(request, actor, reference, reason, run_step(client, reference, update, step))
 
     take_step.__name__ = f"post_{path.replace('-', '_')}"
     take_step.__doc__ = update.__doc__

@@ -10,11 +10,12 @@ route here.
 import typing
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path, Request
 
-from api.dependencies import ActorDep, ClientDep
+from api.access import PLAN_STEPS, REVIEW_STEPS, allow, audited
+from api.dependencies import ClientDep
 from api.temporal import run_step
-from safeguarding.case import CASE_REFERENCE_PATTERN
+from safeguarding.case import CASE_REFERENCE_PATTERN, Actor
 from safeguarding.record import Stream
 from workflows.action_plan import ActionPlanWorkflow, PlanStep, PlanStepInput
 from workflows.casework import StepOutcome
@@ -46,10 +47,18 @@ def _add_route(prefix: str, body_model: type, stream: Stream, update: Any, wrap:
     name = body_model.model_fields["step"].default
     path = name.replace("_", "-")
 
+    roles = (REVIEW_STEPS if stream is Stream.review else PLAN_STEPS)[path]
+
     async def take_step(
-        reference: Reference, body: body_model, actor: ActorDep, client: ClientDep
-    ) -> StepOutcome:  # type: ignore[valid-type]
-        return await run_step(client, reference, update, wrap(actor=actor, step=body), stream)
+        reference: Reference,
+        body: body_model,  # type: ignore[valid-type]
+        request: Request,
+        actor: Annotated[Actor, Depends(allow(*roles))],
+        client: ClientDep,
+    ) -> StepOutcome:
+        reason = getattr(body, "reasons", None)
+        call = run_step(client, reference, update, wrap(actor=actor, step=body), stream)
+        return await audited(request, actor, reference, reason, call)
 
     take_step.__name__ = f"{stream.value}_{name}"
     take_step.__doc__ = (body_model.__doc__ or "").strip() or None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, status
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from api.access import EVERYONE, allow
 from api.dependencies import ClientDep, EngineDep, PoliciesDep
+from safeguarding.case import Actor
 from safeguarding.policy import Policy
 
 router = APIRouter(tags=["service"])
@@ -37,7 +41,11 @@ async def health(client: ClientDep, engine: EngineDep) -> Health:
 
 
 @router.get("/policies/{partnership}", response_model=Policy, summary="A partnership's deadline policy")
-def get_policy(partnership: str, policies: PoliciesDep) -> Policy:
+def get_policy(
+    partnership: Annotated[str, Path(max_length=64)],
+    policies: PoliciesDep,
+    actor: Annotated[Actor, Depends(allow(*EVERYONE))],
+) -> Policy:
     """Every deadline the service enforces for this partnership, with its source."""
     if partnership not in policies:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no policy for partnership {partnership!r}")

@@ -1,16 +1,18 @@
-"""Agencies' work: their open tasks, and submitting a return."""
+"""Agencies' work: their tasks, completing them, and withdrawing one no longer needed."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 
-from api.dependencies import ActorDep, ClientDep, EngineDep
+from api.access import AGENCY, BU, EVERYONE, JCRG, allow, audited
+from api.dependencies import ClientDep, EngineDep
 from api.temporal import run_step
 from safeguarding.case import (
     AGENCY_PATTERN,
+    Actor,
     Attributed,
     InformationReturn,
     Reasons,
@@ -26,25 +28,39 @@ from workflows.incident import CaseWorkflow, StepOutcome
 
 router = APIRouter(tags=["tasks"])
 
+# A task id is "<case reference>.<letter><number>": the case and the workflow (T the case, R its
+# review, P its action plan) are read from the id itself.
+TASK_ID = re.compile(r"^(?P<reference>[A-Za-z0-9][A-Za-z0-9-]{1,39})\.(?P<letter>[TRP])[0-9]{1,6}$")
+TaskId = Annotated[str, Path(max_length=60, description="e.g. LSCP-2026-014.T1")]
+
 
 class Withdrawal(StrictModel):
     reasons: Reasons
 
 
-# A task id is "<case reference>.<letter><number>": the case and the workflow (T the case, R its
-# review, P its action plan) are read from the id itself.
-TASK_ID = re.compile(r"^(?P<reference>[A-Za-z0-9][A-Za-z0-9-]{1,39})\.(?P<letter>[TRP])[0-9]{1,6}$")
-
-
-@router.get("/tasks", response_model=list[TaskListItem], summary="An agency's tasks (partner agency)")
+@router.get(
+    "/tasks", response_model=list[TaskListItem], summary="Tasks by agency (a partner agency sees its own)"
+)
 def get_tasks(
     engine: EngineDep,
-    agency: Annotated[str, Query(pattern=AGENCY_PATTERN, description="The agency whose tasks to list.")],
+    actor: Annotated[Actor, Depends(allow(*EVERYONE))],
+    agency: Annotated[
+        str | None,
+        Query(pattern=AGENCY_PATTERN, description="Whose tasks; a partner agency's own by default."),
+    ] = None,
     status_: Annotated[
         str | None, Query(alias="status", pattern="^(open|completed|withdrawn|all)$")
     ] = "open",
 ) -> list[TaskListItem]:
     """Open tasks by default, soonest due first, from the read model."""
+    if actor.role is AGENCY:
+        if agency not in (None, actor.agency):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"a partner agency sees its own tasks ({actor.agency})"
+            )
+        agency = actor.agency
+    if agency is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "say whose tasks: ?agency=<agency code>")
     return list_tasks(engine, agency=agency, status=None if status_ == "all" else status_)
 
 
@@ -66,39 +82,40 @@ def _parse(task_id: str) -> tuple[str, Stream]:
     },
 )
 async def complete_task(
-    task_id: Annotated[str, Path(max_length=60)],
+    task_id: TaskId,
     completion: TaskCompletion,
-    actor: ActorDep,
+    request: Request,
+    actor: Annotated[Actor, Depends(allow(AGENCY, BU, *JCRG))],
     client: ClientDep,
 ) -> StepOutcome:
-    """An information return (partner agency), or the notes of a checkpoint (Business Unit)."""
+    """An information return (the agency it was asked of), or the notes of a checkpoint (Business Unit)."""
     reference, stream = _parse(task_id)
+    call: Any
     if stream is Stream.case:
         submission = InformationReturn(
             task_id=task_id, summary=completion.summary, documents=completion.documents
         )
-        return await run_step(
-            client,
-            reference,
-            CaseWorkflow.submit_return,
-            Attributed[InformationReturn](actor=actor, decision=submission),
-        )
-    done = {"task_id": task_id, "summary": completion.summary, "documents": completion.documents}
-    if stream is Stream.review:
-        return await run_step(
-            client,
-            reference,
-            ReviewWorkflow.take_step,
-            ReviewStepInput(actor=actor, step=CheckpointDone(**done)),
-            stream,
-        )
-    return await run_step(
-        client,
-        reference,
-        ActionPlanWorkflow.take_step,
-        PlanStepInput(actor=actor, step=ImpactCheckDone(**done)),
-        stream,
-    )
+        step = Attributed[InformationReturn](actor=actor, decision=submission)
+        call = run_step(client, reference, CaseWorkflow.submit_return, step)
+    else:
+        done = {"task_id": task_id, "summary": completion.summary, "documents": completion.documents}
+        if stream is Stream.review:
+            call = run_step(
+                client,
+                reference,
+                ReviewWorkflow.take_step,
+                ReviewStepInput(actor=actor, step=CheckpointDone(**done)),
+                stream,
+            )
+        else:
+            call = run_step(
+                client,
+                reference,
+                ActionPlanWorkflow.take_step,
+                PlanStepInput(actor=actor, step=ImpactCheckDone(**done)),
+                stream,
+            )
+    return await audited(request, actor, reference, None, call)
 
 
 @router.post(
@@ -108,25 +125,28 @@ async def complete_task(
     responses={404: {"description": "No such task."}, 409: {"description": "The task is not open."}},
 )
 async def withdraw_task(
-    task_id: Annotated[str, Path(max_length=60)], withdrawal: Withdrawal, actor: ActorDep, client: ClientDep
+    task_id: TaskId,
+    withdrawal: Withdrawal,
+    request: Request,
+    actor: Annotated[Actor, Depends(allow(BU))],
+    client: ClientDep,
 ) -> StepOutcome:
     """Its deadline is cancelled and nothing more is owed on it. Actions are withdrawn by the JCRG instead."""
     reference, stream = _parse(task_id)
+    if stream is Stream.plan:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "an action is withdrawn by the JCRG with its reasons: "
+            f"POST /cases/{reference}/action-plan/withdraw-action",
+        )
     if stream is Stream.case:
         step = Attributed[TaskWithdrawal](
             actor=actor, decision=TaskWithdrawal(task_id=task_id, reasons=withdrawal.reasons)
         )
-        return await run_step(client, reference, CaseWorkflow.withdraw_task, step)
-    if stream is Stream.review:
-        return await run_step(
-            client,
-            reference,
-            ReviewWorkflow.take_step,
-            ReviewStepInput(actor=actor, step=TaskWithdrawn(task_id=task_id, reasons=withdrawal.reasons)),
-            stream,
+        call = run_step(client, reference, CaseWorkflow.withdraw_task, step)
+    else:
+        withdrawn = TaskWithdrawn(task_id=task_id, reasons=withdrawal.reasons)
+        call = run_step(
+            client, reference, ReviewWorkflow.take_step, ReviewStepInput(actor=actor, step=withdrawn), stream
         )
-    raise HTTPException(
-        status.HTTP_409_CONFLICT,
-        "an action is withdrawn by the JCRG with its reasons: "
-        f"POST /cases/{reference}/action-plan/withdraw-action",
-    )
+    return await audited(request, actor, reference, withdrawal.reasons, call)

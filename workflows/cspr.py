@@ -493,6 +493,11 @@ def check_step_actor(step: ReviewStep, actor: Actor) -> None:
             f"a {actor.role.value} cannot record '{name}'; it is for: {', '.join(allowed)}",
             RefusalKind.forbidden,
         )
+    if isinstance(step, ReportApproved) and actor.partner is not None and actor.partner is not step.partner:
+        raise Refusal(
+            f"{actor.user_id} approves for {actor.partner.value}, not for {step.partner.value}",
+            RefusalKind.forbidden,
+        )
 
 
 # ---------------------------------------------------------------- the workflow

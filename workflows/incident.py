@@ -36,9 +36,11 @@ with workflow.unsafe.imports_passed_through():
         RecommendationKind,
         ReferralConfirmation,
         Refusal,
+        RefusalKind,
         ScreeningDecision,
         ScrutineerInformed,
         Stage,
+        StatutoryPartner,
         Task,
         TaskStatus,
         TaskWithdrawal,
@@ -132,6 +134,14 @@ def check_notification(file: CaseFile, record: NotificationRecord, now: datetime
         file.opening.la_aware_at,
         "the local authority became aware",
     )
+
+
+def check_signs_for(actor: Actor, partner: StatutoryPartner) -> None:
+    """Each of the three statutory partners signs for itself: the person's own partner, from their token."""
+    if actor.partner is not None and actor.partner is not partner:
+        raise Refusal(
+            f"{actor.user_id} signs for {actor.partner.value}, not for {partner.value}", RefusalKind.forbidden
+        )
 
 
 def _no_rapid_review_work(file: CaseFile) -> bool:
@@ -364,8 +374,14 @@ class CaseWorkflow(Casework):
         self._validate(self._check_return, step)
 
     def _check_return(self, step: Attributed[InformationReturn]) -> None:
-        task = rapid_review.check_information_return(self.file, step.decision)
+        # Whose task it is comes first: another agency learns nothing about it, not even its state.
+        task = self.file.task(step.decision.task_id)
+        if task is None:
+            raise Refusal(
+                f"case {self.file.reference} has no task {step.decision.task_id}", RefusalKind.not_found
+            )
         self.check_actor(step.actor, "partner_agency", *BUSINESS_UNIT, agency=task.agency)
+        rapid_review.check_information_return(self.file, step.decision)
 
     @workflow.update
     async def withdraw_task(self, step: Attributed[TaskWithdrawal]) -> StepOutcome:
@@ -413,6 +429,7 @@ class CaseWorkflow(Casework):
 
     def _check_sign_off(self, step: Attributed[PartnerSignOff]) -> None:
         self.check_actor(step.actor, "safeguarding_partner")
+        check_signs_for(step.actor, step.decision.partner)
         rapid_review.check_sign_off(self.file, step.decision)
 
     @workflow.update

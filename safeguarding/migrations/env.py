@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool, text
 
+import safeguarding.audit  # noqa: F401  (its table belongs to the schema)
 from safeguarding.store import Base
 
 config = context.config

@@ -1,0 +1,164 @@
+"""Who may call what. Each route declares its roles with ``allow(...)`` as a dependency; the workflows
+check the same process rules again, so a call that slips past one layer is refused by the other.
+
+Roles (DOMAIN.md): the Business Unit runs the process; the JCRG decides; the three statutory partners sign
+off; the Independent Scrutineer reads everything and decides nothing; partner agencies see their own
+work; managers read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from safeguarding.audit import AuditEntry, append, now
+from safeguarding.case import Actor, Role
+from safeguarding.identity import NotAuthenticated
+
+BU = Role.business_unit
+JCRG_MEMBER, JCRG_CHAIR = Role.jcrg_member, Role.jcrg_chair
+PARTNER = Role.safeguarding_partner
+SCRUTINEER = Role.independent_scrutineer
+AGENCY = Role.partner_agency
+MANAGER = Role.manager
+
+JCRG = (JCRG_MEMBER, JCRG_CHAIR)
+STAFF = (BU, JCRG_MEMBER, JCRG_CHAIR, PARTNER, SCRUTINEER, MANAGER)  # everyone but partner agencies
+EVERYONE = (*STAFF, AGENCY)
+
+CASE_STEPS: dict[str, tuple[Role, ...]] = {
+    "referral-confirmation": (BU,),
+    "screening": (BU, *JCRG),
+    "notifications": (BU,),
+    "information-requests": (BU,),
+    "recommendation": JCRG,
+    "sign-offs": (PARTNER,),
+    "scrutineer-informed": (BU,),
+    "rapid-review-sent": (BU,),
+    "panel-response": (BU,),
+    "closure": (BU,),
+}
+REVIEW_STEPS: dict[str, tuple[Role, ...]] = {
+    **dict.fromkeys(
+        ["reviewer-appointed", "terms-agreed", "final-report", "panel-report-received", "not-published"],
+        (*JCRG, BU),
+    ),
+    "report-approved": (PARTNER,),
+    **dict.fromkeys(
+        [
+            "family-engagement",
+            "learning-event-held",
+            "draft-received",
+            "copy-sent",
+            "publication-scheduled",
+            "published",
+            "clock-stopped",
+            "clock-restarted",
+            "information-to-panel",
+        ],
+        (BU, JCRG_CHAIR),
+    ),
+}
+PLAN_STEPS: dict[str, tuple[Role, ...]] = {
+    "add-recommendation": (*JCRG, BU),
+    "add-action": JCRG,
+    "progress": (AGENCY, BU),
+    "sign-off-action": JCRG,
+    "redate-action": JCRG,
+    "withdraw-action": JCRG,
+    "close-plan": JCRG,
+}
+
+_bearer = HTTPBearer(auto_error=False, description="A token from the partnership's identity provider.")
+
+
+def _unauthenticated(reason: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def authenticated(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+) -> Actor:
+    if credentials is None:
+        raise _unauthenticated("sign in: send a bearer token (Authorization: Bearer <token>)")
+    try:
+        actor = request.app.state.verifier.verify(credentials.credentials)
+    except NotAuthenticated as problem:
+        raise _unauthenticated(str(problem)) from None
+    request.state.actor = actor
+    return actor
+
+
+async def record(
+    request: Request,
+    actor: Actor,
+    action: str,
+    outcome: str,
+    status_code: int,
+    case_reference: str | None = None,
+    reason: str | None = None,
+) -> None:
+    entry = AuditEntry(
+        at=now(),
+        user_id=actor.user_id,
+        role=actor.role.value,
+        agency=actor.agency,
+        action=action,
+        case_reference=case_reference,
+        outcome=outcome,
+        status_code=status_code,
+        reason=reason,
+    )
+    await run_in_threadpool(append, request.app.state.engine, entry)
+
+
+def _action(request: Request) -> str:
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+
+
+def allow(*roles: Role) -> Callable[..., Awaitable[Actor]]:
+    """The route's roles. Anyone else gets 403, and the attempt is recorded in the audit log."""
+
+    async def permitted(request: Request, actor: Annotated[Actor, Depends(authenticated)]) -> Actor:
+        if actor.role not in roles:
+            reference = request.path_params.get("reference") or _reference_of_task(request)
+            await record(
+                request,
+                actor,
+                _action(request),
+                "denied",
+                403,
+                reference,
+                f"role {actor.role.value} not allowed",
+            )
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"a {actor.role.value} may not do this; it is for: {', '.join(r.value for r in roles)}",
+            )
+        return actor
+
+    permitted.roles = roles  # type: ignore[attr-defined]  (read by the table-driven test)
+    return permitted
+
+
+def _reference_of_task(request: Request) -> str | None:
+    task_id = request.path_params.get("task_id", "")
+    return task_id.split(".", 1)[0] if "." in task_id else None
+
+
+async def audited(
+    request: Request, actor: Actor, reference: str | None, reason: str | None, call: Awaitable[Any]
+) -> Any:
+    """Take a step and record it, accepted or refused, with the reason the person gave."""
+    try:
+        result = await call
+    except HTTPException as refusal:
+        await record(request, actor, _action(request), "refused", refusal.status_code, reference, reason)
+        raise
+    await record(request, actor, _action(request), "accepted", 200, reference, reason)
+    return result

@@ -1,0 +1,39 @@
+"""The audit log, for the Independent Scrutineer: every entry, and whether the chain still holds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+
+from api.access import SCRUTINEER, allow
+from api.dependencies import EngineDep
+from safeguarding.audit import AuditRecord, ChainCheck, entries, verify
+from safeguarding.case import CASE_REFERENCE_PATTERN, Actor
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get(
+    "/audit", response_model=list[AuditRecord], summary="Export the audit log (Independent Scrutineer)"
+)
+async def export_audit(
+    engine: EngineDep,
+    actor: Annotated[Actor, Depends(allow(SCRUTINEER))],
+    after_id: Annotated[int, Query(ge=0, description="Entries after this id (for paging).")] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    case_reference: Annotated[str | None, Query(pattern=CASE_REFERENCE_PATTERN)] = None,
+) -> list[AuditRecord]:
+    """Who did what, in which role and agency, on which case, when, with the reason given; each entry with
+    the hash of the one before it."""
+    return await run_in_threadpool(
+        entries, engine, after_id=after_id, limit=limit, case_reference=case_reference
+    )
+
+
+@router.get(
+    "/audit/verify", response_model=ChainCheck, summary="Check the audit chain (Independent Scrutineer)"
+)
+async def verify_audit(engine: EngineDep, actor: Annotated[Actor, Depends(allow(SCRUTINEER))]) -> ChainCheck:
+    return await run_in_threadpool(verify, engine)

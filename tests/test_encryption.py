@@ -1,0 +1,117 @@
+"""Nothing sensitive sits in plain text in Temporal's history: every payload is encrypted, the service
+still reads it, and keys rotate without losing what older keys wrote."""
+
+from __future__ import annotations
+
+from google.protobuf.message import Message
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
+
+from safeguarding.case import Recommendation, RecommendationKind
+from safeguarding.codec import ENCODING, KEY_ID, data_converter
+from tests.conftest import TEST_KEYS, running_worker
+from tests.support import JCRG_CHAIR, by, opening, start_case, view
+from workflows.incident import CaseWorkflow
+
+TIMER_SUMMARIES = {'"read model catch-up"', '"next reminder, due time or checkpoint"'}
+SUMMARY = "Unexplained fractures in a seven week old infant"
+REASONS = "Practitioners did not share the bruising seen at the health visit"
+
+
+def payloads_in(message: Message) -> list[Payload]:
+    """Every Payload anywhere in a history event, however deep."""
+    found = []
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        if field.message_type.GetOptions().map_entry:
+            items = list(value.values())
+        elif getattr(field, "is_repeated", False) or getattr(field, "label", None) == 3:
+            items = list(value)
+        else:
+            items = [value]
+        for item in items:
+            if isinstance(item, Payload):
+                found.append(item)
+            elif isinstance(item, Message):
+                found.extend(payloads_in(item))
+    return found
+
+
+async def raw_payloads(client: Client, workflow_id: str) -> list[Payload]:
+    """The payloads of the case's data as the server stores them.
+
+    Left out, being no case data and not passed through any codec: search attribute values (stage,
+    partnership: non-identifying by design), the SDK's patch markers (a change id), and the fixed
+    summaries our timers carry in user_metadata (checked to be exactly those).
+    """
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    not_ours = ("upsert_workflow_search_attributes_event_attributes", "marker_recorded_event_attributes")
+    found = []
+    for event in history.events:
+        if event.WhichOneof("attributes") in not_ours:
+            continue
+        for summary in payloads_in(event.user_metadata):
+            assert summary.metadata.get("encoding") == ENCODING or summary.data.decode() in TIMER_SUMMARIES
+        event.ClearField("user_metadata")
+        found.extend(payloads_in(event))
+    return found
+
+
+async def test_the_history_on_the_server_holds_no_summary_or_reason_in_plain_text(
+    env, engine, policy, task_queue
+):
+    async with running_worker(env.client, engine, task_queue):
+        case = opening(await env.get_current_time()).model_copy(update={"summary": SUMMARY})
+        handle = await start_case(env.client, task_queue, case, policy)
+        await handle.execute_update(
+            CaseWorkflow.recommend,
+            by(
+                JCRG_CHAIR,
+                Recommendation(
+                    recommendation=RecommendationKind.other_review,
+                    review_type="multi_agency_audit",
+                    reasons=REASONS,
+                ),
+            ),
+        )
+        # The service, with the keys, reads the case as it is.
+        state = await view(handle)
+        assert state.summary == SUMMARY and state.rapid_review.recommendation.reasons == REASONS
+
+    payloads = await raw_payloads(env.client, handle.id)
+    assert len(payloads) >= 8  # the input, updates and their results, activity inputs and results
+    for payload in payloads:
+        assert payload.metadata["encoding"] == ENCODING, (payload.metadata, payload.data[:100])
+        assert payload.metadata[KEY_ID] == b"test-k1"
+        for secret in (SUMMARY, REASONS, case.reference):
+            assert secret.encode() not in payload.data
+
+
+async def test_keys_rotate_and_the_old_key_still_reads_what_it_wrote(env, engine, policy, task_queue):
+    rotated = TEST_KEYS.rotated("test-k2")
+    async with running_worker(env.client, engine, task_queue, cache=0):
+        handle = await start_case(env.client, task_queue, opening(await env.get_current_time()), policy)
+
+    # The worker and the client now encrypt with k2, and keep k1 to read the case's earlier history.
+    target = env.client.service_client.config.target_host
+    client = await Client.connect(target, data_converter=data_converter(rotated))
+    async with running_worker(client, engine, task_queue):
+        rotated_handle = client.get_workflow_handle_for(CaseWorkflow.run, handle.id)
+        await rotated_handle.execute_update(
+            CaseWorkflow.recommend,
+            by(
+                JCRG_CHAIR,
+                Recommendation(
+                    recommendation=RecommendationKind.other_review,
+                    review_type="multi_agency_audit",
+                    reasons=REASONS,
+                ),
+            ),
+        )
+        state = await rotated_handle.query(CaseWorkflow.view)
+        assert state.rapid_review.recommendation.reasons == REASONS
+        assert state.summary  # written under k1, read under k2's configuration
+
+    key_ids = {p.metadata[KEY_ID] for p in await raw_payloads(client, handle.id)}
+    assert key_ids == {b"test-k1", b"test-k2"}
