@@ -914,3 +914,54 @@ async def test_an_agency_sees_only_its_own_work_on_a_case(service: httpx.AsyncCl
         headers=partner("police"),
     )
     assert wrong.status_code == 403 and "signs for police" in wrong.text
+
+
+async def test_fuzzing_every_operation_from_the_openapi_document_finds_no_server_error(
+    service: httpx.AsyncClient, tmp_path: Path
+):
+    """schemathesis generates requests from the app's own OpenAPI document, valid and not, and checks that
+    no answer is a 5xx. The path points at a real case and task, so the bodies reach the workflows'
+    own validators; as the Business Unit (which reaches most operations) and as a partner agency."""
+    import os
+    import sys
+
+    reference = await open_case(service)
+    asked = await step(
+        service,
+        reference,
+        "information-requests",
+        {"agencies": ["luton-schools"], "asked_for": "Chronology"},
+        BU,
+    )
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(
+        f'[parameters]\n"path.reference" = "{reference}"\n"path.task_id" = "{asked["tasks"][0]["id"]}"\n'
+        '"path.partnership" = "pan-bedfordshire"\n',
+        encoding="utf-8",
+    )
+    st = Path(sys.executable).parent / "st"
+    for headers in (BU, SCHOOL):
+        process = await asyncio.create_subprocess_exec(
+            str(st),
+            "--config-file",
+            str(config),
+            "run",
+            f"{service.base_url}/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "12",
+            "--request-timeout",
+            "30",
+            "--header",
+            f"Authorization:{headers['Authorization']}",
+            "--generation-deterministic",
+            "--no-color",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=dict(os.environ),
+        )
+        output, _ = await process.communicate()
+        report = output.decode(errors="replace")
+        assert process.returncode == 0, report[-6000:]
+        assert "Server error" not in report and "Tested: 44" in report
