@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from safeguarding.identity import local_signing_key
 from safeguarding.settings import REPO_DIR, get_settings
 from safeguarding.store import migrate
 
@@ -93,6 +94,11 @@ def main() -> int:
         )
 
         migrate(settings.database_url)  # once, before the worker and the API both look
+        # The embedded default's own secrets, made once here so the worker and the API do not race to.
+        settings.data_converter()
+        local_signing_key(settings)
+        _say(f"payload keys: {settings.payload_key_file}; token signing key: {settings.local_signing_key_file}")
+        _say("mint a token: .venv/bin/python -m safeguarding.identity mint --role business_unit --user bu.officer1")
         worker = subprocess.Popen([sys.executable, str(REPO_DIR / "worker.py")], start_new_session=True)
         children.append(("worker", worker))
         api = subprocess.Popen(
