@@ -97,8 +97,12 @@ def main() -> int:
         # The embedded default's own secrets, made once here so the worker and the API do not race to.
         settings.data_converter()
         local_signing_key(settings)
-        _say(f"payload keys: {settings.payload_key_file}; token signing key: {settings.local_signing_key_file}")
-        _say("mint a token: .venv/bin/python -m safeguarding.identity mint --role business_unit --user bu.officer1")
+        _say(
+            f"payload keys: {settings.payload_key_file}; token signing key: {settings.local_signing_key_file}"
+        )
+        _say(
+            "mint a token: .venv/bin/python -m safeguarding.identity mint --role business_unit --user bu.officer1"
+        )
         worker = subprocess.Popen([sys.executable, str(REPO_DIR / "worker.py")], start_new_session=True)
         children.append(("worker", worker))
         api = subprocess.Popen(

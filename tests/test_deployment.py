@@ -209,3 +209,13 @@ def test_the_dockerignore_keeps_the_code_in_the_build_context() -> None:
     }
     for part in (*CODE_LAYOUT, "pyproject.toml"):
         assert part not in ignored
+
+
+def test_production_signs_in_through_the_identity_provider_and_encrypts_with_keys_from_the_environment():
+    compose = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    for name in ("api", "worker"):
+        environment = compose["services"][name]["environment"]
+        assert environment["SLL_AUTH_MODE"] == "oidc", name
+        assert environment["SLL_CREATE_LOCAL_SECRETS"] == "false", name
+        for secret in ("SLL_PAYLOAD_KEYS", "SLL_OIDC_ISSUER", "SLL_OIDC_JWKS_URL", "SLL_TOKEN_AUDIENCE"):
+            assert environment[secret].startswith("${" + secret + ":?"), f"{name}: {secret} must be required"
