@@ -71,6 +71,10 @@ def incident(reference: str, **changes: object) -> dict[str, object]:
     return body
 
 
+# Where the module's Temporal server listens, for the tests that read its raw history.
+TEMPORAL: dict[str, str] = {}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -85,6 +89,7 @@ async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[htt
     migrate(database_url)
     engine = make_engine(database_url)
     async with await start_dev_server() as env:
+        TEMPORAL["target"] = env.client.service_client.config.target_host
         settings = Settings(
             database_url=database_url, task_queue="api-tests", local_signing_key_file=SIGNING_KEY
         )
@@ -965,3 +970,42 @@ async def test_fuzzing_every_operation_from_the_openapi_document_finds_no_server
         report = output.decode(errors="replace")
         assert process.returncode == 0, report[-6000:]
         assert "Server error" not in report and "Tested: 44" in report
+
+
+async def test_the_codec_endpoint_decrypts_the_history_for_those_allowed_to_read_it(
+    service: httpx.AsyncClient,
+):
+    """What the Temporal Web UI does: it takes a payload as the server stores it (encrypted) and asks the
+    codec endpoint, with the user's token, for the plain payload."""
+    import base64
+
+    from google.protobuf import json_format
+    from temporalio.api.common.v1 import Payloads
+    from temporalio.client import Client
+
+    from safeguarding.codec import ENCODING
+
+    reference = await open_case(service)
+    raw = await Client.connect(TEMPORAL["target"])  # no codec: the history exactly as stored
+    history = await raw.get_workflow_handle(f"case-{reference}").fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes.input
+    assert started.payloads[0].metadata["encoding"] == ENCODING
+    assert SUMMARY.encode() not in started.payloads[0].data
+    body = json_format.MessageToDict(started)
+
+    decoded = await service.post("/codec/decode", json=body, headers=auth("mgr", "manager"))
+    assert decoded.status_code == 200, decoded.text
+    plain = base64.b64decode(decoded.json()["payloads"][0]["data"]).decode()
+    assert SUMMARY in plain and reference in plain
+
+    # A partner agency may not read the history; the refusal comes before anything is decrypted.
+    assert (await service.post("/codec/decode", json=body, headers=SCHOOL)).status_code == 403
+
+    # The UI's encode direction (for signals and queries it sends) gives back what decode reads.
+    encoded = await service.post("/codec/encode", json=decoded.json(), headers=BU)
+    assert encoded.status_code == 200, encoded.text
+    again = json_format.ParseDict(encoded.json(), Payloads())
+    assert again.payloads[0].metadata["encoding"] == ENCODING
+    assert SUMMARY.encode() not in again.payloads[0].data
+    round_trip = await service.post("/codec/decode", json=encoded.json(), headers=BU)
+    assert base64.b64decode(round_trip.json()["payloads"][0]["data"]).decode() == plain
