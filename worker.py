@@ -10,17 +10,31 @@ import logging
 import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import structlog
 from sqlalchemy import Engine
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleUpdate,
+)
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.deadlines import compute_due_dates, next_checkpoint, shift_times
+from activities.delivery import DeliveryActivities, DeliveryStarter, DigestRun, Postroom
 from activities.notices import NoticeActivities
 from activities.read_model import ReadModelActivities
 from safeguarding.logs import configure_logging
@@ -28,11 +42,22 @@ from safeguarding.settings import Settings, get_settings
 from safeguarding.store import make_engine, migrate
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.cspr import ReviewWorkflow
+from workflows.delivery import DeliverySweepWorkflow, DeliveryWorkflow, DigestWorkflow
 from workflows.incident import SEARCH_ATTRIBUTES, CaseWorkflow
 
 log = structlog.get_logger("worker")
 
-WORKFLOWS = [CaseWorkflow, ReviewWorkflow, ActionPlanWorkflow]
+WORKFLOWS = [
+    CaseWorkflow,
+    ReviewWorkflow,
+    ActionPlanWorkflow,
+    DeliveryWorkflow,
+    DigestWorkflow,
+    DeliverySweepWorkflow,
+]
+DIGEST_SCHEDULE = "agency-digest"
+SWEEP_SCHEDULE = "delivery-sweep"
+SWEEP_EVERY = timedelta(minutes=10)
 
 
 def build_worker(
@@ -43,14 +68,19 @@ def build_worker(
     *,
     fail_on_bugs: bool = False,
     max_cached_workflows: int = 1000,
+    postroom: Postroom | None = None,
 ) -> Worker:
-    """The one place that lists what a worker runs; tests build their workers here too.
+    """The one place that lists what a worker runs; tests build their workers here too. Call it from
+    the event loop the worker will run on (deliveries are started on it).
 
     In production a bug in a workflow task is retried until a fixed worker is deployed (the case waits,
     nothing is lost); tests set ``fail_on_bugs`` so that the same bug fails the test at once.
     """
-    read_model = ReadModelActivities(engine)
-    notices = NoticeActivities(engine)
+    postroom = postroom or Postroom.from_settings(get_settings())
+    starter = DeliveryStarter(client, task_queue, engine, postroom, asyncio.get_running_loop())
+    read_model = ReadModelActivities(engine, starter)
+    notices = NoticeActivities(engine, starter)
+    delivery = DeliveryActivities(engine, postroom, client.data_converter.payload_codec, starter)
     return Worker(
         client,
         task_queue=task_queue,
@@ -61,6 +91,10 @@ def build_worker(
             next_checkpoint,
             read_model.record_case_changes,
             notices.dispatch_notice,
+            delivery.deliver,
+            delivery.give_up,
+            delivery.prepare_digests,
+            delivery.start_waiting_deliveries,
         ],
         activity_executor=executor,
         max_concurrent_activities=16,
@@ -87,6 +121,44 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
                 raise
 
 
+async def ensure_schedules(client: Client, settings: Settings) -> None:
+    """The periodic work, made once and brought up to date at every start: the agencies' daily digest
+    (at ``SLL_DIGEST_TIME``, Europe/London) and the sweep that starts any delivery left waiting."""
+    postroom = Postroom.from_settings(settings)
+    hour, minute = (int(part) for part in settings.digest_time.split(":"))
+    schedules = {
+        DIGEST_SCHEDULE: Schedule(
+            action=ScheduleActionStartWorkflow(
+                DigestWorkflow.run,
+                DigestRun(first_retry=postroom.first_retry, give_up_after=postroom.give_up_after),
+                id=DIGEST_SCHEDULE,
+                task_queue=settings.task_queue,
+            ),
+            spec=ScheduleSpec(
+                calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(hour)], minute=[ScheduleRange(minute)])],
+                time_zone_name="Europe/London",
+            ),
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(hours=12)),
+        ),
+        SWEEP_SCHEDULE: Schedule(
+            action=ScheduleActionStartWorkflow(
+                DeliverySweepWorkflow.run, id=SWEEP_SCHEDULE, task_queue=settings.task_queue
+            ),
+            spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=SWEEP_EVERY)]),
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        ),
+    }
+    for schedule_id, schedule in schedules.items():
+        try:
+            await client.create_schedule(schedule_id, schedule)
+            log.info("schedule.created", schedule=schedule_id)
+        except ScheduleAlreadyRunningError:
+            await client.get_schedule_handle(schedule_id).update(
+                lambda _current, wanted=schedule: ScheduleUpdate(schedule=wanted)
+            )
+            log.info("schedule.updated", schedule=schedule_id)
+
+
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
@@ -102,6 +174,7 @@ async def main() -> None:
     engine = make_engine(settings.database_url)
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
+    await ensure_schedules(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -113,6 +186,7 @@ async def main() -> None:
             engine,
             executor,
             max_cached_workflows=settings.worker_max_cached_workflows,
+            postroom=Postroom.from_settings(settings),
         ):
             log.info("worker.started", task_queue=settings.task_queue, temporal=settings.temporal_address)
             await stop.wait()

@@ -1,8 +1,8 @@
 """Reminders and escalations owed by a deadline.
 
-Each notice is written once to the notification outbox (keyed by its idempotency key) with status
-``queued``: the record of what was owed to whom and when. Delivery by email and webhook is issue 5's
-work, and will read this outbox; until then the outbox and the log are where a notice is seen.
+Each notice is written once to the outbox (keyed by its idempotency key) with its deliveries planned from
+the partner directory, then the deliveries are started (``workflows/delivery.py``). A retried or replayed
+call finds the notice written and adds nothing; deliveries not yet started are started again.
 """
 
 from __future__ import annotations
@@ -13,40 +13,45 @@ import structlog
 from sqlalchemy import Engine
 from temporalio import activity
 
-from activities.read_model import dialect_insert
+from activities.delivery import DeliveryStarter
+from safeguarding import outbox
 from safeguarding.contracts import DeadlineNotice
-from safeguarding.store import NotificationRow
 
 log = structlog.get_logger(__name__)
 
 
 class NoticeActivities:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, postroom: DeliveryStarter | None = None) -> None:
         self.engine = engine
+        self.postroom = postroom
 
     @activity.defn
     def dispatch_notice(self, notice: DeadlineNotice) -> bool:
         """Called by the case workflow when a reminder or an escalation is owed. True if newly queued."""
-        insert = dialect_insert(self.engine, NotificationRow).on_conflict_do_nothing(
-            index_elements=["idempotency_key"]
-        )
         with self.engine.begin() as connection:
-            result = connection.execute(
-                insert.returning(NotificationRow.id),
-                {
-                    "idempotency_key": notice.idempotency_key,
-                    "case_reference": notice.case_reference,
-                    "kind": notice.kind,
-                    "deadline_id": notice.deadline_id,
-                    "deadline_key": notice.deadline_key,
-                    "recipients": notice.recipients,
-                    "owning_agency": notice.owning_agency,
-                    "due_at": notice.due_at,
-                    "created_at": datetime.now(UTC),
-                    "status": "queued",
-                },
+            queued = (
+                outbox.queue(
+                    connection,
+                    outbox.Notice(
+                        key=notice.idempotency_key,
+                        case_reference=notice.case_reference,
+                        kind=notice.kind,
+                        recipients=notice.recipients,
+                        owning_agency=notice.owning_agency,
+                        title=notice.deadline_title,
+                        stream=notice.idempotency_key.split(":", 1)[0].partition("/")[2] or "case",
+                        task_id=notice.subject,
+                        due_at=notice.due_at,
+                        deadline_id=notice.deadline_id,
+                        deadline_key=notice.deadline_key,
+                        number=_number(notice.idempotency_key),
+                    ),
+                    datetime.now(UTC),
+                )
+                is not None
             )
-            queued = result.first() is not None
+        if self.postroom is not None:
+            self.postroom.start_pending(notice.case_reference)
         log.info(
             f"notice.{notice.kind}",
             case_reference=notice.case_reference,
@@ -56,3 +61,9 @@ class NoticeActivities:
             newly_queued=queued,
         )
         return queued
+
+
+def _number(key: str) -> int | None:
+    """Which reminder or escalation tier: the key is ``<workflow id>:<deadline>:<kind>:<number>``."""
+    last = key.rsplit(":", 1)[-1]
+    return int(last) if last.isdigit() else None

@@ -11,12 +11,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from temporalio import activity
 
+from activities.delivery import DeliveryStarter
+from safeguarding import outbox
 from safeguarding.case import DeadlineStatus
 from safeguarding.contracts import CaseChanges
+from safeguarding.outbox import task_notices
 from safeguarding.store import (
     ActionPlanRow,
     ActionRow,
@@ -36,16 +39,22 @@ def dialect_insert(engine: Engine, table: Any) -> Any:
 
 
 class ReadModelActivities:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, postroom: DeliveryStarter | None = None) -> None:
         self.engine = engine
+        self.postroom = postroom
 
     @activity.defn
     def record_case_changes(self, changes: CaseChanges) -> int:
-        """Called by a case's workflows after every change. Returns how many events were new."""
+        """Called by a case's workflows after every change. Returns how many events were new.
+
+        The agencies' notifications (a task assigned, re-dated, withdrawn) are written in the same
+        transaction, from the difference between the stored tasks and the new ones: exactly once.
+        """
         with self.engine.begin() as connection:
             new_events = self._append_events(connection, changes)
             applied = self._upsert_summary(connection, changes)
             if applied:
+                self._queue_task_notices(connection, changes)
                 for table in (DeadlineRow, TaskRow):
                     connection.execute(
                         delete(table).where(
@@ -60,6 +69,8 @@ class ReadModelActivities:
                     connection.execute(delete(ActionRow).where(ActionRow.case_reference == changes.reference))
                     if changes.plan.actions:
                         connection.execute(dialect_insert(self.engine, ActionRow), _action_rows(changes))
+        if self.postroom is not None:
+            self.postroom.start_pending(changes.reference)
         log.info(
             "read_model.recorded",
             case_reference=changes.reference,
@@ -71,6 +82,19 @@ class ReadModelActivities:
             events_sent=len(changes.events),
         )
         return new_events
+
+    def _queue_task_notices(self, connection: Any, changes: CaseChanges) -> None:
+        stored = connection.execute(
+            select(TaskRow.task_id, TaskRow.status, TaskRow.due_at).where(
+                TaskRow.case_reference == changes.reference, TaskRow.stream == changes.stream
+            )
+        ).all()
+        before = {task_id: (status, due_at) for task_id, status, due_at in stored}
+        now = datetime.now(UTC)
+        for notice in task_notices(
+            changes.reference, changes.workflow_id, changes.stream, before, changes.tasks
+        ):
+            outbox.queue(connection, notice, now)
 
     def _append_events(self, connection: Any, changes: CaseChanges) -> int:
         if not changes.events:
@@ -178,6 +202,7 @@ def _deadline_rows(changes: CaseChanges) -> list[dict[str, Any]]:
             "status": d.status.value,
             "met_at": d.met_at,
             "breached_at": d.breached_at,
+            "reminder_times": [r.at.isoformat() for r in d.reminders],
         }
         for d in changes.deadlines
     ]

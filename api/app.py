@@ -13,7 +13,18 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from temporalio.client import Client
 
-from api import audit_log, cases, codec, incidents, reviews, service, tasks
+from api import (
+    audit_log,
+    calendar_feeds,
+    cases,
+    codec,
+    directory,
+    incidents,
+    notifications,
+    reviews,
+    service,
+    tasks,
+)
 from safeguarding.identity import TokenVerifier
 from safeguarding.logs import configure_logging
 from safeguarding.policy import load_policies
@@ -54,6 +65,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(reviews.router)
     app.include_router(tasks.router)
     app.include_router(audit_log.router)
+    app.include_router(notifications.router)
+    app.include_router(directory.router)
+    app.include_router(calendar_feeds.router)
     app.include_router(service.router)
     app.include_router(codec.router)
     # Only the Temporal UI calls from a browser (the codec endpoint); credentials travel as bearer tokens.

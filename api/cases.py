@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from api.access import AGENCY, CASE_STEPS, EVERYONE, STAFF, allow, audited, record
 from api.dependencies import ClientDep, EngineDep
-from api.temporal import query_case, run_step
+from api.temporal import query_case, require_known_agencies, run_step
 from safeguarding.case import (
     AGENCY_PATTERN,
     CASE_REFERENCE_PATTERN,
@@ -210,7 +210,12 @@ def _add_step_route(path: str, update: Any, body_model: type, summary: str) -> N
     ) -> StepOutcome:
         step = Attributed[body_model](actor=actor, decision=body)  # type: ignore[valid-type]
         reason = getattr(body, "reasons", None)
-        return await audited(request, actor, reference, reason, run_step(client, reference, update, step))
+
+        async def checked() -> StepOutcome:
+            await require_known_agencies(request.app.state.engine, body)
+            return await run_step(client, reference, update, step)
+
+        return await audited(request, actor, reference, reason, checked())
 
     take_step.__name__ = f"post_{path.replace('-', '_')}"
     take_step.__doc__ = update.__doc__

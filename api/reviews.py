@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Request
 
 from api.access import PLAN_STEPS, REVIEW_STEPS, allow, audited
 from api.dependencies import ClientDep
-from api.temporal import run_step
+from api.temporal import require_known_agencies, run_step
 from safeguarding.case import CASE_REFERENCE_PATTERN, Actor
 from safeguarding.record import Stream
 from workflows.action_plan import ActionPlanWorkflow, PlanStep, PlanStepInput
@@ -57,8 +57,12 @@ def _add_route(prefix: str, body_model: type, stream: Stream, update: Any, wrap:
         client: ClientDep,
     ) -> StepOutcome:
         reason = getattr(body, "reasons", None)
-        call = run_step(client, reference, update, wrap(actor=actor, step=body), stream)
-        return await audited(request, actor, reference, reason, call)
+
+        async def checked() -> StepOutcome:
+            await require_known_agencies(request.app.state.engine, body)
+            return await run_step(client, reference, update, wrap(actor=actor, step=body), stream)
+
+        return await audited(request, actor, reference, reason, checked())
 
     take_step.__name__ = f"{stream.value}_{name}"
     take_step.__doc__ = (body_model.__doc__ or "").strip() or None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import HTTPException, status
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -17,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from safeguarding.case import RefusalKind
+from safeguarding.directory import unknown_agencies
 from safeguarding.record import Stream, workflow_id_for
 from workflows.incident import CaseWorkflow
 
@@ -79,6 +82,28 @@ async def query_case(client: Client, reference: str, query: Any, stream: Stream 
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"case {reference} could not be read: {error}"
         ) from None
+
+
+def _unknown_agencies(engine: Engine, codes: list[str]) -> list[str]:
+    with engine.connect() as connection:
+        return unknown_agencies(connection, codes)
+
+
+async def require_known_agencies(engine: Engine, body: Any) -> None:
+    """Work goes only to agencies in the partner directory (where their notifications are sent):
+    an unknown or inactive code is refused before the case sees it."""
+    codes = list(getattr(body, "agencies", None) or [])
+    if isinstance(getattr(body, "agency", None), str):
+        codes.append(body.agency)
+    if not codes:
+        return
+    unknown = await run_in_threadpool(_unknown_agencies, engine, codes)
+    if unknown:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"not an active agency of the partner directory: {', '.join(unknown)}; "
+            "the Business Unit adds or reactivates one with PUT /agencies/{code}",
+        )
 
 
 async def run_step(

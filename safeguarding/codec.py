@@ -89,6 +89,33 @@ class EncryptionCodec(PayloadCodec):
             decoded.append(Payload.FromString(cipher.decrypt(payload.data[:12], payload.data[12:], None)))
         return decoded
 
+    def seal(self, text: str) -> str:
+        """A secret kept outside Temporal (an agency's webhook secret in the database), encrypted with
+        the current key and readable while its key is configured."""
+        nonce = os.urandom(12)
+        sealed = nonce + self._ciphers[self._current].encrypt(nonce, text.encode(), b"sealed")
+        return f"{self._current}:{base64.b64encode(sealed).decode()}"
+
+    def unseal(self, sealed: str) -> str:
+        key_id, _, data = sealed.partition(":")
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise ValueError(f"secret sealed with key {key_id!r}, which is not configured")
+        raw = base64.b64decode(data)
+        return cipher.decrypt(raw[:12], raw[12:], b"sealed").decode()
+
+
+def seal(codec: PayloadCodec | None, text: str) -> str:
+    return codec.seal(text) if isinstance(codec, EncryptionCodec) else f"plain:{text}"
+
+
+def unseal(codec: PayloadCodec | None, sealed: str) -> str:
+    if sealed.startswith("plain:"):
+        return sealed.removeprefix("plain:")
+    if not isinstance(codec, EncryptionCodec):
+        raise ValueError("a sealed secret needs the payload keys to read")
+    return codec.unseal(sealed)
+
 
 def data_converter(keys: PayloadKeys | None) -> DataConverter:
     """pydantic models in and out, encrypted when keys are given: every client must use this."""

@@ -55,6 +55,29 @@ class Settings(BaseSettings):
     # Origins of the Temporal Web UI allowed to call the codec endpoint.
     codec_cors_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
 
+    # Where people reach the service: links in emails and the calendar feed URLs start here.
+    public_url: str = "http://127.0.0.1:8000"
+
+    # Email to partner agencies: an SMTP relay (the embedded default runs a local one, keeping what it
+    # receives in data/mail). No host: emails wait, recorded as failed attempts, until one is set.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    mail_from: str = "Safeguarding Learning Loop <no-reply@safeguarding-learning-loop.invalid>"
+    # Deliveries are retried with back-off (first retry after this many seconds, doubling up to an hour)
+    # for this many hours, then recorded as failed on the case.
+    delivery_first_retry_seconds: float = Field(default=30.0, gt=0)
+    delivery_give_up_hours: float = Field(default=72.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Agencies on the daily digest get one email a day at this local time (Europe/London).
+    digest_time: str = Field(default="07:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    # The embedded default's local SMTP server (make run), and the folder it keeps messages in.
+    local_smtp_port: int = 8025
+    local_mail_dir: Path = REPO_DIR / "data" / "mail"
+
     def data_converter(self):  # type: ignore[no-untyped-def]
         from safeguarding.codec import data_converter, load_keys
 

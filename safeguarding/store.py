@@ -87,6 +87,7 @@ class DeadlineRow(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     met_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminder_times: Mapped[list | None] = mapped_column(JSON)  # ISO times of its reminders
 
 
 class TaskRow(Base):
@@ -176,7 +177,9 @@ class ActionRow(Base):
 
 
 class NotificationRow(Base):
-    """The outbox of reminders and escalations; one row per idempotency key."""
+    """The outbox: one row per event someone must hear of (a task assigned, re-dated or withdrawn, a
+    reminder, an escalation), keyed by the event, so that a retry or a replay never makes a second.
+    Its deliveries, one per mailbox or webhook, are in ``deliveries``."""
 
     __tablename__ = "notifications"
 
@@ -184,13 +187,87 @@ class NotificationRow(Base):
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
     case_reference: Mapped[str] = mapped_column(String(40), index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    deadline_id: Mapped[str] = mapped_column(String(20))
-    deadline_key: Mapped[str] = mapped_column(String(64))
+    deadline_id: Mapped[str | None] = mapped_column(String(20))
+    deadline_key: Mapped[str | None] = mapped_column(String(64))
     recipients: Mapped[list] = mapped_column(JSON)
     owning_agency: Mapped[str | None] = mapped_column(String(64))
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # queued: written, deliveries being made; no_recipients: nobody in the directory to send it to
     status: Mapped[str] = mapped_column(String(20))
+    stream: Mapped[str | None] = mapped_column(String(10))
+    task_id: Mapped[str | None] = mapped_column(String(60))
+    title: Mapped[str | None] = mapped_column(String(200))  # what is asked, or what the deadline is
+    asked: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[int | None] = mapped_column(Integer)  # which reminder, which escalation tier
+
+
+class AgencyRow(Base):
+    """The partner directory: each agency (or office, such as the Business Unit) with where it hears
+    of its work and the roles it holds in the process."""
+
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list] = mapped_column(JSON)
+    mailboxes: Mapped[list] = mapped_column(JSON)
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(Text)  # sealed with the payload keys
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class DeliveryRow(Base):
+    """One message to one mailbox or webhook: an event's notification, or a day's digest."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(240), unique=True)
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), index=True)
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))  # email | webhook
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(500))
+    # pending -> sent | failed; for an agency on the daily digest: digest -> digested (in a digest)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    started: Mapped[bool] = mapped_column(Boolean, default=False)  # its delivery workflow is running
+
+
+class DeliveryAttemptRow(Base):
+    """Every try at a delivery and what came of it."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(10))  # sent | failed
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class CalendarFeedRow(Base):
+    """A subscribable calendar of open deadlines: one agency's, or the whole partnership's. Calendar
+    clients send no bearer token, so the URL carries a secret; only its hash is kept."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    agency: Mapped[str | None] = mapped_column(String(64), index=True)  # None: the whole partnership
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
 
 
 def make_engine(url: str) -> Engine:

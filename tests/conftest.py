@@ -20,9 +20,10 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.delivery import Postroom
 from safeguarding.codec import PayloadKeys, data_converter
 from safeguarding.policy import Policy, load_policies
-from safeguarding.settings import get_settings
+from safeguarding.settings import Settings, get_settings
 from safeguarding.store import make_engine, migrate
 from worker import build_worker, ensure_search_attributes
 from workflows.incident import SEARCH_ATTRIBUTES
@@ -138,13 +139,20 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, engine: Engine, task_queue: str, cache: int = 1000
+    client: Client, engine: Engine, task_queue: str, cache: int = 1000, postroom: Postroom | None = None
 ) -> AsyncIterator[Worker]:
     """``cache=0`` for a worker a test replaces: the time-skipping server never releases a stopped
-    worker's sticky queue (the real server does after a few seconds)."""
+    worker's sticky queue (the real server does after a few seconds). ``postroom``: where deliveries go
+    (by default nowhere: no SMTP server)."""
     with ThreadPoolExecutor(max_workers=16) as executor:
         async with build_worker(
-            client, task_queue, engine, executor, fail_on_bugs=True, max_cached_workflows=cache
+            client,
+            task_queue,
+            engine,
+            executor,
+            fail_on_bugs=True,
+            max_cached_workflows=cache,
+            postroom=postroom or Postroom.from_settings(Settings(smtp_host=None)),
         ) as worker:
             yield worker
 

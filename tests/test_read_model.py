@@ -20,11 +20,14 @@ from activities.notices import NoticeActivities
 from activities.read_model import ReadModelActivities
 from safeguarding.case import Actor, CaseEvent, Deadline, DeadlineStatus, Milestone, Role, Task, TaskStatus
 from safeguarding.contracts import CaseChanges, CaseSummary, DeadlineNotice
+from safeguarding.directory import seed
 from safeguarding.listings import TaskListItem, list_cases, list_tasks
 from safeguarding.store import (
+    AgencyRow,
     CaseEventRow,
     CaseRow,
     DeadlineRow,
+    DeliveryRow,
     NotificationRow,
     TaskRow,
     make_engine,
@@ -314,14 +317,41 @@ def notice(key: str) -> DeadlineNotice:
 
 
 def test_a_reminder_is_queued_once_however_often_it_is_dispatched(db: Engine) -> None:
+    seed(db)
+    with db.begin() as c:
+        c.execute(
+            update(AgencyRow)
+            .where(AgencyRow.code == "lscp-business-unit")
+            .values(mailboxes=["bu@lscp.example", "manager@lscp.example"])
+        )
     activities = NoticeActivities(db)
     assert activities.dispatch_notice(notice(f"{REF}:D1:reminder:0")) is True
     assert activities.dispatch_notice(notice(f"{REF}:D1:reminder:0")) is False
     assert activities.dispatch_notice(notice(f"{REF}:D1:reminder:1")) is True
     with db.connect() as c:
         rows = c.execute(select(NotificationRow).order_by(NotificationRow.id)).all()
+        deliveries = c.execute(
+            select(DeliveryRow.notification_id, DeliveryRow.agency, DeliveryRow.address).order_by(
+                DeliveryRow.id
+            )
+        ).all()
     assert [r.idempotency_key for r in rows] == [f"{REF}:D1:reminder:0", f"{REF}:D1:reminder:1"]
+    assert [r.number for r in rows] == [0, 1]
     assert all(r.status == "queued" and r.recipients == ["business_unit"] for r in rows)
+    # Each reminder to each of the Business Unit's mailboxes, once; nobody else.
+    assert deliveries == [
+        (rows[0].id, "lscp-business-unit", "bu@lscp.example"),
+        (rows[0].id, "lscp-business-unit", "manager@lscp.example"),
+        (rows[1].id, "lscp-business-unit", "bu@lscp.example"),
+        (rows[1].id, "lscp-business-unit", "manager@lscp.example"),
+    ]
+
+
+def test_a_notice_for_nobody_in_the_directory_says_so(db: Engine) -> None:
+    NoticeActivities(db).dispatch_notice(notice(f"{REF}:D1:reminder:0"))
+    with db.connect() as c:
+        assert c.execute(select(NotificationRow.status)).scalar_one() == "no_recipients"
+        assert c.execute(select(func.count()).select_from(DeliveryRow)).scalar_one() == 0
 
 
 def test_times_read_back_are_utc_and_the_same_instant_as_written(db: Engine) -> None:
@@ -375,3 +405,46 @@ def test_two_concurrent_writes_end_with_the_newer_snapshot_and_every_event_once(
         assert case.next_due_at == T0 + timedelta(days=15), attempt
         assert event_seqs(db, ref) == [1, 2, 3, 4], attempt
         assert new_events == (3 if attempt % 2 else 4), attempt
+
+
+def test_agencies_hear_of_a_task_once_when_assigned_redated_and_withdrawn(db: Engine) -> None:
+    seed(db, demo_mailboxes=True)
+    due, later = T0 + timedelta(days=7), T0 + timedelta(days=14)
+    school = task(REF, 1, "luton-schools", due)
+    police = task(REF, 2, "bedfordshire-police", due)
+    record(db, 1, snapshot(tasks=[school]))
+    record(db, 1, snapshot(tasks=[school]))  # a retried write
+    record(db, 2, snapshot(tasks=[school, police]))
+    record(db, 3, snapshot(tasks=[school.model_copy(update={"due_at": later}), police]))
+    withdrawn = police.model_copy(update={"status": TaskStatus.withdrawn})
+    record(db, 4, snapshot(tasks=[school.model_copy(update={"due_at": later}), withdrawn]))
+    record(db, 3, snapshot(tasks=[school, police]))  # a late, older write changes nothing
+    completed = school.model_copy(update={"due_at": later, "status": TaskStatus.completed})
+    record(db, 5, snapshot(tasks=[completed, withdrawn]))  # an agency's own completion: nothing to tell
+
+    with db.connect() as c:
+        notices = c.execute(
+            select(
+                NotificationRow.kind,
+                NotificationRow.task_id,
+                NotificationRow.owning_agency,
+                NotificationRow.due_at,
+            ).order_by(NotificationRow.id)
+        ).all()
+        addresses = c.execute(
+            select(NotificationRow.kind, DeliveryRow.address)
+            .join(DeliveryRow, DeliveryRow.notification_id == NotificationRow.id)
+            .order_by(DeliveryRow.id)
+        ).all()
+    assert notices == [
+        ("task_assigned", school.id, "luton-schools", due),
+        ("task_assigned", police.id, "bedfordshire-police", due),
+        ("task_redated", school.id, "luton-schools", later),
+        ("task_withdrawn", police.id, "bedfordshire-police", due),
+    ]
+    assert addresses == [
+        ("task_assigned", "safeguarding@luton-schools.example"),
+        ("task_assigned", "safeguarding@bedfordshire-police.example"),
+        ("task_redated", "safeguarding@luton-schools.example"),
+        ("task_withdrawn", "safeguarding@bedfordshire-police.example"),
+    ]

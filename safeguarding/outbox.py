@@ -1,0 +1,170 @@
+"""The outbox: what someone must hear of, written in the same transaction as the change that caused it.
+
+A notification is keyed by its event (a task assigned, re-dated or withdrawn; a reminder; an escalation
+tier), so a retried activity or a replayed workflow finds it already there and adds nothing. When it is
+first written, its deliveries are planned from the partner directory: one per mailbox (held for the daily
+digest if the agency asked for one) and one to the agency's webhook. Sending is the delivery workflow's
+work (``workflows/delivery.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from hashlib import sha256
+from typing import Any
+
+from sqlalchemy import Connection, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from safeguarding.case import Task, TaskStatus
+from safeguarding.directory import OWNING_AGENCY, recipients
+from safeguarding.store import DeliveryRow, NotificationRow
+
+TASK_TITLES = {
+    "information_return": "Information for the rapid review",
+    "action": "Action from the action plan",
+    "checkpoint": "Monitoring checkpoint",
+    "review_duty": "Duty of the local partners in a national review",
+}
+
+
+@dataclass
+class Notice:
+    key: str
+    case_reference: str
+    kind: str  # task_assigned | task_redated | task_withdrawn | reminder | escalation
+    recipients: list[str]  # the policy's names: roles, or owning_agency
+    owning_agency: str | None
+    title: str
+    stream: str | None = None
+    task_id: str | None = None
+    asked: str | None = None
+    due_at: datetime | None = None
+    deadline_id: str | None = None
+    deadline_key: str | None = None
+    number: int | None = None
+
+
+def _insert(connection: Connection, table: Any) -> Any:
+    return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def workflow_key(delivery_key: str) -> str:
+    """The delivery workflow's id: derived from the delivery's key, so that one delivery is one workflow
+    however often it is started, and nothing about the case or the recipient shows in it."""
+    return f"delivery-{sha256(delivery_key.encode()).hexdigest()[:32]}"
+
+
+def queue(connection: Connection, notice: Notice, now: datetime) -> int | None:
+    """Write the notification and plan its deliveries; None if it was written before."""
+    inserted = connection.execute(
+        _insert(connection, NotificationRow)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(NotificationRow.id),
+        {
+            "idempotency_key": notice.key,
+            "case_reference": notice.case_reference,
+            "kind": notice.kind,
+            "deadline_id": notice.deadline_id,
+            "deadline_key": notice.deadline_key,
+            "recipients": notice.recipients,
+            "owning_agency": notice.owning_agency,
+            "due_at": notice.due_at,
+            "created_at": now,
+            "status": "queued",
+            "stream": notice.stream,
+            "task_id": notice.task_id,
+            "title": notice.title,
+            "asked": notice.asked,
+            "number": notice.number,
+        },
+    ).first()
+    if inserted is None:
+        return None
+    notification_id = inserted[0]
+    rows = _deliveries(
+        notification_id, notice.key, recipients(connection, notice.recipients, notice.owning_agency), now
+    )
+    if rows:
+        connection.execute(
+            _insert(connection, DeliveryRow).on_conflict_do_nothing(index_elements=["idempotency_key"]), rows
+        )
+    else:
+        connection.execute(
+            update(NotificationRow)
+            .where(NotificationRow.id == notification_id)
+            .values(status="no_recipients")
+        )
+    return notification_id
+
+
+def _deliveries(notification_id: int, key: str, agencies: list[Any], now: datetime) -> list[dict[str, Any]]:
+    rows = []
+    for agency in agencies:
+        channels = [("email", mailbox) for mailbox in agency.mailboxes]
+        if agency.webhook_url and agency.webhook_secret:
+            channels.append(("webhook", agency.webhook_url))
+        for channel, address in channels:
+            rows.append(
+                {
+                    "idempotency_key": f"{key}|{channel}|{agency.code}|{address}",
+                    "notification_id": notification_id,
+                    "digest_id": None,
+                    "channel": channel,
+                    "agency": agency.code,
+                    "address": address,
+                    # Machines get every event at once; people on the digest get it the next morning.
+                    "status": "digest" if channel == "email" and agency.digest else "pending",
+                    "created_at": now,
+                    "sent_at": None,
+                    "attempts": 0,
+                    "last_error": None,
+                    "started": False,
+                }
+            )
+    return rows
+
+
+def task_notices(
+    reference: str,
+    workflow_id: str,
+    stream: str,
+    before: dict[str, tuple[str, datetime | None]],
+    after: list[Task],
+) -> list[Notice]:
+    """What the agencies must hear of, from the change of a stream's tasks between two snapshots: a
+    task newly assigned, a due date moved, a task withdrawn (``before`` maps task id to status and due)."""
+    notices = []
+    for task in after:
+        common = {
+            "case_reference": reference,
+            "recipients": [OWNING_AGENCY],
+            "owning_agency": task.agency,
+            "title": TASK_TITLES.get(task.kind, task.kind),
+            "stream": stream,
+            "task_id": task.id,
+            "asked": task.asked_for,
+            "due_at": task.due_at,
+        }
+        earlier = before.get(task.id)
+        if earlier is None:
+            if task.status is TaskStatus.open:
+                notices.append(
+                    Notice(key=f"{workflow_id}:{task.id}:assigned", kind="task_assigned", **common)
+                )
+            continue
+        status, due_at = earlier
+        if status != TaskStatus.open.value:
+            continue
+        if task.status is TaskStatus.withdrawn:
+            notices.append(Notice(key=f"{workflow_id}:{task.id}:withdrawn", kind="task_withdrawn", **common))
+        elif task.status is TaskStatus.open and due_at is not None and task.due_at not in (None, due_at):
+            notices.append(
+                Notice(
+                    key=f"{workflow_id}:{task.id}:due:{task.due_at.isoformat()}",
+                    kind="task_redated",
+                    **common,
+                )
+            )
+    return notices

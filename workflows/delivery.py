@@ -1,0 +1,89 @@
+"""Delivery of notifications, apart from the cases: a mailbox or webhook that is down for a day delays
+its own message, never a case's clock or steps.
+
+- ``DeliveryWorkflow``: one per delivery (its id comes from the delivery's key, so it runs once): the
+  send activity retried with back-off, then recorded as failed if it never gets through.
+- ``DigestWorkflow``: each morning (a Temporal Schedule), the day's digest for every agency that asked
+  for one, each digest then a delivery like any other.
+- ``DeliverySweepWorkflow``: every few minutes (a Schedule), starts any delivery left waiting (a worker
+  that stopped between writing a notification and starting its delivery).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ActivityError, ChildWorkflowError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from zoneinfo import ZoneInfo
+
+    from activities.delivery import DeliveryActivities, DeliveryOrder, DigestRun, GiveUp
+    from safeguarding.outbox import workflow_key
+
+LOCAL_TIME = "Europe/London"
+MAX_RETRY_INTERVAL = timedelta(hours=1)
+
+
+@workflow.defn
+class DeliveryWorkflow:
+    @workflow.run
+    async def run(self, order: DeliveryOrder) -> str:
+        try:
+            return await workflow.execute_activity_method(
+                DeliveryActivities.deliver,
+                order.delivery_id,
+                start_to_close_timeout=timedelta(minutes=2),
+                schedule_to_close_timeout=order.give_up_after,
+                retry_policy=RetryPolicy(
+                    initial_interval=order.first_retry,
+                    backoff_coefficient=2.0,
+                    maximum_interval=max(MAX_RETRY_INTERVAL, order.first_retry),
+                    non_retryable_error_types=["Undeliverable"],
+                ),
+            )
+        except ActivityError as failure:
+            reason = str(failure.cause or failure)
+            await workflow.execute_activity_method(
+                DeliveryActivities.give_up,
+                GiveUp(delivery_id=order.delivery_id, reason=reason),
+                start_to_close_timeout=timedelta(minutes=1),
+            )
+            return f"failed: {reason}"
+
+
+@workflow.defn
+class DigestWorkflow:
+    @workflow.run
+    async def run(self, run: DigestRun) -> int:
+        """The digests of ``run.day`` (today in Europe/London when the schedule starts it)."""
+        day = run.day or workflow.now().astimezone(ZoneInfo(LOCAL_TIME)).date()
+        batch = await workflow.execute_activity_method(
+            DeliveryActivities.prepare_digests, day, start_to_close_timeout=timedelta(minutes=5)
+        )
+        for delivery_id, key in batch.deliveries:
+            try:
+                await workflow.start_child_workflow(
+                    DeliveryWorkflow.run,
+                    DeliveryOrder(
+                        delivery_id=delivery_id, first_retry=run.first_retry, give_up_after=run.give_up_after
+                    ),
+                    id=workflow_key(key),
+                    parent_close_policy=ParentClosePolicy.ABANDON,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                )
+            except (WorkflowAlreadyStartedError, ChildWorkflowError):
+                pass  # started before: one digest, one delivery
+        return len(batch.deliveries)
+
+
+@workflow.defn
+class DeliverySweepWorkflow:
+    @workflow.run
+    async def run(self) -> int:
+        return await workflow.execute_activity_method(
+            DeliveryActivities.start_waiting_deliveries, start_to_close_timeout=timedelta(minutes=5)
+        )
