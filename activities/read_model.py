@@ -19,13 +19,14 @@ from activities.delivery import DeliveryStarter
 from safeguarding import outbox
 from safeguarding.case import DeadlineStatus
 from safeguarding.contracts import CaseChanges
-from safeguarding.outbox import task_notices
+from safeguarding.outbox import TASK_NOTICES, task_notices
 from safeguarding.store import (
     ActionPlanRow,
     ActionRow,
     CaseEventRow,
     CaseRow,
     DeadlineRow,
+    NotificationRow,
     ReviewRow,
     TaskRow,
 )
@@ -84,15 +85,21 @@ class ReadModelActivities:
         return new_events
 
     def _queue_task_notices(self, connection: Any, changes: CaseChanges) -> None:
-        stored = connection.execute(
-            select(TaskRow.task_id, TaskRow.status, TaskRow.due_at).where(
-                TaskRow.case_reference == changes.reference, TaskRow.stream == changes.stream
+        told: dict[str, tuple[set[str], datetime | None]] = {}
+        for task_id, kind, due_at in connection.execute(
+            select(NotificationRow.task_id, NotificationRow.kind, NotificationRow.due_at)
+            .where(
+                NotificationRow.case_reference == changes.reference,
+                NotificationRow.stream == changes.stream,
+                NotificationRow.kind.in_(TASK_NOTICES),
             )
-        ).all()
-        before = {task_id: (status, due_at) for task_id, status, due_at in stored}
+            .order_by(NotificationRow.id)
+        ):
+            kinds, last_due = told.get(task_id, (set(), None))
+            told[task_id] = (kinds | {kind}, due_at if kind != "task_withdrawn" else last_due)
         now = datetime.now(UTC)
         for notice in task_notices(
-            changes.reference, changes.workflow_id, changes.stream, before, changes.tasks
+            changes.reference, changes.workflow_id, changes.stream, told, changes.tasks, changes.settled
         ):
             outbox.queue(connection, notice, now)
 

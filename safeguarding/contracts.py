@@ -129,3 +129,5 @@ class CaseChanges(BaseModel):
     case: CaseSummary | None = None
     review: ReviewSummary | None = None
     plan: PlanSummary | None = None
+    # False when a step was half-way at the snapshot (a new task's due date may still be coming).
+    settled: bool = True

@@ -31,7 +31,7 @@ _templates = Environment(
 
 _HEADLINES = {
     "task_assigned": "New task: {title}",
-    "task_redated": "Due date changed: {title}",
+    "task_redated": "Due date set or changed: {title}",
     "task_withdrawn": "No longer needed: {title}",
     "reminder": "Reminder: {title}",
     "escalation": "Overdue: {title}",

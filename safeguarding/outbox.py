@@ -21,6 +21,7 @@ from safeguarding.case import Task, TaskStatus
 from safeguarding.directory import OWNING_AGENCY, recipients
 from safeguarding.store import DeliveryRow, NotificationRow
 
+TASK_NOTICES = ("task_assigned", "task_redated", "task_withdrawn")
 TASK_TITLES = {
     "information_return": "Information for the rapid review",
     "action": "Action from the action plan",
@@ -130,13 +131,16 @@ def task_notices(
     reference: str,
     workflow_id: str,
     stream: str,
-    before: dict[str, tuple[str, datetime | None]],
-    after: list[Task],
+    told: dict[str, tuple[set[str], datetime | None]],
+    tasks: list[Task],
+    settled: bool,
 ) -> list[Notice]:
-    """What the agencies must hear of, from the change of a stream's tasks between two snapshots: a
-    task newly assigned, a due date moved, a task withdrawn (``before`` maps task id to status and due)."""
+    """What the agencies must now hear of about a stream's tasks, given what they were told already
+    (``told``: per task, the kinds of notice sent and the last due date given): a task assigned, its due
+    date set or moved, a task withdrawn. A task is announced once its due date is known, or, if it has
+    none, once no step is half-way (``settled``): its due date may be on its way."""
     notices = []
-    for task in after:
+    for task in tasks:
         common = {
             "case_reference": reference,
             "recipients": [OWNING_AGENCY],
@@ -147,19 +151,16 @@ def task_notices(
             "asked": task.asked_for,
             "due_at": task.due_at,
         }
-        earlier = before.get(task.id)
-        if earlier is None:
-            if task.status is TaskStatus.open:
+        if task.id not in told:
+            if task.status is TaskStatus.open and (task.due_at is not None or settled):
                 notices.append(
                     Notice(key=f"{workflow_id}:{task.id}:assigned", kind="task_assigned", **common)
                 )
             continue
-        status, due_at = earlier
-        if status != TaskStatus.open.value:
-            continue
-        if task.status is TaskStatus.withdrawn:
+        kinds, last_due = told[task.id]
+        if task.status is TaskStatus.withdrawn and "task_withdrawn" not in kinds:
             notices.append(Notice(key=f"{workflow_id}:{task.id}:withdrawn", kind="task_withdrawn", **common))
-        elif task.status is TaskStatus.open and due_at is not None and task.due_at not in (None, due_at):
+        elif task.status is TaskStatus.open and task.due_at is not None and task.due_at != last_due:
             notices.append(
                 Notice(
                     key=f"{workflow_id}:{task.id}:due:{task.due_at.isoformat()}",

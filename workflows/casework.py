@@ -502,6 +502,7 @@ class Casework:
                 events=events,
                 deadlines=record.deadlines,
                 tasks=[t.model_copy(update={"summary": None, "documents": []}) for t in record.tasks],
+                settled=not self._lock.locked(),
             )
         )
         await workflow.execute_activity_method(

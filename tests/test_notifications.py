@@ -1,0 +1,394 @@
+"""Partner agencies hear of their work: real SMTP conversations with a local mail server the test starts
+(and stops), a real HTTP receiver that checks the webhook signatures, and the daily digest. Each message
+once per event, whatever fails on the way."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import Message
+from itertools import chain
+
+import pytest
+import uvicorn
+from aiosmtpd.controller import Controller
+from fastapi import FastAPI, Request, Response
+from sqlalchemy import Engine, func, select, update
+
+from activities.delivery import DigestRun, Postroom
+from safeguarding import webhooks
+from safeguarding.case import InformationRequest, TaskWithdrawal
+from safeguarding.codec import seal
+from safeguarding.directory import seed
+from safeguarding.store import AgencyRow, DeliveryAttemptRow, DeliveryRow, NotificationRow
+from tests.conftest import running_worker
+from tests.support import BUSINESS_UNIT, by, opening, start_case, view
+from workflows.delivery import DigestWorkflow
+from workflows.incident import CaseWorkflow
+
+SUMMARY = "Nine month old admitted with a head injury; the mother's partner was caring for her"
+ASKED = "Chronology of your contact with the family since January 2025"
+PUBLIC_URL = "https://safeguarding.luton.example"
+MAILBOXES = {
+    "luton-schools": ["dsl@school.example", "office@school.example"],
+    "bedfordshire-police": ["mash@police.example"],
+    "lscp-business-unit": ["business.unit@lscp.example"],
+    "joint-case-review-group": ["jcrg.chair@lscp.example"],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Mailroom:
+    """What the local SMTP server was given: one entry per message, with its envelope recipients."""
+
+    received: list[tuple[list[str], Message, bytes]] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.received.append(
+            (
+                list(envelope.rcpt_tos),
+                email.message_from_bytes(envelope.content, policy=email.policy.default),
+                envelope.content,
+            )
+        )
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[Message]:
+        return [message for recipients, message, _ in self.received if address in recipients]
+
+
+def postroom(smtp_port: int) -> Postroom:
+    return Postroom(
+        public_url=PUBLIC_URL,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        smtp_username=None,
+        smtp_password=None,
+        smtp_starttls=False,
+        smtp_tls=False,
+        mail_from="LSCP notifications <no-reply@lscp.example>",
+        first_retry=timedelta(milliseconds=300),
+        give_up_after=timedelta(minutes=30),
+        webhook_timeout=5,
+    )
+
+
+def directory(engine: Engine, **changes: dict) -> None:
+    seed(engine)
+    with engine.begin() as connection:
+        for code, mailboxes in MAILBOXES.items():
+            connection.execute(
+                update(AgencyRow)
+                .where(AgencyRow.code == code)
+                .values(mailboxes=mailboxes, **changes.get(code, {}))
+            )
+
+
+async def until(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"still waiting after {seconds} s for {what}")
+
+
+def deliveries(engine: Engine) -> list:
+    with engine.connect() as connection:
+        return connection.execute(select(DeliveryRow.__table__).order_by(DeliveryRow.id)).all()
+
+
+def attempts(engine: Engine, delivery_id: int) -> list[tuple[str, str]]:
+    with engine.connect() as connection:
+        return connection.execute(
+            select(DeliveryAttemptRow.outcome, DeliveryAttemptRow.detail)
+            .where(DeliveryAttemptRow.delivery_id == delivery_id)
+            .order_by(DeliveryAttemptRow.number)
+        ).all()
+
+
+def text_of(message: Message) -> str:
+    return next(part for part in message.walk() if part.get_content_type() == "text/plain").get_content()
+
+
+async def test_each_agency_mailbox_gets_its_task_once_though_the_mail_server_was_down(
+    env, engine, policy, task_queue
+):
+    directory(engine)
+    port = free_port()
+    mailroom = Mailroom()
+    smtp = Controller(mailroom, hostname="127.0.0.1", port=port)
+    async with running_worker(env.client, engine, task_queue, postroom=postroom(port)):
+        case = opening(await env.get_current_time()).model_copy(update={"summary": SUMMARY})
+        handle = await start_case(env.client, task_queue, case, policy)
+        await handle.execute_update(
+            CaseWorkflow.request_information,
+            by(
+                BUSINESS_UNIT,
+                InformationRequest(agencies=["luton-schools", "bedfordshire-police"], asked_for=ASKED),
+            ),
+        )
+        # The mail server is down: every delivery fails, is recorded, and is tried again.
+        await until(
+            lambda: len(deliveries(engine)) == 3 and all(d.attempts >= 2 for d in deliveries(engine)),
+            "three deliveries each tried twice",
+        )
+        assert all(d.status == "pending" for d in deliveries(engine))
+        smtp.start()
+        try:
+            await until(lambda: all(d.status == "sent" for d in deliveries(engine)), "the deliveries to go")
+            # Nothing is sent twice, however long the retries had been running.
+            await asyncio.sleep(1.5)
+            state = await view(handle)
+        finally:
+            smtp.stop()
+
+    assert sorted(address for recipients, _, _ in mailroom.received for address in recipients) == sorted(
+        MAILBOXES["luton-schools"] + MAILBOXES["bedfordshire-police"]
+    )
+    due = {t.agency: t.due_at for t in state.tasks}
+    for agency in ("luton-schools", "bedfordshire-police"):
+        for address in MAILBOXES[agency]:
+            (message,) = mailroom.to(address)
+            assert message["Subject"].startswith(
+                f"[{case.reference}] New task: Information for the rapid review"
+            )
+            assert message.is_multipart() and {p.get_content_type() for p in message.walk()} >= {
+                "text/plain",
+                "text/html",
+            }
+            body = text_of(message)
+            local_due = due[agency].astimezone(messages_time_zone())
+            assert ASKED in body and f"{local_due.day} {local_due:%B %Y} at 17:00" in body, body
+            assert f"{PUBLIC_URL}/cases/{case.reference}" in body
+    for _, _, raw in mailroom.received:
+        assert SUMMARY.encode() not in raw and b"mother" not in raw
+    # Every try is on record: refused connections, then one acceptance.
+    for delivery in deliveries(engine):
+        tried = attempts(engine, delivery.id)
+        assert [outcome for outcome, _ in tried][-1] == "sent" and tried[0][0] == "failed"
+        assert [outcome for outcome, _ in tried].count("sent") == 1
+        assert "Connection refused" in tried[0][1] or "ConnectionRefused" in tried[0][1]
+
+
+def messages_time_zone():
+    from safeguarding.messages import LOCAL_TIME
+
+    return LOCAL_TIME
+
+
+async def test_escalations_go_to_the_roles_the_policy_names(env, engine, policy, task_queue):
+    """An information return left overdue: reminders to the agency, then the escalation to the Business
+    Unit and the JCRG chair, each by email to the mailboxes the directory holds for those roles."""
+    directory(engine)
+    port = free_port()
+    mailroom = Mailroom()
+    smtp = Controller(mailroom, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        async with running_worker(env.client, engine, task_queue, postroom=postroom(port)):
+            handle = await start_case(env.client, task_queue, opening(await env.get_current_time()), policy)
+            await handle.execute_update(
+                CaseWorkflow.request_information,
+                by(BUSINESS_UNIT, InformationRequest(agencies=["bedfordshire-police"], asked_for=ASKED)),
+            )
+            await env.sleep(timedelta(days=10))  # past the 5 working days
+            await until(lambda: len(mailroom.received) >= 5, "the reminders and the escalation")
+            await asyncio.sleep(1)
+    finally:
+        smtp.stop()
+    subjects = {
+        address: [m["Subject"] for m in mailroom.to(address)] for address in chain(*MAILBOXES.values())
+    }
+    police = subjects["mash@police.example"]
+    the_return = "Agency information return for the rapid review"
+    assert sum("New task" in s for s in police) == 1
+    assert sum(f"Reminder: {the_return}" in s for s in police) == 2
+    assert not any("Overdue" in s for s in police)  # the policy escalates to the partnership, not back
+    escalation = [s for s in subjects["jcrg.chair@lscp.example"] if the_return in s]
+    assert len(escalation) == 1 and f"Overdue: {the_return} (escalation 1)" in escalation[0]
+    assert escalation[0] in subjects["business.unit@lscp.example"]
+    assert subjects["dsl@school.example"] == []  # not the school's work
+
+
+async def test_a_digest_agency_gets_one_email_a_day(env, engine, policy, task_queue):
+    directory(engine, **{"luton-schools": {"digest": True}})
+    port = free_port()
+    mailroom = Mailroom()
+    smtp = Controller(mailroom, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        async with running_worker(env.client, engine, task_queue, postroom=postroom(port)):
+            handle = await start_case(env.client, task_queue, opening(await env.get_current_time()), policy)
+            asked = await handle.execute_update(
+                CaseWorkflow.request_information,
+                by(
+                    BUSINESS_UNIT,
+                    InformationRequest(agencies=["luton-schools", "bedfordshire-police"], asked_for=ASKED),
+                ),
+            )
+            school_task = next(t for t in asked.tasks if t.agency == "luton-schools")
+            await handle.execute_update(
+                CaseWorkflow.withdraw_task,
+                by(BUSINESS_UNIT, TaskWithdrawal(task_id=school_task.id, reasons="Not involved after all")),
+            )
+            await until(lambda: len(mailroom.to("mash@police.example")) == 1, "the police's own email")
+            await until(
+                lambda: (
+                    [d.status for d in deliveries(engine) if d.agency == "luton-schools"] == ["digest"] * 4
+                ),
+                "the school's notices held for the digest",
+            )
+            assert mailroom.to("dsl@school.example") == []  # held, not sent one by one
+
+            day = (await env.get_current_time()).date()
+            run = DigestRun(
+                day=day, first_retry=timedelta(milliseconds=300), give_up_after=timedelta(minutes=5)
+            )
+            assert (
+                await env.client.execute_workflow(
+                    DigestWorkflow.run, run, id=f"digest-{task_queue}-1", task_queue=task_queue
+                )
+                == 2
+            )
+            await until(lambda: len(mailroom.to("office@school.example")) == 1, "the digest")
+            # The same day's digest again (a schedule's retry): nothing more.
+            assert (
+                await env.client.execute_workflow(
+                    DigestWorkflow.run, run, id=f"digest-{task_queue}-2", task_queue=task_queue
+                )
+                == 0
+            )
+            await asyncio.sleep(1)
+    finally:
+        smtp.stop()
+    (digest,) = mailroom.to("dsl@school.example")
+    assert digest["Subject"].startswith("Daily digest for Education settings")
+    body = text_of(digest)
+    assert "New task: Information for the rapid review" in body and "No longer needed" in body
+    assert [d.status for d in deliveries(engine) if d.agency == "luton-schools" and d.notification_id] == [
+        "sent"
+    ] * 4
+
+
+# ---------------------------------------------------------------- webhooks
+
+
+@dataclass
+class Receiver:
+    """An agency's case system: refuses the first request (it is busy), then checks each signature."""
+
+    secret: str
+    accepted: list[dict] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/sll-events")
+        async def receive(request: Request) -> Response:
+            body = await request.body()
+            if not self.refused:
+                self.refused.append(503)
+                return Response(status_code=503)
+            try:
+                webhooks.verify(self.secret, request.headers, body, seen=self.seen)
+            except webhooks.WebhookRejected:
+                self.refused.append(401)
+                return Response(status_code=401)
+            self.accepted.append({"headers": dict(request.headers), **json.loads(body)})
+            return Response(status_code=204)
+
+        return app
+
+
+async def test_an_agency_webhook_gets_each_event_signed_once_after_a_busy_moment(
+    env, engine, policy, task_queue
+):
+    secret = "a-shared-secret-the-agency-keeps-in-its-vault"
+    receiver = Receiver(secret)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(receiver.app(), host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.05)
+    seed(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            update(AgencyRow)
+            .where(AgencyRow.code == "bedfordshire-police")
+            .values(
+                webhook_url=f"http://127.0.0.1:{port}/sll-events",
+                webhook_secret=seal(env.client.data_converter.payload_codec, secret),
+            )
+        )
+    try:
+        async with running_worker(env.client, engine, task_queue, postroom=postroom(free_port())):
+            case = opening(await env.get_current_time()).model_copy(update={"summary": SUMMARY})
+            handle = await start_case(env.client, task_queue, case, policy)
+            asked = await handle.execute_update(
+                CaseWorkflow.request_information,
+                by(BUSINESS_UNIT, InformationRequest(agencies=["bedfordshire-police"], asked_for=ASKED)),
+            )
+            await until(lambda: len(receiver.accepted) == 1, "the webhook")
+            await handle.execute_update(
+                CaseWorkflow.withdraw_task,
+                by(BUSINESS_UNIT, TaskWithdrawal(task_id=asked.tasks[0].id, reasons="Returned by phone")),
+            )
+            await until(lambda: len(receiver.accepted) == 2, "the second webhook")
+            await asyncio.sleep(1)
+    finally:
+        server.should_exit = True
+        await serving
+
+    assert receiver.refused == [503]  # the busy moment; no request failed its signature check
+    first, second = receiver.accepted
+    assert (first["event"], second["event"]) == ("task_assigned", "task_withdrawn")
+    assert first["case_reference"] == case.reference and first["asked"] == ASKED
+    assert first["task_id"] == asked.tasks[0].id and first["due_at"] is not None
+    assert first["link"] == f"{PUBLIC_URL}/cases/{case.reference}"
+    assert all(SUMMARY not in json.dumps(event) for event in receiver.accepted)
+    webhook = [d for d in deliveries(engine) if d.channel == "webhook"]
+    assert [d.status for d in webhook] == ["sent", "sent"]
+    assert [o for o, _ in attempts(engine, webhook[0].id)] == ["failed", "sent"]
+    assert "HTTP 503" in attempts(engine, webhook[0].id)[0][1]
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(NotificationRow)).scalar_one() == 2
+
+
+def test_the_receivers_check_refuses_a_tampered_body_a_stale_timestamp_and_a_replay():
+    secret = "s3cret-shared-with-the-agency"
+    body = b'{"event":"task_assigned","case_reference":"LSCP-2026-014"}'
+    headers = webhooks.signed_headers(secret, body, "delivery-1", now=1_800_000_000)
+
+    webhooks.verify(secret, headers, body, now=1_800_000_010)  # genuine, ten seconds on: fine
+
+    with pytest.raises(webhooks.WebhookRejected, match="does not match"):
+        webhooks.verify(secret, headers, body.replace(b"014", b"015"), now=1_800_000_010)
+    with pytest.raises(webhooks.WebhookRejected, match="does not match"):
+        webhooks.verify("another-secret", headers, body, now=1_800_000_010)
+    # The same request captured and sent again an hour later.
+    with pytest.raises(webhooks.WebhookRejected, match="replay"):
+        webhooks.verify(secret, headers, body, now=1_800_003_600)
+    # A fresh timestamp pasted onto the old signature does not verify either.
+    with pytest.raises(webhooks.WebhookRejected, match="does not match"):
+        webhooks.verify(secret, {**headers, webhooks.TIMESTAMP_HEADER: "1800003600"}, body, now=1_800_003_600)
+    # Within the five minutes, a receiver that remembers what it saw refuses the second copy.
+    seen: set[str] = set()
+    webhooks.verify(secret, headers, body, now=1_800_000_010, seen=seen)
+    with pytest.raises(webhooks.WebhookRejected, match="received before"):
+        webhooks.verify(secret, headers, body, now=1_800_000_020, seen=seen)
+    with pytest.raises(webhooks.WebhookRejected, match="missing"):
+        webhooks.verify(secret, {}, body)
