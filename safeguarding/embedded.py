@@ -17,9 +17,10 @@ import sys
 import time
 from pathlib import Path
 
+from safeguarding.directory import seed
 from safeguarding.identity import local_signing_key
 from safeguarding.settings import REPO_DIR, get_settings
-from safeguarding.store import migrate
+from safeguarding.store import make_engine, migrate
 
 DATA_DIR = REPO_DIR / "data"
 BIN = Path(sys.executable).parent
@@ -50,7 +51,11 @@ def _wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: flo
 
 def main() -> int:
     DATA_DIR.mkdir(exist_ok=True)
-    for port, what in ((TEMPORAL_PORT, "Temporal"), (API_PORT, "the API")):
+    for port, what in (
+        (TEMPORAL_PORT, "Temporal"),
+        (API_PORT, "the API"),
+        (get_settings().local_smtp_port, "mail"),
+    ):
         if _port_open(port):
             _say(f"port {port} (for {what}) is already in use: is the service already running?")
             return 1
@@ -93,7 +98,23 @@ def main() -> int:
             f"Temporal is up on 127.0.0.1:{TEMPORAL_PORT}; its web UI is http://127.0.0.1:{TEMPORAL_UI_PORT}"
         )
 
+        if settings.smtp_host is None:
+            # No relay configured: a local mail server keeps what the agencies would receive.
+            mail = subprocess.Popen(
+                [sys.executable, "-m", "safeguarding.local_mail", "--port", str(settings.local_smtp_port)],
+                start_new_session=True,
+            )
+            children.append(("local mail server", mail))
+            _wait_for_port(settings.local_smtp_port, mail, "the local mail server")
+            os.environ |= {"SLL_SMTP_HOST": "127.0.0.1", "SLL_SMTP_PORT": str(settings.local_smtp_port)}
+            _say(f"emails to agencies are kept in {settings.local_mail_dir}/new (a Maildir; one file each)")
+
         migrate(settings.database_url)  # once, before the worker and the API both look
+        engine = make_engine(settings.database_url)
+        added = seed(engine, demo_mailboxes=True)
+        engine.dispose()
+        if added:
+            _say(f"partner directory: {len(added)} agencies added, each with a mailbox at <code>.example")
         # The embedded default's own secrets, made once here so the worker and the API do not race to.
         settings.data_converter()
         local_signing_key(settings)

@@ -89,7 +89,7 @@ async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[htt
     database_url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'read-model.sqlite'}"
     migrate(database_url)
     engine = make_engine(database_url)
-    seed(engine)  # the partner directory: work goes only to agencies in it
+    seed(engine, demo_mailboxes=True)  # the partner directory: work goes only to agencies in it
     async with await start_dev_server() as env:
         TEMPORAL["target"] = env.client.service_client.config.target_host
         settings = Settings(
@@ -1029,3 +1029,124 @@ async def test_the_codec_endpoint_decrypts_the_history_for_those_allowed_to_read
     assert SUMMARY.encode() not in again.payloads[0].data
     round_trip = await service.post("/codec/decode", json=encoded.json(), headers=BU)
     assert base64.b64decode(round_trip.json()["payloads"][0]["data"]).decode() == plain
+
+
+# ---------------------------------------------------------------- the partner directory (issue 5)
+
+
+async def test_the_business_unit_keeps_the_partner_directory(service: httpx.AsyncClient):
+    http = service
+    listed = {a["code"]: a for a in (await http.get("/agencies", headers=BU)).json()}
+    assert {"luton-schools", "bedfordshire-police", "lscp-business-unit", "independent-scrutineer"} <= set(
+        listed
+    )
+    assert listed["independent-scrutineer"]["roles"] == ["independent_scrutineer"]
+
+    entry = {
+        "name": "Luton Youth Justice Service",
+        "roles": ["partner_agency"],
+        "mailboxes": ["yjs.safeguarding@luton.example"],
+        "webhook_url": "https://yjs.luton.example/hooks/sll",
+        "digest": True,
+    }
+    added = await http.put("/agencies/luton-youth-justice", json=entry, headers=BU)
+    assert added.status_code == 200, added.text
+    secret = added.json()["webhook_secret"]
+    assert secret and len(secret) >= 40 and added.json()["has_webhook_secret"] is True
+    # The secret is shown once: never in a read, nor in a later change that keeps the webhook.
+    read = (await http.get("/agencies/luton-youth-justice", headers=BU)).json()
+    assert "webhook_secret" not in read and read["digest"] is True and read["updated_by"] == "bu.officer1"
+    changed = await http.put("/agencies/luton-youth-justice", json={**entry, "digest": False}, headers=BU)
+    assert changed.json()["webhook_secret"] is None and changed.json()["has_webhook_secret"] is True
+    rotated = await http.post("/agencies/luton-youth-justice/webhook-secret", headers=BU)
+    assert rotated.status_code == 200 and rotated.json()["webhook_secret"] not in (None, secret)
+
+    # Bad entries are refused with the reason, and change nothing.
+    for bad, reason in [
+        ({**entry, "mailboxes": ["not a mailbox"]}, "mailboxes"),
+        ({**entry, "roles": ["lord_mayor"]}, "roles"),
+        ({**entry, "colour": "blue"}, "colour"),
+        ({**entry, "roles": []}, "roles"),
+    ]:
+        refused = await http.put("/agencies/luton-youth-justice", json=bad, headers=BU)
+        assert refused.status_code == 422 and reason in refused.text
+    assert (await http.get("/agencies/luton-youth-justice", headers=BU)).json()["digest"] is False
+    assert (await http.post("/agencies/luton-schools/webhook-secret", headers=BU)).status_code == 409
+    assert (await http.post("/agencies/no-such-agency/webhook-secret", headers=BU)).status_code == 404
+    assert (await http.get("/agencies/no-such-agency", headers=BU)).status_code == 404
+
+    # A partner agency sees its own entry only.
+    assert [a["code"] for a in (await http.get("/agencies", headers=SCHOOL)).json()] == ["luton-schools"]
+    assert (await http.get("/agencies/bedfordshire-police", headers=SCHOOL)).status_code == 403
+
+    # Work goes only to agencies in the directory; a deactivated one gets none.
+    reference = await open_case(http)
+    unknown = await http.post(
+        f"/cases/{reference}/information-requests",
+        json={"agencies": ["luton-schools", "luton-dog-wardens"], "asked_for": "Chronology"},
+        headers=BU,
+    )
+    assert unknown.status_code == 422 and "luton-dog-wardens" in unknown.json()["detail"]
+    await http.put("/agencies/luton-youth-justice", json={**entry, "active": False}, headers=BU)
+    inactive = await http.post(
+        f"/cases/{reference}/information-requests",
+        json={"agencies": ["luton-youth-justice"], "asked_for": "Chronology"},
+        headers=BU,
+    )
+    assert inactive.status_code == 422
+    assert (await http.get(f"/cases/{reference}", headers=BU)).json()["tasks"] == []
+
+
+async def test_a_case_shows_what_was_sent_to_whom_and_an_agency_sees_its_own(service: httpx.AsyncClient):
+    http = service
+    reference = await open_case(http)
+    await step(
+        http,
+        reference,
+        "information-requests",
+        {"agencies": ["luton-schools", "bedfordshire-police"], "asked_for": "Chronology"},
+        BU,
+    )
+    for _ in range(50):  # written by the worker once the step is in the read model
+        notices = (await http.get(f"/cases/{reference}/notifications", headers=BU)).json()
+        if len(notices) == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert {(n["kind"], n["deliveries"][0]["agency"]) for n in notices} == {
+        ("task_assigned", "luton-schools"),
+        ("task_assigned", "bedfordshire-police"),
+    }
+    # No SMTP relay in this test service: each delivery shows its failed attempt and why.
+    for _ in range(50):
+        notices = (await http.get(f"/cases/{reference}/notifications", headers=BU)).json()
+        if all(d["attempts"] for n in notices for d in n["deliveries"]):
+            break
+        await asyncio.sleep(0.1)
+    attempt = notices[0]["deliveries"][0]["attempts"][0]
+    assert attempt["outcome"] == "failed" and "no SMTP server" in attempt["detail"]
+    own = (await http.get(f"/cases/{reference}/notifications", headers=SCHOOL)).json()
+    assert [d["agency"] for n in own for d in n["deliveries"]] == ["luton-schools"]
+    assert (await http.get("/cases/NO-SUCH-CASE/notifications", headers=BU)).status_code == 404
+
+
+async def test_the_delivery_schedules_are_made_once_and_follow_the_settings(service: httpx.AsyncClient):
+    from temporalio.client import Client
+
+    from tests.conftest import TEST_CONVERTER
+    from worker import DIGEST_SCHEDULE, SWEEP_SCHEDULE, ensure_schedules
+
+    client = await Client.connect(TEMPORAL["target"], data_converter=TEST_CONVERTER)
+    settings = Settings(task_queue="api-tests", digest_time="07:30")
+    await ensure_schedules(client, settings)
+    await ensure_schedules(client, settings)  # every start of a worker does this
+    ids = [s.id async for s in await client.list_schedules()]
+    assert sorted(i for i in ids if i in (DIGEST_SCHEDULE, SWEEP_SCHEDULE)) == [
+        DIGEST_SCHEDULE,
+        SWEEP_SCHEDULE,
+    ]
+    assert ids.count(DIGEST_SCHEDULE) == 1
+
+    await ensure_schedules(client, Settings(task_queue="api-tests", digest_time="08:15"))
+    spec = (await client.get_schedule_handle(DIGEST_SCHEDULE).describe()).schedule.spec
+    assert spec.time_zone_name == "Europe/London"
+    assert [(c.hour[0].start, c.minute[0].start) for c in spec.calendars] == [(8, 15)]
