@@ -26,7 +26,7 @@ from api import (
     tasks,
 )
 from safeguarding.identity import TokenVerifier
-from safeguarding.logs import configure_logging
+from safeguarding.logs import configure_logging, redact_access_log
 from safeguarding.policy import load_policies
 from safeguarding.settings import Settings, get_settings
 from safeguarding.store import make_engine, migrate
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
+        redact_access_log()  # after uvicorn has set up its loggers
         app.state.policies = load_policies(settings.policy_dir)  # refuse to start on a faulty policy
         app.state.verifier = TokenVerifier(settings)
         migrate(settings.database_url)

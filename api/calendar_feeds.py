@@ -198,8 +198,13 @@ def _feed_for(engine: Engine, token: str) -> CalendarFeedRow | None:
                 CalendarFeedRow.token_hash == token_hash(token), CalendarFeedRow.revoked_at.is_(None)
             )
         ).one_or_none()
-        if feed is not None:
-            session.expunge(feed)
+        if feed is None:
+            return None
+        if feed.agency is not None:
+            agency = session.get(AgencyRow, feed.agency)
+            if agency is None or not agency.active:
+                return None  # an agency taken out of the directory loses its feeds with it
+        session.expunge(feed)
         return feed
 
 

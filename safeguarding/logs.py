@@ -5,6 +5,7 @@ id and the case reference. Nothing personal is logged: callers pass references a
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import structlog
@@ -55,3 +56,26 @@ def _flatten_temporal_context(_logger: object, _name: str, event: dict) -> dict:
                 if field in context:
                     event.setdefault(field, context[field])
     return event
+
+
+class RedactFeedTokens(logging.Filter):
+    """Access logs never keep a calendar feed's secret: ``/calendar/<token>.ics`` is logged as
+    ``/calendar/<redacted>.ics`` (the token is the feed's only credential)."""
+
+    PATTERN = re.compile(r"/calendar/[^/?\s]+\.ics")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self.PATTERN.sub("/calendar/<redacted>.ics", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = self.PATTERN.sub("/calendar/<redacted>.ics", record.msg)
+        return True
+
+
+def redact_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactFeedTokens) for f in access.filters):
+        access.addFilter(RedactFeedTokens())

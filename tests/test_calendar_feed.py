@@ -377,6 +377,17 @@ async def test_a_revoked_feed_url_answers_as_if_it_had_never_been_issued(
     assert (await http.delete("/calendar-feeds/0123456789abcdef", headers=bu)).status_code == 404
 
 
+async def test_an_agency_taken_out_of_the_directory_loses_its_feed(
+    http: httpx.AsyncClient, settings: Settings, engine: Engine
+):
+    feed = (await make_feed(http, signed_in(settings, Role.business_unit), "luton-schools")).json()
+    path = urlsplit(feed["url"]).path
+    assert (await http.get(path)).status_code == 200
+    with Session(engine) as session, session.begin():
+        session.get(AgencyRow, "luton-schools").active = False
+    assert (await http.get(path)).status_code == 404
+
+
 def test_the_feed_url_is_not_marked_as_needing_sign_in(settings: Settings):
     operation = create_app(settings).openapi()["paths"]["/calendar/{token}.ics"]["get"]
     assert "security" not in operation

@@ -392,3 +392,89 @@ def test_the_receivers_check_refuses_a_tampered_body_a_stale_timestamp_and_a_rep
         webhooks.verify(secret, headers, body, now=1_800_000_020, seen=seen)
     with pytest.raises(webhooks.WebhookRejected, match="missing"):
         webhooks.verify(secret, {}, body)
+
+
+# ---------------------------------------------------------------- the embedded default's mail, the seed
+
+
+def test_the_local_mail_server_keeps_each_message_where_a_person_can_read_it(tmp_path):
+    import mailbox
+    import smtplib
+    from email.message import EmailMessage
+
+    from safeguarding.local_mail import serve
+
+    port = free_port()
+    server = serve(port, tmp_path / "mail")
+    try:
+        message = EmailMessage()
+        message["Subject"], message["From"], message["To"] = (
+            "[LSCP-1] New task",
+            "a@lscp.example",
+            "b@x.example",
+        )
+        message.set_content("Asked: a chronology")
+        with smtplib.SMTP("127.0.0.1", port) as smtp:
+            smtp.send_message(message)
+    finally:
+        server.stop()
+    (kept,) = list(mailbox.Maildir(tmp_path / "mail", create=False))
+    assert kept["Subject"] == "[LSCP-1] New task" and kept["X-Envelope-To"] == "b@x.example"
+    assert len(list((tmp_path / "mail" / "new").iterdir())) == 1  # one plain file per message
+
+
+def test_the_default_directory_holds_every_agency_the_partnership_names():
+    """The relevant agencies listed in the partnership's own arrangements are all in the seed."""
+    from pathlib import Path
+
+    from safeguarding.directory import load_seed
+
+    arrangements = (
+        Path(__file__).resolve().parents[2] / "shared" / "seeds" / "luton-masa-arrangements-2024-25.txt"
+    )
+    if not arrangements.exists():
+        pytest.skip(f"the partnership's arrangements are not at {arrangements}")
+    text = arrangements.read_text(encoding="utf-8")
+    listed = text.split(
+        "relevant agencies of the Luton Multi Agency Safeguarding Arrangements are listed below."
+    )[1]
+    listed = listed.split("Luton Safeguarding Children Partnership will continue")[0]
+    names = [line.removeprefix("- ").strip() for line in listed.splitlines() if line.startswith("- ")]
+    assert len(names) == 11
+    seeded = " | ".join(entry.name for entry in load_seed().agencies).lower()
+    for name, key in zip(
+        names,
+        [
+            "education",
+            "fire and rescue",
+            "hospitals",
+            "probation",
+            "cafcass",
+            "cambridgeshire community",
+            "work and pensions",
+            "east london",
+            "border",
+            "independent scrutineer",
+            "voluntary",
+        ],
+        strict=True,
+    ):
+        assert key in name.lower() and key in seeded, name
+
+
+def test_access_logs_never_keep_a_calendar_token():
+    import logging
+
+    from safeguarding.logs import RedactFeedTokens
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/calendar/s3cr3t-t0ken.ics", "1.1", 200),
+        None,
+    )
+    assert RedactFeedTokens().filter(record)
+    assert "s3cr3t" not in record.getMessage() and "/calendar/<redacted>.ics" in record.getMessage()
