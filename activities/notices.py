@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from temporalio import activity
 
 from activities.delivery import DeliveryStarter
 from safeguarding import outbox
 from safeguarding.contracts import DeadlineNotice
+from safeguarding.store import TaskRow
 
 log = structlog.get_logger(__name__)
 
@@ -29,6 +30,11 @@ class NoticeActivities:
     def dispatch_notice(self, notice: DeadlineNotice) -> bool:
         """Called by the case workflow when a reminder or an escalation is owed. True if newly queued."""
         with self.engine.begin() as connection:
+            asked = None
+            if notice.subject is not None:  # a task's deadline: say again what is asked
+                asked = connection.execute(
+                    select(TaskRow.asked_for).where(TaskRow.task_id == notice.subject)
+                ).scalar_one_or_none()
             queued = (
                 outbox.queue(
                     connection,
@@ -41,6 +47,7 @@ class NoticeActivities:
                         title=notice.deadline_title,
                         stream=notice.idempotency_key.split(":", 1)[0].partition("/")[2] or "case",
                         task_id=notice.subject,
+                        asked=asked,
                         due_at=notice.due_at,
                         deadline_id=notice.deadline_id,
                         deadline_key=notice.deadline_key,

@@ -33,6 +33,7 @@ _HEADLINES = {
     "task_assigned": "New task: {title}",
     "task_redated": "Due date set or changed: {title}",
     "task_withdrawn": "No longer needed: {title}",
+    "task_completed": "Recorded as done: {title}",
     "reminder": "Reminder: {title}",
     "escalation": "Overdue: {title}",
 }
@@ -67,7 +68,9 @@ class Item:
             case_reference=notification.case_reference,
             task_id=notification.task_id,
             asked=notification.asked,
-            due=None if notification.kind == "task_withdrawn" else local_due(notification.due_at),
+            due=None
+            if notification.kind in ("task_withdrawn", "task_completed")
+            else local_due(notification.due_at),
             due_at=notification.due_at,
             link=f"{public_url.rstrip('/')}/cases/{notification.case_reference}",
         )

@@ -21,7 +21,7 @@ from safeguarding.case import Task, TaskStatus
 from safeguarding.directory import OWNING_AGENCY, recipients
 from safeguarding.store import DeliveryRow, NotificationRow
 
-TASK_NOTICES = ("task_assigned", "task_redated", "task_withdrawn")
+TASK_NOTICES = ("task_assigned", "task_redated", "task_withdrawn", "task_completed")
 TASK_TITLES = {
     "information_return": "Information for the rapid review",
     "action": "Action from the action plan",
@@ -137,7 +137,7 @@ def task_notices(
 ) -> list[Notice]:
     """What the agencies must now hear of about a stream's tasks, given what they were told already
     (``told``: per task, the kinds of notice sent and the last due date given): a task assigned, its due
-    date set or moved, a task withdrawn. A task is announced once its due date is known, or, if it has
+    date set or moved, a task withdrawn, a task closed by someone else. A task is announced once its due date is known, or, if it has
     none, once no step is half-way (``settled``): its due date may be on its way."""
     notices = []
     for task in tasks:
@@ -160,6 +160,15 @@ def task_notices(
         kinds, last_due = told[task.id]
         if task.status is TaskStatus.withdrawn and "task_withdrawn" not in kinds:
             notices.append(Notice(key=f"{workflow_id}:{task.id}:withdrawn", kind="task_withdrawn", **common))
+        elif (
+            task.status is TaskStatus.completed
+            and "task_completed" not in kinds
+            and task.completed_by is not None
+            and task.completed_by.agency != task.agency
+        ):
+            # Closed by someone else (the JCRG signing an action off, the Business Unit recording a
+            # return sent another way): the agency learns that nothing more is asked.
+            notices.append(Notice(key=f"{workflow_id}:{task.id}:completed", kind="task_completed", **common))
         elif task.status is TaskStatus.open and task.due_at is not None and task.due_at != last_due:
             notices.append(
                 Notice(

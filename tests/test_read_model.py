@@ -421,6 +421,11 @@ def test_agencies_hear_of_a_task_once_when_assigned_redated_and_withdrawn(db: En
     record(db, 3, snapshot(tasks=[school, police]))  # a late, older write changes nothing
     completed = school.model_copy(update={"due_at": later, "status": TaskStatus.completed})
     record(db, 5, snapshot(tasks=[completed, withdrawn]))  # an agency's own completion: nothing to tell
+    action = task(REF, 3, "bedfordshire-police", due)
+    record(db, 6, snapshot(tasks=[completed, withdrawn, action]))
+    jcrg = Actor(user_id="jcrg.chair", role=Role.jcrg_chair)
+    signed_off = action.model_copy(update={"status": TaskStatus.completed, "completed_by": jcrg})
+    record(db, 7, snapshot(tasks=[completed, withdrawn, signed_off]))  # closed by the JCRG: the agency hears
 
     with db.connect() as c:
         notices = c.execute(
@@ -441,10 +446,14 @@ def test_agencies_hear_of_a_task_once_when_assigned_redated_and_withdrawn(db: En
         ("task_assigned", police.id, "bedfordshire-police", due),
         ("task_redated", school.id, "luton-schools", later),
         ("task_withdrawn", police.id, "bedfordshire-police", due),
+        ("task_assigned", action.id, "bedfordshire-police", due),
+        ("task_completed", action.id, "bedfordshire-police", due),
     ]
     assert addresses == [
         ("task_assigned", "safeguarding@luton-schools.example"),
         ("task_assigned", "safeguarding@bedfordshire-police.example"),
         ("task_redated", "safeguarding@luton-schools.example"),
         ("task_withdrawn", "safeguarding@bedfordshire-police.example"),
+        ("task_assigned", "safeguarding@bedfordshire-police.example"),
+        ("task_completed", "safeguarding@bedfordshire-police.example"),
     ]
