@@ -21,8 +21,7 @@ from typing import Any
 import httpx
 import structlog
 from pydantic import BaseModel
-from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.client import Client
@@ -32,7 +31,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from safeguarding import messages, webhooks
 from safeguarding.codec import unseal
-from safeguarding.outbox import workflow_key
+from safeguarding.outbox import address_key, workflow_key
 from safeguarding.settings import Settings
 from safeguarding.store import AgencyRow, DeliveryAttemptRow, DeliveryRow, NotificationRow
 
@@ -40,7 +39,9 @@ log = structlog.get_logger(__name__)
 
 # Answers that no retry will change: the far end refuses the message itself.
 _PERMANENT_HTTP = range(400, 500)
-_RETRYABLE_HTTP = {408, 425, 429}
+# ...except these: a timeout, too many requests, and a receiver that does not (yet) have the current
+# secret (a rotation in progress) or whose clock is off: worth trying again until the give-up time.
+_RETRYABLE_HTTP = {401, 403, 408, 425, 429}
 
 
 @dataclass(frozen=True)
@@ -184,42 +185,56 @@ class DeliveryActivities:
             if delivery.status == "failed":
                 return "given up before"
             agency = session.get_one(AgencyRow, delivery.agency)
+            held: list[int] = []
             if delivery.notification_id is None:  # a digest: every notice held for it
-                notifications = list(
-                    session.scalars(
-                        select(NotificationRow)
-                        .join(DeliveryRow, DeliveryRow.notification_id == NotificationRow.id)
-                        .where(DeliveryRow.digest_id == delivery.id)
-                        .order_by(NotificationRow.id)
-                    )
-                )
+                rows = session.execute(
+                    select(NotificationRow, DeliveryRow.id)
+                    .join(DeliveryRow, DeliveryRow.notification_id == NotificationRow.id)
+                    .where(DeliveryRow.digest_id == delivery.id)
+                    .order_by(NotificationRow.id)
+                ).all()
+                notifications, held = [n for n, _ in rows], [i for _, i in rows]
             else:
                 notifications = [session.get_one(NotificationRow, delivery.notification_id)]
             session.expunge_all()
+        # The failure's message goes into Temporal's history: the channel and the kind of failure only.
+        # The detail (addresses, the far end's answer) stays in the attempt record, on the case.
         try:
             if delivery.channel == "email":
                 detail = self._email(delivery, agency, notifications)
             else:
                 detail = self._webhook(delivery, agency, notifications[0])
         except Undeliverable as refusal:
-            self._record(delivery, "failed", str(refusal), final=True)
-            raise ApplicationError(str(refusal), type="Undeliverable", non_retryable=True) from None
+            self._record(delivery, "failed", str(refusal), final=True, held=held)
+            raise ApplicationError(
+                f"{delivery.channel} delivery refused by the far end",
+                type="Undeliverable",
+                non_retryable=True,
+            ) from None
         except Exception as error:  # any other failure is worth another try
-            reason = f"{type(error).__name__}: {error}"
-            self._record(delivery, "failed", reason, final=False)
-            raise ApplicationError(reason, type="DeliveryFailed") from None
-        self._record(delivery, "sent", detail, final=True)
+            self._record(delivery, "failed", f"{type(error).__name__}: {error}", final=False)
+            raise ApplicationError(
+                f"{delivery.channel} delivery failed: {type(error).__name__}", type="DeliveryFailed"
+            ) from None
+        self._record(delivery, "sent", detail, final=True, held=held)
         return detail
 
     @activity.defn
     def give_up(self, request: GiveUp) -> None:
         """After the last retry: the delivery is recorded as failed, visible on the case."""
         with self.engine.begin() as connection:
-            connection.execute(
+            given_up = connection.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id == request.delivery_id, DeliveryRow.status.not_in(["sent", "failed"]))
                 .values(status="failed", last_error=request.reason[:2000])
-            )
+                .returning(DeliveryRow.id)
+            ).first()
+            if given_up is not None:  # a digest's notices fail with it
+                connection.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.digest_id == request.delivery_id, DeliveryRow.status == "digest")
+                    .values(status="failed", last_error=request.reason[:2000])
+                )
         log.warning("delivery.given_up", delivery_id=request.delivery_id)
 
     @activity.defn
@@ -236,12 +251,17 @@ class DeliveryActivities:
             for delivery_id, agency, address in held:
                 groups[(agency, address)].append(delivery_id)
             for (agency, address), ids in groups.items():
-                key = f"digest|{agency}|{address}|{day.isoformat()}"
-                insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(
-                    DeliveryRow
-                )
-                connection.execute(
-                    insert.on_conflict_do_nothing(index_elements=["idempotency_key"]),
+                # A new digest for whatever is held now; a later run the same day makes another, so
+                # nothing is ever attached to a digest already on its way.
+                base = f"digest|{agency}|{address_key(address)}|{day.isoformat()}"
+                earlier = connection.execute(
+                    select(func.count())
+                    .select_from(DeliveryRow)
+                    .where(DeliveryRow.idempotency_key.like(f"{base}|%"))
+                ).scalar_one()
+                key = f"{base}|{earlier + 1}"
+                digest_id = connection.execute(
+                    DeliveryRow.__table__.insert().returning(DeliveryRow.id),
                     {
                         "idempotency_key": key,
                         "notification_id": None,
@@ -254,17 +274,16 @@ class DeliveryActivities:
                         "attempts": 0,
                         "started": False,
                     },
-                )
-                digest_id = connection.execute(
-                    select(DeliveryRow.id).where(DeliveryRow.idempotency_key == key)
                 ).scalar_one()
                 connection.execute(
-                    update(DeliveryRow).where(DeliveryRow.id.in_(ids)).values(digest_id=digest_id)
+                    update(DeliveryRow)
+                    .where(DeliveryRow.id.in_(ids), DeliveryRow.digest_id.is_(None))
+                    .values(digest_id=digest_id)
                 )
             todays = connection.execute(
                 select(DeliveryRow.id, DeliveryRow.idempotency_key).where(
                     DeliveryRow.notification_id.is_(None),
-                    DeliveryRow.idempotency_key.like(f"digest|%|{day.isoformat()}"),
+                    DeliveryRow.idempotency_key.like(f"digest|%|{day.isoformat()}|%"),
                     DeliveryRow.status == "pending",
                 )
             ).all()
@@ -284,7 +303,7 @@ class DeliveryActivities:
         items = [messages.Item.of(n, postroom.public_url) for n in notifications]
         digest_day = None
         if delivery.notification_id is None:
-            digest_day = date.fromisoformat(delivery.idempotency_key.rsplit("|", 1)[1])
+            digest_day = date.fromisoformat(delivery.idempotency_key.split("|")[3])
         message = messages.email(
             items=items,
             agency=agency,
@@ -302,7 +321,12 @@ class DeliveryActivities:
                     smtp.login(postroom.smtp_username, postroom.smtp_password or "")
                 smtp.send_message(message, to_addrs=[delivery.address])
         except smtplib.SMTPRecipientsRefused as refused:
-            raise Undeliverable(f"the mail server refused {delivery.address}: {refused.recipients}") from None
+            codes = [code for code, _ in refused.recipients.values()]
+            if codes and all(code >= 500 for code in codes):
+                raise Undeliverable(
+                    f"the mail server refused {delivery.address}: {refused.recipients}"
+                ) from None
+            raise  # 4xx: greylisting, a full mailbox for now: try again later
         except smtplib.SMTPResponseException as answer:
             if answer.smtp_code >= 500:
                 raise Undeliverable(
@@ -330,7 +354,11 @@ class DeliveryActivities:
 
     # ------------------------------------------------------------ the record of every try
 
-    def _record(self, delivery: DeliveryRow, outcome: str, detail: str, *, final: bool) -> None:
+    def _record(
+        self, delivery: DeliveryRow, outcome: str, detail: str, *, final: bool, held: list[int] | None = None
+    ) -> None:
+        """Write the attempt; on the last one, the delivery's outcome, and a digest's on the notices it
+        carried (only those it carried: any held since wait for the next digest)."""
         now = datetime.now(UTC)
         with self.engine.begin() as connection:
             attempts = connection.execute(
@@ -353,11 +381,11 @@ class DeliveryActivities:
             if final:
                 values |= {"status": outcome, "sent_at": now if outcome == "sent" else None}
             connection.execute(update(DeliveryRow).where(DeliveryRow.id == delivery.id).values(**values))
-            if final and outcome == "sent" and delivery.notification_id is None:
+            if final and held:
                 connection.execute(
                     update(DeliveryRow)
-                    .where(DeliveryRow.digest_id == delivery.id)
-                    .values(status="sent", sent_at=now)
+                    .where(DeliveryRow.id.in_(held))
+                    .values(status=outcome, sent_at=now if outcome == "sent" else None)
                 )
         log.info(
             "delivery.attempt",

@@ -85,7 +85,7 @@ class ReadModelActivities:
         return new_events
 
     def _queue_task_notices(self, connection: Any, changes: CaseChanges) -> None:
-        told: dict[str, tuple[set[str], datetime | None]] = {}
+        told: dict[str, tuple[list[str], datetime | None]] = {}
         for task_id, kind, due_at in connection.execute(
             select(NotificationRow.task_id, NotificationRow.kind, NotificationRow.due_at)
             .where(
@@ -95,8 +95,11 @@ class ReadModelActivities:
             )
             .order_by(NotificationRow.id)
         ):
-            kinds, last_due = told.get(task_id, (set(), None))
-            told[task_id] = (kinds | {kind}, due_at if kind != "task_withdrawn" else last_due)
+            kinds, last_due = told.get(task_id, ([], None))
+            told[task_id] = (
+                [*kinds, kind],
+                due_at if kind in ("task_assigned", "task_redated") else last_due,
+            )
         now = datetime.now(UTC)
         for notice in task_notices(
             changes.reference, changes.workflow_id, changes.stream, told, changes.tasks, changes.settled

@@ -67,7 +67,11 @@ def case_notifications(engine: Engine, reference: str, agency: str | None) -> li
         ).all()
         attempts = connection.execute(
             select(DeliveryAttemptRow.__table__)
-            .where(DeliveryAttemptRow.delivery_id.in_([d.id for d in deliveries] or [-1]))
+            .where(
+                DeliveryAttemptRow.delivery_id.in_(
+                    [d.id for d in deliveries] + [d.digest_id for d in deliveries if d.digest_id] or [-1]
+                )
+            )
             .order_by(DeliveryAttemptRow.delivery_id, DeliveryAttemptRow.number)
         ).all()
     tries = defaultdict(list)

@@ -51,6 +51,11 @@ def _insert(connection: Connection, table: Any) -> Any:
     return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
+def address_key(address: str) -> str:
+    """A mailbox or URL as a short fixed-length part of a key (they can run to 254 and 500 characters)."""
+    return sha256(address.encode()).hexdigest()[:20]
+
+
 def workflow_key(delivery_key: str) -> str:
     """The delivery workflow's id: derived from the delivery's key, so that one delivery is one workflow
     however often it is started, and nothing about the case or the recipient shows in it."""
@@ -109,7 +114,7 @@ def _deliveries(notification_id: int, key: str, agencies: list[Any], now: dateti
         for channel, address in channels:
             rows.append(
                 {
-                    "idempotency_key": f"{key}|{channel}|{agency.code}|{address}",
+                    "idempotency_key": f"{key}|{channel}|{agency.code}|{address_key(address)}",
                     "notification_id": notification_id,
                     "digest_id": None,
                     "channel": channel,
@@ -131,7 +136,7 @@ def task_notices(
     reference: str,
     workflow_id: str,
     stream: str,
-    told: dict[str, tuple[set[str], datetime | None]],
+    told: dict[str, tuple[list[str], datetime | None]],
     tasks: list[Task],
     settled: bool,
 ) -> list[Notice]:
@@ -165,16 +170,14 @@ def task_notices(
             and "task_completed" not in kinds
             and task.completed_by is not None
             and task.completed_by.agency != task.agency
+            and task.completed_by.role.value != task.agency  # a role's own task, closed by that role
         ):
             # Closed by someone else (the JCRG signing an action off, the Business Unit recording a
             # return sent another way): the agency learns that nothing more is asked.
             notices.append(Notice(key=f"{workflow_id}:{task.id}:completed", kind="task_completed", **common))
         elif task.status is TaskStatus.open and task.due_at is not None and task.due_at != last_due:
+            moved = kinds.count("task_redated")  # A to B and back to A is two changes, two notices
             notices.append(
-                Notice(
-                    key=f"{workflow_id}:{task.id}:due:{task.due_at.isoformat()}",
-                    kind="task_redated",
-                    **common,
-                )
+                Notice(key=f"{workflow_id}:{task.id}:redated:{moved + 1}", kind="task_redated", **common)
             )
     return notices
