@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
 from datetime import timedelta
 
 import structlog
@@ -37,6 +38,7 @@ from activities.deadlines import compute_due_dates, next_checkpoint, shift_times
 from activities.delivery import DeliveryActivities, DeliveryStarter, DigestRun, Postroom
 from activities.notices import NoticeActivities
 from activities.read_model import ReadModelActivities
+from safeguarding.directory import seed
 from safeguarding.logs import configure_logging
 from safeguarding.settings import Settings, get_settings
 from safeguarding.store import make_engine, migrate
@@ -47,14 +49,16 @@ from workflows.incident import SEARCH_ATTRIBUTES, CaseWorkflow
 
 log = structlog.get_logger("worker")
 
-WORKFLOWS = [
-    CaseWorkflow,
-    ReviewWorkflow,
-    ActionPlanWorkflow,
-    DeliveryWorkflow,
-    DigestWorkflow,
-    DeliverySweepWorkflow,
-]
+WORKFLOWS = [CaseWorkflow, ReviewWorkflow, ActionPlanWorkflow]
+DELIVERY_WORKFLOWS = [DeliveryWorkflow, DigestWorkflow, DeliverySweepWorkflow]
+
+
+def delivery_queue(task_queue: str) -> str:
+    """Deliveries have a task queue (and activity slots) of their own: a mail server that hangs slows
+    its messages, never a case's clock or steps."""
+    return f"{task_queue}.deliveries"
+
+
 DIGEST_SCHEDULE = "agency-digest"
 SWEEP_SCHEDULE = "delivery-sweep"
 SWEEP_EVERY = timedelta(minutes=10)
@@ -69,7 +73,7 @@ def build_worker(
     fail_on_bugs: bool = False,
     max_cached_workflows: int = 1000,
     postroom: Postroom | None = None,
-) -> Worker:
+) -> Workers:
     """The one place that lists what a worker runs; tests build their workers here too. Call it from
     the event loop the worker will run on (deliveries are started on it).
 
@@ -77,30 +81,66 @@ def build_worker(
     nothing is lost); tests set ``fail_on_bugs`` so that the same bug fails the test at once.
     """
     postroom = postroom or Postroom.from_settings(get_settings())
-    starter = DeliveryStarter(client, task_queue, engine, postroom, asyncio.get_running_loop())
+    deliveries = delivery_queue(task_queue)
+    starter = DeliveryStarter(client, deliveries, engine, postroom, asyncio.get_running_loop())
     read_model = ReadModelActivities(engine, starter)
     notices = NoticeActivities(engine, starter)
     delivery = DeliveryActivities(engine, postroom, client.data_converter.payload_codec, starter)
-    return Worker(
-        client,
-        task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=[
-            compute_due_dates,
-            shift_times,
-            next_checkpoint,
-            read_model.record_case_changes,
-            notices.dispatch_notice,
-            delivery.deliver,
-            delivery.give_up,
-            delivery.prepare_digests,
-            delivery.start_waiting_deliveries,
-        ],
-        activity_executor=executor,
-        max_concurrent_activities=16,
-        max_cached_workflows=max_cached_workflows,
-        workflow_failure_exception_types=[Exception] if fail_on_bugs else [],
+    failures = {"workflow_failure_exception_types": [Exception] if fail_on_bugs else []}
+    delivery_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="delivery")
+    return Workers(
+        Worker(
+            client,
+            task_queue=task_queue,
+            workflows=WORKFLOWS,
+            activities=[
+                compute_due_dates,
+                shift_times,
+                next_checkpoint,
+                read_model.record_case_changes,
+                notices.dispatch_notice,
+            ],
+            activity_executor=executor,
+            max_concurrent_activities=16,
+            max_cached_workflows=max_cached_workflows,
+            **failures,
+        ),
+        Worker(
+            client,
+            task_queue=deliveries,
+            workflows=DELIVERY_WORKFLOWS,
+            activities=[
+                delivery.deliver,
+                delivery.give_up,
+                delivery.prepare_digests,
+                delivery.start_waiting_deliveries,
+            ],
+            activity_executor=delivery_executor,
+            max_concurrent_activities=8,
+            max_cached_workflows=max_cached_workflows,
+            **failures,
+        ),
+        delivery_executor,
     )
+
+
+class Workers:
+    """The cases' worker and the deliveries' worker, started and stopped together."""
+
+    def __init__(self, cases: Worker, deliveries: Worker, executor: ThreadPoolExecutor) -> None:
+        self.cases, self.deliveries, self._executor = cases, deliveries, executor
+        self._stack = AsyncExitStack()
+
+    async def __aenter__(self) -> Workers:
+        await self._stack.enter_async_context(self.cases)
+        await self._stack.enter_async_context(self.deliveries)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self._stack.aclose()
+        finally:
+            self._executor.shutdown(wait=True)
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> None:
@@ -132,7 +172,7 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
                 DigestWorkflow.run,
                 DigestRun(first_retry=postroom.first_retry, give_up_after=postroom.give_up_after),
                 id=DIGEST_SCHEDULE,
-                task_queue=settings.task_queue,
+                task_queue=delivery_queue(settings.task_queue),
             ),
             spec=ScheduleSpec(
                 calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(hour)], minute=[ScheduleRange(minute)])],
@@ -142,7 +182,7 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
         ),
         SWEEP_SCHEDULE: Schedule(
             action=ScheduleActionStartWorkflow(
-                DeliverySweepWorkflow.run, id=SWEEP_SCHEDULE, task_queue=settings.task_queue
+                DeliverySweepWorkflow.run, id=SWEEP_SCHEDULE, task_queue=delivery_queue(settings.task_queue)
             ),
             spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=SWEEP_EVERY)]),
             policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
@@ -178,6 +218,9 @@ async def main() -> None:
     configure_logging(settings.log_level)
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
+    added = seed(engine)  # the partner directory's default entries, if missing; edits are kept
+    if added:
+        log.info("directory.seeded", added=len(added))
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
     await ensure_schedules(client, settings)

@@ -131,13 +131,19 @@ class DeliveryStarter:
             )
         with self.engine.connect() as connection:
             waiting = connection.execute(query.order_by(DeliveryRow.id)).all()
+        started = 0
         for delivery_id, key in waiting:
-            asyncio.run_coroutine_threadsafe(self.start(delivery_id, key), self.loop).result(timeout=60)
+            try:
+                asyncio.run_coroutine_threadsafe(self.start(delivery_id, key), self.loop).result(timeout=10)
+            except Exception as error:  # the outbox holds it; the sweep starts it later
+                log.warning("delivery.not_started", delivery_id=delivery_id, error=type(error).__name__)
+                break
             with self.engine.begin() as connection:
                 connection.execute(
                     update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(started=True)
                 )
-        return len(waiting)
+            started += 1
+        return started
 
     async def start(self, delivery_id: int, key: str) -> None:
         from workflows.delivery import DeliveryWorkflow
@@ -148,7 +154,9 @@ class DeliveryStarter:
                 self.order(delivery_id),
                 id=workflow_key(key),
                 task_queue=self.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                # Once it has run, never again; one stopped by hand may be started anew (the activity
+                # checks the delivery's own state first, so nothing goes twice).
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             )
         except WorkflowAlreadyStartedError:
             pass  # started before: one delivery, one workflow

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, Field, field_validator
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import DataConverter, DefaultFailureConverter, PayloadCodec
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -121,7 +121,17 @@ def data_converter(keys: PayloadKeys | None) -> DataConverter:
     """pydantic models in and out, encrypted when keys are given: every client must use this."""
     if keys is None:
         return pydantic_data_converter
-    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keys))
+    # Failure messages and stack traces are encrypted too (a refusal's reason names the case's state).
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(keys),
+        failure_converter_class=EncryptedFailures,
+    )
+
+
+class EncryptedFailures(DefaultFailureConverter):
+    def __init__(self) -> None:
+        super().__init__(encode_common_attributes=True)
 
 
 def load_keys(environment_value: str | None, key_file: Path | None, *, create: bool) -> PayloadKeys | None:

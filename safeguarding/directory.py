@@ -45,7 +45,11 @@ def _fits(url: HttpUrl) -> HttpUrl:
     return url
 
 
-AgencyName = Annotated[str, StringConstraints(min_length=2, max_length=200, strip_whitespace=True)]
+# One line of printable text (it becomes an email's subject and greeting).
+AgencyName = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=200, strip_whitespace=True, pattern=r"^[^\x00-\x1f\x7f]+$"),
+]
 
 
 class AgencyDetails(StrictModel):

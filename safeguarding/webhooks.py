@@ -2,8 +2,8 @@
 
 Each request carries three headers:
 
-- ``X-SLL-Delivery``: the delivery's id; the same on every retry of the same delivery, so a receiver
-  can ignore one it has already processed;
+- ``X-SLL-Delivery``: the delivery's id, the same on every retry of the same delivery (for logs; to
+  ignore a delivery already processed, use the body's ``delivery`` field, which the signature covers);
 - ``X-SLL-Timestamp``: seconds since the epoch when this attempt was signed;
 - ``X-SLL-Signature``: ``v1=`` and the hex HMAC-SHA256, keyed with the agency's webhook secret, of the
   timestamp, a full stop, and the raw body bytes.

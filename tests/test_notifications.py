@@ -29,6 +29,7 @@ from safeguarding.directory import seed
 from safeguarding.store import AgencyRow, DeliveryAttemptRow, DeliveryRow, NotificationRow
 from tests.conftest import running_worker
 from tests.support import BUSINESS_UNIT, by, opening, start_case, view
+from worker import delivery_queue
 from workflows.delivery import DigestWorkflow
 from workflows.incident import CaseWorkflow
 
@@ -258,7 +259,7 @@ async def test_a_digest_agency_gets_one_email_a_day(env, engine, policy, task_qu
             )
             assert (
                 await env.client.execute_workflow(
-                    DigestWorkflow.run, run, id=f"digest-{task_queue}-1", task_queue=task_queue
+                    DigestWorkflow.run, run, id=f"digest-{task_queue}-1", task_queue=delivery_queue(task_queue)
                 )
                 == 2
             )
@@ -266,7 +267,7 @@ async def test_a_digest_agency_gets_one_email_a_day(env, engine, policy, task_qu
             # The same day's digest again (a schedule's retry): nothing more.
             assert (
                 await env.client.execute_workflow(
-                    DigestWorkflow.run, run, id=f"digest-{task_queue}-2", task_queue=task_queue
+                    DigestWorkflow.run, run, id=f"digest-{task_queue}-2", task_queue=delivery_queue(task_queue)
                 )
                 == 0
             )

@@ -73,7 +73,7 @@ class DigestWorkflow:
                     ),
                     id=workflow_key(key),
                     parent_close_policy=ParentClosePolicy.ABANDON,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
                 )
             except (WorkflowAlreadyStartedError, ChildWorkflowError):
                 pass  # started before: one digest, one delivery
