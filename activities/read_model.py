@@ -19,7 +19,7 @@ from activities.delivery import DeliveryStarter
 from safeguarding import outbox
 from safeguarding.case import DeadlineStatus
 from safeguarding.contracts import CaseChanges
-from safeguarding.outbox import TASK_NOTICES, task_notices
+from safeguarding.outbox import TASK_NOTICES, decision_notices, task_notices
 from safeguarding.store import (
     ActionPlanRow,
     ActionRow,
@@ -52,7 +52,12 @@ class ReadModelActivities:
         transaction, from the difference between the stored tasks and the new ones: exactly once.
         """
         with self.engine.begin() as connection:
-            new_events = self._append_events(connection, changes)
+            appended = self._append_events(connection, changes)
+            new_events = len(appended)
+            now = datetime.now(UTC)
+            fresh = [e for e in changes.events if e.seq in appended]
+            for notice in decision_notices(changes.reference, changes.workflow_id, changes.stream, fresh):
+                outbox.queue(connection, notice, now)
             applied = self._upsert_summary(connection, changes)
             if applied:
                 self._queue_task_notices(connection, changes)
@@ -106,9 +111,10 @@ class ReadModelActivities:
         ):
             outbox.queue(connection, notice, now)
 
-    def _append_events(self, connection: Any, changes: CaseChanges) -> int:
+    def _append_events(self, connection: Any, changes: CaseChanges) -> set[int]:
+        """Insert the events not yet written; the sequence numbers of those that were new."""
         if not changes.events:
-            return 0
+            return set()
         rows = [
             {
                 "case_reference": changes.reference,
@@ -128,7 +134,7 @@ class ReadModelActivities:
         insert = dialect_insert(self.engine, CaseEventRow).on_conflict_do_nothing(
             index_elements=["case_reference", "stream", "seq"]
         )
-        return len(connection.execute(insert.returning(CaseEventRow.seq), rows).all())
+        return {seq for (seq,) in connection.execute(insert.returning(CaseEventRow.seq), rows).all()}
 
     def _upsert_summary(self, connection: Any, changes: CaseChanges) -> bool:
         """Write the stream's summary if this version is newer than the stored one."""

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from safeguarding.case import TaskStatus
 from safeguarding.listings import LIVE
 from safeguarding.settings import get_settings
-from safeguarding.store import DeadlineRow, TaskRow
+from safeguarding.store import AgencyRow, DeadlineRow, TaskRow
 
 LONDON = ZoneInfo("Europe/London")
 PRODID = "-//Safeguarding Learning Loop//Open deadlines//EN"
@@ -55,10 +55,13 @@ def _live_deadlines(engine: Engine, agency: str | None) -> list[tuple[DeadlineRo
         .where(DeadlineRow.status.in_(LIVE))
         .order_by(DeadlineRow.due_at, DeadlineRow.case_reference, DeadlineRow.stream, DeadlineRow.deadline_id)
     )
-    if agency is not None:
-        # An agency's calendar holds only the work still asked of it.
-        query = query.where(TaskRow.agency == agency, TaskRow.status == TaskStatus.open.value)
     with Session(engine) as session:
+        if agency is not None:
+            # An agency's calendar holds only the work still asked of it: its own tasks, and for one of
+            # the partnership's offices the tasks owned by a role it holds (the Business Unit's duties).
+            entry = session.get(AgencyRow, agency)
+            owners = [agency, *(entry.roles if entry is not None else [])]
+            query = query.where(TaskRow.agency.in_(owners), TaskRow.status == TaskStatus.open.value)
         return [(row.DeadlineRow, row.TaskRow) for row in session.execute(query)]
 
 

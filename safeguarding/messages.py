@@ -34,6 +34,7 @@ _HEADLINES = {
     "task_redated": "Due date set or changed: {title}",
     "task_withdrawn": "No longer needed: {title}",
     "task_completed": "Recorded as done: {title}",
+    "decision": "{title}",
     "reminder": "Reminder: {title}",
     "escalation": "Overdue: {title}",
 }

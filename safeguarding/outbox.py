@@ -17,9 +17,33 @@ from typing import Any
 from sqlalchemy import Connection, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from safeguarding.case import Task, TaskStatus
+from safeguarding.case import CaseEvent, Task, TaskStatus
 from safeguarding.directory import OWNING_AGENCY, recipients
 from safeguarding.store import DeliveryRow, NotificationRow
+
+# Decisions someone must act on, from the events that record them: who hears, and what is asked.
+DECISIONS: dict[str, tuple[list[str], str, str]] = {
+    "recommendation_made": (
+        ["safeguarding_partner"],
+        "Sign-off needed: the rapid review's recommendation",
+        "The JCRG has made its recommendation: each safeguarding partner signs it off or returns it.",
+    ),
+    "recommendation_revised": (
+        ["safeguarding_partner"],
+        "Sign-off needed: the rapid review's revised recommendation",
+        "The JCRG has revised its recommendation: each safeguarding partner signs it off or returns it.",
+    ),
+    "recommendation_returned": (
+        ["jcrg_chair", "business_unit"],
+        "Returned by a partner: the rapid review's recommendation",
+        "A safeguarding partner did not agree: the JCRG reconsiders its recommendation.",
+    ),
+    "draft_received": (
+        ["safeguarding_partner"],
+        "Approval needed: the review's draft report",
+        "The draft report has arrived: each safeguarding partner approves it.",
+    ),
+}
 
 TASK_NOTICES = ("task_assigned", "task_redated", "task_withdrawn", "task_completed")
 TASK_TITLES = {
@@ -34,7 +58,7 @@ TASK_TITLES = {
 class Notice:
     key: str
     case_reference: str
-    kind: str  # task_assigned | task_redated | task_withdrawn | reminder | escalation
+    kind: str  # task_assigned | task_redated | task_withdrawn | task_completed | decision | reminder | escalation
     recipients: list[str]  # the policy's names: roles, or owning_agency
     owning_agency: str | None
     title: str
@@ -180,4 +204,27 @@ def task_notices(
             notices.append(
                 Notice(key=f"{workflow_id}:{task.id}:redated:{moved + 1}", kind="task_redated", **common)
             )
+    return notices
+
+
+def decision_notices(reference: str, workflow_id: str, stream: str, events: list[CaseEvent]) -> list[Notice]:
+    """Notices for the decisions that ask someone to act, keyed by the event that recorded them. Only
+    the fixed text of what is asked: never the decision's reasons."""
+    notices = []
+    for event in events:
+        if event.kind not in DECISIONS:
+            continue
+        recipients, title, asked = DECISIONS[event.kind]
+        notices.append(
+            Notice(
+                key=f"{workflow_id}:event:{event.seq}",
+                case_reference=reference,
+                kind="decision",
+                recipients=recipients,
+                owning_agency=None,
+                title=title,
+                stream=stream,
+                asked=asked,
+            )
+        )
     return notices

@@ -346,6 +346,58 @@ def test_each_reminder_still_to_come_is_an_alarm_at_its_own_time(engine: Engine)
     assert [a.decoded("trigger") for a in between[SCHOOL_WINTER]] == [london(2027, 1, 15, 9)]
 
 
+def test_the_business_unit_feed_holds_the_duties_owned_by_its_role(engine: Engine):
+    seed_partnership(engine)
+    with Session(engine) as session:
+        session.add(
+            AgencyRow(
+                code="lscp-business-unit",
+                name="Business Unit",
+                roles=["business_unit"],
+                mailboxes=[],
+                digest=False,
+                active=True,
+                updated_at=OPENED,
+                updated_by="seed",
+            )
+        )
+        session.add(
+            TaskRow(
+                task_id=f"{CASE}.T9",
+                case_reference=CASE,
+                stream="case",
+                agency="business_unit",
+                kind="checkpoint",
+                asked_for="Monthly monitoring of the review",
+                requested_at=OPENED,
+                status="open",
+            )
+        )
+        session.flush()
+        session.add(
+            DeadlineRow(
+                case_reference=CASE,
+                stream="case",
+                deadline_id="D9",
+                key="cspr_monitoring",
+                title="Monitoring checkpoint",
+                subject=f"{CASE}.T9",
+                statutory=False,
+                started_at=OPENED,
+                due_at=london(2027, 2, 26, 17),
+                status="open",
+            )
+        )
+        session.commit()
+
+    def uids_of(agency: str) -> set[str]:
+        feed = build_feed(engine, agency, agency, london(2027, 1, 1), public_url=PUBLIC_URL)
+        return {str(e["uid"]) for e in Calendar.from_ical(feed).walk("VEVENT")}
+
+    assert uid(CASE, "D9") in uids_of("lscp-business-unit")
+    assert uid(CASE, "D9") not in uids_of("luton-schools")
+
+
 # ---------------------------------------------------------------- the secret URL
 
 

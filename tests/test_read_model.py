@@ -457,3 +457,31 @@ def test_agencies_hear_of_a_task_once_when_assigned_redated_and_withdrawn(db: En
         ("task_assigned", "safeguarding@bedfordshire-police.example"),
         ("task_completed", "safeguarding@bedfordshire-police.example"),
     ]
+
+
+def test_the_partners_hear_once_that_a_recommendation_awaits_their_sign_off(db: Engine) -> None:
+    seed(db, demo_mailboxes=True)
+    made = CaseEvent(
+        seq=1,
+        kind="recommendation_made",
+        recorded_at=T0,
+        actor=Actor(user_id="jcrg.chair", role=Role.jcrg_chair),
+        reasons="Significant learning about information sharing between health and police",
+        details={"recommendation": "local_cspr"},
+    )
+    for _ in range(2):  # a retried write
+        ReadModelActivities(db).record_case_changes(
+            changes(1, snapshot(), []).model_copy(update={"events": [made]})
+        )
+    with db.connect() as c:
+        notices = c.execute(select(NotificationRow.kind, NotificationRow.title, NotificationRow.asked)).all()
+        addresses = c.execute(select(DeliveryRow.address).order_by(DeliveryRow.address)).scalars().all()
+    assert [(kind, title) for kind, title, _ in notices] == [
+        ("decision", "Sign-off needed: the rapid review's recommendation")
+    ]
+    assert "information sharing" not in notices[0].asked  # what is asked, not the JCRG's reasons
+    assert addresses == [
+        "safeguarding@bedfordshire-police.example",
+        "safeguarding@blmk-icb.example",
+        "safeguarding@luton-childrens-social-care.example",
+    ]
