@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -172,7 +173,34 @@ async def review_step(handle: WorkflowHandle, actor: Actor, step: BaseModel):  #
     return await handle.execute_update(ReviewWorkflow.take_step, ReviewStepInput(actor=actor, step=step))
 
 
+STEP_PATIENCE = 90  # seconds: a step that takes longer is stuck, and the test says where
+
+
 async def plan_step(handle: WorkflowHandle, actor: Actor, step: BaseModel):  # type: ignore[no-untyped-def,type-arg]
     from workflows.action_plan import ActionPlanWorkflow, PlanStepInput
 
-    return await handle.execute_update(ActionPlanWorkflow.take_step, PlanStepInput(actor=actor, step=step))
+    update = handle.execute_update(ActionPlanWorkflow.take_step, PlanStepInput(actor=actor, step=step))
+    try:
+        return await asyncio.wait_for(update, STEP_PATIENCE)
+    except TimeoutError:
+        raise AssertionError(
+            f"{type(step).__name__} had no answer within {STEP_PATIENCE} s; the plan's last events:\n"
+            + await last_events(handle)
+        ) from None
+
+
+async def last_events(handle: WorkflowHandle, count: int = 25) -> str:
+    """The newest events of every run of a workflow, for a test that has to say why it is stuck."""
+    lines = []
+    description = await handle.describe()
+    run_id: str | None = description.run_id
+    for _ in range(3):  # this run and the two before it
+        if run_id is None:
+            break
+        history = await handle._client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+        events = list(history.events)
+        lines.append(f"run {run_id} ({len(events)} events):")
+        lines += [f"  {e.event_id} {e.WhichOneof('attributes')}" for e in events[-count:]]
+        first = events[0].workflow_execution_started_event_attributes
+        run_id = first.continued_execution_run_id or None
+    return "\n".join(lines)

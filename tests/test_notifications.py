@@ -521,3 +521,32 @@ def test_access_logs_never_keep_a_calendar_token():
     )
     assert RedactFeedTokens().filter(record)
     assert "s3cr3t" not in record.getMessage() and "/calendar/<redacted>.ics" in record.getMessage()
+
+
+class Refuser:
+    """A mail server that knows no such mailbox: a permanent refusal."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        return "550 5.1.1 No such mailbox here"
+
+
+async def test_a_mailbox_the_server_refuses_is_recorded_as_failed_at_once(env, engine, policy, task_queue):
+    directory(engine)
+    port = free_port()
+    smtp = Controller(Refuser(), hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        async with running_worker(env.client, engine, task_queue, postroom=postroom(port)):
+            handle = await start_case(env.client, task_queue, opening(await env.get_current_time()), policy)
+            await handle.execute_update(
+                CaseWorkflow.request_information,
+                by(BUSINESS_UNIT, InformationRequest(agencies=["bedfordshire-police"], asked_for=ASKED)),
+            )
+            await until(lambda: [d.status for d in deliveries(engine)] == ["failed"], "the refusal")
+            await asyncio.sleep(1.5)  # and no retry follows
+    finally:
+        smtp.stop()
+    (delivery,) = deliveries(engine)
+    tried = attempts(engine, delivery.id)
+    assert len(tried) == 1 and tried[0][0] == "failed" and "550" in tried[0][1]
+    assert "No such mailbox" in delivery.last_error
