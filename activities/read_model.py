@@ -27,6 +27,7 @@ from safeguarding.store import (
     CaseRow,
     DeadlineRow,
     NotificationRow,
+    RecommendationRow,
     ReviewRow,
     TaskRow,
 )
@@ -72,9 +73,14 @@ class ReadModelActivities:
                 if changes.tasks:
                     connection.execute(dialect_insert(self.engine, TaskRow), _task_rows(changes))
                 if changes.plan is not None:
-                    connection.execute(delete(ActionRow).where(ActionRow.case_reference == changes.reference))
+                    for table in (ActionRow, RecommendationRow):
+                        connection.execute(delete(table).where(table.case_reference == changes.reference))
                     if changes.plan.actions:
                         connection.execute(dialect_insert(self.engine, ActionRow), _action_rows(changes))
+                    if changes.plan.recommendations:
+                        connection.execute(
+                            dialect_insert(self.engine, RecommendationRow), _recommendation_rows(changes)
+                        )
         if self.postroom is not None:
             self.postroom.start_pending(changes.reference)
         log.info(
@@ -256,6 +262,18 @@ def _action_rows(changes: CaseChanges) -> list[dict[str, Any]]:
             "status": a.status,
             "completed_at": a.completed_at,
             "escalations_sent": a.escalations_sent,
+            "recommendation_id": a.recommendation_id or None,
+            "description": a.description or None,
+            "measure": a.measure or None,
+            "evidence_of_impact": a.evidence_of_impact,
+            "progress": [p.model_dump(mode="json") for p in a.progress],
         }
         for a in changes.plan.actions  # type: ignore[union-attr]
+    ]
+
+
+def _recommendation_rows(changes: CaseChanges) -> list[dict[str, Any]]:
+    return [
+        {"case_reference": changes.reference, "recommendation_id": r.id, "text": r.text, "source": r.source}
+        for r in changes.plan.recommendations  # type: ignore[union-attr]
     ]

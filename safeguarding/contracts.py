@@ -94,6 +94,18 @@ class ReviewSummary(BaseModel):
     finished_at: datetime | None
 
 
+class ProgressNote(BaseModel):
+    at: datetime
+    summary: str | None
+    evidence: list[str] = Field(default_factory=list)
+
+
+class RecommendationSummary(BaseModel):
+    id: str
+    text: str
+    source: str
+
+
 class ActionSummary(BaseModel):
     id: str
     agency: str
@@ -104,11 +116,18 @@ class ActionSummary(BaseModel):
     status: str
     completed_at: datetime | None
     escalations_sent: int
+    # For the closing-the-loop report (defaults: written by runs begun before they were projected).
+    recommendation_id: str = ""
+    description: str = ""
+    measure: str = ""
+    evidence_of_impact: str | None = None
+    progress: list[ProgressNote] = Field(default_factory=list)
 
 
 class PlanSummary(BaseModel):
     status: str
     actions: list[ActionSummary]
+    recommendations: list[RecommendationSummary] = Field(default_factory=list)
 
 
 class CaseChanges(BaseModel):

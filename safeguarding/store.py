@@ -18,6 +18,7 @@ from sqlalchemy import (
     Engine,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -174,6 +175,11 @@ class ActionRow(Base):
     status: Mapped[str] = mapped_column(String(40), index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     escalations_sent: Mapped[int] = mapped_column(Integer)
+    recommendation_id: Mapped[str | None] = mapped_column(String(10))
+    description: Mapped[str | None] = mapped_column(Text)
+    measure: Mapped[str | None] = mapped_column(Text)
+    evidence_of_impact: Mapped[str | None] = mapped_column(Text)
+    progress: Mapped[list | None] = mapped_column(JSON)  # [{at, summary, evidence: [names]}]
 
 
 class NotificationRow(Base):
@@ -200,6 +206,36 @@ class NotificationRow(Base):
     title: Mapped[str | None] = mapped_column(String(200))  # what is asked, or what the deadline is
     asked: Mapped[str | None] = mapped_column(Text)
     number: Mapped[int | None] = mapped_column(Integer)  # which reminder, which escalation tier
+
+
+class RecommendationRow(Base):
+    """A recommendation an action plan follows (from a review, a rapid review, or added)."""
+
+    __tablename__ = "recommendations"
+
+    case_reference: Mapped[str] = mapped_column(
+        ForeignKey("cases.reference", ondelete="CASCADE"), primary_key=True
+    )
+    recommendation_id: Mapped[str] = mapped_column(String(10), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(40))
+
+
+class ReportRow(Base):
+    """A report the service made: the closing-the-loop report, or the yearly report's figures."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)  # closing_the_loop | yearly_figures
+    partnership: Mapped[str] = mapped_column(String(64), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # inclusive
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(100))  # a user, or "schedule"
+    figures: Mapped[dict] = mapped_column(JSON)
+    html: Mapped[str] = mapped_column(Text)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class AgencyRow(Base):

@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError
 
 from safeguarding.case import (
     Actor,
@@ -182,7 +182,7 @@ async def plan_step(handle: WorkflowHandle, actor: Actor, step: BaseModel):  # t
     update = handle.execute_update(ActionPlanWorkflow.take_step, PlanStepInput(actor=actor, step=step))
     try:
         return await asyncio.wait_for(update, STEP_PATIENCE)
-    except TimeoutError:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise AssertionError(
             f"{type(step).__name__} had no answer within {STEP_PATIENCE} s; the plan's last events:\n"
             + await last_events(handle)

@@ -35,7 +35,13 @@ with workflow.unsafe.imports_passed_through():
         TaskDone,
         TaskStatus,
     )
-    from safeguarding.contracts import ActionSummary, CaseChanges, PlanSummary
+    from safeguarding.contracts import (
+        ActionSummary,
+        CaseChanges,
+        PlanSummary,
+        ProgressNote,
+        RecommendationSummary,
+    )
     from safeguarding.policy import Policy
     from safeguarding.record import Stream, WorkRecord, workflow_id_for
     from workflows.casework import Casework, StepChanges, StepOutcome, step_outcome
@@ -388,8 +394,21 @@ class ActionPlanWorkflow(Casework):
                     status=a.status.value,
                     completed_at=a.completed_at,
                     escalations_sent=a.escalations_sent,
+                    recommendation_id=a.recommendation_id,
+                    description=a.description,
+                    measure=a.measure,
+                    evidence_of_impact=a.evidence_of_impact,
+                    progress=[
+                        ProgressNote(at=c.at, summary=c.reasons, evidence=c.details.get("evidence", []))
+                        for c in a.changes
+                        if c.kind == "progress"
+                    ],
                 )
                 for a in self.file.actions
+            ],
+            recommendations=[
+                RecommendationSummary(id=r.id, text=r.text, source=r.source)
+                for r in self.file.recommendations
             ],
         )
         return changes
