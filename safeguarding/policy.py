@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -230,6 +231,28 @@ class WorkingDays(BaseModel):
     end_of_working_day: time = Field(description="Local time at which a day-based deadline falls due.")
 
 
+MonthDay = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+
+
+class ReportingRules(BaseModel):
+    """When the partnership reports (DOMAIN.md, step 5)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The closing-the-loop report runs on these days each year (MM-DD, in the policy's time zone), at
+    # this local time; each covers the time since the one before.
+    closing_the_loop_on: list[MonthDay] = Field(min_length=1, max_length=12)
+    closing_the_loop_at: str = Field(default="06:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    # The yearly report: its reporting year starts on this day (MM-DD); it is published by the date
+    # (MM-DD) after the year ends, and sent to the Panel and the DfE within this long of publication.
+    reporting_year_starts: MonthDay = "04-01"
+    yearly_report_published_by: MonthDay = "09-30"
+    yearly_report_sent_within: PolicyDuration = Field(
+        default_factory=lambda: Duration(amount=7, unit="working_days")
+    )
+    source: str = Field(min_length=3, max_length=300)
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -246,6 +269,7 @@ class Policy(BaseModel):
     publication_notice: PolicyDuration = Field(
         default_factory=lambda: Duration(amount=7, unit="working_days")
     )
+    reports: ReportingRules | None = None
 
     @field_validator("escalate_to")
     @classmethod
