@@ -5,17 +5,25 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+NPM    ?= npm
+# The GOV.UK Frontend files the dashboard serves (no CDN), pinned in frontend/package-lock.json.
+ASSETS := frontend/node_modules/.installed
 
-.PHONY: run test install install-test lint format clean
+.PHONY: run test install install-test assets lint format clean
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(ASSETS)
 	$(BIN)/python -m safeguarding.embedded
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(ASSETS)
 	$(BIN)/python -m pytest
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install: $(VENV)/.installed $(ASSETS)
+install-test: $(VENV)/.installed-test $(ASSETS)
+assets: $(ASSETS)
+
+$(ASSETS): frontend/package.json frontend/package-lock.json
+	$(NPM) ci --prefix frontend --no-audit --no-fund
+	touch $@
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -38,4 +46,4 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info frontend/node_modules

@@ -6,12 +6,13 @@ python worker.py        (settings from SLL_* environment variables; see safeguar
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
-from datetime import timedelta
+from datetime import date, timedelta
 
 import structlog
 from sqlalchemy import Engine
@@ -33,24 +34,49 @@ from temporalio.client import (
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.deadlines import compute_due_dates, next_checkpoint, shift_times
 from activities.delivery import DeliveryActivities, DeliveryStarter, DigestRun, Postroom
 from activities.notices import NoticeActivities
 from activities.read_model import ReadModelActivities
+from activities.reports import ReportActivities
+from activities.yearly_report import YearlyReportActivities
 from safeguarding.directory import seed
 from safeguarding.logs import configure_logging
+from safeguarding.policy import Policy, load_policies
 from safeguarding.settings import Settings, get_settings
 from safeguarding.store import make_engine, migrate
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.cspr import ReviewWorkflow
 from workflows.delivery import DeliverySweepWorkflow, DeliveryWorkflow, DigestWorkflow
 from workflows.incident import SEARCH_ATTRIBUTES, CaseWorkflow
+from workflows.reporting import ClosingTheLoopWorkflow, ReportRequest
+from workflows.yearly_report import YearlyReportKickoffWorkflow, YearlyReportWorkflow, YearlyStart
 
 log = structlog.get_logger("worker")
 
-WORKFLOWS = [CaseWorkflow, ReviewWorkflow, ActionPlanWorkflow]
+WORKFLOWS = [
+    CaseWorkflow,
+    ReviewWorkflow,
+    ActionPlanWorkflow,
+    YearlyReportWorkflow,
+    YearlyReportKickoffWorkflow,
+    ClosingTheLoopWorkflow,
+]
 DELIVERY_WORKFLOWS = [DeliveryWorkflow, DigestWorkflow, DeliverySweepWorkflow]
+
+
+# Workflows read the partnership's local date (a time zone from the tzdata package, pinned): the
+# sandbox otherwise hands them a proxy of ZoneInfo that datetime refuses as a tzinfo.
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=dataclasses.replace(
+        SandboxRestrictions.default,
+        invalid_module_members=SandboxRestrictions.default.invalid_module_members.with_child_unrestricted(
+            "zoneinfo", "ZoneInfo"
+        ),
+    )
+)
 
 
 def delivery_queue(task_queue: str) -> str:
@@ -86,6 +112,8 @@ def build_worker(
     read_model = ReadModelActivities(engine, starter)
     notices = NoticeActivities(engine, starter)
     delivery = DeliveryActivities(engine, postroom, client.data_converter.payload_codec, starter)
+    yearly = YearlyReportActivities(engine, starter)
+    reports = ReportActivities(engine, postroom.public_url, starter)
     failures = {"workflow_failure_exception_types": [Exception] if fail_on_bugs else []}
     delivery_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="delivery")
     return Workers(
@@ -99,9 +127,13 @@ def build_worker(
                 next_checkpoint,
                 read_model.record_case_changes,
                 notices.dispatch_notice,
+                yearly.notify,
+                yearly.record_state,
+                reports.build_closing_the_loop,
             ],
             activity_executor=executor,
             max_concurrent_activities=16,
+            workflow_runner=SANDBOX,
             max_cached_workflows=max_cached_workflows,
             **failures,
         ),
@@ -117,6 +149,7 @@ def build_worker(
             ],
             activity_executor=delivery_executor,
             max_concurrent_activities=8,
+            workflow_runner=SANDBOX,
             max_cached_workflows=max_cached_workflows,
             **failures,
         ),
@@ -188,6 +221,8 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
             policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
         ),
     }
+    for policy in load_policies(settings.policy_dir).values():
+        schedules |= _report_schedules(policy, settings.task_queue)
     for schedule_id, schedule in schedules.items():
         try:
             await client.create_schedule(schedule_id, schedule)
@@ -203,6 +238,63 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
                 lambda _current, wanted=schedule: ScheduleUpdate(schedule=wanted)
             )
             log.info("schedule.updated", schedule=schedule_id)
+
+
+def _report_schedules(policy: Policy, task_queue: str) -> dict[str, Schedule]:
+    """A partnership's reporting, from its policy: the closing-the-loop report on each of its days, and
+    the yearly report's process when the reporting year ends; both at the policy's local time."""
+    rules = policy.reports
+    if rules is None:
+        return {}
+    hour, minute = (int(part) for part in rules.closing_the_loop_at.split(":"))
+
+    def on(month_day: str) -> ScheduleCalendarSpec:
+        month, day = (int(part) for part in month_day.split("-"))
+        return ScheduleCalendarSpec(
+            month=[ScheduleRange(month)],
+            day_of_month=[ScheduleRange(day)],
+            hour=[ScheduleRange(hour)],
+            minute=[ScheduleRange(minute)],
+        )
+
+    timing = {"time_zone_name": policy.timezone}
+    policy_ = SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=3))
+    closing = f"closing-the-loop-{policy.partnership}"
+    yearly = f"yearly-report-{policy.partnership}"
+    return {
+        closing: Schedule(
+            action=ScheduleActionStartWorkflow(
+                ClosingTheLoopWorkflow.run,
+                ReportRequest(
+                    partnership=policy.partnership,
+                    partnership_name=policy.name,
+                    requested_by="schedule",
+                    rules=rules,
+                    timezone=policy.timezone,
+                ),
+                id=closing,
+                task_queue=task_queue,
+            ),
+            spec=ScheduleSpec(calendars=[on(day) for day in rules.closing_the_loop_on], **timing),
+            policy=policy_,
+        ),
+        yearly: Schedule(
+            action=ScheduleActionStartWorkflow(
+                YearlyReportKickoffWorkflow.run,
+                YearlyStart(
+                    partnership=policy.partnership,
+                    year_start=date(2000, 1, 1),  # replaced by the year that has just ended
+                    timezone=policy.timezone,
+                    working_days=policy.working_days,
+                    rules=rules,
+                ),
+                id=yearly,
+                task_queue=task_queue,
+            ),
+            spec=ScheduleSpec(calendars=[on(rules.reporting_year_starts)], **timing),
+            policy=policy_,
+        ),
+    }
 
 
 async def connect(settings: Settings) -> Client:

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
 from api import (
@@ -18,12 +19,15 @@ from api import (
     calendar_feeds,
     cases,
     codec,
+    dashboard,
     directory,
     incidents,
     notifications,
+    reports,
     reviews,
     service,
     tasks,
+    yearly_reports,
 )
 from safeguarding.identity import TokenVerifier
 from safeguarding.logs import configure_logging, redact_access_log
@@ -69,8 +73,18 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(notifications.router)
     app.include_router(directory.router)
     app.include_router(calendar_feeds.router)
+    app.include_router(reports.router)
+    app.include_router(yearly_reports.router)
     app.include_router(service.router)
     app.include_router(codec.router)
+    # The dashboard's pages, and the GOV.UK Frontend files they use (installed by make: npm ci --prefix frontend).
+    app.include_router(dashboard.router)
+    app.mount("/assets", StaticFiles(directory=dashboard.GOVUK_ASSETS_DIR, check_dir=False), name="assets")
+    app.mount(
+        dashboard.GOVUK_FRONTEND_PATH,
+        StaticFiles(directory=dashboard.GOVUK_FRONTEND_DIR, check_dir=False),
+        name="govuk-frontend",
+    )
     # Only the Temporal UI calls from a browser (the codec endpoint); credentials travel as bearer tokens.
     app.add_middleware(
         CORSMiddleware,

@@ -40,6 +40,15 @@ _HEADLINES = {
 }
 
 
+def _link(base: str, reference: str) -> str:
+    if reference.startswith("ctl-"):  # a closing-the-loop report, filed under its id
+        return f"{base}/reports/{reference}.pdf"
+    if reference.startswith("yearly-"):  # the yearly report's process, not a case
+        partnership, _, year = reference.removeprefix("yearly-").rpartition("-")
+        return f"{base}/yearly-reports/{partnership}/{year}"
+    return f"{base}/cases/{reference}"
+
+
 def local_due(moment: datetime | None) -> str | None:
     if moment is None:
         return None
@@ -73,7 +82,7 @@ class Item:
             if notification.kind in ("task_withdrawn", "task_completed")
             else local_due(notification.due_at),
             due_at=notification.due_at,
-            link=f"{public_url.rstrip('/')}/cases/{notification.case_reference}",
+            link=_link(public_url.rstrip("/"), notification.case_reference),
         )
 
 

@@ -250,7 +250,17 @@ class ReportingRules(BaseModel):
     yearly_report_sent_within: PolicyDuration = Field(
         default_factory=lambda: Duration(amount=7, unit="working_days")
     )
+    yearly_report_reminders: list[PolicyDuration] = Field(default_factory=list, description="Lead times.")
+    yearly_report_reminders_to: list[str] = Field(default_factory=lambda: ["business_unit"])
+    yearly_report_escalate_to: list[str] = Field(
+        default_factory=lambda: ["jcrg_chair", "independent_scrutineer"]
+    )
     source: str = Field(min_length=3, max_length=300)
+
+    @field_validator("yearly_report_reminders_to", "yearly_report_escalate_to")
+    @classmethod
+    def _recipients_known(cls, value: list[str]) -> list[str]:
+        return [_check_recipient(r) for r in value]
 
 
 class Policy(BaseModel):

@@ -238,6 +238,22 @@ class ReportRow(Base):
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
+class YearlyReportRow(Base):
+    """The yearly report's process for one reporting year: its two deadlines and where it stands."""
+
+    __tablename__ = "yearly_reports"
+
+    partnership: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    published_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_on: Mapped[date | None] = mapped_column(Date)
+    sent_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_on: Mapped[date | None] = mapped_column(Date)
+    sent_to: Mapped[list] = mapped_column(JSON)
+    escalations: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class AgencyRow(Base):
     """The partner directory: each agency (or office, such as the Business Unit) with where it hears
     of its work and the roles it holds in the process."""

@@ -23,7 +23,7 @@ from safeguarding.identity import mint_local_token
 from safeguarding.settings import Settings
 from safeguarding.store import make_engine
 from tests.conftest import running_worker, start_dev_server
-from tests.support import new_reference
+from tests.support import LONDON, new_reference
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -758,6 +758,7 @@ STAFF_ROLES = EVERY_ROLE - {"partner_agency"}
 JCRG_ROLES = {"jcrg_member", "jcrg_chair"}
 BU_ONLY = {"business_unit"}
 CASE = "/cases/{reference}"
+REPORT_READERS = {"business_unit", "manager", "independent_scrutineer", "jcrg_member", "jcrg_chair"}
 
 # Written out here, not read from the code, so that a route opened to the wrong role fails this test.
 EXPECTED_ROLES: dict[tuple[str, str], set[str] | None] = {
@@ -828,6 +829,15 @@ EXPECTED_ROLES: dict[tuple[str, str], set[str] | None] = {
     ("GET", "/calendar-feeds"): {"business_unit", "manager", "independent_scrutineer", "partner_agency"},
     ("DELETE", "/calendar-feeds/{feed_id}"): {"business_unit", "partner_agency"},
     ("GET", "/calendar/{token}.ics"): None,  # no sign-in: the secret in the URL is the credential
+    ("POST", "/reports/closing-the-loop"): BU_ONLY,
+    **{
+        ("GET", path): REPORT_READERS
+        for path in ("/reports", "/reports/yearly-figures", "/reports/{report}.html", "/reports/{report}.pdf")
+    },
+    ("POST", "/yearly-reports"): BU_ONLY,
+    ("GET", "/yearly-reports/{partnership}/{year}"): REPORT_READERS,
+    ("POST", "/yearly-reports/{partnership}/{year}/published"): BU_ONLY,
+    ("POST", "/yearly-reports/{partnership}/{year}/sent"): BU_ONLY,
 }
 
 
@@ -851,6 +861,8 @@ async def test_every_endpoint_against_every_role(service: httpx.AsyncClient):
         "{code}": "luton-schools",
         "{feed_id}": "no-such-feed",
         "{token}": "no-such-token",
+        "{report}": "no-such-report",
+        "{year}": "2031",
     }
     for (method, template), allowed in EXPECTED_ROLES.items():
         path = template
@@ -961,7 +973,8 @@ async def test_fuzzing_every_operation_from_the_openapi_document_finds_no_server
     config.write_text(
         f'[parameters]\n"path.reference" = "{reference}"\n"path.task_id" = "{asked["tasks"][0]["id"]}"\n'
         '"path.partnership" = "pan-bedfordshire"\n"path.code" = "fuzz-agency"\n'
-        '"path.feed_id" = "fuzz-feed"\n"path.token" = "fuzz-token"\n',
+        '"path.feed_id" = "fuzz-feed"\n"path.token" = "fuzz-token"\n"path.report" = "fuzz-report"\n'
+        '"path.year" = 2031\n',
         encoding="utf-8",
     )
     st = Path(sys.executable).parent / "st"
@@ -989,7 +1002,7 @@ async def test_fuzzing_every_operation_from_the_openapi_document_finds_no_server
         output, _ = await process.communicate()
         report = output.decode(errors="replace")
         assert process.returncode == 0, report[-6000:]
-        assert "Server error" not in report and "Tested: 53" in report
+        assert "Server error" not in report and "Tested: 62" in report
 
 
 async def test_the_codec_endpoint_decrypts_the_history_for_those_allowed_to_read_it(
@@ -1150,3 +1163,13 @@ async def test_the_delivery_schedules_are_made_once_and_follow_the_settings(serv
     spec = (await client.get_schedule_handle(DIGEST_SCHEDULE).describe()).schedule.spec
     assert spec.time_zone_name == "Europe/London"
     assert [(c.hour[0].start, c.minute[0].start) for c in spec.calendars] == [(8, 15)]
+
+    # The partnership's reporting, from its policy: the closing-the-loop report on 1 April and
+    # 1 October at 06:00 London time, the yearly report's process when the reporting year ends (1 April).
+    closing = await client.get_schedule_handle("closing-the-loop-pan-bedfordshire").describe()
+    upcoming = [t.astimezone(LONDON) for t in closing.info.next_action_times[:2]]
+    assert [(t.month, t.day, t.hour, t.minute) for t in upcoming] == [(4, 1, 6, 0), (10, 1, 6, 0)]
+    assert upcoming[0] > datetime.now(UTC)
+    yearly = await client.get_schedule_handle("yearly-report-pan-bedfordshire").describe()
+    (start,) = [t.astimezone(LONDON) for t in yearly.info.next_action_times[:1]]
+    assert (start.month, start.day, start.hour) == (4, 1, 6)

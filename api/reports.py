@@ -1,0 +1,322 @@
+"""The partnership's reports: the closing-the-loop report (made by its workflow, twice a year on a
+Schedule or when the Business Unit asks), stored reports to list and download, and the yearly report's
+figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from temporalio.client import WorkflowFailureError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.reports import ReportMade, report_paths
+from api.access import BU, JCRG, MANAGER, SCRUTINEER, allow, audited
+from api.dependencies import ClientDep, EngineDep, PoliciesDep, SettingsDep
+from safeguarding.case import AGENCY_PATTERN, Actor, PlausibleDate, StrictModel
+from safeguarding.policy import Policy
+from safeguarding.reports import (
+    YearlyFigures,
+    add_years,
+    render_html,
+    render_pdf,
+    reporting_year_start,
+    yearly_figures,
+)
+from safeguarding.store import ReportRow
+from workflows.reporting import ClosingTheLoopWorkflow, ReportRequest, report_workflow_id
+
+router = APIRouter(tags=["reports"])
+
+READERS = (BU, MANAGER, SCRUTINEER, *JCRG)
+LONGEST_PERIOD_YEARS = 2
+# The report is made while the request waits; past this the caller finds it in GET /reports later.
+WAIT_FOR_REPORT_SECONDS = 120
+ReportId = Annotated[str, Path(max_length=40, description="The report's id, from GET /reports.")]
+# The downloaded page is the report alone: no scripts, nothing fetched from elsewhere.
+REPORT_HEADERS = {
+    "Cache-Control": "private, no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+class ClosingTheLoopAsked(StrictModel):
+    partnership: str = Field(pattern=AGENCY_PATTERN)
+    period_start: PlausibleDate
+    period_end: PlausibleDate = Field(description="The period's last day (inclusive).")
+
+
+class ReportListItem(BaseModel):
+    id: str
+    kind: str
+    partnership: str
+    period_start: date
+    period_end: date
+    created_at: datetime
+    created_by: str
+    html: str = Field(description="Where to read it.")
+    pdf: str = Field(description="Where to download it.")
+
+
+def _item(report: ReportMade | ReportRow) -> ReportListItem:
+    html, pdf = report_paths(report.id)
+    return ReportListItem(
+        id=report.id,
+        kind=report.kind,
+        partnership=report.partnership,
+        period_start=report.period_start,
+        period_end=report.period_end,
+        created_at=report.created_at,
+        created_by=report.created_by,
+        html=html,
+        pdf=pdf,
+    )
+
+
+def _policy(policies: dict[str, Policy], partnership: str) -> Policy:
+    policy = policies.get(partnership)
+    if policy is None:
+        known = ", ".join(sorted(policies))
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown partnership {partnership!r}; known: {known}"
+        )
+    if policy.reports is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"the policy of {partnership} has no 'reports' section: add when it reports (see DOMAIN.md, step 5)",
+        )
+    return policy
+
+
+def _check_period(start: date, end: date) -> None:
+    if end < start:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"period_end ({end}) is before period_start ({start})"
+        )
+    if end >= add_years(start, LONGEST_PERIOD_YEARS):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"a report covers at most {LONGEST_PERIOD_YEARS} years; make one for each part of a longer period",
+        )
+
+
+@router.post(
+    "/reports/closing-the-loop",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReportListItem,
+    summary="Make the closing-the-loop report for a period (Business Unit)",
+    responses={
+        200: {"description": "The report for this period was made before: it is returned."},
+        422: {"description": "An unknown partnership, a period ending before it starts, or over 2 years."},
+        504: {"description": "Still being made: it appears in GET /reports when done."},
+    },
+)
+async def make_closing_the_loop(
+    body: ClosingTheLoopAsked,
+    request: Request,
+    response: Response,
+    client: ClientDep,
+    policies: PoliciesDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, Depends(allow(BU))],
+) -> ReportListItem:
+    """The learning and progress against recommendations of every review, by theme, for the period;
+    stored as HTML and PDF, and the Business Unit told where to download it. Asking again for the same
+    period returns the report made the first time."""
+
+    async def made() -> ReportListItem:
+        policy = _policy(policies, body.partnership)
+        _check_period(body.period_start, body.period_end)
+        try:
+            handle = await client.start_workflow(
+                ClosingTheLoopWorkflow.run,
+                ReportRequest(
+                    partnership=body.partnership,
+                    partnership_name=policy.name,
+                    period_start=body.period_start,
+                    period_end=body.period_end,
+                    requested_by=actor.user_id,
+                    rules=policy.reports,  # type: ignore[arg-type]  (checked by _policy)
+                    timezone=policy.timezone,
+                ),
+                id=report_workflow_id(body.partnership, body.period_start, body.period_end),
+                task_queue=settings.task_queue,
+                # A run for this period in flight is joined; a finished one runs again and finds its report.
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            )
+            result: ReportMade = await asyncio.wait_for(handle.result(), timeout=WAIT_FOR_REPORT_SECONDS)
+        except TimeoutError:
+            raise HTTPException(
+                status.HTTP_504_GATEWAY_TIMEOUT,
+                "the report is still being made; it appears in GET /reports when it is done",
+            ) from None
+        except WorkflowFailureError as failure:
+            raise HTTPException(
+                status.HTTP_502_BAD_GATEWAY, f"the report could not be made: {failure.cause or failure}"
+            ) from None
+        except RPCError as error:
+            if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+                raise HTTPException(
+                    status.HTTP_503_SERVICE_UNAVAILABLE, "the workflow service is unavailable; try again"
+                ) from None
+            raise
+        if not result.new:
+            response.status_code = status.HTTP_200_OK
+        return _item(result)
+
+    period = f"{body.partnership} {body.period_start} to {body.period_end}"
+    return await audited(request, actor, None, f"closing-the-loop report for {period}", made())
+
+
+def _reports(engine: Engine, partnership: str | None, kind: str | None) -> list[ReportListItem]:
+    query = select(
+        ReportRow.id,
+        ReportRow.kind,
+        ReportRow.partnership,
+        ReportRow.period_start,
+        ReportRow.period_end,
+        ReportRow.created_at,
+        ReportRow.created_by,
+    ).order_by(ReportRow.period_end.desc(), ReportRow.created_at.desc(), ReportRow.id)
+    if partnership is not None:
+        query = query.where(ReportRow.partnership == partnership)
+    if kind is not None:
+        query = query.where(ReportRow.kind == kind)
+    with engine.connect() as connection:
+        return [_item(row) for row in connection.execute(query)]  # type: ignore[arg-type]
+
+
+@router.get(
+    "/reports",
+    response_model=list[ReportListItem],
+    summary="List the stored reports (Business Unit, managers, Independent Scrutineer, JCRG)",
+)
+async def list_reports(
+    engine: EngineDep,
+    actor: Annotated[Actor, Depends(allow(*READERS))],
+    partnership: Annotated[str | None, Query(pattern=AGENCY_PATTERN)] = None,
+    kind: Literal["closing_the_loop", "yearly_figures"] | None = None,
+) -> list[ReportListItem]:
+    """Newest period first; their metadata and where to download them, never their bodies."""
+    return await run_in_threadpool(_reports, engine, partnership, kind)
+
+
+@router.get(
+    "/reports/yearly-figures",
+    response_model=YearlyFigures,
+    summary="The yearly report's figures (Business Unit, managers, Independent Scrutineer, JCRG)",
+    responses={
+        200: {
+            "content": {"application/json": {}, "text/html": {}, "application/pdf": {}},
+            "description": "The figures; as an HTML page or a PDF with format=html or format=pdf.",
+        },
+        422: {"description": "An unknown partnership, or a year out of range."},
+    },
+)
+async def get_yearly_figures(
+    request: Request,
+    engine: EngineDep,
+    policies: PoliciesDep,
+    actor: Annotated[Actor, Depends(allow(*READERS))],
+    partnership: Annotated[str, Query(pattern=AGENCY_PATTERN)],
+    year: Annotated[
+        int, Query(ge=2000, le=2100, description="The calendar year the reporting year starts in.")
+    ],
+    format: Literal["json", "html", "pdf"] = "json",
+) -> YearlyFigures | Response:
+    """Notifications, referrals and their outcomes, rapid reviews, CSPRs and actions by theme for the
+    reporting year that starts in ``year`` (e.g. 2026: 1 April 2026 to 31 March 2027), as recorded at its
+    end, or now for a year still running."""
+
+    async def figures() -> YearlyFigures | Response:
+        policy = _policy(policies, partnership)
+        start = reporting_year_start(year, policy.reports)  # type: ignore[arg-type]
+        made = await run_in_threadpool(
+            yearly_figures, engine, partnership, start, timezone=policy.timezone, partnership_name=policy.name
+        )
+        if format == "json":
+            return made
+        html = render_html(made)
+        if format == "html":
+            return Response(html, media_type="text/html; charset=utf-8", headers=REPORT_HEADERS)
+        pdf = await run_in_threadpool(render_pdf, html)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                **REPORT_HEADERS,
+                "Content-Disposition": f'attachment; filename="yearly-figures-{partnership}-{year}.pdf"',
+            },
+        )
+
+    return await audited(request, actor, None, f"yearly figures {partnership} {year} ({format})", figures())
+
+
+def _body(engine: Engine, report: str, pdf: bool) -> tuple[str, str | bytes]:
+    """A stored report's body, and the name to save it under."""
+    with Session(engine) as session:
+        found = session.execute(
+            select(
+                ReportRow.kind,
+                ReportRow.partnership,
+                ReportRow.period_start,
+                ReportRow.period_end,
+                ReportRow.pdf if pdf else ReportRow.html,
+            ).where(ReportRow.id == report)
+        ).first()
+    if found is None or found[-1] is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no report {report}")
+    kind, partnership, start, end, body = found
+    return f"{kind.replace('_', '-')}-{partnership}-{start}-{end}.{'pdf' if pdf else 'html'}", body
+
+
+@router.get(
+    "/reports/{report}.html",
+    response_class=Response,
+    summary="Read a stored report (Business Unit, managers, Independent Scrutineer, JCRG)",
+    responses={200: {"content": {"text/html": {}}}, 404: {"description": "No such report."}},
+)
+async def report_html(
+    report: ReportId,
+    request: Request,
+    engine: EngineDep,
+    actor: Annotated[Actor, Depends(allow(*READERS))],
+) -> Response:
+    """The report as the accessible HTML page it was stored as. Every download is in the audit log."""
+    _, html = await audited(
+        request, actor, None, f"report {report} (html)", run_in_threadpool(_body, engine, report, False)
+    )
+    return Response(html, media_type="text/html; charset=utf-8", headers=REPORT_HEADERS)
+
+
+@router.get(
+    "/reports/{report}.pdf",
+    response_class=Response,
+    summary="Download a stored report as PDF (Business Unit, managers, Independent Scrutineer, JCRG)",
+    responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "No such report."}},
+)
+async def report_pdf(
+    report: ReportId,
+    request: Request,
+    engine: EngineDep,
+    actor: Annotated[Actor, Depends(allow(*READERS))],
+) -> Response:
+    """The report as the tagged PDF stored with it. Every download is in the audit log."""
+    filename, pdf = await audited(
+        request, actor, None, f"report {report} (pdf)", run_in_threadpool(_body, engine, report, True)
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={**REPORT_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )

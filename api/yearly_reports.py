@@ -1,0 +1,177 @@
+"""The yearly report's process: its deadlines, and the Business Unit recording publication and sending.
+The process starts by itself when the reporting year ends (a Schedule); the Business Unit can start it
+for a year too. The figures the report needs are at ``GET /reports/yearly-figures``."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from pydantic import Field
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.access import BU, JCRG, MANAGER, SCRUTINEER, allow, audited
+from api.dependencies import ClientDep, PoliciesDep
+from api.temporal import _STATUS_FOR_REFUSAL
+from safeguarding.case import AGENCY_PATTERN, Actor, StrictModel
+from safeguarding.policy import Policy
+from workflows.yearly_report import (
+    ReportPublished,
+    ReportSent,
+    YearlyReportWorkflow,
+    YearlyStart,
+    YearlyStep,
+    YearlyView,
+    workflow_id,
+)
+
+router = APIRouter(tags=["reports"])
+
+Partnership = Annotated[str, Path(pattern=AGENCY_PATTERN)]
+Year = Annotated[int, Path(ge=2000, le=2100, description="The calendar year the reporting year starts in.")]
+READERS = (BU, MANAGER, SCRUTINEER, *JCRG)
+
+
+class StartYear(StrictModel):
+    partnership: str = Field(pattern=AGENCY_PATTERN)
+    year: int = Field(ge=2000, le=2100, description="The calendar year the reporting year starts in.")
+
+
+def _start(policy: Policy, year: int) -> YearlyStart:
+    if policy.reports is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{policy.partnership}'s policy sets no reporting"
+        )
+    month, day = (int(part) for part in policy.reports.reporting_year_starts.split("-"))
+    return YearlyStart(
+        partnership=policy.partnership,
+        year_start=date(year, month, day),
+        timezone=policy.timezone,
+        working_days=policy.working_days,
+        rules=policy.reports,
+    )
+
+
+def _policy(policies: dict[str, Policy], partnership: str) -> Policy:
+    if partnership not in policies:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no partnership {partnership}")
+    return policies[partnership]
+
+
+@router.post(
+    "/yearly-reports",
+    response_model=YearlyView,
+    status_code=201,
+    summary="Start a yearly report's process (Business Unit)",
+)
+async def start_yearly_report(
+    body: StartYear,
+    request: Request,
+    client: ClientDep,
+    policies: PoliciesDep,
+    actor: Annotated[Actor, Depends(allow(BU))],
+) -> YearlyView:
+    """For a reporting year that has ended (the Schedule starts it by itself); starting it again
+    returns the one already running."""
+    start = _start(_policy(policies, body.partnership), body.year)
+
+    async def begin() -> YearlyView:
+        handle = await client.start_workflow(
+            YearlyReportWorkflow.run,
+            start,
+            id=workflow_id(start.partnership, start.year_start),
+            task_queue=request.app.state.settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        for _ in range(50):
+            view = await handle.query(YearlyReportWorkflow.view)
+            if view.deadlines:
+                return view
+            await asyncio.sleep(0.1)
+        return view
+
+    return await audited(request, actor, None, f"yearly report {body.partnership} {body.year}", begin())
+
+
+@router.get(
+    "/yearly-reports/{partnership}/{year}", response_model=YearlyView, summary="A yearly report's process"
+)
+async def get_yearly_report(
+    partnership: Partnership,
+    year: Year,
+    client: ClientDep,
+    policies: PoliciesDep,
+    actor: Annotated[Actor, Depends(allow(*READERS))],
+) -> YearlyView:
+    start = _start(_policy(policies, partnership), year)
+    try:
+        return await client.get_workflow_handle(workflow_id(partnership, start.year_start)).query(
+            YearlyReportWorkflow.view
+        )
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, f"no yearly report process for {partnership} {year}"
+            ) from None
+        raise
+
+
+async def _step(
+    client: ClientDep, policies: dict[str, Policy], partnership: str, year: int, step: YearlyStep
+) -> YearlyView:
+    start = _start(_policy(policies, partnership), year)
+    handle = client.get_workflow_handle(workflow_id(partnership, start.year_start))
+    try:
+        return await handle.execute_update(YearlyReportWorkflow.take_step, step)
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        if isinstance(cause, ApplicationError) and cause.type in _STATUS_FOR_REFUSAL:
+            raise HTTPException(_STATUS_FOR_REFUSAL[cause.type], cause.message) from None
+        raise
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, f"no running yearly report process for {partnership} {year}"
+            ) from None
+        raise
+
+
+@router.post(
+    "/yearly-reports/{partnership}/{year}/published",
+    response_model=YearlyView,
+    summary="The yearly report was published (Business Unit)",
+)
+async def record_published(
+    partnership: Partnership,
+    year: Year,
+    body: ReportPublished,
+    request: Request,
+    client: ClientDep,
+    policies: PoliciesDep,
+    actor: Annotated[Actor, Depends(allow(BU))],
+) -> YearlyView:
+    call = _step(client, policies, partnership, year, YearlyStep(actor=actor, published=body))
+    return await audited(request, actor, None, f"yearly report {partnership} {year} published", call)
+
+
+@router.post(
+    "/yearly-reports/{partnership}/{year}/sent",
+    response_model=YearlyView,
+    summary="The yearly report was sent to the Panel and/or the DfE (Business Unit)",
+)
+async def record_sent(
+    partnership: Partnership,
+    year: Year,
+    body: ReportSent,
+    request: Request,
+    client: ClientDep,
+    policies: PoliciesDep,
+    actor: Annotated[Actor, Depends(allow(BU))],
+) -> YearlyView:
+    call = _step(client, policies, partnership, year, YearlyStep(actor=actor, sent=body))
+    return await audited(request, actor, None, f"yearly report {partnership} {year} sent", call)

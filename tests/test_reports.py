@@ -1,0 +1,1044 @@
+"""Closing the loop (DOMAIN.md, step 5): twice a year the partnership receives the learning and progress
+against recommendations from every review, by theme; the yearly report counts notifications, referrals,
+rapid reviews, CSPRs and what changed. Against a migrated SQLite read model seeded with a realistic year,
+the reporting workflow on the time-skipping server, and the app itself."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.reports import ReportActivities, ReportMade, ReportOrder
+from api.app import create_app
+from safeguarding.audit import entries
+from safeguarding.case import Role, StatutoryPartner
+from safeguarding.identity import mint_local_token
+from safeguarding.policy import Policy
+from safeguarding.reports import (
+    ClosingTheLoop,
+    closing_the_loop_figures,
+    closing_the_loop_period,
+    render_html,
+    render_pdf,
+    yearly_figures,
+)
+from safeguarding.settings import Settings
+from safeguarding.store import (
+    ActionPlanRow,
+    ActionRow,
+    AgencyRow,
+    CaseEventRow,
+    CaseRow,
+    DeadlineRow,
+    DeliveryRow,
+    NotificationRow,
+    RecommendationRow,
+    ReportRow,
+    ReviewRow,
+    TaskRow,
+    make_engine,
+    migrate,
+)
+from tests.support import LONDON, london
+from workflows.reporting import ClosingTheLoopWorkflow, ReportRequest
+
+PARTNERSHIP = "pan-bedfordshire"
+PUBLIC_URL = "https://safeguarding.example.org"
+SPRING, AUTUMN = date(2026, 4, 1), date(2026, 9, 30)
+# When the figures are judged, so that they do not change as the calendar moves on.
+AS_OF = london(2026, 11, 25, 12)
+
+SIN = "LSCP-2026-101"  # notified in May; rapid review sent on time; integrated CSPR/SAR, clock stopped
+REFERRAL_IN = "LSCP-2026-102"  # agency referral, screened in
+REFERRAL_OUT = "LSCP-2026-103"  # agency referral, criteria not met: single-agency learning
+PUBLISHED = "LSCP-2026-004"  # CSPR published in June, within 6 months; its themed action plan
+UNPUBLISHED = "LSCP-2024-007"  # CSPR completed, decided not to publish; its action plan
+ELSEWHERE = "OTHER-2026-001"  # another partnership's case: never in these reports
+
+# What must never reach a report: the case summary, a decision's reasons, an agency's return.
+SUMMARY = "Infant with unexplained fractures; mother's partner known to police."
+SCREENING_REASONS = "Father disclosed drug use to the GP in March."
+RETURN = "SCHOOL RETURN: sibling attended nursery until March, then withdrawn."
+NOT_PUBLISHED_BECAUSE = "Publication would identify the surviving siblings."
+
+
+# ---------------------------------------------------------------- a realistic year
+
+
+def seed_year(engine: Engine) -> None:
+    seq: dict[tuple[str, str], int] = {}
+
+    def event(reference: str, stream: str, kind: str, at: datetime, /, **details: object) -> CaseEventRow:
+        seq[(reference, stream)] = seq.get((reference, stream), 0) + 1
+        reasons = details.pop("reasons", None)
+        return CaseEventRow(
+            case_reference=reference,
+            stream=stream,
+            seq=seq[(reference, stream)],
+            kind=kind,
+            recorded_at=at,
+            occurred_at=details.pop("occurred_at", None),
+            reasons=reasons,
+            details=details,
+        )
+
+    def case(reference: str, route: str, opened: datetime, stage: str, **more: object) -> CaseRow:
+        return CaseRow(
+            reference=reference,
+            workflow_id=f"case-{reference}",
+            partnership=more.pop("partnership", PARTNERSHIP),
+            policy_version="2026.3",
+            route=route,
+            stage=stage,
+            opened_at=opened,
+            version=1,
+            updated_at=opened,
+            **more,
+        )
+
+    def deadline(
+        reference: str, stream: str, number: int, key: str, due: datetime, **more: object
+    ) -> DeadlineRow:
+        met_at = more.get("met_at")
+        return DeadlineRow(
+            case_reference=reference,
+            stream=stream,
+            deadline_id=f"D{number}",
+            key=key,
+            title=more.pop("title", key.replace("_", " ").capitalize()),
+            statutory=more.pop("statutory", True),
+            started_at=london(2024, 1, 1),
+            due_at=due,
+            status=more.pop("status", "met" if met_at else "open"),
+            **more,
+        )
+
+    def review(reference: str, stage: str, started: datetime, **more: object) -> ReviewRow:
+        return ReviewRow(
+            case_reference=reference,
+            workflow_id=f"case-{reference}/review",
+            kind="local_cspr",
+            stage=stage,
+            started_at=started,
+            paused=more.pop("paused", False),
+            version=1,
+            updated_at=started,
+            **more,
+        )
+
+    def plan(reference: str) -> ActionPlanRow:
+        return ActionPlanRow(
+            case_reference=reference,
+            workflow_id=f"case-{reference}/plan",
+            status="open",
+            version=1,
+            updated_at=london(2026, 9, 30),
+        )
+
+    def action(reference: str, number: int, **fields: object) -> ActionRow:
+        return ActionRow(
+            case_reference=reference,
+            action_id=f"A{number}",
+            source="local_cspr",
+            escalations_sent=fields.pop("escalations_sent", 0),
+            progress=fields.pop("progress", []),
+            **fields,
+        )
+
+    def progress(at: datetime, summary: str, *evidence: str) -> dict[str, object]:
+        return {"at": at.astimezone(UTC).isoformat(), "summary": summary, "evidence": list(evidence)}
+
+    def recommendation(reference: str, number: int, text: str) -> RecommendationRow:
+        return RecommendationRow(
+            case_reference=reference, recommendation_id=f"R{number}", text=text, source="local_cspr"
+        )
+
+    with Session(engine) as session:
+        session.add_all(
+            [
+                AgencyRow(
+                    code="lscp-business-unit",
+                    name="LSCP Business Unit",
+                    roles=["business_unit"],
+                    mailboxes=["lscp@luton.example.org"],
+                    digest=False,
+                    active=True,
+                    updated_at=london(2026, 1, 1),
+                    updated_by="bu.officer1",
+                ),
+                case(SIN, "serious_incident_notification", london(2026, 5, 4, 10), "local_review"),
+                case(REFERRAL_IN, "agency_referral", london(2026, 7, 1, 9), "rapid_review"),
+                case(
+                    REFERRAL_OUT,
+                    "agency_referral",
+                    london(2026, 8, 3, 9),
+                    "closed",
+                    outcome="screened_out:single_agency_learning",
+                    closed_at=london(2026, 8, 10),
+                ),
+                case(PUBLISHED, "serious_incident_notification", london(2025, 11, 20, 9), "local_review"),
+                case(UNPUBLISHED, "serious_incident_notification", london(2024, 9, 2, 9), "local_review"),
+                case(
+                    ELSEWHERE,
+                    "serious_incident_notification",
+                    london(2026, 5, 1, 9),
+                    "learning_actions",
+                    partnership="elsewhere",
+                ),
+            ]
+        )
+        session.flush()
+        session.add_all(
+            [
+                # The notification: summary and reasons are in the log, and must stay there.
+                event(SIN, "case", "case_opened", london(2026, 5, 4, 10), summary=SUMMARY, reasons=SUMMARY),
+                event(
+                    SIN,
+                    "case",
+                    "rapid_review_sent",
+                    london(2026, 5, 20, 15),
+                    occurred_at=london(2026, 5, 20, 15),
+                ),
+                event(SIN, "case", "rapid_review_concluded", london(2026, 6, 10, 12), outcome="local_cspr"),
+                event(
+                    SIN,
+                    "review",
+                    "review_commissioned",
+                    london(2026, 6, 12),
+                    occurred_at=london(2026, 6, 12),
+                    kind="local_cspr",
+                    methodology="Integrated CSPR/Safeguarding Adult Review",
+                ),
+                event(
+                    SIN,
+                    "review",
+                    "clock_stopped",
+                    london(2026, 8, 3),
+                    reasons=SUMMARY,
+                    proceedings="criminal_trial",
+                ),
+                TaskRow(
+                    task_id=f"{SIN}.T1",
+                    case_reference=SIN,
+                    stream="case",
+                    agency="luton-schools",
+                    kind="information_return",
+                    asked_for=RETURN,
+                    requested_at=london(2026, 5, 5),
+                    status="completed",
+                ),
+                event(
+                    REFERRAL_IN,
+                    "case",
+                    "screened",
+                    london(2026, 7, 6),
+                    reasons=SCREENING_REASONS,
+                    criteria_met=True,
+                    learning_route=None,
+                ),
+                event(
+                    REFERRAL_OUT,
+                    "case",
+                    "screened",
+                    london(2026, 8, 10),
+                    reasons=SCREENING_REASONS,
+                    criteria_met=False,
+                    learning_route="single_agency_learning",
+                ),
+                # The CSPR published within 6 months, and its plan.
+                event(
+                    PUBLISHED,
+                    "review",
+                    "review_commissioned",
+                    london(2026, 1, 12),
+                    occurred_at=london(2026, 1, 12),
+                ),
+                event(PUBLISHED, "review", "final_report", london(2026, 5, 15), received_on="2026-05-15"),
+                event(PUBLISHED, "review", "published", london(2026, 6, 30, 12), published_on="2026-06-30"),
+                event(
+                    PUBLISHED, "plan", "action_added", london(2026, 7, 1), action="A1", task=f"{PUBLISHED}.P1"
+                ),
+                event(
+                    PUBLISHED, "plan", "action_added", london(2026, 7, 1), action="A2", task=f"{PUBLISHED}.P2"
+                ),
+                event(
+                    PUBLISHED, "plan", "action_added", london(2026, 7, 1), action="A3", task=f"{PUBLISHED}.P3"
+                ),
+                event(
+                    PUBLISHED,
+                    "plan",
+                    "escalation_sent",
+                    london(2026, 9, 1, 9),
+                    deadline="D2",
+                    key="action_due",
+                    recipients=["owning_agency"],
+                    number=1,
+                ),
+                event(
+                    PUBLISHED,
+                    "plan",
+                    "escalation_sent",
+                    london(2026, 9, 15, 9),
+                    deadline="D2",
+                    key="action_due",
+                    recipients=["jcrg_chair"],
+                    number=2,
+                ),
+                event(
+                    PUBLISHED,
+                    "plan",
+                    "task_withdrawn",
+                    london(2026, 9, 20),
+                    reasons=SUMMARY,
+                    task=f"{PUBLISHED}.P3",
+                ),
+                # The CSPR completed but not published, and its plan.
+                event(
+                    UNPUBLISHED,
+                    "review",
+                    "review_commissioned",
+                    london(2024, 10, 1),
+                    occurred_at=london(2024, 10, 1),
+                ),
+                event(UNPUBLISHED, "review", "final_report", london(2025, 12, 1), received_on="2025-12-01"),
+                event(
+                    UNPUBLISHED,
+                    "review",
+                    "not_published",
+                    london(2026, 9, 10, 12),
+                    reasons=NOT_PUBLISHED_BECAUSE,
+                    published_instead=NOT_PUBLISHED_BECAUSE,
+                ),
+                event(
+                    UNPUBLISHED,
+                    "plan",
+                    "action_added",
+                    london(2026, 4, 20),
+                    action="A1",
+                    task=f"{UNPUBLISHED}.P1",
+                ),
+                event(
+                    UNPUBLISHED,
+                    "plan",
+                    "action_added",
+                    london(2026, 4, 20),
+                    action="A2",
+                    task=f"{UNPUBLISHED}.P2",
+                ),
+            ]
+        )
+        session.add_all(
+            [
+                review(SIN, "terms_agreed", london(2026, 6, 12), paused=True, due_at=london(2027, 1, 12, 17)),
+                review(
+                    PUBLISHED,
+                    "finished",
+                    london(2026, 1, 12),
+                    outcome="published",
+                    publication_date=date(2026, 6, 30),
+                    finished_at=london(2026, 6, 30, 12),
+                ),
+                review(
+                    UNPUBLISHED,
+                    "finished",
+                    london(2024, 10, 1),
+                    outcome="completed_not_published",
+                    finished_at=london(2026, 9, 10, 12),
+                ),
+                plan(PUBLISHED),
+                plan(UNPUBLISHED),
+                plan(ELSEWHERE),
+                # Deadlines due in the period, by key.
+                deadline(
+                    SIN, "case", 1, "notify_panel", london(2026, 5, 11, 17), met_at=london(2026, 5, 6, 12)
+                ),
+                deadline(
+                    SIN,
+                    "case",
+                    2,
+                    "report_to_partners",
+                    london(2026, 5, 11, 17),
+                    met_at=london(2026, 5, 12, 9),
+                ),
+                deadline(
+                    SIN,
+                    "case",
+                    3,
+                    "rapid_review_to_panel",
+                    london(2026, 5, 26, 17),
+                    met_at=london(2026, 5, 20, 15),
+                ),
+                deadline(SIN, "review", 1, "cspr_completion", london(2027, 1, 12, 17)),  # paused: not due yet
+                deadline(
+                    REFERRAL_IN,
+                    "case",
+                    1,
+                    "referral_written_confirmation",
+                    london(2026, 7, 3, 9),
+                    met_at=london(2026, 7, 4, 10),
+                    statutory=False,
+                ),
+                deadline(
+                    PUBLISHED,
+                    "review",
+                    1,
+                    "cspr_completion",
+                    london(2026, 7, 13, 17),
+                    met_at=london(2026, 6, 30, 12),
+                ),
+                deadline(
+                    PUBLISHED,
+                    "plan",
+                    1,
+                    "action_due",
+                    london(2026, 8, 28, 17),
+                    subject=f"{PUBLISHED}.P1",
+                    met_at=london(2026, 8, 15, 12),
+                ),
+                deadline(
+                    PUBLISHED,
+                    "plan",
+                    2,
+                    "action_due",
+                    london(2026, 8, 31, 17),
+                    subject=f"{PUBLISHED}.P2",
+                    status="overdue",
+                    breached_at=london(2026, 8, 31, 17),
+                ),
+                deadline(
+                    PUBLISHED,
+                    "plan",
+                    3,
+                    "action_due",
+                    london(2026, 9, 4, 17),
+                    subject=f"{PUBLISHED}.P3",
+                    status="cancelled",
+                ),
+                deadline(
+                    UNPUBLISHED,
+                    "review",
+                    1,
+                    "cspr_completion",
+                    london(2025, 4, 1, 17),
+                    met_at=london(2026, 9, 10, 12),
+                ),
+                deadline(
+                    UNPUBLISHED,
+                    "plan",
+                    1,
+                    "action_due",
+                    london(2026, 9, 15, 17),
+                    subject=f"{UNPUBLISHED}.P1",
+                    met_at=london(2026, 9, 1, 12),
+                ),
+                deadline(
+                    UNPUBLISHED,
+                    "plan",
+                    2,
+                    "action_due",
+                    london(2026, 12, 15, 17),
+                    subject=f"{UNPUBLISHED}.P2",
+                ),
+                deadline(ELSEWHERE, "plan", 1, "action_due", london(2026, 6, 1, 17), status="overdue"),
+                recommendation(
+                    PUBLISHED,
+                    1,
+                    "Strengthen information sharing between the front door and police on domestic abuse",
+                ),
+                recommendation(PUBLISHED, 2, "Record the child's lived experience in every assessment"),
+                recommendation(UNPUBLISHED, 1, "Improve health visitors' recognition of neglect in babies"),
+                recommendation(UNPUBLISHED, 2, "Review the early help offer for families with young babies"),
+                recommendation(ELSEWHERE, 1, "Another partnership's recommendation"),
+                action(
+                    PUBLISHED,
+                    1,
+                    agency="luton-childrens-social-care",
+                    lead_role="Head of the Front Door",
+                    recommendation_id="R1",
+                    themes=["information_sharing", "domestic_abuse"],
+                    description="Revise the MASH protocol for police domestic abuse notifications",
+                    measure="95% of notifications shared within 24 hours",
+                    due_at=london(2026, 8, 28, 17),
+                    status="completed",
+                    completed_at=london(2026, 8, 15, 12),
+                    evidence_of_impact="Audit of 20 notifications: 19 shared within 24 hours",
+                    progress=[
+                        progress(
+                            london(2026, 7, 20, 10),
+                            "Protocol revised and agreed at the MASH board",
+                            "mash-protocol-v3.pdf",
+                            "board-minutes-2026-07.pdf",
+                        )
+                    ],
+                ),
+                action(
+                    PUBLISHED,
+                    2,
+                    agency="bedfordshire-police",
+                    lead_role="Detective Chief Inspector, Public Protection",
+                    recommendation_id="R1",
+                    themes=["domestic_abuse"],
+                    description="Train public protection officers in joint triage",
+                    measure="Every officer in the unit trained",
+                    due_at=london(2026, 8, 31, 17),
+                    status="open",
+                    escalations_sent=2,
+                    progress=[
+                        progress(london(2026, 8, 10, 10), "Training plan drafted", "training-plan.docx")
+                    ],
+                ),
+                action(
+                    PUBLISHED,
+                    3,
+                    agency="luton-schools",
+                    lead_role="Chair of the designated safeguarding leads' network",
+                    recommendation_id="R2",
+                    themes=["voice_of_the_child"],
+                    description="Add the child's voice to school referral forms",
+                    measure="New form in use",
+                    due_at=london(2026, 9, 4, 17),
+                    status="withdrawn",
+                ),
+                action(
+                    UNPUBLISHED,
+                    1,
+                    agency="ccs-health",
+                    lead_role="Named Nurse for Safeguarding",
+                    recommendation_id="R1",
+                    themes=["neglect", "physical_harm_to_under_2s"],
+                    description="Roll out the Graded Care Profile 2 to all health visitors",
+                    measure="GCP2 used in 80% of neglect assessments",
+                    due_at=london(2026, 9, 15, 17),
+                    status="completed_pending_audit",
+                    completed_at=london(2026, 9, 1, 12),
+                    evidence_of_impact="GCP2 used in 84% of sampled assessments",
+                    progress=[
+                        progress(
+                            london(2026, 6, 30, 10), "45 health visitors trained", "gcp2-attendance.xlsx"
+                        )
+                    ],
+                ),
+                action(
+                    UNPUBLISHED,
+                    2,
+                    agency="ccs-health",
+                    lead_role="Head of Health Visiting",
+                    recommendation_id="R1",
+                    themes=["neglect"],
+                    description="Audit neglect referrals from health visiting",
+                    measure="Audit reported to the JCRG",
+                    due_at=london(2026, 12, 15, 17),
+                    status="open",
+                ),
+                action(
+                    ELSEWHERE,
+                    1,
+                    agency="elsewhere-council",
+                    lead_role="Director",
+                    recommendation_id="R1",
+                    themes=["neglect"],
+                    description="Another partnership's action",
+                    measure="Not ours",
+                    due_at=london(2026, 6, 1, 17),
+                    status="open",
+                ),
+            ]
+        )
+        session.flush()
+        session.add_all(
+            [
+                NotificationRow(
+                    idempotency_key=f"case-{PUBLISHED}/plan:D2:escalation:{number}",
+                    case_reference=PUBLISHED,
+                    kind="escalation",
+                    deadline_id="D2",
+                    deadline_key="action_due",
+                    recipients=recipients,
+                    owning_agency="bedfordshire-police",
+                    created_at=at,
+                    status="queued",
+                    stream="plan",
+                    task_id=f"{PUBLISHED}.P2",
+                    title="Action completed by the date set",
+                    number=number,
+                )
+                for number, recipients, at in [
+                    (1, ["owning_agency"], london(2026, 9, 1, 9)),
+                    (2, ["jcrg_chair"], london(2026, 9, 15, 9)),
+                ]
+            ]
+        )
+        session.commit()
+
+
+@pytest.fixture
+def seeded(engine: Engine) -> Engine:
+    seed_year(engine)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def year_on_record(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The seeded year once for the tests that only read it (migrating a database takes most of a second)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('reports') / 'read-model.sqlite'}"
+    migrate(url)
+    engine = make_engine(url)
+    seed_year(engine)
+    yield engine
+    engine.dispose()
+
+
+def spring_to_autumn(engine: Engine) -> ClosingTheLoop:
+    return closing_the_loop_figures(
+        engine, PARTNERSHIP, SPRING, AUTUMN, partnership_name="Pan Bedfordshire", as_of=AS_OF
+    )
+
+
+# ---------------------------------------------------------------- the period a scheduled run covers
+
+
+def test_the_october_run_covers_april_to_september_and_the_april_run_the_winter_before(
+    policy: Policy,
+) -> None:
+    rules = policy.reports
+    assert rules is not None
+    assert closing_the_loop_period(date(2026, 10, 1), rules) == (date(2026, 4, 1), date(2026, 9, 30))
+    assert closing_the_loop_period(date(2027, 4, 1), rules) == (date(2026, 10, 1), date(2027, 3, 31))
+    # A run that starts late (a worker down on the day) still covers the period just ended.
+    assert closing_the_loop_period(date(2026, 10, 3), rules) == (date(2026, 4, 1), date(2026, 9, 30))
+    once_a_year = rules.model_copy(update={"closing_the_loop_on": ["04-01"]})
+    assert closing_the_loop_period(date(2027, 4, 1), once_a_year) == (date(2026, 4, 1), date(2027, 3, 31))
+
+
+# ---------------------------------------------------------------- the closing-the-loop figures
+
+
+def test_the_closing_the_loop_report_groups_every_reviews_actions_by_theme(year_on_record: Engine) -> None:
+    figures = spring_to_autumn(year_on_record)
+
+    assert figures.totals.model_dump() == {
+        "actions": 5,
+        "completed": 2,
+        "pending_audit": 1,
+        "open": 2,
+        "overdue": 1,
+        "withdrawn": 1,
+    }
+    counts = {t.theme: t.counts.model_dump() for t in figures.themes}
+    # In the partnership's order of themes; an action with two themes is counted under both.
+    assert list(counts) == [
+        "neglect",
+        "domestic_abuse",
+        "physical_harm_to_under_2s",
+        "information_sharing",
+        "voice_of_the_child",
+    ]
+    assert counts["neglect"] == {
+        "actions": 2, "completed": 1, "pending_audit": 1, "open": 1, "overdue": 0, "withdrawn": 0
+    }  # fmt: skip
+    assert counts["domestic_abuse"] == {
+        "actions": 2, "completed": 1, "pending_audit": 0, "open": 1, "overdue": 1, "withdrawn": 0
+    }  # fmt: skip
+    assert counts["physical_harm_to_under_2s"]["completed"] == counts["information_sharing"]["completed"] == 1
+    assert counts["voice_of_the_child"]["withdrawn"] == 1
+
+    abuse = next(t for t in figures.themes if t.theme == "domestic_abuse")
+    (review,) = abuse.reviews
+    assert (review.case_reference, review.review_kind, review.published, review.publication_date) == (
+        PUBLISHED,
+        "local_cspr",
+        True,
+        date(2026, 6, 30),
+    )
+    assert [r.recommendation_id for r in review.recommendations] == ["R1"]
+    assert [a.action_id for a in review.actions] == ["A1", "A2"]
+    front_door = review.actions[0]
+    assert front_door.progress[0].evidence == ["mash-protocol-v3.pdf", "board-minutes-2026-07.pdf"]
+    assert front_door.evidence_of_impact == "Audit of 20 notifications: 19 shared within 24 hours"
+    neglect = next(t for t in figures.themes if t.theme == "neglect")
+    assert [(r.case_reference, r.outcome, r.published) for r in neglect.reviews] == [
+        (UNPUBLISHED, "completed_not_published", False)
+    ]
+    assert [(r.case_reference, r.recommendation_id) for r in figures.recommendations_without_actions] == [
+        (UNPUBLISHED, "R2")
+    ]
+    assert all(r.case_reference != ELSEWHERE for t in figures.themes for r in t.reviews)
+
+
+def test_an_overdue_action_shows_how_far_it_was_escalated(year_on_record: Engine) -> None:
+    (overdue,) = spring_to_autumn(year_on_record).overdue
+    assert (overdue.case_reference, overdue.action_id, overdue.agency) == (
+        PUBLISHED,
+        "A2",
+        "bedfordshire-police",
+    )
+    assert overdue.days_overdue == 30  # due 31 August, judged at the end of 30 September
+    assert overdue.escalations_sent == 2
+    assert [(t.number, t.recipients) for t in overdue.escalation_tiers] == [
+        (1, ["owning_agency"]),
+        (2, ["jcrg_chair"]),
+    ]
+
+
+def test_deadlines_due_in_the_period_are_counted_as_met_on_time_met_late_or_missed(
+    year_on_record: Engine,
+) -> None:
+    compliance = {
+        d.key: (d.due, d.met_on_time, d.met_late, d.missed, d.not_yet_due)
+        for d in spring_to_autumn(year_on_record).deadlines
+    }
+    assert compliance == {
+        "notify_panel": (1, 1, 0, 0, 0),
+        "report_to_partners": (1, 0, 1, 0, 0),
+        "rapid_review_to_panel": (1, 1, 0, 0, 0),
+        "cspr_completion": (1, 1, 0, 0, 0),  # the paused review's is not due yet
+        "action_due": (3, 2, 0, 1, 0),  # the withdrawn action's deadline was cancelled
+        "referral_written_confirmation": (1, 0, 1, 0, 0),
+    }
+
+
+# ---------------------------------------------------------------- the yearly report's figures
+
+
+def test_the_yearly_figures_count_a_realistic_year(year_on_record: Engine) -> None:
+    year = yearly_figures(year_on_record, PARTNERSHIP, date(2026, 4, 1), as_of=AS_OF)
+
+    assert (year.year_start, year.year_end) == (date(2026, 4, 1), date(2027, 3, 31))
+    assert year.notifications == 1
+    agency, cdop = year.referrals
+    assert agency.model_dump() == {
+        "route": "agency_referral",
+        "received": 2,
+        "screened_in": 1,
+        "not_met": {"single_agency_learning": 1},
+        "awaiting_screening": 0,
+    }
+    assert cdop.received == 0
+    assert (year.rapid_reviews_concluded, year.rapid_reviews_sent_on_time) == (1, 1)
+    assert year.rapid_review_outcomes == {"local_cspr": 1}
+    assert (year.cspr_published, year.cspr_published_within_six_months) == (1, 1)
+    assert (year.cspr_completed_not_published, year.cspr_decided_not_to_publish) == (1, 1)
+    assert (year.cspr_underway, year.cspr_underway_clock_stopped) == (1, 1)
+    assert (year.actions_completed, year.actions_outstanding, year.actions_overdue) == (2, 2, 1)
+    assert [(t.theme, t.completed, t.outstanding, t.overdue) for t in year.actions_by_theme] == [
+        ("neglect", 1, 1, 0),
+        ("domestic_abuse", 1, 1, 1),
+        ("physical_harm_to_under_2s", 1, 0, 0),
+        ("information_sharing", 1, 0, 0),
+    ]
+
+
+def test_the_year_before_is_counted_as_it_stood_at_its_end(year_on_record: Engine) -> None:
+    year = yearly_figures(year_on_record, PARTNERSHIP, date(2025, 4, 1), as_of=AS_OF)
+
+    assert year.notifications == 1  # the published review's case, notified in November 2025
+    assert year.rapid_reviews_concluded == 0
+    assert year.cspr_published == 0
+    # At 31 March 2026 one review awaited publication (its decision not to publish came in September) and
+    # one was underway (published in June); no action of either plan had been agreed yet.
+    assert (year.cspr_awaiting_publication, year.cspr_decided_not_to_publish) == (1, 0)
+    assert (year.cspr_underway, year.cspr_underway_clock_stopped) == (1, 0)
+    assert (year.actions_completed, year.actions_outstanding, year.actions_by_theme) == (0, 0, [])
+
+
+# ---------------------------------------------------------------- the rendered report
+
+
+def normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_pdf_holds_the_themes_and_figures_and_never_the_case_summary(year_on_record: Engine) -> None:
+    html = render_html(spring_to_autumn(year_on_record), made_at=AS_OF)
+    pdf = render_pdf(html)
+    reader = PdfReader(io.BytesIO(pdf))
+    text = normalised("\n".join(page.extract_text() for page in reader.pages))
+
+    assert "Closing the loop: 1 April to 30 September 2026" in text
+    for theme in ("Neglect", "Domestic abuse", "Physical harm to under-2s", "Information sharing"):
+        assert theme in text
+    assert "All actions 5" in text
+    assert "Withdrawn 1" in text
+    assert PUBLISHED in text and UNPUBLISHED in text
+    assert "mash-protocol-v3.pdf" in "".join(text.split())  # a narrow column may break it at a hyphen
+    assert "Tier 2: the JCRG chair" in text
+    assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged, for assistive technology
+    for secret in (SUMMARY, SCREENING_REASONS, RETURN, NOT_PUBLISHED_BECAUSE):
+        assert normalised(secret) not in text
+        assert secret not in html
+        assert secret.split(";")[0] not in html
+    assert ELSEWHERE not in html
+
+
+def test_the_html_report_is_accessible_tables_with_captions_and_scoped_headers(
+    year_on_record: Engine,
+) -> None:
+    html = render_html(spring_to_autumn(year_on_record), made_at=AS_OF)
+    assert '<html lang="en-GB">' in html
+    assert html.count("<table") == html.count("<caption") > 3
+    assert re.findall(r"<th\b(?![^>]*\bscope=)[^>]*>", html) == []
+    assert html.count("<h1") == 1
+
+
+def test_the_yearly_figures_render_to_pdf(year_on_record: Engine) -> None:
+    year = yearly_figures(year_on_record, PARTNERSHIP, date(2026, 4, 1), as_of=AS_OF)
+    text = normalised(
+        "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(render_html(year)))).pages)
+    )
+    assert "Number of CSPRs published 1" in text
+    assert "Number of CSPRs completed but not published 1" in text
+    assert "Number of CSPRs underway 1" in text
+    assert "Domestic abuse 1 1 1" in text
+
+
+# ---------------------------------------------------------------- the workflow
+
+
+@asynccontextmanager
+async def reporting_worker(client: Client, engine: Engine, task_queue: str) -> AsyncIterator[Worker]:
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        async with Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[ClosingTheLoopWorkflow],
+            activities=[ReportActivities(engine, PUBLIC_URL).build_closing_the_loop],
+            activity_executor=executor,
+            workflow_failure_exception_types=[Exception],
+        ) as worker:
+            yield worker
+
+
+async def make_report(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    policy: Policy,
+    workflow_id: str,
+    period_start: date | None = None,
+    period_end: date | None = None,
+    by: str = "schedule",
+) -> ReportMade:
+    request = ReportRequest(
+        partnership=PARTNERSHIP,
+        period_start=period_start,
+        period_end=period_end,
+        requested_by=by,
+        rules=policy.reports,  # type: ignore[arg-type]
+    )
+    return await env.client.execute_workflow(
+        ClosingTheLoopWorkflow.run, request, id=workflow_id, task_queue=task_queue
+    )
+
+
+async def test_the_scheduled_run_reports_on_the_period_just_ended_once(
+    env: WorkflowEnvironment, seeded: Engine, task_queue: str, policy: Policy
+) -> None:
+    async with reporting_worker(env.client, seeded, task_queue):
+        scheduled = await make_report(env, task_queue, policy, "closing-the-loop-scheduled")
+        started = await env.client.get_workflow_handle("closing-the-loop-scheduled").describe()
+        today = started.start_time.astimezone(LONDON).date()
+        assert (scheduled.period_start, scheduled.period_end) == closing_the_loop_period(
+            today,
+            policy.reports,  # type: ignore[arg-type]
+        )
+        asked = [
+            await make_report(
+                env, task_queue, policy, f"report-{n}", period_start=SPRING, period_end=AUTUMN, by="bu.1"
+            )
+            for n in (1, 2)
+        ]
+
+    first, again = asked
+    assert (first.new, again.new) == (True, False)
+    assert first.id == again.id and first.created_at == again.created_at
+    with Session(seeded) as session:
+        stored = session.get_one(ReportRow, first.id)
+        assert session.scalar(select(func.count()).select_from(ReportRow)) == 2  # the scheduled one and this
+        (notice,) = session.scalars(select(NotificationRow).where(NotificationRow.case_reference == first.id))
+        deliveries = session.scalars(
+            select(DeliveryRow).where(DeliveryRow.notification_id == notice.id)
+        ).all()
+    assert (stored.kind, stored.period_start, stored.period_end, stored.created_by) == (
+        "closing_the_loop",
+        SPRING,
+        AUTUMN,
+        "bu.1",
+    )
+    assert stored.figures["totals"]["actions"] == 5
+    assert stored.pdf is not None and stored.pdf.startswith(b"%PDF")
+    assert SUMMARY not in stored.html
+    assert (notice.kind, notice.recipients, notice.title) == (
+        "decision",
+        ["business_unit"],
+        "Closing-the-loop report ready: 1 April to 30 September 2026",
+    )
+    assert notice.asked == f"Download it from {PUBLIC_URL}/reports/{first.id}.pdf"
+    assert [(d.agency, d.address) for d in deliveries] == [("lscp-business-unit", "lscp@luton.example.org")]
+
+
+async def test_time_skipped_to_the_schedules_april_day_the_report_covers_the_winter_before(
+    env: WorkflowEnvironment, seeded: Engine, task_queue: str, policy: Policy
+) -> None:
+    """What the Schedule does on its day (the time-skipping server has no Schedules: the test moves its
+    clock to the day the policy names and starts the workflow as the Schedule's action does)."""
+    from tests.conftest import advance_to
+    from tests.support import london
+
+    await advance_to(env, london(2027, 4, 1, 6))
+    async with reporting_worker(env.client, seeded, task_queue):
+        made = await make_report(env, task_queue, policy, "closing-the-loop-april-2027")
+    assert (made.period_start, made.period_end) == (date(2026, 10, 1), date(2027, 3, 31))
+    with Session(seeded) as session:
+        assert session.get_one(ReportRow, made.id).created_by == "schedule"
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_figures_are_the_same_and_a_retried_activity_stores_the_report_once(
+    postgres_url: str, year_on_record: Engine
+) -> None:
+    engine = make_engine(postgres_url)
+    try:
+        seed_year(engine)
+        assert spring_to_autumn(engine) == spring_to_autumn(year_on_record)
+        a_year = date(2026, 4, 1)
+        assert yearly_figures(engine, PARTNERSHIP, a_year, as_of=AS_OF) == yearly_figures(
+            year_on_record, PARTNERSHIP, a_year, as_of=AS_OF
+        )
+        order = ReportOrder(
+            partnership=PARTNERSHIP, period_start=SPRING, period_end=AUTUMN, requested_by="bu.1"
+        )
+        activities = ReportActivities(engine, PUBLIC_URL)
+        made, retried = activities.build_closing_the_loop(order), activities.build_closing_the_loop(order)
+        assert (made.new, retried.new, retried.id) == (True, False, made.id)
+        with Session(engine) as session:
+            assert session.scalar(select(func.count()).select_from(ReportRow)) == 1
+            assert (
+                session.scalar(
+                    select(func.count())
+                    .select_from(NotificationRow)
+                    .where(NotificationRow.case_reference == made.id)
+                )
+                == 1
+            )
+            assert session.get_one(ReportRow, made.id).figures["totals"]["overdue"] == 1
+    finally:
+        engine.dispose()
+
+
+# ---------------------------------------------------------------- the API
+
+
+@pytest.fixture
+def settings(sqlite_url: str, tmp_path: Path, task_queue: str) -> Settings:
+    return Settings(
+        database_url=sqlite_url,
+        local_signing_key_file=tmp_path / "local-signing.key",
+        public_url=PUBLIC_URL,
+        task_queue=task_queue,
+    )
+
+
+def signed_in(settings: Settings, role: Role) -> dict[str, str]:
+    partner = StatutoryPartner.police if role is Role.safeguarding_partner else None
+    agency = "luton-schools" if role is Role.partner_agency else None
+    token = mint_local_token(settings, user=f"{role.value}.user", role=role, agency=agency, partner=partner)
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_the_business_unit_asks_for_the_report_and_the_readers_download_it(
+    env: WorkflowEnvironment, seeded: Engine, settings: Settings, task_queue: str
+) -> None:
+    app = create_app(settings, client=env.client)
+    as_role = {role: signed_in(settings, role) for role in Role}
+    bu = as_role[Role.business_unit]
+    period = {"partnership": PARTNERSHIP, "period_start": "2026-04-01", "period_end": "2026-09-30"}
+    async with (
+        reporting_worker(env.client, seeded, task_queue),
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://reports.test") as http,
+    ):
+        made = await http.post("/reports/closing-the-loop", json=period, headers=bu)
+        assert made.status_code == 201, made.text
+        report = made.json()
+        again = await http.post("/reports/closing-the-loop", json=period, headers=bu)
+        assert (again.status_code, again.json()["id"]) == (200, report["id"])
+        assert report["pdf"] == f"/reports/{report['id']}.pdf"
+
+        for refused in (
+            {**period, "period_end": "2026-03-31"},  # ends before it starts
+            {**period, "period_end": "2028-04-01"},  # over 2 years
+            {**period, "partnership": "nowhere-near"},
+        ):
+            answer = await http.post("/reports/closing-the-loop", json=refused, headers=bu)
+            assert answer.status_code == 422, refused
+        assert (
+            await http.post("/reports/closing-the-loop", json=period, headers=as_role[Role.jcrg_chair])
+        ).status_code == 403
+
+        readers = {
+            Role.business_unit,
+            Role.manager,
+            Role.independent_scrutineer,
+            Role.jcrg_member,
+            Role.jcrg_chair,
+        }
+        for role, headers in as_role.items():
+            listed = await http.get("/reports", headers=headers)
+            pdf = await http.get(report["pdf"], headers=headers)
+            if role in readers:
+                assert [r["id"] for r in listed.json()] == [report["id"]]
+                assert "figures" not in listed.json()[0] and "html" in listed.json()[0]
+                assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")
+                assert pdf.content.startswith(b"%PDF")
+            else:
+                assert (listed.status_code, pdf.status_code) == (403, 403), role
+
+        page = await http.get(report["html"], headers=as_role[Role.independent_scrutineer])
+        assert page.headers["content-type"].startswith("text/html")
+        assert "Domestic abuse" in page.text and SUMMARY not in page.text
+        assert (
+            await http.get("/reports/ctl-20260401-20260930-0000000000.pdf", headers=bu)
+        ).status_code == 404
+
+        yearly = await http.get(
+            "/reports/yearly-figures",
+            params={"partnership": PARTNERSHIP, "year": 2026},
+            headers=as_role[Role.manager],
+        )
+        assert yearly.status_code == 200, yearly.text
+        figures = yearly.json()
+        assert (figures["year_start"], figures["year_end"]) == ("2026-04-01", "2027-03-31")
+        assert (figures["notifications"], figures["cspr_published"], figures["cspr_underway"]) == (1, 1, 1)
+        as_pdf = await http.get(
+            "/reports/yearly-figures",
+            params={"partnership": PARTNERSHIP, "year": 2026, "format": "pdf"},
+            headers=bu,
+        )
+        assert as_pdf.content.startswith(b"%PDF")
+        unknown = await http.get(
+            "/reports/yearly-figures", params={"partnership": "nowhere-near", "year": 2026}, headers=bu
+        )
+        assert unknown.status_code == 422
+        denied = await http.get(
+            "/reports/yearly-figures",
+            params={"partnership": PARTNERSHIP, "year": 2026},
+            headers=as_role[Role.partner_agency],
+        )
+        assert denied.status_code == 403
+
+    downloads = [(e.role, e.outcome) for e in entries(seeded) if e.action == "GET /reports/{report}.pdf"]
+    assert ("manager", "accepted") in downloads and ("business_unit", "refused") in downloads
+    assert ("partner_agency", "denied") in downloads

@@ -1,0 +1,321 @@
+"""The yearly report's own deadlines, run as a process like every other (DOMAIN.md, step 5).
+
+One workflow per partnership and reporting year, ``yearly-report-<partnership>-<year>``, started when the
+reporting year ends (a Schedule on the policy's ``reporting_year_starts``) or by the Business Unit.
+Two deadlines, both from the policy: the report published by ``yearly_report_published_by`` after the
+year ends, and sent to the Panel and the DfE within ``yearly_report_sent_within`` of publication. Each
+has its reminders before it and one escalation when it passes unmet, each sent once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from zoneinfo import ZoneInfo
+
+    from activities.deadlines import compute_due_dates
+    from activities.yearly_report import YearlyNotice, YearlyReportActivities, YearlyState
+    from safeguarding.case import Actor, Role, StrictModel
+    from safeguarding.contracts import DueDateItem, DueDateRequest
+    from safeguarding.policy import ReportingRules, WorkingDays
+
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+PUBLISHED, SENT = "yearly_report_published", "yearly_report_sent"
+
+
+class YearlyStart(BaseModel):
+    partnership: str
+    year_start: date  # the first day of the reporting year
+    timezone: str
+    working_days: WorkingDays
+    rules: ReportingRules
+
+
+class YearlyDeadline(BaseModel):
+    key: str
+    title: str
+    due_at: datetime
+    reminders: list[datetime] = Field(default_factory=list)
+    reminders_sent: int = 0
+    escalated: bool = False
+    met_at: datetime | None = None
+
+    @property
+    def next_moment(self) -> datetime | None:
+        if self.met_at is not None:
+            return None
+        if self.reminders_sent < len(self.reminders):
+            return self.reminders[self.reminders_sent]
+        return None if self.escalated else self.due_at
+
+
+class ReportPublished(StrictModel):
+    published_on: date
+
+
+class ReportSent(StrictModel):
+    sent_on: date
+    to: list[Literal["panel", "dfe"]] = Field(min_length=1, max_length=2)
+
+
+class YearlyStep(StrictModel):
+    actor: Actor
+    published: ReportPublished | None = None
+    sent: ReportSent | None = None
+
+
+class YearlyView(BaseModel):
+    partnership: str
+    year_start: date
+    deadlines: list[YearlyDeadline]
+    published_on: date | None
+    sent_to: list[str]
+    sent_on: date | None
+    history: list[str]
+
+
+def local_time(zone: str) -> datetime:
+    """The workflow's now in the partnership's time zone (the worker lets workflows use ZoneInfo)."""
+    return workflow.now().astimezone(ZoneInfo(zone))
+
+
+def year_label(year_start: date) -> str:
+    return f"{year_start.year}-{(year_start.year + 1) % 100:02d}"
+
+
+def workflow_id(partnership: str, year_start: date) -> str:
+    return f"yearly-report-{partnership}-{year_start.year}"
+
+
+def reference(partnership: str, year_start: date) -> str:
+    """What the outbox files its notices under (no case: the partnership's year)."""
+    return f"yearly-{partnership}-{year_start.year}"
+
+
+@workflow.defn
+class YearlyReportWorkflow:
+    @workflow.init
+    def __init__(self, start: YearlyStart) -> None:
+        self.start = start
+        self.deadlines: list[YearlyDeadline] = []
+        self.published_on: date | None = None
+        self.sent_to: set[str] = set()
+        self.sent_on: date | None = None
+        self.history: list[str] = []
+        self._changed = False
+        self._ready = False
+
+    @workflow.run
+    async def run(self, start: YearlyStart) -> YearlyView:
+        rules = start.rules
+        year_end = date(start.year_start.year + 1, start.year_start.month, start.year_start.day)
+        month, day = (int(part) for part in rules.yearly_report_published_by.split("-"))
+        publish_by = date(year_end.year, month, day)
+        if publish_by < year_end:
+            publish_by = date(year_end.year + 1, month, day)
+        opened = datetime(year_end.year, year_end.month, year_end.day, tzinfo=UTC)
+        await self._open(
+            PUBLISHED,
+            "Yearly report published",
+            DueDateItem(started_at=opened, due_on=publish_by, reminders=rules.yearly_report_reminders),
+        )
+        self._ready = True
+        while not self._finished():
+            moment = min((m for d in self.deadlines if (m := d.next_moment) is not None), default=None)
+            now = workflow.now()
+            if moment is not None and moment <= now:
+                await self._send_owed(now)
+                continue
+            self._changed = False
+            try:
+                await workflow.wait_condition(
+                    lambda: self._changed,
+                    timeout=None if moment is None else moment - now,
+                    timeout_summary="next reminder or due time",
+                )
+            except TimeoutError:
+                pass
+        await workflow.wait_condition(workflow.all_handlers_finished)  # the last step answers first
+        await self._project()
+        return self.view()
+
+    def _finished(self) -> bool:
+        return any(d.key == SENT and d.met_at is not None for d in self.deadlines)
+
+    async def _open(self, key: str, title: str, item: DueDateItem) -> YearlyDeadline:
+        (dates,) = await workflow.execute_activity(
+            compute_due_dates,
+            DueDateRequest(timezone=self.start.timezone, working_days=self.start.working_days, items=[item]),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RETRY,
+        )
+        deadline = YearlyDeadline(key=key, title=title, due_at=dates.due_at, reminders=dates.reminder_times)
+        self.deadlines.append(deadline)
+        self.history.append(f"{workflow.now().isoformat()} {key} due {dates.due_at.isoformat()}")
+        await self._project()
+        return deadline
+
+    async def _send_owed(self, now: datetime) -> None:
+        rules = self.start.rules
+        for deadline in self.deadlines:
+            moment = deadline.next_moment
+            if moment is None or moment > now:
+                continue
+            if deadline.reminders_sent < len(deadline.reminders):
+                deadline.reminders_sent += 1
+                kind, number, to = "reminder", deadline.reminders_sent - 1, rules.yearly_report_reminders_to
+            else:
+                deadline.escalated = True
+                kind, number, to = "escalation", 1, rules.yearly_report_escalate_to
+            self.history.append(f"{now.isoformat()} {kind} {deadline.key} {number}")
+            await workflow.execute_activity_method(
+                YearlyReportActivities.notify,
+                YearlyNotice(
+                    key=f"{workflow.info().workflow_id}:{deadline.key}:{kind}:{number}",
+                    reference=reference(self.start.partnership, self.start.year_start),
+                    kind=kind,
+                    deadline_key=deadline.key,
+                    title=deadline.title,
+                    due_at=deadline.due_at,
+                    recipients=to,
+                    number=number,
+                ),
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=RETRY,
+            )
+        await self._project()
+
+    async def _project(self) -> None:
+        published = next((d for d in self.deadlines if d.key == PUBLISHED), None)
+        sent = next((d for d in self.deadlines if d.key == SENT), None)
+        await workflow.execute_activity_method(
+            YearlyReportActivities.record_state,
+            YearlyState(
+                partnership=self.start.partnership,
+                year_start=self.start.year_start,
+                published_due_at=published.due_at if published else None,
+                published_on=self.published_on,
+                sent_due_at=sent.due_at if sent else None,
+                sent_on=self.sent_on,
+                sent_to=sorted(self.sent_to),
+                escalations=sum(d.escalated for d in self.deadlines),
+            ),
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=RETRY,
+        )
+
+    # ------------------------------------------------------------ the Business Unit's steps
+
+    @workflow.update
+    async def take_step(self, step: YearlyStep) -> YearlyView:
+        await workflow.wait_condition(lambda: self._ready)
+        local_now = local_time(self.start.timezone)
+        if step.published is not None:
+            self.published_on = step.published.published_on
+            published = next(d for d in self.deadlines if d.key == PUBLISHED)
+            published.met_at = local_now
+            self.history.append(
+                f"{workflow.now().isoformat()} published {self.published_on} by {step.actor.user_id}"
+            )
+            await self._open(
+                SENT,
+                "Yearly report sent to the Panel and the DfE",
+                DueDateItem(
+                    started_at=datetime.combine(
+                        self.published_on, datetime.min.time(), tzinfo=local_now.tzinfo
+                    ),
+                    due=self.start.rules.yearly_report_sent_within,
+                    reminders=[],
+                ),
+            )
+        if step.sent is not None:
+            self.sent_to |= set(step.sent.to)
+            self.history.append(
+                f"{workflow.now().isoformat()} sent to {step.sent.to} by {step.actor.user_id}"
+            )
+            if self.sent_to == {"panel", "dfe"}:
+                self.sent_on = step.sent.sent_on
+                next(d for d in self.deadlines if d.key == SENT).met_at = local_now
+        self._changed = True
+        await self._project()
+        return self.view()
+
+    @take_step.validator
+    def _check(self, step: YearlyStep) -> None:
+        if step.actor.role is not Role.business_unit:
+            raise ApplicationError("only the Business Unit records the yearly report", type="forbidden")
+        if (step.published is None) == (step.sent is None):
+            raise ApplicationError("give either the publication or the sending", type="invalid")
+        today = local_time(self.start.timezone).date()
+        year_end = date(
+            self.start.year_start.year + 1, self.start.year_start.month, self.start.year_start.day
+        )
+        if step.published is not None:
+            if self.published_on is not None:
+                raise ApplicationError(
+                    f"the yearly report was published on {self.published_on}", type="not_allowed_now"
+                )
+            if not year_end <= step.published.published_on <= today:
+                raise ApplicationError(
+                    f"a publication date falls between the end of the year ({year_end}) and today ({today})",
+                    type="invalid",
+                )
+        if step.sent is not None:
+            if self.published_on is None:
+                raise ApplicationError(
+                    "the yearly report is sent once it is published", type="not_allowed_now"
+                )
+            if not self.published_on <= step.sent.sent_on <= today:
+                raise ApplicationError(
+                    f"the date it was sent falls between its publication ({self.published_on}) and today",
+                    type="invalid",
+                )
+            if set(step.sent.to) <= self.sent_to:
+                raise ApplicationError(
+                    f"already recorded as sent to {sorted(self.sent_to)}", type="not_allowed_now"
+                )
+
+    @workflow.query
+    def view(self) -> YearlyView:
+        return YearlyView(
+            partnership=self.start.partnership,
+            year_start=self.start.year_start,
+            deadlines=self.deadlines,
+            published_on=self.published_on,
+            sent_to=sorted(self.sent_to),
+            sent_on=self.sent_on,
+            history=self.history,
+        )
+
+
+@workflow.defn
+class YearlyReportKickoffWorkflow:
+    """What the yearly Schedule starts: the process for the reporting year that has just ended."""
+
+    @workflow.run
+    async def run(self, start: YearlyStart) -> str:
+        today = local_time(start.timezone).date()
+        month, day = (int(part) for part in start.rules.reporting_year_starts.split("-"))
+        this_year_start = date(today.year, month, day)
+        if this_year_start > today:
+            this_year_start = date(today.year - 1, month, day)
+        ended = date(this_year_start.year - 1, month, day)
+        process = start.model_copy(update={"year_start": ended})
+        child_id = workflow_id(start.partnership, ended)
+        try:
+            await workflow.start_child_workflow(
+                YearlyReportWorkflow.run,
+                process,
+                id=child_id,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # started before (the Business Unit, or a repeated run): one process per year
+        return child_id
