@@ -1,9 +1,21 @@
 # The image both the API and the worker run; docker-compose.yml picks the command.
+
+# The GOV.UK Frontend files the dashboard serves, from npm (pinned by frontend/package-lock.json).
+FROM node:20-slim AS assets
+WORKDIR /build
+COPY frontend/package.json frontend/package-lock.json frontend/
+RUN npm ci --prefix frontend --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# Pango for WeasyPrint (the reports' PDF).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+    && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system app \
     && useradd --system --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
@@ -16,6 +28,7 @@ COPY workflows/ workflows/
 COPY activities/ activities/
 COPY api/ api/
 COPY worker.py ./
+COPY --from=assets /build/frontend/node_modules/govuk-frontend/dist frontend/node_modules/govuk-frontend/dist
 
 RUN pip install --no-cache-dir . \
     && rm -rf build *.egg-info

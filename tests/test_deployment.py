@@ -74,6 +74,8 @@ def dockerfile_copies() -> list[list[str]]:
     for line in DOCKERFILE.read_text().replace("\\\n", " ").splitlines():
         words = line.split()
         if words and words[0].upper() == "COPY":
+            if any(word.startswith("--from=") for word in words):
+                continue  # from an earlier build stage, not from the repository
             args = [word for word in words[1:] if not word.startswith("--")]
             copies.append(args[:-1])
     return copies
@@ -219,3 +221,13 @@ def test_production_signs_in_through_the_identity_provider_and_encrypts_with_key
         assert environment["SLL_CREATE_LOCAL_SECRETS"] == "false", name
         for secret in ("SLL_PAYLOAD_KEYS", "SLL_OIDC_ISSUER", "SLL_OIDC_JWKS_URL", "SLL_TOKEN_AUDIENCE"):
             assert environment[secret].startswith("${" + secret + ":?"), f"{name}: {secret} must be required"
+
+
+def test_the_image_carries_the_dashboards_gov_uk_frontend_from_the_pinned_lock_file() -> None:
+    text = DOCKERFILE.read_text()
+    assert (
+        "COPY frontend/package.json frontend/package-lock.json" in text and "npm ci --prefix frontend" in text
+    )
+    assert "COPY --from=assets /build/frontend/node_modules/govuk-frontend/dist" in text
+    assert (ROOT / "frontend" / "package-lock.json").exists()
+    assert "frontend/node_modules" in (ROOT / ".dockerignore").read_text().splitlines()
