@@ -30,6 +30,7 @@ from temporalio.client import (
     ScheduleRange,
     ScheduleSpec,
     ScheduleUpdate,
+    ScheduleUpdateInput,
 )
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.service import RPCError, RPCStatusCode
@@ -235,7 +236,7 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
             return
         except ScheduleAlreadyRunningError:
             await client.get_schedule_handle(schedule_id).update(
-                lambda _current, wanted=schedule: ScheduleUpdate(schedule=wanted)
+                lambda current, wanted=schedule: _keep_state(current, wanted)
             )
             log.info("schedule.updated", schedule=schedule_id)
 
@@ -295,6 +296,12 @@ def _report_schedules(policy: Policy, task_queue: str) -> dict[str, Schedule]:
             policy=policy_,
         ),
     }
+
+
+def _keep_state(current: ScheduleUpdateInput, wanted: Schedule) -> ScheduleUpdate:
+    """The schedule as the settings and policy now say, keeping what an operator set by hand (a pause
+    and its note in the Temporal UI)."""
+    return ScheduleUpdate(schedule=dataclasses.replace(wanted, state=current.description.schedule.state))
 
 
 async def connect(settings: Settings) -> Client:

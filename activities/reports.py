@@ -120,7 +120,7 @@ class ReportActivities:
                         owning_agency=None,
                         title="Closing-the-loop report ready: "
                         + period_words(order.period_start, order.period_end),
-                        asked=f"Download it from {self.public_url}{pdf_path}",
+                        asked=f"Open it, signed in, at {self.public_url}/dashboard{pdf_path}",
                     ),
                     now,
                 )

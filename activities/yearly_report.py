@@ -27,6 +27,7 @@ class YearlyNotice(BaseModel):
 
 
 class YearlyState(BaseModel):
+    version: int  # grows with each write, so a late write never overwrites a newer one
     partnership: str
     year_start: date
     published_due_at: datetime | None
@@ -72,6 +73,7 @@ class YearlyReportActivities:
                 insert.on_conflict_do_update(
                     index_elements=["partnership", "year_start"],
                     set_={k: insert.excluded[k] for k in values if k not in ("partnership", "year_start")},
+                    where=YearlyReportRow.version < insert.excluded.version,
                 ),
                 values,
             )

@@ -32,12 +32,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from api.access import AGENCY, STAFF, record
 from safeguarding import dashboard
 from safeguarding.case import CASE_REFERENCE_PATTERN, Actor, Role, Stage
 from safeguarding.identity import NotAuthenticated
 from safeguarding.settings import PACKAGE_DIR, REPO_DIR, Settings
+from safeguarding.store import ReportRow
 
 log = structlog.get_logger("dashboard")
 
@@ -468,4 +470,61 @@ async def overdue_page(request: Request, actor: Viewer) -> Response:
         request,
         "overdue.html",
         {"title": "Overdue work by agency", "actor": actor, "agencies": agencies, "nav": "overdue"},
+    )
+
+
+# ---------------------------------------------------------------- reports
+
+
+def _report_readers(actor: Actor) -> bool:
+    from api.reports import READERS
+
+    return actor.role in READERS
+
+
+@router.get("/dashboard/reports", include_in_schema=False)
+async def reports_page(request: Request, actor: Viewer) -> Response:
+    """The stored reports, to open in the browser (the emails about a new report link here)."""
+    if not _report_readers(actor):
+        raise await _refuse(request, actor, None, f"role {actor.role.value} does not read reports")
+    from api.reports import _reports
+
+    reports = await run_in_threadpool(_reports, request.app.state.engine, None, "closing_the_loop")
+    return _page(
+        request, "reports.html", {"title": "Reports", "actor": actor, "reports": reports, "nav": "reports"}
+    )
+
+
+@router.get("/dashboard/reports/{report}.{form}", include_in_schema=False)
+async def report_download(request: Request, report: str, form: str, actor: Viewer) -> Response:
+    if not _report_readers(actor):
+        raise await _refuse(request, actor, None, f"role {actor.role.value} does not read reports")
+    if form not in ("pdf", "html"):
+        raise PageProblem(404, "Page not found", "There is no such report.")
+
+    def load() -> ReportRow | None:
+        with Session(request.app.state.engine) as session:
+            row = session.get(ReportRow, report)
+            if row is not None:
+                session.expunge(row)
+            return row
+
+    row = await run_in_threadpool(load)
+    if row is None or (form == "pdf" and row.pdf is None):
+        raise PageProblem(404, "Page not found", "There is no such report.")
+    await record(request, actor, f"GET /dashboard/reports/{{report}}.{form}", "read", 200, None, report)
+    if form == "pdf":
+        return Response(
+            row.pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{row.id}.pdf"', "Cache-Control": "no-store"},
+        )
+    return Response(
+        row.html,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            "X-Frame-Options": "DENY",
+        },
     )

@@ -6,8 +6,9 @@ figures.
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
@@ -19,7 +20,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.reports import ReportMade, report_paths
-from api.access import BU, JCRG, MANAGER, SCRUTINEER, allow, audited
+from api.access import BU, JCRG, MANAGER, PARTNER, SCRUTINEER, allow, audited
 from api.dependencies import ClientDep, EngineDep, PoliciesDep, SettingsDep
 from safeguarding.case import AGENCY_PATTERN, Actor, PlausibleDate, StrictModel
 from safeguarding.policy import Policy
@@ -36,7 +37,8 @@ from workflows.reporting import ClosingTheLoopWorkflow, ReportRequest, report_wo
 
 router = APIRouter(tags=["reports"])
 
-READERS = (BU, MANAGER, SCRUTINEER, *JCRG)
+LONDON = ZoneInfo("Europe/London")
+READERS = (BU, MANAGER, SCRUTINEER, *JCRG, PARTNER)  # the partners lead the partnership
 LONGEST_PERIOD_YEARS = 2
 # The report is made while the request waits; past this the caller finds it in GET /reports later.
 WAIT_FOR_REPORT_SECONDS = 120
@@ -101,6 +103,13 @@ def _check_period(start: date, end: date) -> None:
     if end < start:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"period_end ({end}) is before period_start ({start})"
+        )
+    today = datetime.now(LONDON).date()
+    if end >= today:
+        # A report is kept once made: one on a period still running would stay partial for good.
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"the period has not ended (period_end {end} is today or later); it can be reported from {end + timedelta(days=1)}",
         )
     if end >= add_years(start, LONGEST_PERIOD_YEARS):
         raise HTTPException(

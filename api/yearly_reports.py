@@ -11,11 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from pydantic import Field
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.access import BU, JCRG, MANAGER, SCRUTINEER, allow, audited
+from api.access import BU, JCRG, MANAGER, PARTNER, SCRUTINEER, allow, audited
 from api.dependencies import ClientDep, PoliciesDep
 from api.temporal import _STATUS_FOR_REFUSAL
 from safeguarding.case import AGENCY_PATTERN, Actor, StrictModel
@@ -34,7 +34,7 @@ router = APIRouter(tags=["reports"])
 
 Partnership = Annotated[str, Path(pattern=AGENCY_PATTERN)]
 Year = Annotated[int, Path(ge=2000, le=2100, description="The calendar year the reporting year starts in.")]
-READERS = (BU, MANAGER, SCRUTINEER, *JCRG)
+READERS = (BU, MANAGER, SCRUTINEER, *JCRG, PARTNER)
 
 
 class StartYear(StrictModel):
@@ -81,13 +81,19 @@ async def start_yearly_report(
     start = _start(_policy(policies, body.partnership), body.year)
 
     async def begin() -> YearlyView:
-        handle = await client.start_workflow(
-            YearlyReportWorkflow.run,
-            start,
-            id=workflow_id(start.partnership, start.year_start),
-            task_queue=request.app.state.settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
+        process = workflow_id(start.partnership, start.year_start)
+        try:
+            handle = await client.start_workflow(
+                YearlyReportWorkflow.run,
+                start,
+                id=process,
+                task_queue=request.app.state.settings.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                # One process per year, ever: a finished one is shown, never begun again.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            return await client.get_workflow_handle(process).query(YearlyReportWorkflow.view)
         for _ in range(50):
             view = await handle.query(YearlyReportWorkflow.view)
             if view.deadlines:

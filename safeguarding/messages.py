@@ -41,8 +41,8 @@ _HEADLINES = {
 
 
 def _link(base: str, reference: str) -> str:
-    if reference.startswith("ctl-"):  # a closing-the-loop report, filed under its id
-        return f"{base}/reports/{reference}.pdf"
+    if reference.startswith("ctl-"):  # a closing-the-loop report, filed under its id: open it signed in
+        return f"{base}/dashboard/reports/{reference}.pdf"
     if reference.startswith("yearly-"):  # the yearly report's process, not a case
         partnership, _, year = reference.removeprefix("yearly-").rpartition("-")
         return f"{base}/yearly-reports/{partnership}/{year}"

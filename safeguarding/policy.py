@@ -251,6 +251,9 @@ class ReportingRules(BaseModel):
         default_factory=lambda: Duration(amount=7, unit="working_days")
     )
     yearly_report_reminders: list[PolicyDuration] = Field(default_factory=list, description="Lead times.")
+    yearly_report_sent_reminders: list[PolicyDuration] = Field(
+        default_factory=list, description="Lead times."
+    )
     yearly_report_reminders_to: list[str] = Field(default_factory=lambda: ["business_unit"])
     yearly_report_escalate_to: list[str] = Field(
         default_factory=lambda: ["jcrg_chair", "independent_scrutineer"]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -73,6 +74,7 @@ class CaseRow(Base):
 
 class DeadlineRow(Base):
     __tablename__ = "deadlines"
+    __table_args__ = (Index("ix_deadlines_key_met_at", "key", "met_at"),)
 
     case_reference: Mapped[str] = mapped_column(
         ForeignKey("cases.reference", ondelete="CASCADE"), primary_key=True
@@ -191,7 +193,7 @@ class NotificationRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
-    case_reference: Mapped[str] = mapped_column(String(40), index=True)
+    case_reference: Mapped[str] = mapped_column(String(100), index=True)  # a case, a report, a year
     kind: Mapped[str] = mapped_column(String(20))
     deadline_id: Mapped[str | None] = mapped_column(String(20))
     deadline_key: Mapped[str | None] = mapped_column(String(64))
@@ -251,6 +253,7 @@ class YearlyReportRow(Base):
     sent_on: Mapped[date | None] = mapped_column(Date)
     sent_to: Mapped[list] = mapped_column(JSON)
     escalations: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -469,3 +469,69 @@ async def test_the_page_queries_search_by_index_rather_than_scan_the_work_tables
                         scans.append((page, scanned.group(1), "met_at" in statement))
     # Only the year's figures read the deadlines table through (no index on met_at; see the report).
     assert all(yearly for _, _, yearly in scans), scans
+
+
+async def test_the_reports_open_from_the_dashboard_for_those_who_read_them(tmp_path):
+    """The email about a new report links to the dashboard: a signed-in reader opens it there; a
+    partner agency is refused; an unknown report is not found."""
+    from datetime import date
+
+    import httpx
+    from sqlalchemy.orm import Session
+
+    from api.app import create_app
+    from safeguarding.case import Role, StatutoryPartner
+    from safeguarding.identity import mint_local_token
+    from safeguarding.settings import Settings
+    from safeguarding.store import ReportRow, make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'read-model.sqlite'}"
+    migrate(url)
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
+        session.add(
+            ReportRow(
+                id="ctl-20260401-20260930-abc",
+                kind="closing_the_loop",
+                partnership="pan-bedfordshire",
+                period_start=date(2026, 4, 1),
+                period_end=date(2026, 9, 30),
+                created_at=datetime(2026, 10, 1, 5, tzinfo=UTC),
+                created_by="schedule",
+                figures={},
+                html="<html><body><h1>Closing the loop</h1></body></html>",
+                pdf=b"%PDF-1.7 test",
+            )
+        )
+    engine.dispose()
+    settings = Settings(database_url=url, local_signing_key_file=tmp_path / "signing.key")
+    app = create_app(settings, client=object())
+
+    def cookie(role: Role, **extra: object) -> dict[str, str]:
+        return {"sll_session": mint_local_token(settings, user="someone", role=role, **extra)}
+
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://127.0.0.1:8000") as http,
+    ):
+        listed = await http.get("/dashboard/reports", cookies=cookie(Role.manager))
+        assert listed.status_code == 200 and "/dashboard/reports/ctl-20260401-20260930-abc.pdf" in listed.text
+        pdf = await http.get("/dashboard/reports/ctl-20260401-20260930-abc.pdf", cookies=cookie(Role.manager))
+        assert (pdf.status_code, pdf.headers["content-type"], pdf.content) == (
+            200,
+            "application/pdf",
+            b"%PDF-1.7 test",
+        )
+        page = await http.get(
+            "/dashboard/reports/ctl-20260401-20260930-abc.html",
+            cookies=cookie(Role.safeguarding_partner, partner=StatutoryPartner.police),
+        )
+        assert page.status_code == 200 and "Closing the loop" in page.text
+        refused = await http.get(
+            "/dashboard/reports", cookies=cookie(Role.partner_agency, agency="luton-schools")
+        )
+        assert refused.status_code == 403
+        assert (
+            await http.get("/dashboard/reports/ctl-nope.pdf", cookies=cookie(Role.manager))
+        ).status_code == 404
+        assert (await http.get("/dashboard/reports")).status_code == 303  # sign in first

@@ -885,7 +885,7 @@ async def test_the_scheduled_run_reports_on_the_period_just_ended_once(
         ["business_unit"],
         "Closing-the-loop report ready: 1 April to 30 September 2026",
     )
-    assert notice.asked == f"Download it from {PUBLIC_URL}/reports/{first.id}.pdf"
+    assert notice.asked == f"Open it, signed in, at {PUBLIC_URL}/dashboard/reports/{first.id}.pdf"
     assert [(d.agency, d.address) for d in deliveries] == [("lscp-business-unit", "lscp@luton.example.org")]
 
 
@@ -981,6 +981,7 @@ async def test_the_business_unit_asks_for_the_report_and_the_readers_download_it
             {**period, "period_end": "2026-03-31"},  # ends before it starts
             {**period, "period_end": "2028-04-01"},  # over 2 years
             {**period, "partnership": "nowhere-near"},
+            {**period, "period_end": "2099-12-31", "period_start": "2099-01-01"},  # not ended yet
         ):
             answer = await http.post("/reports/closing-the-loop", json=refused, headers=bu)
             assert answer.status_code == 422, refused
@@ -994,6 +995,7 @@ async def test_the_business_unit_asks_for_the_report_and_the_readers_download_it
             Role.independent_scrutineer,
             Role.jcrg_member,
             Role.jcrg_chair,
+            Role.safeguarding_partner,  # the partners lead the partnership the report is for
         }
         for role, headers in as_role.items():
             listed = await http.get("/reports", headers=headers)

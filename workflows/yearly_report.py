@@ -9,12 +9,13 @@ has its reminders before it and one escalation when it passes unmet, each sent o
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
@@ -111,6 +112,8 @@ class YearlyReportWorkflow:
         self.history: list[str] = []
         self._changed = False
         self._ready = False
+        self._lock = asyncio.Lock()
+        self._version = 0
 
     @workflow.run
     async def run(self, start: YearlyStart) -> YearlyView:
@@ -156,7 +159,10 @@ class YearlyReportWorkflow:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RETRY,
         )
-        deadline = YearlyDeadline(key=key, title=title, due_at=dates.due_at, reminders=dates.reminder_times)
+        # Earliest first; a reminder whose time is already past when the deadline opens is not sent late.
+        now = workflow.now()
+        reminders = sorted(t for t in dates.reminder_times if t > now)
+        deadline = YearlyDeadline(key=key, title=title, due_at=dates.due_at, reminders=reminders)
         self.deadlines.append(deadline)
         self.history.append(f"{workflow.now().isoformat()} {key} due {dates.due_at.isoformat()}")
         await self._project()
@@ -192,12 +198,17 @@ class YearlyReportWorkflow:
             )
         await self._project()
 
+    def _next_version(self) -> int:
+        self._version += 1
+        return self._version
+
     async def _project(self) -> None:
         published = next((d for d in self.deadlines if d.key == PUBLISHED), None)
         sent = next((d for d in self.deadlines if d.key == SENT), None)
         await workflow.execute_activity_method(
             YearlyReportActivities.record_state,
             YearlyState(
+                version=self._next_version(),
                 partnership=self.start.partnership,
                 year_start=self.start.year_start,
                 published_due_at=published.due_at if published else None,
@@ -216,34 +227,40 @@ class YearlyReportWorkflow:
     @workflow.update
     async def take_step(self, step: YearlyStep) -> YearlyView:
         await workflow.wait_condition(lambda: self._ready)
-        local_now = local_time(self.start.timezone)
+        async with self._lock:  # one step at a time: a publication waits on an activity half-way
+            self._check(step)  # again inside the lock: another step may have moved the state
+            view = await self._apply(step)
+        self._changed = True
+        return view
+
+    async def _apply(self, step: YearlyStep) -> YearlyView:
+        zone = ZoneInfo(self.start.timezone)
         if step.published is not None:
-            self.published_on = step.published.published_on
-            published = next(d for d in self.deadlines if d.key == PUBLISHED)
-            published.met_at = local_now
-            self.history.append(
-                f"{workflow.now().isoformat()} published {self.published_on} by {step.actor.user_id}"
-            )
+            on = step.published.published_on
             await self._open(
                 SENT,
                 "Yearly report sent to the Panel and the DfE",
                 DueDateItem(
-                    started_at=datetime.combine(
-                        self.published_on, datetime.min.time(), tzinfo=local_now.tzinfo
-                    ),
+                    started_at=datetime(on.year, on.month, on.day, tzinfo=zone),
                     due=self.start.rules.yearly_report_sent_within,
-                    reminders=[],
+                    reminders=self.start.rules.yearly_report_sent_reminders,
                 ),
             )
+            # Met when it was published (by the end of that working day), not when it was recorded.
+            published = next(d for d in self.deadlines if d.key == PUBLISHED)
+            published.met_at = min(workflow.now(), datetime(on.year, on.month, on.day, 17, tzinfo=zone))
+            self.published_on = on
+            self.history.append(f"{workflow.now().isoformat()} published {on} by {step.actor.user_id}")
         if step.sent is not None:
             self.sent_to |= set(step.sent.to)
             self.history.append(
                 f"{workflow.now().isoformat()} sent to {step.sent.to} by {step.actor.user_id}"
             )
             if self.sent_to == {"panel", "dfe"}:
-                self.sent_on = step.sent.sent_on
-                next(d for d in self.deadlines if d.key == SENT).met_at = local_now
-        self._changed = True
+                on = step.sent.sent_on
+                self.sent_on = on
+                sent = next(d for d in self.deadlines if d.key == SENT)
+                sent.met_at = min(workflow.now(), datetime(on.year, on.month, on.day, 17, tzinfo=zone))
         await self._project()
         return self.view()
 
@@ -315,6 +332,7 @@ class YearlyReportKickoffWorkflow:
                 process,
                 id=child_id,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,  # one process per year, ever
             )
         except WorkflowAlreadyStartedError:
             pass  # started before (the Business Unit, or a repeated run): one process per year

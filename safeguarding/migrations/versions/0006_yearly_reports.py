@@ -1,4 +1,4 @@
-"""The yearly report's process, one row per partnership and reporting year; an index for timeliness.
+"""The yearly report's process, one row per partnership and reporting year.
 
 Revision ID: 0006
 Revises: 0005
@@ -30,10 +30,6 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(), nullable=False),
     )
 
-    # The dashboard's timeliness reads deadlines by kind and when they were met.
-    op.create_index("ix_deadlines_key_met_at", "deadlines", ["key", "met_at"])
-
 
 def downgrade() -> None:
-    op.drop_index("ix_deadlines_key_met_at", table_name="deadlines")
     op.drop_table("yearly_reports")
