@@ -1180,3 +1180,23 @@ async def test_the_delivery_schedules_are_made_once_and_follow_the_settings(serv
     yearly = await client.get_schedule_handle("yearly-report-pan-bedfordshire").describe()
     (start,) = [t.astimezone(LONDON) for t in yearly.info.next_action_times[:1]]
     assert (start.month, start.day, start.hour) == (4, 1, 6)
+
+    # Triggered now (as on its day), the Schedule's own action makes the report, and a trigger again
+    # makes no second one for the same period.
+    await client.get_schedule_handle("closing-the-loop-pan-bedfordshire").trigger()
+    for _ in range(100):
+        made = [
+            r for r in (await service.get("/reports", headers=BU)).json() if r["created_by"] == "schedule"
+        ]
+        if made:
+            break
+        await asyncio.sleep(0.2)
+    (report,) = made
+    assert report["kind"] == "closing_the_loop" and report["partnership"] == "pan-bedfordshire"
+    # The period since the last scheduled day before now, up to the day before it (1 April / 1 October).
+    from safeguarding.policy import load_policies
+    from safeguarding.reports import closing_the_loop_period
+
+    rules = load_policies(Settings().policy_dir)["pan-bedfordshire"].reports
+    start, end = closing_the_loop_period(datetime.now(LONDON).date(), rules)
+    assert (report["period_start"], report["period_end"]) == (start.isoformat(), end.isoformat())
