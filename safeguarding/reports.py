@@ -279,6 +279,8 @@ class _ReadModel:
                 CaseEventRow.kind.in_(
                     [
                         "screened",
+                        "notification_recorded",
+                        "rapid_review_sent",
                         "rapid_review_concluded",
                         "review_commissioned",
                         "final_report",
@@ -559,11 +561,12 @@ class YearlyFigures(BaseModel):
     year_end: date  # inclusive
     timezone: str = DEFAULT_TIMEZONE
     cut_off: datetime  # the end of the year, or when the figures were made if earlier
-    notifications: int  # serious incident notifications: cases opened by that route in the year
+    notifications: int  # cases notified to the Panel in the year (serious incident notifications and referrals screened in)
     referrals: list[ReferralFigures]
     rapid_reviews_concluded: int
     rapid_review_outcomes: dict[str, int]
-    rapid_reviews_sent_on_time: int  # of those concluded: sent to the Panel within the deadline
+    rapid_reviews_sent: int = 0  # sent to the Panel in the year
+    rapid_reviews_sent_on_time: int  # of those sent: within the deadline
     cspr_published: int
     cspr_published_within_six_months: int
     cspr_completed_not_published: int  # the two below together
@@ -618,6 +621,17 @@ def yearly_figures(
                 figures.not_met[learning] = figures.not_met.get(learning, 0) + 1
         referrals.append(figures)
 
+    # Notifications to the Panel made in the year: the serious incident notifications opened in it, and
+    # any case (a referral screened in, say) whose notification to the Panel was recorded in it.
+    notified = {c.reference for c in opened if c.route == "serious_incident_notification"}
+    notified |= {
+        e.case_reference
+        for e in model.events_of("notification_recorded", "case")
+        if e.details.get("recipient") == "panel" and in_year(_time(e))
+    }
+    # Rapid reviews sent to the Panel in the year, and how many within the deadline; concluded ones
+    # (the Panel answered) counted apart, by outcome.
+    sent = {e.case_reference for e in model.events_of("rapid_review_sent", "case") if in_year(_time(e))}
     concluded = {
         e.case_reference: e.details.get("outcome") or "unknown"
         for e in model.events_of("rapid_review_concluded", "case")
@@ -644,11 +658,12 @@ def yearly_figures(
         year_end=next_year - timedelta(days=1),
         timezone=timezone,
         cut_off=cut_off,
-        notifications=sum(c.route == "serious_incident_notification" for c in opened),
+        notifications=len(notified),
         referrals=referrals,
         rapid_reviews_concluded=len(concluded),
         rapid_review_outcomes=dict(sorted(outcomes.items())),
-        rapid_reviews_sent_on_time=sum(_kept(to_panel[ref]) for ref in concluded),
+        rapid_reviews_sent=len(sent),
+        rapid_reviews_sent_on_time=sum(_kept(to_panel[ref]) for ref in sent),
         **cspr,
         **actions,
     )

@@ -250,6 +250,22 @@ def seed_year(engine: Engine) -> None:
                     criteria_met=True,
                     learning_route=None,
                 ),
+                # Screened in: notified to the Panel, its rapid review sent and still awaiting the Panel.
+                event(
+                    REFERRAL_IN,
+                    "case",
+                    "notification_recorded",
+                    london(2026, 7, 7, 11),
+                    occurred_at=london(2026, 7, 7, 11),
+                    recipient="panel",
+                ),
+                event(
+                    REFERRAL_IN,
+                    "case",
+                    "rapid_review_sent",
+                    london(2026, 7, 27, 16),
+                    occurred_at=london(2026, 7, 27, 16),
+                ),
                 event(
                     REFERRAL_OUT,
                     "case",
@@ -718,7 +734,8 @@ def test_the_yearly_figures_count_a_realistic_year(year_on_record: Engine) -> No
     year = yearly_figures(year_on_record, PARTNERSHIP, date(2026, 4, 1), as_of=AS_OF)
 
     assert (year.year_start, year.year_end) == (date(2026, 4, 1), date(2027, 3, 31))
-    assert year.notifications == 1
+    # The notification, and the referral screened in and notified to the Panel.
+    assert year.notifications == 2
     agency, cdop = year.referrals
     assert agency.model_dump() == {
         "route": "agency_referral",
@@ -728,7 +745,12 @@ def test_the_yearly_figures_count_a_realistic_year(year_on_record: Engine) -> No
         "awaiting_screening": 0,
     }
     assert cdop.received == 0
-    assert (year.rapid_reviews_concluded, year.rapid_reviews_sent_on_time) == (1, 1)
+    # Two sent in the year (one still awaiting the Panel, with no deadline met), one concluded.
+    assert (year.rapid_reviews_sent, year.rapid_reviews_sent_on_time, year.rapid_reviews_concluded) == (
+        2,
+        1,
+        1,
+    )
     assert year.rapid_review_outcomes == {"local_cspr": 1}
     assert (year.cspr_published, year.cspr_published_within_six_months) == (1, 1)
     assert (year.cspr_completed_not_published, year.cspr_decided_not_to_publish) == (1, 1)
@@ -1023,7 +1045,7 @@ async def test_the_business_unit_asks_for_the_report_and_the_readers_download_it
         assert yearly.status_code == 200, yearly.text
         figures = yearly.json()
         assert (figures["year_start"], figures["year_end"]) == ("2026-04-01", "2027-03-31")
-        assert (figures["notifications"], figures["cspr_published"], figures["cspr_underway"]) == (1, 1, 1)
+        assert (figures["notifications"], figures["cspr_published"], figures["cspr_underway"]) == (2, 1, 1)
         as_pdf = await http.get(
             "/reports/yearly-figures",
             params={"partnership": PARTNERSHIP, "year": 2026, "format": "pdf"},
