@@ -508,15 +508,15 @@ async def test_the_reports_open_from_the_dashboard_for_those_who_read_them(tmp_p
     app = create_app(settings, client=object())
 
     def cookie(role: Role, **extra: object) -> dict[str, str]:
-        return {"sll_session": mint_local_token(settings, user="someone", role=role, **extra)}
+        return {"Cookie": f"sll_session={mint_local_token(settings, user='someone', role=role, **extra)}"}
 
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://127.0.0.1:8000") as http,
     ):
-        listed = await http.get("/dashboard/reports", cookies=cookie(Role.manager))
+        listed = await http.get("/dashboard/reports", headers=cookie(Role.manager))
         assert listed.status_code == 200 and "/dashboard/reports/ctl-20260401-20260930-abc.pdf" in listed.text
-        pdf = await http.get("/dashboard/reports/ctl-20260401-20260930-abc.pdf", cookies=cookie(Role.manager))
+        pdf = await http.get("/dashboard/reports/ctl-20260401-20260930-abc.pdf", headers=cookie(Role.manager))
         assert (pdf.status_code, pdf.headers["content-type"], pdf.content) == (
             200,
             "application/pdf",
@@ -524,14 +524,14 @@ async def test_the_reports_open_from_the_dashboard_for_those_who_read_them(tmp_p
         )
         page = await http.get(
             "/dashboard/reports/ctl-20260401-20260930-abc.html",
-            cookies=cookie(Role.safeguarding_partner, partner=StatutoryPartner.police),
+            headers=cookie(Role.safeguarding_partner, partner=StatutoryPartner.police),
         )
         assert page.status_code == 200 and "Closing the loop" in page.text
         refused = await http.get(
-            "/dashboard/reports", cookies=cookie(Role.partner_agency, agency="luton-schools")
+            "/dashboard/reports", headers=cookie(Role.partner_agency, agency="luton-schools")
         )
         assert refused.status_code == 403
         assert (
-            await http.get("/dashboard/reports/ctl-nope.pdf", cookies=cookie(Role.manager))
+            await http.get("/dashboard/reports/ctl-nope.pdf", headers=cookie(Role.manager))
         ).status_code == 404
         assert (await http.get("/dashboard/reports")).status_code == 303  # sign in first
