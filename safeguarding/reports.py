@@ -393,11 +393,28 @@ def closing_the_loop_figures(
         added = added_at.get((action.case_reference, action.action_id))
         return added is None or added < end_at
 
+    withdrawn_at = {
+        (e.case_reference, e.details.get("task")): _time(e) for e in model.events_of("task_withdrawn", "plan")
+    }
+
+    def as_at_cut_off(row: ActionRow, task: str | None) -> tuple[str, datetime | None, str | None]:
+        """The action's status, completion and evidence as they stood at the cut-off: one completed or
+        withdrawn after it was still open then."""
+        if row.status in ("completed", "completed_pending_audit") and row.completed_at is not None:
+            if row.completed_at >= cut_off:
+                return "open", None, None
+        if row.status == "withdrawn":
+            when = withdrawn_at.get((row.case_reference, task))
+            if when is not None and when >= cut_off:
+                return "open", None, None
+        return row.status, row.completed_at, row.evidence_of_impact
+
     actions = []
     for row in model.actions:
         if not in_report(row):
             continue
         task = tasks.get((row.case_reference, row.action_id))
+        status, completed_at, evidence_of_impact = as_at_cut_off(row, task)
         actions.append(
             ReportedAction(
                 case_reference=row.case_reference,
@@ -409,15 +426,15 @@ def closing_the_loop_figures(
                 measure=row.measure,
                 themes=_theme_order(row.themes or []),
                 due_at=row.due_at,
-                status=row.status,
-                completed_at=row.completed_at,
-                evidence_of_impact=row.evidence_of_impact,
+                status=status,
+                completed_at=completed_at,
+                evidence_of_impact=evidence_of_impact,
                 progress=[
                     ProgressEntry.model_validate(note)
                     for note in (row.progress or [])
                     if datetime.fromisoformat(note["at"]) < end_at
                 ],
-                overdue=row.status == "open" and row.due_at < cut_off,
+                overdue=status == "open" and row.due_at < cut_off,
                 escalations_sent=row.escalations_sent,
                 escalation_tiers=tiers.get((row.case_reference, task), []) if task else [],
             )

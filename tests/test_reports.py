@@ -695,6 +695,30 @@ def test_the_closing_the_loop_report_groups_every_reviews_actions_by_theme(year_
     assert all(r.case_reference != ELSEWHERE for t in figures.themes for r in t.reviews)
 
 
+def test_an_action_completed_after_the_period_shows_as_it_stood_at_the_periods_end(
+    year_on_record: Engine,
+) -> None:
+    """The front-door protocol was signed off on 15 August 2026: a report on April to July shows it open
+    and without its evidence of impact, however much later the report is made."""
+    figures = closing_the_loop_figures(
+        year_on_record,
+        PARTNERSHIP,
+        SPRING,
+        date(2026, 7, 31),
+        partnership_name="Pan Bedfordshire",
+        as_of=AS_OF,
+    )
+    front_door = next(
+        a
+        for t in figures.themes
+        for r in t.reviews
+        for a in r.actions
+        if (a.case_reference, a.action_id) == (PUBLISHED, "A1")
+    )
+    assert (front_door.status, front_door.completed_at, front_door.evidence_of_impact) == ("open", None, None)
+    assert [p.summary for p in front_door.progress] == ["Protocol revised and agreed at the MASH board"]
+
+
 def test_an_overdue_action_shows_how_far_it_was_escalated(year_on_record: Engine) -> None:
     (overdue,) = spring_to_autumn(year_on_record).overdue
     assert (overdue.case_reference, overdue.action_id, overdue.agency) == (
