@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -139,5 +139,66 @@ async def record(name: str) -> Path:
     return path
 
 
+async def record_yearly(name: str) -> Path:
+    """The yearly report's process for the reporting year 2026-27: reminders, the escalation of a late
+    publication, then publication and sending (python -m tests.record_history yearly-v1)."""
+    from datetime import date
+
+    from workflows.yearly_report import (
+        ReportPublished,
+        ReportSent,
+        YearlyReportWorkflow,
+        YearlyStart,
+        YearlyStep,
+        workflow_id,
+    )
+
+    policy = load_policies(get_settings().policy_dir)["pan-bedfordshire"]
+    binary = Path(sys.executable).parent / "temporal-test-server"
+    year = date(2026, 4, 1)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/read-model.sqlite"
+        migrate(url)
+        engine = make_engine(url)
+        async with await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=str(binary), data_converter=pydantic_data_converter
+        ) as env:
+            async with running_worker(env.client, engine, "record"):
+                start = YearlyStart(
+                    partnership=policy.partnership,
+                    year_start=year,
+                    timezone=policy.timezone,
+                    working_days=policy.working_days,
+                    rules=policy.reports,  # type: ignore[arg-type]
+                )
+                handle = await env.client.start_workflow(
+                    YearlyReportWorkflow.run,
+                    start,
+                    id=workflow_id(policy.partnership, year),
+                    task_queue="record",
+                )
+                await asyncio.sleep(1)
+                now = await env.get_current_time()
+                await env.sleep(datetime(2027, 10, 20, 12, tzinfo=UTC) - now)  # reminders, the escalation
+                await handle.execute_update(
+                    YearlyReportWorkflow.take_step,
+                    YearlyStep(
+                        actor=BUSINESS_UNIT, published=ReportPublished(published_on=date(2027, 10, 19))
+                    ),
+                )
+                for to in ("panel", "dfe"):
+                    await handle.execute_update(
+                        YearlyReportWorkflow.take_step,
+                        YearlyStep(actor=BUSINESS_UNIT, sent=ReportSent(sent_on=date(2027, 10, 20), to=[to])),
+                    )
+                await handle.result()
+                history = await handle.fetch_history()
+        engine.dispose()
+    path = HISTORIES / f"{name}.json"
+    path.write_text(history.to_json(), encoding="utf-8")
+    return path
+
+
 if __name__ == "__main__":
-    print(asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "case-v2")))
+    name = sys.argv[1] if len(sys.argv) > 1 else "case-v2"
+    print(asyncio.run(record_yearly(name) if name.startswith("yearly") else record(name)))
