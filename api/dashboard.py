@@ -32,6 +32,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import AGENCY, STAFF, record
@@ -39,7 +40,7 @@ from safeguarding import dashboard
 from safeguarding.case import CASE_REFERENCE_PATTERN, Actor, Role, Stage
 from safeguarding.identity import NotAuthenticated
 from safeguarding.settings import PACKAGE_DIR, REPO_DIR, Settings
-from safeguarding.store import ReportRow
+from safeguarding.store import ReportRow, YearlyReportRow
 
 log = structlog.get_logger("dashboard")
 
@@ -490,8 +491,20 @@ async def reports_page(request: Request, actor: Viewer) -> Response:
     from api.reports import _reports
 
     reports = await run_in_threadpool(_reports, request.app.state.engine, None, "closing_the_loop")
+
+    def yearly() -> list[Any]:
+        with request.app.state.engine.connect() as connection:
+            return list(
+                connection.execute(
+                    select(YearlyReportRow.__table__).order_by(YearlyReportRow.year_start.desc())
+                ).all()
+            )
+
+    processes = await run_in_threadpool(yearly)
     return _page(
-        request, "reports.html", {"title": "Reports", "actor": actor, "reports": reports, "nav": "reports"}
+        request,
+        "reports.html",
+        {"title": "Reports", "actor": actor, "reports": reports, "yearly": processes, "nav": "reports"},
     )
 
 

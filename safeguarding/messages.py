@@ -43,9 +43,8 @@ _HEADLINES = {
 def _link(base: str, reference: str) -> str:
     if reference.startswith("ctl-"):  # a closing-the-loop report, filed under its id: open it signed in
         return f"{base}/dashboard/reports/{reference}.pdf"
-    if reference.startswith("yearly-"):  # the yearly report's process, not a case
-        partnership, _, year = reference.removeprefix("yearly-").rpartition("-")
-        return f"{base}/yearly-reports/{partnership}/{year}"
+    if reference.startswith("yearly-"):  # the yearly report's process, shown with the reports
+        return f"{base}/dashboard/reports"
     return f"{base}/cases/{reference}"
 
 

@@ -483,7 +483,7 @@ async def test_the_reports_open_from_the_dashboard_for_those_who_read_them(tmp_p
     from safeguarding.case import Role, StatutoryPartner
     from safeguarding.identity import mint_local_token
     from safeguarding.settings import Settings
-    from safeguarding.store import ReportRow, make_engine, migrate
+    from safeguarding.store import ReportRow, YearlyReportRow, make_engine, migrate
 
     url = f"sqlite:///{tmp_path / 'read-model.sqlite'}"
     migrate(url)
@@ -503,6 +503,20 @@ async def test_the_reports_open_from_the_dashboard_for_those_who_read_them(tmp_p
                 pdf=b"%PDF-1.7 test",
             )
         )
+        session.add(
+            YearlyReportRow(
+                partnership="pan-bedfordshire",
+                year_start=date(2025, 4, 1),
+                published_due_at=datetime(2026, 9, 30, 16, tzinfo=UTC),
+                published_on=date(2026, 9, 25),
+                sent_due_at=datetime(2026, 10, 6, 16, tzinfo=UTC),
+                sent_on=None,
+                sent_to=["panel"],
+                escalations=0,
+                version=3,
+                updated_at=datetime(2026, 9, 28, tzinfo=UTC),
+            )
+        )
     engine.dispose()
     settings = Settings(database_url=url, local_signing_key_file=tmp_path / "signing.key")
     app = create_app(settings, client=object())
@@ -516,6 +530,10 @@ async def test_the_reports_open_from_the_dashboard_for_those_who_read_them(tmp_p
     ):
         listed = await http.get("/dashboard/reports", headers=cookie(Role.manager))
         assert listed.status_code == 200 and "/dashboard/reports/ctl-20260401-20260930-abc.pdf" in listed.text
+        # The yearly report's process for 2025-26: published on time, sent to the Panel, not yet the DfE.
+        assert (
+            "2025 to 2026" in listed.text and "25 September 2026" in listed.text and "To panel" in listed.text
+        )
         pdf = await http.get("/dashboard/reports/ctl-20260401-20260930-abc.pdf", headers=cookie(Role.manager))
         assert (pdf.status_code, pdf.headers["content-type"], pdf.content) == (
             200,
