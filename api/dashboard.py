@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
+import secrets
 import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+import httpx
 import jwt
 import structlog
 from fastapi import APIRouter, Depends, Request, Response
@@ -331,6 +334,7 @@ def _sign_in_page(
             "notice": notice,
             "next": next_path,
             "local": settings.auth_mode == "local",
+            "provider": _provider_configured(settings),
         },
         status_code=401 if error else 200,
     )
@@ -367,8 +371,15 @@ async def sign_in(request: Request) -> Response:
         return _sign_in_page(
             request, next_path=next_path, error="This access token is too long to keep you signed in with"
         )
-    expires = jwt.decode(token, options={"verify_signature": False}).get("exp")
     response = RedirectResponse(next_path, status_code=303)
+    _set_session(response, token, _settings(request))
+    log.info("dashboard.signed_in", user=actor.user_id, role=actor.role.value, agency=actor.agency)
+    return response
+
+
+def _set_session(response: Response, token: str, settings: Settings) -> None:
+    """The session cookie holds the verified token itself, for as long as the token is valid."""
+    expires = jwt.decode(token, options={"verify_signature": False}).get("exp")
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -376,10 +387,8 @@ async def sign_in(request: Request) -> Response:
         path="/",
         httponly=True,
         samesite="strict",
-        secure=_settings(request).public_url.startswith("https://"),
+        secure=settings.public_url.startswith("https://"),
     )
-    log.info("dashboard.signed_in", user=actor.user_id, role=actor.role.value, agency=actor.agency)
-    return response
 
 
 @router.post("/sign-out")
@@ -541,3 +550,106 @@ async def report_download(request: Request, report: str, form: str, actor: Viewe
             "X-Frame-Options": "DENY",
         },
     )
+
+
+# ---------------------------------------------------------------- sign in through the identity provider
+
+FLOW_COOKIE = "sll_sign_in"  # the state and PKCE verifier of a sign-in on its way, for ten minutes
+
+
+def _provider_configured(settings: Settings) -> bool:
+    return bool(settings.oidc_authorize_url and settings.oidc_token_url and settings.oidc_client_id)
+
+
+def _callback_url(settings: Settings) -> str:
+    return f"{settings.public_url.rstrip('/')}/sign-in/callback"
+
+
+@router.get("/sign-in/start")
+async def sign_in_start(request: Request, next: str | None = None) -> Response:
+    """Off to the partnership's identity provider (authorization code with PKCE and a state)."""
+    settings = _settings(request)
+    if not _provider_configured(settings):
+        raise PageProblem(404, "Page not found", "Sign-in through the identity provider is not set up here.")
+    state, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": settings.oidc_client_id,
+            "redirect_uri": _callback_url(settings),
+            "scope": settings.oidc_scope,
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    response = RedirectResponse(f"{settings.oidc_authorize_url}?{query}", status_code=303)
+    # Lax, not Strict: the provider sends the browser back here from its own site.
+    response.set_cookie(
+        FLOW_COOKIE,
+        json.dumps({"state": state, "verifier": verifier, "next": _next_path(next)}),
+        max_age=600,
+        path="/sign-in",
+        httponly=True,
+        samesite="lax",
+        secure=settings.public_url.startswith("https://"),
+    )
+    return response
+
+
+@router.get("/sign-in/callback")
+async def sign_in_callback(
+    request: Request, code: str | None = None, state: str | None = None, error: str | None = None
+) -> Response:
+    """Back from the identity provider: the code is exchanged for the access token the API takes, which
+    is verified exactly as a bearer token is, and kept in the session cookie."""
+    settings = _settings(request)
+    try:
+        flow = json.loads(request.cookies.get(FLOW_COOKIE, ""))
+    except ValueError:
+        flow = {}
+    next_path = _next_path(flow.get("next"))
+    if (
+        error
+        or not code
+        or not state
+        or not flow
+        or not secrets.compare_digest(state, str(flow.get("state")))
+    ):
+        reason = f"the identity provider said: {error}" if error else "the sign-in did not come back as sent"
+        return _sign_in_page(request, next_path=next_path, error=f"Sign in again: {reason}")
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": _callback_url(settings),
+        "client_id": settings.oidc_client_id,
+        "code_verifier": flow["verifier"],
+    }
+    if settings.oidc_client_secret:
+        form["client_secret"] = settings.oidc_client_secret
+    try:
+        async with httpx.AsyncClient(timeout=15) as http:
+            answer = await http.post(settings.oidc_token_url, data=form)  # type: ignore[arg-type]
+        token = answer.json().get("access_token", "") if answer.is_success else ""
+    except (httpx.HTTPError, ValueError):
+        token = ""
+    if not token:
+        return _sign_in_page(
+            request, next_path=next_path, error="Sign in again: the identity provider gave no token"
+        )
+    try:
+        actor = request.app.state.verifier.verify(token)
+    except NotAuthenticated as problem:
+        return _sign_in_page(request, next_path=next_path, error=f"Sign in again: {problem}")
+    # A page of our own rather than a redirect: the next request is then a same-site one, and the
+    # SameSite=Strict session cookie goes with it.
+    response = _page(
+        request, "signed_in.html", {"title": "Signed in", "actor": actor, "next": next_path, "nav": None}
+    )
+    _set_session(response, token, settings)
+    response.delete_cookie(FLOW_COOKIE, path="/sign-in")
+    log.info(
+        "dashboard.signed_in", user=actor.user_id, role=actor.role.value, agency=actor.agency, via="oidc"
+    )
+    return response

@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     oidc_role_claim: str = "roles"  # a role name, or a list holding one (Entra ID app roles)
     oidc_agency_claim: str = "agency"
     oidc_partner_claim: str = "partner"
+    # The dashboard's sign-in through the identity provider (authorization code with PKCE). Without
+    # these, the dashboard asks for a token to be pasted.
+    oidc_authorize_url: str | None = None
+    oidc_token_url: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None  # a confidential client; none for a public one (PKCE only)
+    oidc_scope: str = "openid"  # Entra ID: "openid api://<this app>/.default"
 
     # Origins of the Temporal Web UI allowed to call the codec endpoint.
     codec_cors_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]

@@ -6,13 +6,14 @@ The read model is seeded directly (``tests/browser/read_model_seed.py``): these 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -553,3 +554,147 @@ async def test_the_reports_open_from_the_dashboard_for_those_who_read_them(tmp_p
             await http.get("/dashboard/reports/ctl-nope.pdf", headers=cookie(Role.manager))
         ).status_code == 404
         assert (await http.get("/dashboard/reports")).status_code == 303  # sign in first
+
+
+class FakeSignInProvider:
+    """Stands in for the partnership's identity provider (it cannot run here): publishes its JWKS, takes
+    the browser at /authorize and gives back a code, and exchanges the code at /token for an access
+    token, checking the PKCE verifier against the challenge it was given."""
+
+    ISSUER = "https://login.example.invalid/tenant/v2.0"
+    AUDIENCE = "api://safeguarding-learning-loop"
+
+    def __init__(self, role: str) -> None:
+        import base64
+        import hashlib
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+        from urllib.parse import parse_qs, urlencode, urlsplit
+
+        import jwt
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+        jwks = json.dumps({"keys": [{**public, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
+        codes: dict[str, dict[str, str]] = {}
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _send(self, status: int, body: bytes = b"", **headers: str) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name.replace("_", "-"), value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                url = urlsplit(self.path)
+                if url.path == "/keys":
+                    return self._send(200, jwks, Content_Type="application/json")
+                asked = {k: v[0] for k, v in parse_qs(url.query).items()}
+                assert asked["response_type"] == "code" and asked["code_challenge_method"] == "S256"
+                code = f"code-{len(codes) + 1}"
+                codes[code] = asked
+                back = f"{asked['redirect_uri']}?{urlencode({'code': code, 'state': asked['state']})}"
+                return self._send(302, Location=back)
+
+            def do_POST(self) -> None:
+                form = {
+                    k: v[0]
+                    for k, v in parse_qs(
+                        self.rfile.read(int(self.headers["Content-Length"])).decode()
+                    ).items()
+                }
+                asked = codes.pop(form.get("code", ""), None)
+                challenge = (
+                    base64.urlsafe_b64encode(hashlib.sha256(form.get("code_verifier", "").encode()).digest())
+                    .rstrip(b"=")
+                    .decode()
+                )
+                if (
+                    asked is None
+                    or challenge != asked["code_challenge"]
+                    or form["redirect_uri"] != asked["redirect_uri"]
+                ):
+                    return self._send(400, b'{"error": "invalid_grant"}', Content_Type="application/json")
+                now = datetime.now(UTC)
+                token = jwt.encode(
+                    {"iss": provider.ISSUER, "aud": provider.AUDIENCE, "sub": "m.jones", "roles": [role],
+                     "iat": now, "exp": now + timedelta(hours=1)},
+                    key, algorithm="RS256", headers={"kid": "k1"},
+                )  # fmt: skip
+                self._send(200, json.dumps({"access_token": token, "token_type": "Bearer"}).encode(),
+                           Content_Type="application/json")  # fmt: skip
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+async def test_staff_sign_in_through_the_identity_provider_with_pkce(tmp_path):
+    from api.app import create_app
+    from safeguarding.settings import Settings
+    from safeguarding.store import migrate
+
+    provider = FakeSignInProvider("manager")
+    url = f"sqlite:///{tmp_path / 'read-model.sqlite'}"
+    migrate(url)
+    settings = Settings(
+        database_url=url,
+        auth_mode="oidc",
+        oidc_issuer=provider.ISSUER,
+        oidc_jwks_url=f"{provider.base}/keys",
+        token_audience=provider.AUDIENCE,
+        oidc_authorize_url=f"{provider.base}/authorize",
+        oidc_token_url=f"{provider.base}/token",
+        oidc_client_id="dashboard",
+        public_url="http://127.0.0.1:8000",
+    )
+    app = create_app(settings, client=object())
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://127.0.0.1:8000") as http,
+            httpx.AsyncClient() as browser,
+        ):
+            assert 'id="sign-in-with-provider"' in (await http.get("/sign-in")).text
+
+            async def round_trip(
+                tamper: Callable[[str, str], tuple[str, str]] = lambda c, s: (c, s),
+            ) -> httpx.Response:
+                http.cookies.clear()
+                start = await http.get("/sign-in/start", params={"next": "/dashboard/overdue"})
+                assert start.status_code == 303 and start.headers["location"].startswith(
+                    f"{provider.base}/authorize?"
+                )
+                at_provider = await browser.get(start.headers["location"])
+                assert at_provider.status_code == 302
+                back = urlsplit(at_provider.headers["location"])
+                assert f"{back.scheme}://{back.netloc}{back.path}" == "http://127.0.0.1:8000/sign-in/callback"
+                answer = parse_qs(back.query)
+                code, state = tamper(answer["code"][0], answer["state"][0])
+                return await http.get("/sign-in/callback", params={"code": code, "state": state})
+
+            signed_in = await round_trip()
+            assert signed_in.status_code == 200 and "m.jones" in signed_in.text
+            assert 'content="0; url=/dashboard/overdue"' in signed_in.text
+            session = http.cookies.get("sll_session")
+            assert session is not None
+            assert "httponly" in signed_in.headers["set-cookie"].lower()
+            http.cookies.clear()
+            page = await http.get("/dashboard/overdue", headers={"Cookie": f"sll_session={session}"})
+            assert page.status_code == 200 and "m.jones" in page.text
+
+            # A state that does not match the one sent, or a code used twice: no session.
+            forged = await round_trip(lambda c, s: (c, "forged-state"))
+            assert forged.status_code == 401 and "did not come back as sent" in forged.text
+            assert "sll_session" not in http.cookies
+            reused = await round_trip(lambda c, s: ("code-1", s))
+            assert reused.status_code == 401 and "gave no token" in reused.text
+    finally:
+        provider.server.shutdown()
