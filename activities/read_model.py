@@ -12,7 +12,6 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Engine, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from temporalio import activity
 
 from activities.delivery import DeliveryStarter
@@ -30,14 +29,10 @@ from safeguarding.store import (
     RecommendationRow,
     ReviewRow,
     TaskRow,
+    dialect_insert,
 )
 
 log = structlog.get_logger(__name__)
-
-
-def dialect_insert(engine: Engine, table: Any) -> Any:
-    """INSERT with the dialect's ON CONFLICT support (PostgreSQL and SQLite share the API)."""
-    return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 class ReadModelActivities:

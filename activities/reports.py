@@ -16,7 +16,6 @@ from sqlalchemy import Engine, select
 from temporalio import activity
 
 from activities.delivery import DeliveryStarter
-from activities.read_model import dialect_insert
 from safeguarding import outbox
 from safeguarding.reports import (
     CLOSING_THE_LOOP,
@@ -26,7 +25,7 @@ from safeguarding.reports import (
     render_pdf,
     report_id,
 )
-from safeguarding.store import ReportRow
+from safeguarding.store import ReportRow, dialect_insert
 
 log = structlog.get_logger(__name__)
 

@@ -10,9 +10,8 @@ from sqlalchemy import Engine
 from temporalio import activity
 
 from activities.delivery import DeliveryStarter
-from activities.read_model import dialect_insert
 from safeguarding import outbox
-from safeguarding.store import YearlyReportRow
+from safeguarding.store import YearlyReportRow, dialect_insert
 
 
 class YearlyNotice(BaseModel):

@@ -27,6 +27,8 @@ AGENCY = Role.partner_agency
 MANAGER = Role.manager
 
 JCRG = (JCRG_MEMBER, JCRG_CHAIR)
+# Who reads the partnership's reports: its leaders (the partners among them) and those who oversee it.
+REPORT_READERS = (BU, MANAGER, SCRUTINEER, *JCRG, PARTNER)
 STAFF = (BU, JCRG_MEMBER, JCRG_CHAIR, PARTNER, SCRUTINEER, MANAGER)  # everyone but partner agencies
 EVERYONE = (*STAFF, AGENCY)
 

@@ -38,7 +38,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.access import AGENCY, STAFF, record
+from api.access import AGENCY, REPORT_READERS, STAFF, record
 from safeguarding import dashboard
 from safeguarding.case import CASE_REFERENCE_PATTERN, Actor, Role, Stage
 from safeguarding.identity import NotAuthenticated
@@ -487,9 +487,7 @@ async def overdue_page(request: Request, actor: Viewer) -> Response:
 
 
 def _report_readers(actor: Actor) -> bool:
-    from api.reports import READERS
-
-    return actor.role in READERS
+    return actor.role in REPORT_READERS
 
 
 @router.get("/dashboard/reports", include_in_schema=False)

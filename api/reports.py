@@ -20,7 +20,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.reports import ReportMade, report_paths
-from api.access import BU, JCRG, MANAGER, PARTNER, SCRUTINEER, allow, audited
+from api.access import BU, REPORT_READERS, allow, audited
 from api.dependencies import ClientDep, EngineDep, PoliciesDep, SettingsDep
 from safeguarding.case import AGENCY_PATTERN, Actor, PlausibleDate, StrictModel
 from safeguarding.policy import Policy
@@ -38,7 +38,6 @@ from workflows.reporting import ClosingTheLoopWorkflow, ReportRequest, report_wo
 router = APIRouter(tags=["reports"])
 
 LONDON = ZoneInfo("Europe/London")
-READERS = (BU, MANAGER, SCRUTINEER, *JCRG, PARTNER)  # the partners lead the partnership
 LONGEST_PERIOD_YEARS = 2
 # The report is made while the request waits; past this the caller finds it in GET /reports later.
 WAIT_FOR_REPORT_SECONDS = 120
@@ -212,7 +211,7 @@ def _reports(engine: Engine, partnership: str | None, kind: str | None) -> list[
 )
 async def list_reports(
     engine: EngineDep,
-    actor: Annotated[Actor, Depends(allow(*READERS))],
+    actor: Annotated[Actor, Depends(allow(*REPORT_READERS))],
     partnership: Annotated[str | None, Query(pattern=AGENCY_PATTERN)] = None,
     kind: Literal["closing_the_loop", "yearly_figures"] | None = None,
 ) -> list[ReportListItem]:
@@ -236,7 +235,7 @@ async def get_yearly_figures(
     request: Request,
     engine: EngineDep,
     policies: PoliciesDep,
-    actor: Annotated[Actor, Depends(allow(*READERS))],
+    actor: Annotated[Actor, Depends(allow(*REPORT_READERS))],
     partnership: Annotated[str, Query(pattern=AGENCY_PATTERN)],
     year: Annotated[
         int, Query(ge=2000, le=2100, description="The calendar year the reporting year starts in.")
@@ -299,7 +298,7 @@ async def report_html(
     report: ReportId,
     request: Request,
     engine: EngineDep,
-    actor: Annotated[Actor, Depends(allow(*READERS))],
+    actor: Annotated[Actor, Depends(allow(*REPORT_READERS))],
 ) -> Response:
     """The report as the accessible HTML page it was stored as. Every download is in the audit log."""
     _, html = await audited(
@@ -318,7 +317,7 @@ async def report_pdf(
     report: ReportId,
     request: Request,
     engine: EngineDep,
-    actor: Annotated[Actor, Depends(allow(*READERS))],
+    actor: Annotated[Actor, Depends(allow(*REPORT_READERS))],
 ) -> Response:
     """The report as the tagged PDF stored with it. Every download is in the audit log."""
     filename, pdf = await audited(

@@ -106,6 +106,14 @@ async def require_known_agencies(engine: Engine, body: Any) -> None:
         )
 
 
+def as_refusal(error: WorkflowUpdateFailedError) -> Exception:
+    """A workflow's refusal as the HTTP answer that gives its reason; any other failure as it was."""
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.type in _STATUS_FOR_REFUSAL:
+        return HTTPException(_STATUS_FOR_REFUSAL[cause.type], cause.message)
+    return error
+
+
 async def run_step(
     client: Client, reference: str, update: Any, step: Any, stream: Stream = Stream.case
 ) -> Any:
@@ -114,10 +122,7 @@ async def run_step(
     try:
         return await handle.execute_update(update, step)
     except WorkflowUpdateFailedError as error:
-        cause = error.cause
-        if isinstance(cause, ApplicationError) and cause.type in _STATUS_FOR_REFUSAL:
-            raise HTTPException(_STATUS_FOR_REFUSAL[cause.type], cause.message) from None
-        raise
+        raise as_refusal(error) from None
     except WorkflowUpdateRPCTimeoutOrCancelledError as error:
         raise _temporal_unavailable(error) from None  # type: ignore[misc]
     except RPCError as error:

@@ -12,12 +12,12 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from pydantic import Field
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.access import BU, JCRG, MANAGER, PARTNER, SCRUTINEER, allow, audited
+from api.access import BU, REPORT_READERS, allow, audited
 from api.dependencies import ClientDep, PoliciesDep
-from api.temporal import _STATUS_FOR_REFUSAL
+from api.temporal import as_refusal
 from safeguarding.case import AGENCY_PATTERN, Actor, StrictModel
 from safeguarding.policy import Policy
 from workflows.yearly_report import (
@@ -34,7 +34,6 @@ router = APIRouter(tags=["reports"])
 
 Partnership = Annotated[str, Path(pattern=AGENCY_PATTERN)]
 Year = Annotated[int, Path(ge=2000, le=2100, description="The calendar year the reporting year starts in.")]
-READERS = (BU, MANAGER, SCRUTINEER, *JCRG, PARTNER)
 
 
 class StartYear(StrictModel):
@@ -112,7 +111,7 @@ async def get_yearly_report(
     year: Year,
     client: ClientDep,
     policies: PoliciesDep,
-    actor: Annotated[Actor, Depends(allow(*READERS))],
+    actor: Annotated[Actor, Depends(allow(*REPORT_READERS))],
 ) -> YearlyView:
     start = _start(_policy(policies, partnership), year)
     try:
@@ -135,10 +134,7 @@ async def _step(
     try:
         return await handle.execute_update(YearlyReportWorkflow.take_step, step)
     except WorkflowUpdateFailedError as error:
-        cause = error.cause
-        if isinstance(cause, ApplicationError) and cause.type in _STATUS_FOR_REFUSAL:
-            raise HTTPException(_STATUS_FOR_REFUSAL[cause.type], cause.message) from None
-        raise
+        raise as_refusal(error) from None
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             raise HTTPException(

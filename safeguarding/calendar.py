@@ -25,6 +25,12 @@ _SUBDIVISION = {
 }
 
 
+def local_date(moment: datetime, timezone: str) -> date:
+    """The date at ``moment`` in the partnership's time zone (workflows use it too: the worker's
+    sandbox lets them read the tzdata package)."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
 class WorkingCalendar:
     def __init__(self, timezone: str, working_days: WorkingDays) -> None:
         self.zone = ZoneInfo(timezone)

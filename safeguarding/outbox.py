@@ -15,11 +15,10 @@ from hashlib import sha256
 from typing import Any
 
 from sqlalchemy import Connection, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from safeguarding.case import CaseEvent, Task, TaskStatus
 from safeguarding.directory import OWNING_AGENCY, recipients
-from safeguarding.store import DeliveryRow, NotificationRow
+from safeguarding.store import DeliveryRow, NotificationRow, dialect_insert
 
 # Decisions someone must act on, from the events that record them: who hears, and what is asked.
 DECISIONS: dict[str, tuple[list[str], str, str]] = {
@@ -71,10 +70,6 @@ class Notice:
     number: int | None = None
 
 
-def _insert(connection: Connection, table: Any) -> Any:
-    return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
 def address_key(address: str) -> str:
     """A mailbox or URL as a short fixed-length part of a key (they can run to 254 and 500 characters)."""
     return sha256(address.encode()).hexdigest()[:20]
@@ -89,7 +84,7 @@ def workflow_key(delivery_key: str) -> str:
 def queue(connection: Connection, notice: Notice, now: datetime) -> int | None:
     """Write the notification and plan its deliveries; None if it was written before."""
     inserted = connection.execute(
-        _insert(connection, NotificationRow)
+        dialect_insert(connection, NotificationRow)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(NotificationRow.id),
         {
@@ -118,7 +113,10 @@ def queue(connection: Connection, notice: Notice, now: datetime) -> int | None:
     )
     if rows:
         connection.execute(
-            _insert(connection, DeliveryRow).on_conflict_do_nothing(index_elements=["idempotency_key"]), rows
+            dialect_insert(connection, DeliveryRow).on_conflict_do_nothing(
+                index_elements=["idempotency_key"]
+            ),
+            rows,
         )
     else:
         connection.execute(

@@ -89,12 +89,6 @@ def closing_the_loop_period(run_on: date, rules: ReportingRules) -> tuple[date, 
     return previous, current - timedelta(days=1)
 
 
-def local_date(moment: datetime, timezone: str) -> date:
-    """The date at ``moment`` in ``timezone``. Workflows call this rather than ``ZoneInfo`` themselves:
-    inside the sandbox a zone is a restricted proxy that ``astimezone`` refuses."""
-    return moment.astimezone(ZoneInfo(timezone)).date()
-
-
 def reporting_year_start(year: int, rules: ReportingRules) -> date:
     """The first day of the reporting year that starts in calendar year ``year``."""
     return _on(year, rules.reporting_year_starts)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     Date,
     DateTime,
     Engine,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -323,6 +325,11 @@ class CalendarFeedRow(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+
+def dialect_insert(bind: Engine | Connection, table: Any) -> Any:
+    """INSERT with the dialect's ON CONFLICT support (PostgreSQL and SQLite share the API)."""
+    return (postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def make_engine(url: str) -> Engine:

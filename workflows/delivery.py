@@ -19,9 +19,8 @@ from temporalio.exceptions import ActivityError, ChildWorkflowError, WorkflowAlr
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from zoneinfo import ZoneInfo
-
     from activities.delivery import DeliveryActivities, DeliveryOrder, DigestRun, GiveUp
+    from safeguarding.calendar import local_date
     from safeguarding.outbox import workflow_key
 
 LOCAL_TIME = "Europe/London"
@@ -60,7 +59,7 @@ class DigestWorkflow:
     @workflow.run
     async def run(self, run: DigestRun) -> int:
         """The digests of ``run.day`` (today in Europe/London when the schedule starts it)."""
-        day = run.day or workflow.now().astimezone(ZoneInfo(LOCAL_TIME)).date()
+        day = run.day or local_date(workflow.now(), LOCAL_TIME)
         batch = await workflow.execute_activity_method(
             DeliveryActivities.prepare_digests, day, start_to_close_timeout=timedelta(minutes=5)
         )

@@ -17,8 +17,9 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.reports import ReportActivities, ReportMade, ReportOrder
+    from safeguarding.calendar import local_date
     from safeguarding.policy import ReportingRules
-    from safeguarding.reports import closing_the_loop_period, local_date
+    from safeguarding.reports import closing_the_loop_period
 
 SCHEDULE = "schedule"  # requested_by when the Schedule starts the report
 

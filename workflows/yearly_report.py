@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.deadlines import compute_due_dates
     from activities.yearly_report import YearlyNotice, YearlyReportActivities, YearlyState
+    from safeguarding.calendar import local_date
     from safeguarding.case import Actor, Role, StrictModel
     from safeguarding.contracts import DueDateItem, DueDateRequest
     from safeguarding.policy import ReportingRules, WorkingDays
@@ -80,11 +81,6 @@ class YearlyView(BaseModel):
     sent_to: list[str]
     sent_on: date | None
     history: list[str]
-
-
-def local_time(zone: str) -> datetime:
-    """The workflow's now in the partnership's time zone (the worker lets workflows use ZoneInfo)."""
-    return workflow.now().astimezone(ZoneInfo(zone))
 
 
 def year_label(year_start: date) -> str:
@@ -233,6 +229,14 @@ class YearlyReportWorkflow:
         self._changed = True
         return view
 
+    def _deadline(self, key: str) -> YearlyDeadline:
+        return next(d for d in self.deadlines if d.key == key)
+
+    def _met_on(self, day: date) -> datetime:
+        """When a deadline met on ``day`` counts as met: by the end of that working day at the latest."""
+        zone = ZoneInfo(self.start.timezone)
+        return min(workflow.now(), datetime(day.year, day.month, day.day, 17, tzinfo=zone))
+
     async def _apply(self, step: YearlyStep) -> YearlyView:
         zone = ZoneInfo(self.start.timezone)
         if step.published is not None:
@@ -247,8 +251,7 @@ class YearlyReportWorkflow:
                 ),
             )
             # Met when it was published (by the end of that working day), not when it was recorded.
-            published = next(d for d in self.deadlines if d.key == PUBLISHED)
-            published.met_at = min(workflow.now(), datetime(on.year, on.month, on.day, 17, tzinfo=zone))
+            self._deadline(PUBLISHED).met_at = self._met_on(on)
             self.published_on = on
             self.history.append(f"{workflow.now().isoformat()} published {on} by {step.actor.user_id}")
         if step.sent is not None:
@@ -259,8 +262,7 @@ class YearlyReportWorkflow:
             if self.sent_to == {"panel", "dfe"}:
                 on = step.sent.sent_on
                 self.sent_on = on
-                sent = next(d for d in self.deadlines if d.key == SENT)
-                sent.met_at = min(workflow.now(), datetime(on.year, on.month, on.day, 17, tzinfo=zone))
+                self._deadline(SENT).met_at = self._met_on(on)
         await self._project()
         return self.view()
 
@@ -270,7 +272,7 @@ class YearlyReportWorkflow:
             raise ApplicationError("only the Business Unit records the yearly report", type="forbidden")
         if (step.published is None) == (step.sent is None):
             raise ApplicationError("give either the publication or the sending", type="invalid")
-        today = local_time(self.start.timezone).date()
+        today = local_date(workflow.now(), self.start.timezone)
         year_end = date(
             self.start.year_start.year + 1, self.start.year_start.month, self.start.year_start.day
         )
@@ -318,7 +320,7 @@ class YearlyReportKickoffWorkflow:
 
     @workflow.run
     async def run(self, start: YearlyStart) -> str:
-        today = local_time(start.timezone).date()
+        today = local_date(workflow.now(), start.timezone)
         month, day = (int(part) for part in start.rules.reporting_year_starts.split("-"))
         this_year_start = date(today.year, month, day)
         if this_year_start > today:
