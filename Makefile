@@ -12,7 +12,7 @@ ASSETS := frontend/node_modules/.installed
 .PHONY: run test install install-test assets lint format clean
 
 run: $(VENV)/.installed $(ASSETS)
-	$(BIN)/python -m safeguarding.embedded
+	$(BIN)/python -m safeguarding run
 
 test: $(VENV)/.installed-test $(ASSETS)
 	$(BIN)/python -m pytest

@@ -38,22 +38,26 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.deadlines import compute_due_dates, next_checkpoint, shift_times
-from activities.delivery import DeliveryActivities, DeliveryStarter, DigestRun, Postroom
+from activities.delivery import DeliveryActivities, DeliveryStarter, Postroom
 from activities.notices import NoticeActivities
 from activities.read_model import ReadModelActivities
 from activities.reports import ReportActivities
 from activities.yearly_report import YearlyReportActivities
-from safeguarding.directory import seed
-from safeguarding.logs import configure_logging
-from safeguarding.policy import Policy, load_policies
-from safeguarding.settings import Settings, get_settings
-from safeguarding.store import make_engine, migrate
+from safeguarding.domain.delivery import DigestRun
+from safeguarding.domain.policy import Policy
+from safeguarding.domain.reporting import ReportRequest
+from safeguarding.domain.yearly_report import YearlyStart
+from safeguarding.platform.logs import configure_logging
+from safeguarding.platform.policy_files import load_policies
+from safeguarding.platform.settings import Settings, get_settings
+from safeguarding.store.directory import seed
+from safeguarding.store.engine import make_engine, migrate
 from workflows.action_plan import ActionPlanWorkflow
-from workflows.cspr import ReviewWorkflow
 from workflows.delivery import DeliverySweepWorkflow, DeliveryWorkflow, DigestWorkflow
 from workflows.incident import SEARCH_ATTRIBUTES, CaseWorkflow
-from workflows.reporting import ClosingTheLoopWorkflow, ReportRequest
-from workflows.yearly_report import YearlyReportKickoffWorkflow, YearlyReportWorkflow, YearlyStart
+from workflows.reporting import ClosingTheLoopWorkflow
+from workflows.review import ReviewWorkflow
+from workflows.yearly_report import YearlyReportKickoffWorkflow, YearlyReportWorkflow
 
 log = structlog.get_logger("worker")
 
@@ -68,6 +72,10 @@ WORKFLOWS = [
 DELIVERY_WORKFLOWS = [DeliveryWorkflow, DigestWorkflow, DeliverySweepWorkflow]
 
 
+# The domain is pure (pydantic models and rules, no I/O, nothing that differs on replay): workflows use
+# the worker's one import of it instead of the sandbox importing it again for every run.
+PURE_MODULES = ("safeguarding.domain",)
+
 # Workflows read the partnership's local date (a time zone from the tzdata package, pinned): the
 # sandbox otherwise hands them a proxy of ZoneInfo that datetime refuses as a tzinfo.
 SANDBOX = SandboxedWorkflowRunner(
@@ -76,7 +84,7 @@ SANDBOX = SandboxedWorkflowRunner(
         invalid_module_members=SandboxRestrictions.default.invalid_module_members.with_child_unrestricted(
             "zoneinfo", "ZoneInfo"
         ),
-    )
+    ).with_passthrough_modules(*PURE_MODULES)
 )
 
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from temporalio import activity
 
-from safeguarding.calendar import WorkingCalendar
-from safeguarding.contracts import DueDateRequest, DueDates, NextDates, Shifted, ShiftRequest
+from activities.working_days import WorkingCalendar
+from safeguarding.domain.contracts import DueDateRequest, DueDates, NextDates, Shifted, ShiftRequest
 
 
 @activity.defn

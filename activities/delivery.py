@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 import structlog
-from pydantic import BaseModel
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 from temporalio import activity
@@ -29,16 +28,25 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.converter import PayloadCodec
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from safeguarding import messages, webhooks
-from safeguarding.codec import unseal
-from safeguarding.outbox import address_key, workflow_key
-from safeguarding.settings import Settings
-from safeguarding.store import AgencyRow, DeliveryAttemptRow, DeliveryRow, NotificationRow
+from safeguarding.domain.delivery import (
+    DELIVERY_WORKFLOW,
+    DeliveryOrder,
+    DigestBatch,
+    GiveUp,
+    address_key,
+    workflow_key,
+)
+from safeguarding.platform import webhooks
+from safeguarding.platform.codec import unseal
+from safeguarding.platform.settings import Settings
+from safeguarding.render import emails
+from safeguarding.store.tables import AgencyRow, DeliveryAttemptRow, DeliveryRow, NotificationRow
 
 log = structlog.get_logger(__name__)
 
 # Answers that no retry will change: the far end refuses the message itself.
 _PERMANENT_HTTP = range(400, 500)
+
 # ...except these: a timeout, too many requests, and a receiver that does not (yet) have the current
 # secret (a rotation in progress) or whose clock is off: worth trying again until the give-up time.
 _RETRYABLE_HTTP = {401, 403, 408, 425, 429}
@@ -75,30 +83,6 @@ class Postroom:
             give_up_after=timedelta(hours=settings.delivery_give_up_hours),
             webhook_timeout=settings.webhook_timeout_seconds,
         )
-
-
-class DeliveryOrder(BaseModel):
-    delivery_id: int
-    first_retry: timedelta
-    give_up_after: timedelta
-
-
-class DigestRun(BaseModel):
-    day: date | None = None  # today in Europe/London when None (as the schedule starts it)
-    first_retry: timedelta
-    give_up_after: timedelta
-
-
-class GiveUp(BaseModel):
-    delivery_id: int
-    reason: str
-
-
-class DigestBatch(BaseModel):
-    """The digests of one day, each a delivery to start."""
-
-    day: date
-    deliveries: list[tuple[int, str]]  # id, idempotency key
 
 
 class DeliveryStarter:
@@ -146,11 +130,9 @@ class DeliveryStarter:
         return started
 
     async def start(self, delivery_id: int, key: str) -> None:
-        from workflows.delivery import DeliveryWorkflow
-
         try:
             await self.client.start_workflow(
-                DeliveryWorkflow.run,
+                DELIVERY_WORKFLOW,
                 self.order(delivery_id),
                 id=workflow_key(key),
                 task_queue=self.task_queue,
@@ -308,11 +290,11 @@ class DeliveryActivities:
         postroom = self.postroom
         if not postroom.smtp_host:
             raise RuntimeError("no SMTP server is configured (SLL_SMTP_HOST)")
-        items = [messages.Item.of(n, postroom.public_url) for n in notifications]
+        items = [emails.Item.of(n, postroom.public_url) for n in notifications]
         digest_day = None
         if delivery.notification_id is None:
             digest_day = date.fromisoformat(delivery.idempotency_key.split("|")[3])
-        message = messages.email(
+        message = emails.email(
             items=items,
             agency=agency,
             to=delivery.address,
@@ -346,9 +328,9 @@ class DeliveryActivities:
     def _webhook(self, delivery: DeliveryRow, agency: AgencyRow, notification: NotificationRow) -> str:
         if not agency.webhook_secret:
             raise Undeliverable(f"{agency.code} has no webhook secret")
-        item = messages.Item.of(notification, self.postroom.public_url)
+        item = emails.Item.of(notification, self.postroom.public_url)
         delivery_name = workflow_key(delivery.idempotency_key)
-        body = messages.webhook_body(item, notification, agency.code, delivery_name)
+        body = emails.webhook_body(item, notification, agency.code, delivery_name)
         headers = webhooks.signed_headers(unseal(self.codec, agency.webhook_secret), body, delivery_name)
         response = httpx.post(
             delivery.address, content=body, headers=headers, timeout=self.postroom.webhook_timeout

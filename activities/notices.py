@@ -14,9 +14,10 @@ from sqlalchemy import Engine, select
 from temporalio import activity
 
 from activities.delivery import DeliveryStarter
-from safeguarding import outbox
-from safeguarding.contracts import DeadlineNotice
-from safeguarding.store import TaskRow
+from safeguarding.domain.contracts import DeadlineNotice
+from safeguarding.domain.notices import Notice
+from safeguarding.store import outbox
+from safeguarding.store.tables import TaskRow
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +39,7 @@ class NoticeActivities:
             queued = (
                 outbox.queue(
                     connection,
-                    outbox.Notice(
+                    Notice(
                         key=notice.idempotency_key,
                         case_reference=notice.case_reference,
                         kind=notice.kind,

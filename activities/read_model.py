@@ -15,11 +15,12 @@ from sqlalchemy import Engine, delete, select
 from temporalio import activity
 
 from activities.delivery import DeliveryStarter
-from safeguarding import outbox
-from safeguarding.case import DeadlineStatus
-from safeguarding.contracts import CaseChanges
-from safeguarding.outbox import TASK_NOTICES, decision_notices, task_notices
-from safeguarding.store import (
+from safeguarding.domain.contracts import CaseChanges
+from safeguarding.domain.deadlines import DeadlineStatus
+from safeguarding.domain.notices import TASK_NOTICES, decision_notices, task_notices
+from safeguarding.store import outbox
+from safeguarding.store.engine import dialect_insert
+from safeguarding.store.tables import (
     ActionPlanRow,
     ActionRow,
     CaseEventRow,
@@ -29,7 +30,6 @@ from safeguarding.store import (
     RecommendationRow,
     ReviewRow,
     TaskRow,
-    dialect_insert,
 )
 
 log = structlog.get_logger(__name__)

@@ -8,57 +8,30 @@ and stores nothing more.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import structlog
-from pydantic import BaseModel
 from sqlalchemy import Engine, select
 from temporalio import activity
 
 from activities.delivery import DeliveryStarter
-from safeguarding import outbox
-from safeguarding.reports import (
+from safeguarding.domain.notices import Notice
+from safeguarding.domain.reporting import (
+    BUSINESS_UNIT,
     CLOSING_THE_LOOP,
-    closing_the_loop_figures,
+    ReportMade,
+    ReportOrder,
     period_words,
-    render_html,
-    render_pdf,
     report_id,
+    report_paths,
 )
-from safeguarding.store import ReportRow, dialect_insert
+from safeguarding.queries.closing_the_loop import closing_the_loop_figures
+from safeguarding.render.reports import render_html, render_pdf
+from safeguarding.store import outbox
+from safeguarding.store.engine import dialect_insert
+from safeguarding.store.tables import ReportRow
 
 log = structlog.get_logger(__name__)
-
-BUSINESS_UNIT = "business_unit"
-
-
-class ReportOrder(BaseModel):
-    """What the reporting workflow asks for: one partnership's report for a settled period."""
-
-    partnership: str
-    partnership_name: str | None = None
-    period_start: date
-    period_end: date  # inclusive
-    requested_by: str  # a user id, or "schedule"
-    timezone: str = "Europe/London"
-
-
-class ReportMade(BaseModel):
-    """A stored report's metadata (never its body)."""
-
-    id: str
-    kind: str
-    partnership: str
-    period_start: date
-    period_end: date
-    created_at: datetime
-    created_by: str
-    new: bool  # False: made before (a retry, a second run, a repeated request)
-
-
-def report_paths(report: str) -> tuple[str, str]:
-    """Where the API serves a report: its HTML page and its PDF."""
-    return f"/reports/{report}.html", f"/reports/{report}.pdf"
 
 
 class ReportActivities:
@@ -110,7 +83,7 @@ class ReportActivities:
                 _, pdf_path = report_paths(made_id)
                 outbox.queue(
                     connection,
-                    outbox.Notice(
+                    Notice(
                         key=f"report:{made_id}",
                         # The outbox files every notice under a reference; a report's is its id.
                         case_reference=made_id,

@@ -3,38 +3,17 @@ escalations in the outbox (delivered like every other notice)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
-from pydantic import BaseModel
 from sqlalchemy import Engine
 from temporalio import activity
 
 from activities.delivery import DeliveryStarter
-from safeguarding import outbox
-from safeguarding.store import YearlyReportRow, dialect_insert
-
-
-class YearlyNotice(BaseModel):
-    key: str
-    reference: str  # yearly-<partnership>-<year>
-    kind: str  # reminder | escalation
-    deadline_key: str
-    title: str
-    due_at: datetime
-    recipients: list[str]
-    number: int
-
-
-class YearlyState(BaseModel):
-    version: int  # grows with each write, so a late write never overwrites a newer one
-    partnership: str
-    year_start: date
-    published_due_at: datetime | None
-    published_on: date | None
-    sent_due_at: datetime | None
-    sent_on: date | None
-    sent_to: list[str]
-    escalations: int
+from safeguarding.domain.notices import Notice
+from safeguarding.domain.yearly_report import YearlyNotice, YearlyState
+from safeguarding.store import outbox
+from safeguarding.store.engine import dialect_insert
+from safeguarding.store.tables import YearlyReportRow
 
 
 class YearlyReportActivities:
@@ -46,7 +25,7 @@ class YearlyReportActivities:
         with self.engine.begin() as connection:
             queued = outbox.queue(
                 connection,
-                outbox.Notice(
+                Notice(
                     key=notice.key,
                     case_reference=notice.reference,
                     kind=notice.kind,

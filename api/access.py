@@ -15,9 +15,9 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from safeguarding.audit import AuditEntry, append, now
-from safeguarding.case import Actor, Role
-from safeguarding.identity import NotAuthenticated
+from safeguarding.domain.people import Actor, Role
+from safeguarding.platform.identity import NotAuthenticated
+from safeguarding.store.audit import AuditEntry, append, now
 
 BU = Role.business_unit
 JCRG_MEMBER, JCRG_CHAIR = Role.jcrg_member, Role.jcrg_chair

@@ -29,11 +29,11 @@ from api import (
     tasks,
     yearly_reports,
 )
-from safeguarding.identity import TokenVerifier
-from safeguarding.logs import configure_logging, redact_access_log
-from safeguarding.policy import load_policies
-from safeguarding.settings import Settings, get_settings
-from safeguarding.store import make_engine, migrate
+from safeguarding.platform.identity import TokenVerifier
+from safeguarding.platform.logs import configure_logging, redact_access_log
+from safeguarding.platform.policy_files import load_policies
+from safeguarding.platform.settings import Settings, get_settings
+from safeguarding.store.engine import make_engine, migrate
 
 log = structlog.get_logger("api")
 

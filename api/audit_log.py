@@ -9,8 +9,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.access import SCRUTINEER, allow
 from api.dependencies import EngineDep
-from safeguarding.audit import AuditRecord, ChainCheck, entries, verify
-from safeguarding.case import CASE_REFERENCE_PATTERN, Actor
+from safeguarding.domain.fields import CASE_REFERENCE_PATTERN
+from safeguarding.domain.people import Actor
+from safeguarding.store.audit import AuditRecord, ChainCheck, entries, verify
 
 router = APIRouter(tags=["audit"])
 

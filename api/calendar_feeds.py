@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from api.access import AGENCY, BU, MANAGER, SCRUTINEER, allow, audited
 from api.dependencies import EngineDep, SettingsDep
-from safeguarding.calendar_feed import build_feed, feed_url, new_token, token_hash
-from safeguarding.case import Actor, AgencyCode, StrictModel
-from safeguarding.store import AgencyRow, CalendarFeedRow
+from safeguarding.domain.fields import AgencyCode, StrictModel
+from safeguarding.domain.people import Actor
+from safeguarding.render.calendar_feed import build_feed, feed_url, new_token, token_hash
+from safeguarding.store.tables import AgencyRow, CalendarFeedRow
 
 router = APIRouter(tags=["calendar"])
 

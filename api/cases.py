@@ -12,11 +12,8 @@ from pydantic import BaseModel
 from api.access import AGENCY, CASE_STEPS, EVERYONE, STAFF, allow, audited, record
 from api.dependencies import ClientDep, EngineDep
 from api.temporal import query_case, require_known_agencies, run_step
-from safeguarding.case import (
-    AGENCY_PATTERN,
-    CASE_REFERENCE_PATTERN,
-    Actor,
-    Attributed,
+from safeguarding.domain.action_plan import PlanView
+from safeguarding.domain.case import (
     CaseClosure,
     CaseView,
     InformationRequest,
@@ -30,11 +27,14 @@ from safeguarding.case import (
     ScrutineerInformed,
     Stage,
 )
-from safeguarding.listings import CaseListItem, list_cases
-from safeguarding.record import Stream
-from workflows.action_plan import ActionPlanWorkflow, PlanView
-from workflows.cspr import ReviewView, ReviewWorkflow
+from safeguarding.domain.fields import AGENCY_PATTERN, CASE_REFERENCE_PATTERN
+from safeguarding.domain.people import Actor, Attributed
+from safeguarding.domain.record import Stream
+from safeguarding.domain.review import ReviewView
+from safeguarding.queries.cases import CaseListItem, list_cases
+from workflows.action_plan import ActionPlanWorkflow
 from workflows.incident import CaseWorkflow, StepOutcome
+from workflows.review import ReviewWorkflow
 
 router = APIRouter(tags=["cases"])
 

@@ -13,7 +13,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
 from api.access import BU, MANAGER, SCRUTINEER, allow
-from safeguarding.case import Actor
+from safeguarding.domain.people import Actor
 
 router = APIRouter(prefix="/codec", tags=["service"])
 

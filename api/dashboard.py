@@ -39,11 +39,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import AGENCY, REPORT_READERS, STAFF, record
-from safeguarding import dashboard
-from safeguarding.case import CASE_REFERENCE_PATTERN, Actor, Role, Stage
-from safeguarding.identity import NotAuthenticated
-from safeguarding.settings import PACKAGE_DIR, REPO_DIR, Settings
-from safeguarding.store import ReportRow, YearlyReportRow
+from safeguarding.domain.case import Stage
+from safeguarding.domain.fields import CASE_REFERENCE_PATTERN
+from safeguarding.domain.people import Actor, Role
+from safeguarding.platform.identity import NotAuthenticated
+from safeguarding.platform.settings import PACKAGE_DIR, REPO_DIR, Settings
+from safeguarding.queries.case_timeline import case_timeline
+from safeguarding.queries.cases import case_list
+from safeguarding.queries.due import DueState
+from safeguarding.queries.timeliness import timeliness
+from safeguarding.queries.work import agency_work, overdue_by_agency
+from safeguarding.store.tables import ReportRow, YearlyReportRow
 
 log = structlog.get_logger("dashboard")
 
@@ -102,13 +108,13 @@ ROLE_NAMES = {
 }
 # Each state as a GOV.UK tag: its words carry the meaning, the colour only repeats it.
 STATE_TAGS = {
-    dashboard.DueState.on_track: ("On track", "govuk-tag--green"),
-    dashboard.DueState.due_soon: ("Due soon", "govuk-tag--yellow"),
-    dashboard.DueState.overdue: ("Overdue", "govuk-tag--red"),
-    dashboard.DueState.met: ("Met on time", "govuk-tag--turquoise"),
-    dashboard.DueState.met_late: ("Met late", "govuk-tag--orange"),
-    dashboard.DueState.cancelled: ("Cancelled", "govuk-tag--grey"),
-    dashboard.DueState.done: ("Done", "govuk-tag--grey"),
+    DueState.on_track: ("On track", "govuk-tag--green"),
+    DueState.due_soon: ("Due soon", "govuk-tag--yellow"),
+    DueState.overdue: ("Overdue", "govuk-tag--red"),
+    DueState.met: ("Met on time", "govuk-tag--turquoise"),
+    DueState.met_late: ("Met late", "govuk-tag--orange"),
+    DueState.cancelled: ("Cancelled", "govuk-tag--grey"),
+    DueState.done: ("Done", "govuk-tag--grey"),
 }
 EVENT_NAMES = {
     "case_opened": "Case opened",
@@ -167,7 +173,7 @@ def _details(details: dict[str, Any]) -> str:
     return "; ".join(shown)
 
 
-templates = Jinja2Templates(directory=PACKAGE_DIR / "templates" / "dashboard")
+templates = Jinja2Templates(directory=PACKAGE_DIR / "render" / "templates" / "dashboard")
 templates.env.filters.update(
     when=_when,
     day=_day,
@@ -421,12 +427,12 @@ async def cases_page(
     agency: its own work."""
     now, engine = _now(), request.app.state.engine
     if actor.role is AGENCY:
-        work = await run_in_threadpool(dashboard.agency_work, engine, actor.agency, now=now)  # type: ignore[arg-type]
+        work = await run_in_threadpool(agency_work, engine, actor.agency, now=now)  # type: ignore[arg-type]
         return _page(request, "agency.html", {"title": "Your agency's work", "actor": actor, "work": work})
     chosen = stage if stage in Stage.__members__ else None
     number = int(page) if page and page.isdigit() and 0 < int(page) < 100_000 else 1
-    cases = await run_in_threadpool(dashboard.case_list, engine, now=now, stage=chosen, page=number)
-    years = await run_in_threadpool(dashboard.timeliness, engine, request.app.state.policies, now=now)
+    cases = await run_in_threadpool(case_list, engine, now=now, stage=chosen, page=number)
+    years = await run_in_threadpool(timeliness, engine, request.app.state.policies, now=now)
     return _page(
         request,
         "cases.html",
@@ -442,7 +448,7 @@ async def case_page(request: Request, reference: str, actor: Viewer) -> Response
     known = REFERENCE.match(reference) is not None
     if actor.role is AGENCY:
         work = (
-            await run_in_threadpool(dashboard.agency_work, engine, actor.agency, now=now, reference=reference)  # type: ignore[arg-type]
+            await run_in_threadpool(agency_work, engine, actor.agency, now=now, reference=reference)  # type: ignore[arg-type]
             if known
             else None
         )
@@ -454,7 +460,7 @@ async def case_page(request: Request, reference: str, actor: Viewer) -> Response
             {"title": f"Case {reference}", "actor": actor, "reference": reference, "work": work},
         )
     await _staff_only(request, actor, reference if known else None)
-    timeline = await run_in_threadpool(dashboard.case_timeline, engine, reference, now=now) if known else None
+    timeline = await run_in_threadpool(case_timeline, engine, reference, now=now) if known else None
     if timeline is None:
         raise PageProblem(404, "Case not found", "There is no case with this reference.")
     await record(request, actor, "GET /dashboard/cases/{reference}", "read", 200, reference)
@@ -475,7 +481,7 @@ async def case_page(request: Request, reference: str, actor: Viewer) -> Response
 async def overdue_page(request: Request, actor: Viewer) -> Response:
     """Staff: open actions and tasks past their due date, by the agency that owns them."""
     await _staff_only(request, actor)
-    agencies = await run_in_threadpool(dashboard.overdue_by_agency, request.app.state.engine, now=_now())
+    agencies = await run_in_threadpool(overdue_by_agency, request.app.state.engine, now=_now())
     return _page(
         request,
         "overdue.html",

@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from safeguarding.policy import Policy
-from safeguarding.settings import Settings
+from safeguarding.domain.policy import Policy
+from safeguarding.platform.settings import Settings
 
 
 def get_client(request: Request) -> Client:

@@ -14,10 +14,12 @@ from sqlalchemy import Engine, select
 
 from api.access import AGENCY, BU, EVERYONE, allow, record
 from api.dependencies import EngineDep
-from safeguarding.case import AGENCY_PATTERN, Actor
-from safeguarding.codec import seal
-from safeguarding.directory import Agency, AgencyDetails, as_agency
-from safeguarding.store import AgencyRow
+from safeguarding.domain.directory import Agency, AgencyDetails
+from safeguarding.domain.fields import AGENCY_PATTERN
+from safeguarding.domain.people import Actor
+from safeguarding.platform.codec import seal
+from safeguarding.store.directory import as_agency
+from safeguarding.store.tables import AgencyRow
 
 router = APIRouter(tags=["directory"])
 

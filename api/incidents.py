@@ -12,8 +12,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from api.access import BU, allow, audited
 from api.dependencies import ClientDep, PoliciesDep, SettingsDep
 from api.temporal import query_case, wait_until_open
-from safeguarding.case import Actor, CaseOpening, CaseView
-from workflows.incident import CaseStart, CaseWorkflow, workflow_id_for
+from safeguarding.domain.case import CaseOpening, CaseStart, CaseView
+from safeguarding.domain.people import Actor
+from workflows.incident import CaseWorkflow, workflow_id_for
 
 router = APIRouter(tags=["incidents"])
 

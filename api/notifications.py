@@ -13,8 +13,9 @@ from sqlalchemy import Engine, select
 
 from api.access import AGENCY, EVERYONE, allow
 from api.dependencies import EngineDep
-from safeguarding.case import CASE_REFERENCE_PATTERN, Actor
-from safeguarding.store import CaseRow, DeliveryAttemptRow, DeliveryRow, NotificationRow
+from safeguarding.domain.fields import CASE_REFERENCE_PATTERN
+from safeguarding.domain.people import Actor
+from safeguarding.store.tables import CaseRow, DeliveryAttemptRow, DeliveryRow, NotificationRow
 
 router = APIRouter(tags=["notifications"])
 

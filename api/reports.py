@@ -19,21 +19,23 @@ from temporalio.client import WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.reports import ReportMade, report_paths
 from api.access import BU, REPORT_READERS, allow, audited
 from api.dependencies import ClientDep, EngineDep, PoliciesDep, SettingsDep
-from safeguarding.case import AGENCY_PATTERN, Actor, PlausibleDate, StrictModel
-from safeguarding.policy import Policy
-from safeguarding.reports import (
-    YearlyFigures,
+from safeguarding.domain.fields import AGENCY_PATTERN, PlausibleDate, StrictModel
+from safeguarding.domain.people import Actor
+from safeguarding.domain.policy import Policy
+from safeguarding.domain.reporting import (
+    ReportMade,
+    ReportRequest,
     add_years,
-    render_html,
-    render_pdf,
+    report_paths,
+    report_workflow_id,
     reporting_year_start,
-    yearly_figures,
 )
-from safeguarding.store import ReportRow
-from workflows.reporting import ClosingTheLoopWorkflow, ReportRequest, report_workflow_id
+from safeguarding.queries.yearly_figures import YearlyFigures, yearly_figures
+from safeguarding.render.reports import render_html, render_pdf
+from safeguarding.store.tables import ReportRow
+from workflows.reporting import ClosingTheLoopWorkflow
 
 router = APIRouter(tags=["reports"])
 

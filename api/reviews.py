@@ -15,11 +15,14 @@ from fastapi import APIRouter, Depends, Path, Request
 from api.access import PLAN_STEPS, REVIEW_STEPS, allow, audited
 from api.dependencies import ClientDep
 from api.temporal import require_known_agencies, run_step
-from safeguarding.case import CASE_REFERENCE_PATTERN, Actor
-from safeguarding.record import Stream
-from workflows.action_plan import ActionPlanWorkflow, PlanStep, PlanStepInput
-from workflows.casework import StepOutcome
-from workflows.cspr import ReviewStep, ReviewStepInput, ReviewWorkflow
+from safeguarding.domain.action_plan import PlanStep, PlanStepInput
+from safeguarding.domain.fields import CASE_REFERENCE_PATTERN
+from safeguarding.domain.outcome import StepOutcome
+from safeguarding.domain.people import Actor
+from safeguarding.domain.record import Stream
+from safeguarding.domain.review import ReviewStep, ReviewStepInput
+from workflows.action_plan import ActionPlanWorkflow
+from workflows.review import ReviewWorkflow
 
 router = APIRouter(tags=["review and action plan"])
 

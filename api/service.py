@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from api.access import EVERYONE, allow
 from api.dependencies import ClientDep, EngineDep, PoliciesDep
-from safeguarding.case import Actor
-from safeguarding.policy import Policy
+from safeguarding.domain.people import Actor
+from safeguarding.domain.policy import Policy
 
 router = APIRouter(tags=["service"])
 

@@ -10,21 +10,17 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, sta
 from api.access import AGENCY, BU, EVERYONE, JCRG, allow, audited
 from api.dependencies import ClientDep, EngineDep
 from api.temporal import run_step
-from safeguarding.case import (
-    AGENCY_PATTERN,
-    Actor,
-    Attributed,
-    InformationReturn,
-    Reasons,
-    StrictModel,
-    TaskCompletion,
-    TaskWithdrawal,
-)
-from safeguarding.listings import TaskListItem, list_tasks
-from safeguarding.record import STREAM_FOR_LETTER, Stream
-from workflows.action_plan import ActionPlanWorkflow, ImpactCheckDone, PlanStepInput
-from workflows.cspr import CheckpointDone, ReviewStepInput, ReviewWorkflow, TaskWithdrawn
+from safeguarding.domain.action_plan import ImpactCheckDone, PlanStepInput
+from safeguarding.domain.case import InformationReturn
+from safeguarding.domain.fields import AGENCY_PATTERN, Reasons, StrictModel
+from safeguarding.domain.people import Actor, Attributed
+from safeguarding.domain.record import STREAM_FOR_LETTER, Stream
+from safeguarding.domain.review import CheckpointDone, ReviewStepInput, TaskWithdrawn
+from safeguarding.domain.tasks import TaskCompletion, TaskWithdrawal
+from safeguarding.queries.tasks import TaskListItem, list_tasks
+from workflows.action_plan import ActionPlanWorkflow
 from workflows.incident import CaseWorkflow, StepOutcome
+from workflows.review import ReviewWorkflow
 
 router = APIRouter(tags=["tasks"])
 

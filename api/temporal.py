@@ -18,9 +18,9 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from safeguarding.case import RefusalKind
-from safeguarding.directory import unknown_agencies
-from safeguarding.record import Stream, workflow_id_for
+from safeguarding.domain.record import Stream, workflow_id_for
+from safeguarding.domain.refusal import RefusalKind
+from safeguarding.store.directory import unknown_agencies
 from workflows.incident import CaseWorkflow
 
 _STATUS_FOR_REFUSAL = {

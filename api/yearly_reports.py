@@ -18,17 +18,18 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.access import BU, REPORT_READERS, allow, audited
 from api.dependencies import ClientDep, PoliciesDep
 from api.temporal import as_refusal
-from safeguarding.case import AGENCY_PATTERN, Actor, StrictModel
-from safeguarding.policy import Policy
-from workflows.yearly_report import (
+from safeguarding.domain.fields import AGENCY_PATTERN, StrictModel
+from safeguarding.domain.people import Actor
+from safeguarding.domain.policy import Policy
+from safeguarding.domain.yearly_report import (
     ReportPublished,
     ReportSent,
-    YearlyReportWorkflow,
     YearlyStart,
     YearlyStep,
     YearlyView,
     workflow_id,
 )
+from workflows.yearly_report import YearlyReportWorkflow
 
 router = APIRouter(tags=["reports"])
 

@@ -21,10 +21,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.delivery import Postroom
-from safeguarding.codec import PayloadKeys, data_converter
-from safeguarding.policy import Policy, load_policies
-from safeguarding.settings import Settings, get_settings
-from safeguarding.store import make_engine, migrate
+from safeguarding.domain.policy import Policy
+from safeguarding.platform.codec import PayloadKeys, data_converter
+from safeguarding.platform.policy_files import load_policies
+from safeguarding.platform.settings import Settings, get_settings
+from safeguarding.store.engine import make_engine, migrate
 from worker import build_worker, ensure_search_attributes
 from workflows.incident import SEARCH_ATTRIBUTES
 

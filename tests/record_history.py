@@ -19,7 +19,7 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from safeguarding.case import (
+from safeguarding.domain.case import (
     InformationRequest,
     InformationReturn,
     NotificationRecipient,
@@ -31,16 +31,17 @@ from safeguarding.case import (
     Recommendation,
     RecommendationKind,
     ScrutineerInformed,
-    StatutoryPartner,
 )
-from safeguarding.policy import load_policies
-from safeguarding.settings import get_settings
-from safeguarding.store import make_engine, migrate
+from safeguarding.domain.people import StatutoryPartner
+from safeguarding.domain.review import ClockRestarted, ClockStopped, ReviewerAppointed
+from safeguarding.platform.policy_files import load_policies
+from safeguarding.platform.settings import get_settings
+from safeguarding.store.engine import make_engine, migrate
 from tests.conftest import running_worker
 from tests.support import AGENCY, BUSINESS_UNIT, JCRG_CHAIR, PARTNERS, by, opening, review_step, start_case
 from worker import ensure_search_attributes
-from workflows.cspr import ClockRestarted, ClockStopped, ReviewerAppointed, ReviewWorkflow
 from workflows.incident import CaseWorkflow
+from workflows.review import ReviewWorkflow
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 
@@ -144,14 +145,14 @@ async def record_yearly(name: str) -> Path:
     publication, then publication and sending (python -m tests.record_history yearly-v1)."""
     from datetime import date
 
-    from workflows.yearly_report import (
+    from safeguarding.domain.yearly_report import (
         ReportPublished,
         ReportSent,
-        YearlyReportWorkflow,
         YearlyStart,
         YearlyStep,
         workflow_id,
     )
+    from workflows.yearly_report import YearlyReportWorkflow
 
     policy = load_policies(get_settings().policy_dir)["pan-bedfordshire"]
     binary = Path(sys.executable).parent / "temporal-test-server"

@@ -10,20 +10,13 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError
 
-from safeguarding.case import (
-    Actor,
-    Attributed,
-    CaseEvent,
-    CaseOpening,
-    CaseView,
-    ChildStatus,
-    Deadline,
-    Role,
-    Route,
-    StatutoryPartner,
-)
-from safeguarding.policy import Policy
-from workflows.incident import CaseStart, CaseWorkflow, workflow_id_for
+from safeguarding.domain.case import CaseOpening, CaseStart, CaseView
+from safeguarding.domain.deadlines import Deadline
+from safeguarding.domain.events import CaseEvent
+from safeguarding.domain.facts import ChildStatus, Route
+from safeguarding.domain.people import Actor, Attributed, Role, StatutoryPartner
+from safeguarding.domain.policy import Policy
+from workflows.incident import CaseWorkflow, workflow_id_for
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -108,7 +101,7 @@ def events(case: CaseView, kind: str, key: str | None = None) -> list[CaseEvent]
 def seed_case_row(engine, reference: str, opened_at: datetime) -> None:  # type: ignore[no-untyped-def]
     """The case's own row, as its workflow writes it first: a review or a plan started on its own needs it."""
     from activities.read_model import ReadModelActivities
-    from safeguarding.contracts import CaseChanges, CaseSummary
+    from safeguarding.domain.contracts import CaseChanges, CaseSummary
 
     ReadModelActivities(engine).record_case_changes(
         CaseChanges(
@@ -140,9 +133,10 @@ async def start_review(
     kind: str = "local_cspr",
     reference: str | None = None,
 ) -> WorkflowHandle:  # type: ignore[type-arg]
-    from safeguarding.record import Stream
-    from safeguarding.record import workflow_id_for as stream_id
-    from workflows.cspr import ReviewStart, ReviewWorkflow
+    from safeguarding.domain.record import Stream
+    from safeguarding.domain.record import workflow_id_for as stream_id
+    from safeguarding.domain.review import ReviewStart
+    from workflows.review import ReviewWorkflow
 
     reference = reference or new_reference("CSPR")
     handle = await client.start_workflow(
@@ -168,7 +162,8 @@ async def start_review(
 
 
 async def review_step(handle: WorkflowHandle, actor: Actor, step: BaseModel):  # type: ignore[no-untyped-def,type-arg]
-    from workflows.cspr import ReviewStepInput, ReviewWorkflow
+    from safeguarding.domain.review import ReviewStepInput
+    from workflows.review import ReviewWorkflow
 
     return await handle.execute_update(ReviewWorkflow.take_step, ReviewStepInput(actor=actor, step=step))
 
@@ -180,7 +175,8 @@ async def plan_step(handle: WorkflowHandle, actor: Actor, step: BaseModel):  # t
     """One step on an action plan, as the API sends it. A step with no answer fails the test with the
     plan's last events (the Java time-skipping server can wedge a run under heavy load: see the note
     in tests/test_action_plan.py)."""
-    from workflows.action_plan import ActionPlanWorkflow, PlanStepInput
+    from safeguarding.domain.action_plan import PlanStepInput
+    from workflows.action_plan import ActionPlanWorkflow
 
     update = handle.execute_update(ActionPlanWorkflow.take_step, PlanStepInput(actor=actor, step=step))
     try:

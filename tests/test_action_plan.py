@@ -12,13 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.client import WorkflowUpdateFailedError
 
-from safeguarding.case import Actor, Role
-from safeguarding.record import Stream, workflow_id_for
-from safeguarding.store import ActionPlanRow, ActionRow, CaseEventRow, NotificationRow
-from tests.conftest import running_worker, sleep_until
-from tests.support import BUSINESS_UNIT, JCRG_CHAIR, plan_step, seed_case_row
-from workflows.action_plan import (
-    ActionPlanWorkflow,
+from safeguarding.domain.action_plan import (
     ActionProgress,
     ActionRedated,
     ActionSignedOff,
@@ -30,6 +24,12 @@ from workflows.action_plan import (
     PlanStart,
     Theme,
 )
+from safeguarding.domain.people import Actor, Role
+from safeguarding.domain.record import Stream, workflow_id_for
+from safeguarding.store.tables import ActionPlanRow, ActionRow, CaseEventRow, NotificationRow
+from tests.conftest import running_worker, sleep_until
+from tests.support import BUSINESS_UNIT, JCRG_CHAIR, plan_step, seed_case_row
+from workflows.action_plan import ActionPlanWorkflow
 
 AGENCIES = [
     "luton-schools",

@@ -17,11 +17,11 @@ import pytest_asyncio
 import uvicorn
 
 from api.app import create_app
-from safeguarding.case import Role, StatutoryPartner
-from safeguarding.directory import seed
-from safeguarding.identity import mint_local_token
-from safeguarding.settings import Settings
-from safeguarding.store import make_engine
+from safeguarding.domain.people import Role, StatutoryPartner
+from safeguarding.platform.identity import mint_local_token
+from safeguarding.platform.settings import Settings
+from safeguarding.store.directory import seed
+from safeguarding.store.engine import make_engine
 from tests.conftest import running_worker, start_dev_server
 from tests.support import LONDON, new_reference
 
@@ -84,7 +84,7 @@ def free_port() -> int:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[httpx.AsyncClient]:
-    from safeguarding.store import migrate
+    from safeguarding.store.engine import migrate
 
     database_url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'read-model.sqlite'}"
     migrate(database_url)
@@ -445,9 +445,9 @@ async def expect(
 
 
 async def test_a_cspr_and_its_action_plan_over_http(service: httpx.AsyncClient):
-    from safeguarding.calendar import WorkingCalendar
-    from safeguarding.policy import load_policies
-    from safeguarding.settings import get_settings
+    from activities.working_days import WorkingCalendar
+    from safeguarding.platform.policy_files import load_policies
+    from safeguarding.platform.settings import get_settings
 
     http = service
     reference = await open_case(http)
@@ -1023,7 +1023,7 @@ async def test_the_codec_endpoint_decrypts_the_history_for_those_allowed_to_read
     from temporalio.api.common.v1 import Payloads
     from temporalio.client import Client
 
-    from safeguarding.codec import ENCODING
+    from safeguarding.platform.codec import ENCODING
 
     reference = await open_case(service)
     raw = await Client.connect(TEMPORAL["target"])  # no codec: the history exactly as stored
@@ -1194,8 +1194,8 @@ async def test_the_delivery_schedules_are_made_once_and_follow_the_settings(serv
     (report,) = made
     assert report["kind"] == "closing_the_loop" and report["partnership"] == "pan-bedfordshire"
     # The period since the last scheduled day before now, up to the day before it (1 April / 1 October).
-    from safeguarding.policy import load_policies
-    from safeguarding.reports import closing_the_loop_period
+    from safeguarding.domain.reporting import closing_the_loop_period
+    from safeguarding.platform.policy_files import load_policies
 
     rules = load_policies(Settings().policy_dir)["pan-bedfordshire"].reports
     start, end = closing_the_loop_period(datetime.now(LONDON).date(), rules)

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from safeguarding.audit import AuditEntry, append, entries, verify
-from safeguarding.store import make_engine
+from safeguarding.store.audit import AuditEntry, append, entries, verify
+from safeguarding.store.engine import make_engine
 
 
 def entry(n: int) -> AuditEntry:
@@ -89,7 +89,7 @@ def test_concurrent_writers_keep_one_unbroken_chain(database_url):
 def test_the_verify_command_reports_the_broken_entry(sqlite_url):
     engine = make_engine(sqlite_url)
     records = [append(engine, entry(n)) for n in range(3)]
-    command = [sys.executable, "-m", "safeguarding.audit", "verify"]
+    command = [sys.executable, "-m", "safeguarding", "audit", "verify"]
     environment = {"SLL_DATABASE_URL": sqlite_url, "PATH": "/usr/bin:/bin"}
     intact = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
     assert intact.returncode == 0 and "3 entries" in intact.stdout

@@ -11,10 +11,11 @@ import pytest
 from pydantic import TypeAdapter
 
 from activities.deadlines import compute_due_dates
-from safeguarding.calendar import WorkingCalendar, add_months
-from safeguarding.contracts import DueDateItem, DueDateRequest
-from safeguarding.policy import Duration, Policy, PolicyDuration, WorkingDays, load_policies
-from safeguarding.settings import get_settings
+from activities.working_days import WorkingCalendar, add_months
+from safeguarding.domain.contracts import DueDateItem, DueDateRequest
+from safeguarding.domain.policy import Duration, Policy, PolicyDuration, WorkingDays
+from safeguarding.platform.policy_files import load_policies
+from safeguarding.platform.settings import get_settings
 
 LONDON = ZoneInfo("Europe/London")
 _DURATION = TypeAdapter(PolicyDuration)

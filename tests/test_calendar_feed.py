@@ -17,12 +17,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from safeguarding.audit import entries
-from safeguarding.calendar_feed import build_feed
-from safeguarding.case import Role, StatutoryPartner
-from safeguarding.identity import mint_local_token
-from safeguarding.settings import Settings
-from safeguarding.store import AgencyRow, CalendarFeedRow, CaseEventRow, CaseRow, DeadlineRow, TaskRow
+from safeguarding.domain.people import Role, StatutoryPartner
+from safeguarding.platform.identity import mint_local_token
+from safeguarding.platform.settings import Settings
+from safeguarding.render.calendar_feed import build_feed
+from safeguarding.store.audit import entries
+from safeguarding.store.tables import AgencyRow, CalendarFeedRow, CaseEventRow, CaseRow, DeadlineRow, TaskRow
 from tests.support import LONDON, london
 
 PUBLIC_URL = "https://safeguarding.example.org"

@@ -9,21 +9,9 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
-from safeguarding.case import Actor, DeadlineStatus, Role, StatutoryPartner
-from safeguarding.store import ReviewRow
-from tests.conftest import advance_to, running_worker, sleep_until
-from tests.support import (
-    BUSINESS_UNIT,
-    JCRG_CHAIR,
-    PARTNERS,
-    events,
-    london,
-    review_step,
-    seed_case_row,
-    start_review,
-    to_the_minute,
-)
-from workflows.cspr import (
+from safeguarding.domain.deadlines import DeadlineStatus
+from safeguarding.domain.people import Actor, Role, StatutoryPartner
+from safeguarding.domain.review import (
     CheckpointDone,
     ClockRestarted,
     ClockStopped,
@@ -39,9 +27,22 @@ from workflows.cspr import (
     Published,
     ReportApproved,
     ReviewerAppointed,
-    ReviewWorkflow,
     TermsAgreed,
 )
+from safeguarding.store.tables import ReviewRow
+from tests.conftest import advance_to, running_worker, sleep_until
+from tests.support import (
+    BUSINESS_UNIT,
+    JCRG_CHAIR,
+    PARTNERS,
+    events,
+    london,
+    review_step,
+    seed_case_row,
+    start_review,
+    to_the_minute,
+)
+from workflows.review import ReviewWorkflow
 
 
 async def view(handle):

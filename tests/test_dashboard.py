@@ -24,13 +24,16 @@ from sqlalchemy.orm import Session
 from api import dashboard as dashboard_routes
 from api.app import create_app
 from api.dashboard import SESSION_COOKIE
-from safeguarding import dashboard
-from safeguarding.audit import AuditRow
-from safeguarding.case import Role
-from safeguarding.identity import mint_local_token
-from safeguarding.policy import Policy
-from safeguarding.settings import Settings
-from safeguarding.store import make_engine
+from safeguarding.domain.people import Role
+from safeguarding.domain.policy import Policy
+from safeguarding.platform.identity import mint_local_token
+from safeguarding.platform.settings import Settings
+from safeguarding.queries.case_timeline import case_timeline
+from safeguarding.queries.cases import case_list
+from safeguarding.queries.timeliness import timeliness
+from safeguarding.queries.work import agency_work, overdue_by_agency
+from safeguarding.store.engine import make_engine
+from safeguarding.store.tables import AuditRow
 from tests.browser.read_model_seed import (
     DUE_SOON,
     JCRG_REASONS,
@@ -122,7 +125,7 @@ async def test_without_a_session_every_page_sends_you_to_sign_in(site: Site):
     form = await site.http.get("/sign-in?next=/dashboard/overdue")
     assert form.status_code == 200
     assert 'name="next" value="/dashboard/overdue"' in form.text
-    assert "python -m safeguarding.identity mint" in form.text  # local sign-in: how to make a token
+    assert "python -m safeguarding mint" in form.text  # local sign-in: how to make a token
 
 
 async def test_a_token_that_does_not_verify_is_refused_with_an_error_summary(site: Site):
@@ -442,13 +445,13 @@ def test_the_read_model_queries_give_the_same_answers_on_postgresql(
     now = datetime.now(UTC)
     try:
         for read in (
-            lambda e: dashboard.case_list(e, now=now),
-            lambda e: dashboard.case_list(e, now=now, stage="rapid_review"),
-            lambda e: dashboard.timeliness(e, {policy.partnership: policy}, now=now),
-            lambda e: dashboard.case_timeline(e, OVERDUE, now=now),
-            lambda e: dashboard.case_timeline(e, PLAN_CASE, now=now),
-            lambda e: dashboard.agency_work(e, SCHOOL, now=now),
-            lambda e: dashboard.overdue_by_agency(e, now=now),
+            lambda e: case_list(e, now=now),
+            lambda e: case_list(e, now=now, stage="rapid_review"),
+            lambda e: timeliness(e, {policy.partnership: policy}, now=now),
+            lambda e: case_timeline(e, OVERDUE, now=now),
+            lambda e: case_timeline(e, PLAN_CASE, now=now),
+            lambda e: agency_work(e, SCHOOL, now=now),
+            lambda e: overdue_by_agency(e, now=now),
         ):
             assert read(postgres) == read(sqlite)
     finally:
@@ -481,10 +484,11 @@ async def test_the_reports_open_from_the_dashboard_for_those_who_read_them(tmp_p
     from sqlalchemy.orm import Session
 
     from api.app import create_app
-    from safeguarding.case import Role, StatutoryPartner
-    from safeguarding.identity import mint_local_token
-    from safeguarding.settings import Settings
-    from safeguarding.store import ReportRow, YearlyReportRow, make_engine, migrate
+    from safeguarding.domain.people import Role, StatutoryPartner
+    from safeguarding.platform.identity import mint_local_token
+    from safeguarding.platform.settings import Settings
+    from safeguarding.store.engine import make_engine, migrate
+    from safeguarding.store.tables import ReportRow, YearlyReportRow
 
     url = f"sqlite:///{tmp_path / 'read-model.sqlite'}"
     migrate(url)
@@ -638,8 +642,8 @@ class FakeSignInProvider:
 
 async def test_staff_sign_in_through_the_identity_provider_with_pkce(tmp_path):
     from api.app import create_app
-    from safeguarding.settings import Settings
-    from safeguarding.store import migrate
+    from safeguarding.platform.settings import Settings
+    from safeguarding.store.engine import migrate
 
     provider = FakeSignInProvider("manager")
     url = f"sqlite:///{tmp_path / 'read-model.sqlite'}"

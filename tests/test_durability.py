@@ -16,8 +16,7 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from safeguarding.case import (
-    DeadlineStatus,
+from safeguarding.domain.case import (
     InformationRequest,
     InformationReturn,
     NotificationRecipient,
@@ -25,9 +24,11 @@ from safeguarding.case import (
     Recommendation,
     RecommendationKind,
     ReferralConfirmation,
-    Route,
 )
-from safeguarding.store import CaseEventRow, NotificationRow, make_engine
+from safeguarding.domain.deadlines import DeadlineStatus
+from safeguarding.domain.facts import Route
+from safeguarding.store.engine import make_engine
+from safeguarding.store.tables import CaseEventRow, NotificationRow
 from tests.conftest import TEST_KEYS, running_worker
 from tests.support import AGENCY, BUSINESS_UNIT, JCRG_CHAIR, by, deadline, events, opening, start_case, view
 from workflows.incident import CaseWorkflow

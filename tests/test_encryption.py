@@ -7,8 +7,8 @@ from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 
-from safeguarding.case import Recommendation, RecommendationKind
-from safeguarding.codec import ENCODING, KEY_ID, data_converter
+from safeguarding.domain.case import Recommendation, RecommendationKind
+from safeguarding.platform.codec import ENCODING, KEY_ID, data_converter
 from tests.conftest import TEST_KEYS, running_worker
 from tests.support import JCRG_CHAIR, by, opening, start_case, view
 from workflows.incident import CaseWorkflow

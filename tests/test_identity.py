@@ -18,9 +18,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from safeguarding.case import Role, StatutoryPartner
-from safeguarding.identity import NotAuthenticated, TokenVerifier, mint_local_token
-from safeguarding.settings import Settings
+from safeguarding.domain.people import Role, StatutoryPartner
+from safeguarding.platform.identity import NotAuthenticated, TokenVerifier, mint_local_token
+from safeguarding.platform.settings import Settings
 
 ISSUER = "https://login.example.invalid/partnership-tenant/v2.0"
 AUDIENCE = "api://safeguarding-learning-loop"
@@ -129,7 +129,7 @@ def test_local_tokens_verify_only_with_their_own_key(tmp_path):
 
 def test_the_mint_command_prints_a_token_that_verifies_and_refuses_an_incomplete_one(tmp_path):
     environment = {"SLL_LOCAL_SIGNING_KEY_FILE": str(tmp_path / "signing.key"), "PATH": "/usr/bin:/bin"}
-    command = [sys.executable, "-m", "safeguarding.identity", "mint", "--user", "school.dsl"]
+    command = [sys.executable, "-m", "safeguarding", "mint", "--user", "school.dsl"]
     minted = subprocess.run(
         [*command, "--role", "partner_agency", "--agency", "luton-schools"],
         capture_output=True,

@@ -8,7 +8,7 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from safeguarding.store import Base
+from safeguarding.store.tables import Base
 
 
 @pytest.mark.postgres
@@ -24,7 +24,7 @@ def test_api_and_worker_migrating_at_the_same_moment_leave_one_schema(postgres_s
     try:
         starts = [
             subprocess.Popen(
-                [sys.executable, "-c", f"from safeguarding.store import migrate; migrate({url!r})"]
+                [sys.executable, "-c", f"from safeguarding.store.engine import migrate; migrate({url!r})"]
             )
             for _ in range(4)
         ]

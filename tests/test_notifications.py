@@ -21,12 +21,14 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine, func, select, update
 
-from activities.delivery import DigestRun, Postroom
-from safeguarding import webhooks
-from safeguarding.case import InformationRequest, TaskWithdrawal
-from safeguarding.codec import seal
-from safeguarding.directory import seed
-from safeguarding.store import AgencyRow, DeliveryAttemptRow, DeliveryRow, NotificationRow
+from activities.delivery import Postroom
+from safeguarding.domain.case import InformationRequest
+from safeguarding.domain.delivery import DigestRun
+from safeguarding.domain.tasks import TaskWithdrawal
+from safeguarding.platform import webhooks
+from safeguarding.platform.codec import seal
+from safeguarding.store.directory import seed
+from safeguarding.store.tables import AgencyRow, DeliveryAttemptRow, DeliveryRow, NotificationRow
 from tests.conftest import running_worker
 from tests.support import BUSINESS_UNIT, by, opening, start_case, view
 from worker import delivery_queue
@@ -192,7 +194,7 @@ async def test_each_agency_mailbox_gets_its_task_once_though_the_mail_server_was
 
 
 def messages_time_zone():
-    from safeguarding.messages import LOCAL_TIME
+    from safeguarding.render.emails import LOCAL_TIME
 
     return LOCAL_TIME
 
@@ -445,7 +447,7 @@ def test_the_local_mail_server_keeps_each_message_where_a_person_can_read_it(tmp
     import smtplib
     from email.message import EmailMessage
 
-    from safeguarding.local_mail import serve
+    from safeguarding.dev.local_mail import serve
 
     port = free_port()
     server = serve(port, tmp_path / "mail")
@@ -470,7 +472,7 @@ def test_the_default_directory_holds_every_agency_the_partnership_names():
     """The relevant agencies listed in the partnership's own arrangements are all in the seed."""
     from pathlib import Path
 
-    from safeguarding.directory import load_seed
+    from safeguarding.store.directory import load_seed
 
     arrangements = (
         Path(__file__).resolve().parents[2] / "shared" / "seeds" / "luton-masa-arrangements-2024-25.txt"
@@ -508,7 +510,7 @@ def test_the_default_directory_holds_every_agency_the_partnership_names():
 def test_access_logs_never_keep_a_calendar_token():
     import logging
 
-    from safeguarding.logs import RedactFeedTokens
+    from safeguarding.platform.logs import RedactFeedTokens
 
     record = logging.LogRecord(
         "uvicorn.access",

@@ -6,18 +6,10 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter
 
-from safeguarding.case import Milestone
-from safeguarding.policy import (
-    DATE_SET,
-    Duration,
-    Policy,
-    PolicyDuration,
-    PolicyError,
-    load_policies,
-    load_policy_file,
-    parse_policy,
-)
-from safeguarding.settings import get_settings
+from safeguarding.domain.milestones import Milestone
+from safeguarding.domain.policy import DATE_SET, Duration, Policy, PolicyDuration
+from safeguarding.platform.policy_files import PolicyError, load_policies, load_policy_file, parse_policy
+from safeguarding.platform.settings import get_settings
 
 DEFAULT_FILE = get_settings().policy_dir / "pan-bedfordshire.yaml"
 

@@ -11,10 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.client import WorkflowUpdateFailedError
 
-from safeguarding.case import (
+from safeguarding.domain.case import (
     CaseClosure,
-    ChildStatus,
-    DeadlineStatus,
     InformationRequest,
     InformationReturn,
     NotificationRecipient,
@@ -25,14 +23,15 @@ from safeguarding.case import (
     RapidReviewSent,
     Recommendation,
     RecommendationKind,
-    Route,
     ScreeningDecision,
     ScreeningLearningRoute,
     ScrutineerInformed,
-    StatutoryPartner,
-    TaskStatus,
 )
-from safeguarding.store import CaseEventRow, CaseRow
+from safeguarding.domain.deadlines import DeadlineStatus
+from safeguarding.domain.facts import ChildStatus, Route
+from safeguarding.domain.people import StatutoryPartner
+from safeguarding.domain.tasks import TaskStatus
+from safeguarding.store.tables import CaseEventRow, CaseRow
 from tests.conftest import running_worker
 from tests.support import (
     AGENCY,
@@ -386,7 +385,7 @@ async def test_an_agency_that_misses_its_return_is_reminded_and_the_business_uni
 
 
 async def test_a_case_keeps_the_policy_version_it_opened_under(env, engine, policy, task_queue):
-    from safeguarding.policy import Duration, DurationUnit
+    from safeguarding.domain.policy import Duration, DurationUnit
 
     revised = policy.model_copy(deep=True)
     revised.version = "2027.1"

@@ -18,11 +18,17 @@ from sqlalchemy.exc import DBAPIError
 
 from activities.notices import NoticeActivities
 from activities.read_model import ReadModelActivities
-from safeguarding.case import Actor, CaseEvent, Deadline, DeadlineStatus, Milestone, Role, Task, TaskStatus
-from safeguarding.contracts import CaseChanges, CaseSummary, DeadlineNotice
-from safeguarding.directory import seed
-from safeguarding.listings import TaskListItem, list_cases, list_tasks
-from safeguarding.store import (
+from safeguarding.domain.contracts import CaseChanges, CaseSummary, DeadlineNotice
+from safeguarding.domain.deadlines import Deadline, DeadlineStatus
+from safeguarding.domain.events import CaseEvent
+from safeguarding.domain.milestones import Milestone
+from safeguarding.domain.people import Actor, Role
+from safeguarding.domain.tasks import Task, TaskStatus
+from safeguarding.queries.cases import list_cases
+from safeguarding.queries.tasks import TaskListItem, list_tasks
+from safeguarding.store.directory import seed
+from safeguarding.store.engine import make_engine, migrate
+from safeguarding.store.tables import (
     AgencyRow,
     CaseEventRow,
     CaseRow,
@@ -30,8 +36,6 @@ from safeguarding.store import (
     DeliveryRow,
     NotificationRow,
     TaskRow,
-    make_engine,
-    migrate,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

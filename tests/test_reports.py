@@ -22,22 +22,19 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.reports import ReportActivities, ReportMade, ReportOrder
+from activities.reports import ReportActivities
 from api.app import create_app
-from safeguarding.audit import entries
-from safeguarding.case import Role, StatutoryPartner
-from safeguarding.identity import mint_local_token
-from safeguarding.policy import Policy
-from safeguarding.reports import (
-    ClosingTheLoop,
-    closing_the_loop_figures,
-    closing_the_loop_period,
-    render_html,
-    render_pdf,
-    yearly_figures,
-)
-from safeguarding.settings import Settings
-from safeguarding.store import (
+from safeguarding.domain.people import Role, StatutoryPartner
+from safeguarding.domain.policy import Policy
+from safeguarding.domain.reporting import ReportMade, ReportOrder, ReportRequest, closing_the_loop_period
+from safeguarding.platform.identity import mint_local_token
+from safeguarding.platform.settings import Settings
+from safeguarding.queries.closing_the_loop import ClosingTheLoop, closing_the_loop_figures
+from safeguarding.queries.yearly_figures import yearly_figures
+from safeguarding.render.reports import render_html, render_pdf
+from safeguarding.store.audit import entries
+from safeguarding.store.engine import make_engine, migrate
+from safeguarding.store.tables import (
     ActionPlanRow,
     ActionRow,
     AgencyRow,
@@ -50,11 +47,10 @@ from safeguarding.store import (
     ReportRow,
     ReviewRow,
     TaskRow,
-    make_engine,
-    migrate,
 )
 from tests.support import LONDON, london
-from workflows.reporting import ClosingTheLoopWorkflow, ReportRequest
+from worker import SANDBOX
+from workflows.reporting import ClosingTheLoopWorkflow
 
 PARTNERSHIP = "pan-bedfordshire"
 PUBLIC_URL = "https://safeguarding.example.org"
@@ -863,6 +859,7 @@ async def reporting_worker(client: Client, engine: Engine, task_queue: str) -> A
             workflows=[ClosingTheLoopWorkflow],
             activities=[ReportActivities(engine, PUBLIC_URL).build_closing_the_loop],
             activity_executor=executor,
+            workflow_runner=SANDBOX,
             workflow_failure_exception_types=[Exception],
         ) as worker:
             yield worker

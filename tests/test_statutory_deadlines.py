@@ -11,15 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from safeguarding.case import (
-    ChildStatus,
-    DeadlineStatus,
-    NotificationRecipient,
-    NotificationRecord,
-    ReferralConfirmation,
-    Route,
-)
-from safeguarding.store import NotificationRow
+from safeguarding.domain.case import NotificationRecipient, NotificationRecord, ReferralConfirmation
+from safeguarding.domain.deadlines import DeadlineStatus
+from safeguarding.domain.facts import ChildStatus, Route
+from safeguarding.store.tables import NotificationRow
 from tests.conftest import advance_to, running_worker, sleep_until
 from tests.support import (
     BUSINESS_UNIT,

@@ -11,18 +11,18 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
-from safeguarding.case import Actor, Role
-from safeguarding.store import NotificationRow, YearlyReportRow
-from tests.conftest import advance_to, running_worker, sleep_until
-from tests.support import BUSINESS_UNIT, london
-from workflows.yearly_report import (
+from safeguarding.domain.people import Actor, Role
+from safeguarding.domain.yearly_report import (
     ReportPublished,
     ReportSent,
-    YearlyReportWorkflow,
     YearlyStart,
     YearlyStep,
     workflow_id,
 )
+from safeguarding.store.tables import NotificationRow, YearlyReportRow
+from tests.conftest import advance_to, running_worker, sleep_until
+from tests.support import BUSINESS_UNIT, london
+from workflows.yearly_report import YearlyReportWorkflow
 
 YEAR = date(2026, 4, 1)
 

@@ -13,310 +13,45 @@ Plans run for years: the workflow continues as new before its history grows larg
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from enum import StrEnum
-from typing import Annotated, Any, Literal
+from datetime import datetime
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 
-with workflow.unsafe.imports_passed_through():
-    from safeguarding.case import (
-        Actor,
-        AgencyCode,
-        Milestone,
-        PlausibleDate,
-        Reasons,
-        Refusal,
-        RefusalKind,
-        ShortText,
-        StrictModel,
-        Task,
-        TaskDone,
-        TaskStatus,
-    )
-    from safeguarding.contracts import (
-        ActionSummary,
-        CaseChanges,
-        PlanSummary,
-        ProgressNote,
-        RecommendationSummary,
-    )
-    from safeguarding.policy import Policy
-    from safeguarding.record import Stream, WorkRecord, workflow_id_for
-    from workflows.casework import Casework, StepChanges, StepOutcome, step_outcome
-    from workflows.deadlines import Notice
-
-# Continue as new after this many history events unless told otherwise (Temporal suggests it too).
-HISTORY_LIMIT = 5000
-
-
-class Theme(StrEnum):
-    """The partnership's themes for grouping learning (DOMAIN.md), and the golden threads."""
-
-    neglect = "neglect"
-    domestic_abuse = "domestic_abuse"
-    child_sexual_abuse = "child_sexual_abuse"
-    extrafamilial_harm = "extrafamilial_harm"
-    online_safety = "online_safety"
-    emotional_wellbeing_and_mental_health = "emotional_wellbeing_and_mental_health"
-    special_educational_needs_and_disabilities = "special_educational_needs_and_disabilities"
-    physical_harm_to_under_2s = "physical_harm_to_under_2s"
-    safeguarding_in_education = "safeguarding_in_education"
-    thresholds_and_early_help = "thresholds_and_early_help"
-    information_sharing = "information_sharing"
-    transitional_safeguarding = "transitional_safeguarding"
-    voice_of_the_child = "voice_of_the_child"
-    cultural_competence = "cultural_competence"
-
-
-class ActionStatus(StrEnum):
-    open = "open"
-    completed = "completed"
-    completed_pending_audit = "completed_pending_audit"
-    withdrawn = "withdrawn"
-
-
-SETTLED = {ActionStatus.completed, ActionStatus.completed_pending_audit, ActionStatus.withdrawn}
-
-
-# ---------------------------------------------------------------- the steps (API bodies)
-
-
-class AddRecommendation(StrictModel):
-    step: Literal["add_recommendation"] = "add_recommendation"
-    text: ShortText
-    source: Literal["rapid_review", "local_cspr", "other_review", "national_review", "audit"]
-
-
-class AddAction(StrictModel):
-    step: Literal["add_action"] = "add_action"
-    recommendation_id: str = Field(pattern=r"^R[0-9]{1,4}$")
-    agency: AgencyCode
-    lead_role: ShortText = Field(description="The lead's role in the agency, e.g. 'Head of Safeguarding'.")
-    description: ShortText
-    measure: ShortText = Field(description="How success will be measured.")
-    themes: list[Theme] = Field(min_length=1, max_length=6)
-    due_on: PlausibleDate
-
-
-class ActionProgress(StrictModel):
-    step: Literal["progress"] = "progress"
-    action_id: str = Field(pattern=r"^A[0-9]{1,5}$")
-    summary: Reasons
-    evidence: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1, max_length=20)
-
-
-class ActionSignedOff(StrictModel):
-    step: Literal["sign_off_action"] = "sign_off_action"
-    action_id: str = Field(pattern=r"^A[0-9]{1,5}$")
-    outcome: Literal["completed", "completed_pending_audit"]
-    evidence_of_impact: Reasons
-    reasons: Reasons
-
-
-class ActionRedated(StrictModel):
-    step: Literal["redate_action"] = "redate_action"
-    action_id: str = Field(pattern=r"^A[0-9]{1,5}$")
-    due_on: PlausibleDate
-    reasons: Reasons
-
-
-class ActionWithdrawn(StrictModel):
-    step: Literal["withdraw_action"] = "withdraw_action"
-    action_id: str = Field(pattern=r"^A[0-9]{1,5}$")
-    reasons: Reasons
-
-
-class ImpactCheckDone(TaskDone):
-    step: Literal["checkpoint_done"] = "checkpoint_done"
-
-
-class PlanClosed(StrictModel):
-    step: Literal["close_plan"] = "close_plan"
-    reasons: Reasons
-
-
-PlanStep = Annotated[
-    AddRecommendation
-    | AddAction
-    | ActionProgress
-    | ActionSignedOff
-    | ActionRedated
-    | ActionWithdrawn
-    | ImpactCheckDone
-    | PlanClosed,
-    Field(discriminator="step"),
-]
-
-
-class PlanStepInput(BaseModel):
-    actor: Actor
-    step: PlanStep
-
-
-# ---------------------------------------------------------------- what the plan keeps
-
-
-class PlannedRecommendation(BaseModel):
-    text: str
-    source: str
-
-
-class PlanRecommendation(BaseModel):
-    id: str
-    text: str
-    source: str
-
-
-class ActionChange(BaseModel):
-    """One entry of an action's own history: the original, and every change after it."""
-
-    at: datetime
-    kind: str
-    actor: Actor | None = None
-    reasons: str | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
-
-
-class Action(BaseModel):
-    id: str
-    recommendation_id: str
-    agency: str
-    lead_role: str
-    description: str
-    measure: str
-    themes: list[Theme]
-    due_on: date
-    due_at: datetime | None = None
-    task_id: str
-    status: ActionStatus = ActionStatus.open
-    completed_at: datetime | None = None
-    evidence_of_impact: str | None = None
-    escalations_sent: int = 0
-    changes: list[ActionChange] = Field(default_factory=list)
-
-
-class PlanFile(WorkRecord):
-    recommendations: list[PlanRecommendation] = Field(default_factory=list)
-    actions: list[Action] = Field(default_factory=list)
-    status: Literal["open", "closed"] = "open"
-    closed_at: datetime | None = None
-    runs: int = 1
-
-    def action(self, action_id: str) -> Action | None:
-        return next((a for a in self.actions if a.id == action_id), None)
-
-    def action_for_task(self, task_id: str | None) -> Action | None:
-        return next((a for a in self.actions if a.task_id == task_id), None)
-
-
-class PlanView(BaseModel):
-    workflow_id: str
-    status: str
-    runs: int
-    recommendations: list[PlanRecommendation]
-    actions: list[Action]
-    tasks: list[Task]
-
-
-class PlanStart(BaseModel):
-    reference: str
-    policy: Policy
-    facts: dict
-    recommendations: list[PlannedRecommendation] = Field(default_factory=list)
-    carried: PlanFile | None = None  # the plan so far, when the workflow continues as new
-    history_limit: int = HISTORY_LIMIT
-
-
-class PlanOutcome(BaseModel):
-    closed_at: datetime
-    actions: int
-    completed: int
-    withdrawn: int
-
-
-# ---------------------------------------------------------------- the rules (pure)
-
-JCRG = ("jcrg_member", "jcrg_chair")
-
-
-def check_plan_step(file: PlanFile, actor: Actor, step: PlanStep, today: date) -> None:
-    if file.status == "closed":
-        raise Refusal(f"the action plan of case {file.reference} is closed")
-    match step:
-        case AddRecommendation():
-            _role(actor, *JCRG, "business_unit")
-        case AddAction():
-            _role(actor, *JCRG)
-            if not any(r.id == step.recommendation_id for r in file.recommendations):
-                raise Refusal(
-                    f"the plan has no recommendation {step.recommendation_id}", RefusalKind.not_found
-                )
-            if step.due_on < today:
-                raise Refusal(f"the due date {step.due_on} is in the past", RefusalKind.invalid)
-        case ActionProgress():
-            action = _open_action(file, step.action_id)
-            _role(actor, "partner_agency", "business_unit")
-            if actor.role.value == "partner_agency" and actor.agency != action.agency:
-                raise Refusal(f"action {action.id} belongs to {action.agency}", RefusalKind.forbidden)
-        case ActionSignedOff():
-            _role(actor, *JCRG)
-            action = _open_action(file, step.action_id)
-            if not any(c.kind == "progress" for c in action.changes):
-                raise Refusal(f"action {action.id} has no progress with evidence from {action.agency} yet")
-        case ActionRedated():
-            _role(actor, *JCRG)
-            action = _open_action(file, step.action_id)
-            if step.due_on == action.due_on:
-                raise Refusal(f"action {action.id} is already due on {action.due_on}")
-            if step.due_on < today:
-                raise Refusal(f"the new due date {step.due_on} is in the past", RefusalKind.invalid)
-        case ActionWithdrawn():
-            _role(actor, *JCRG)
-            _open_action(file, step.action_id)
-        case ImpactCheckDone():
-            task = file.task(step.task_id)
-            if task is None:
-                raise Refusal(f"the plan has no task {step.task_id}", RefusalKind.not_found)
-            if task.kind == "action":
-                raise Refusal(
-                    "an action is completed by the JCRG's sign-off: the agency posts its progress with evidence "
-                    f"(POST /cases/{file.reference}/action-plan/progress)"
-                )
-            _role(actor, *JCRG, "business_unit")
-            if task.status is not TaskStatus.open:
-                raise Refusal(f"task {task.id} is {task.status.value}")
-        case PlanClosed():
-            _role(actor, *JCRG)
-            still_open = [a.id for a in file.actions if a.status not in SETTLED]
-            if still_open:
-                raise Refusal(f"actions still open: {', '.join(still_open)}")
-            pending = [c.subject or c.key for c in file.checkpoints] + [
-                t.id for t in file.tasks if t.status is TaskStatus.open
-            ]
-            if pending:
-                raise Refusal(f"impact checkpoints still to come or open: {', '.join(map(str, pending))}")
-
-
-def _role(actor: Actor, *roles: str) -> None:
-    if actor.role.value not in roles:
-        raise Refusal(
-            f"a {actor.role.value} cannot take this step; it is for: {', '.join(roles)}",
-            RefusalKind.forbidden,
-        )
-
-
-def _open_action(file: PlanFile, action_id: str) -> Action:
-    action = file.action(action_id)
-    if action is None:
-        raise Refusal(f"the plan has no action {action_id}", RefusalKind.not_found)
-    if action.status in SETTLED:
-        raise Refusal(f"action {action_id} is {action.status.value}")
-    return action
-
-
-# ---------------------------------------------------------------- the workflow
+from safeguarding.domain.action_plan import (
+    Action,
+    ActionChange,
+    ActionProgress,
+    ActionRedated,
+    ActionSignedOff,
+    ActionStatus,
+    ActionWithdrawn,
+    AddAction,
+    AddRecommendation,
+    ImpactCheckDone,
+    PlanClosed,
+    PlanFile,
+    PlanOutcome,
+    PlanRecommendation,
+    PlanStart,
+    PlanStep,
+    PlanStepInput,
+    PlanView,
+)
+from safeguarding.domain.contracts import (
+    ActionSummary,
+    CaseChanges,
+    PlanSummary,
+    ProgressNote,
+    RecommendationSummary,
+)
+from safeguarding.domain.deadline_book import Notice
+from safeguarding.domain.milestones import Milestone
+from safeguarding.domain.outcome import StepOutcome
+from safeguarding.domain.people import Actor
+from safeguarding.domain.record import Stream, workflow_id_for
+from safeguarding.domain.rules.action_plan import check_plan_step
+from safeguarding.domain.tasks import Task, TaskStatus
+from workflows.casework import Casework, StepChanges, step_outcome
 
 
 @workflow.defn

@@ -13,61 +13,46 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-with workflow.unsafe.imports_passed_through():
-    from activities.deadlines import compute_due_dates, next_checkpoint, shift_times
-    from activities.notices import NoticeActivities
-    from activities.read_model import ReadModelActivities
-    from safeguarding.case import (
-        Actor,
-        CaseEvent,
-        Deadline,
-        DeadlineStatus,
-        Milestone,
-        Refusal,
-        RefusalKind,
-        Task,
-        TaskStatus,
-    )
-    from safeguarding.contracts import (
-        CaseChanges,
-        DeadlineNotice,
-        DueDateItem,
-        DueDateRequest,
-        DueDates,
-        NextDates,
-        ShiftRequest,
-    )
-    from safeguarding.policy import DATE_SET, CheckpointRule, DeadlineRule
-    from safeguarding.record import ScheduledCheckpoint, WorkRecord
-    from workflows.deadlines import DeadlineBook, Notice, escalation_delays
+from safeguarding.domain.activities import (
+    COMPUTE_DUE_DATES,
+    DISPATCH_NOTICE,
+    NEXT_CHECKPOINT,
+    RECORD_CASE_CHANGES,
+    SHIFT_TIMES,
+)
+from safeguarding.domain.contracts import (
+    CaseChanges,
+    DeadlineNotice,
+    DueDateItem,
+    DueDateRequest,
+    DueDates,
+    NextDates,
+    ShiftRequest,
+)
+from safeguarding.domain.deadline_book import DeadlineBook, Notice, escalation_delays
+from safeguarding.domain.deadlines import Deadline, DeadlineStatus
+from safeguarding.domain.events import CaseEvent
+from safeguarding.domain.milestones import Milestone, Reached
+from safeguarding.domain.outcome import StepOutcome
+from safeguarding.domain.people import Actor
+from safeguarding.domain.policy import DATE_SET, CheckpointRule, DeadlineRule
+from safeguarding.domain.record import ScheduledCheckpoint, WorkRecord
+from safeguarding.domain.refusal import Refusal, RefusalKind
+from safeguarding.domain.tasks import Task, TaskStatus
+from workflows.calls import call
 
 # How long a step waits for the read model before answering anyway (the write carries on).
 READ_MODEL_WAIT = timedelta(seconds=5)
+
 # Not a deadline: the moment a run waits so that its continue-as-new has a workflow task to itself.
 HAND_OVER_PAUSE = timedelta(seconds=1)
-RETRY_FOREVER = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-
-# A milestone reached: what, when it happened, and what it concerns (a task id), if anything.
-Reached = tuple[Milestone, datetime, str | None]
 
 
 def refusal_error(refusal: Refusal) -> ApplicationError:
     return ApplicationError(refusal.reason, type=refusal.kind.value, non_retryable=True)
-
-
-class StepOutcome(BaseModel):
-    """What an accepted step changed: its events, and the tasks and deadlines it touched."""
-
-    reference: str
-    stage: str
-    events: list[CaseEvent]
-    tasks: list[Task]
-    deadlines: list[Deadline]
 
 
 def step_outcome(reference: str, stage: str, changes: StepChanges) -> StepOutcome:
@@ -208,12 +193,7 @@ class Casework:
         return DueDateRequest(timezone=policy.timezone, working_days=policy.working_days, items=items)
 
     async def _compute(self, items: list[DueDateItem]) -> list[DueDates]:
-        return await workflow.execute_activity(
-            compute_due_dates,
-            self._due_request(items),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RETRY_FOREVER,
-        )
+        return await call(COMPUTE_DUE_DATES, self._due_request(items), start_to_close=timedelta(seconds=30))
 
     def _due_item(self, rule: DeadlineRule, started_at: datetime, due_on: Any = None) -> DueDateItem:
         steps = self.record.policy.escalation_for(rule)
@@ -301,16 +281,15 @@ class Casework:
             for d in resumed
             for t in (d.due_at, *(r.at for r in d.reminders), *(e.at for e in d.escalations))
         ]
-        shifted = await workflow.execute_activity(
-            shift_times,
+        shifted = await call(
+            SHIFT_TIMES,
             ShiftRequest(
                 timezone=self.record.policy.timezone,
                 paused_at=resumed[0].paused_since,
                 resumed_at=at,
                 times=times,
             ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RETRY_FOREVER,
+            start_to_close=timedelta(seconds=30),
         )
         moved = iter(shifted.times)
         for deadline in resumed:
@@ -330,17 +309,15 @@ class Casework:
         self, key: str, rule: CheckpointRule, after: datetime, subject: str | None, sequence: int
     ) -> None:
         policy = self.record.policy
-        at = await workflow.execute_activity(
-            next_checkpoint,
+        at = await call(
+            NEXT_CHECKPOINT,
             NextDates(
                 timezone=policy.timezone,
                 working_days=policy.working_days,
                 after=after,
                 every=rule.first_after if sequence == 1 else rule.every,
             ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RETRY_FOREVER,
-            result_type=datetime,
+            start_to_close=timedelta(seconds=30),
         )
         self.record.checkpoints.append(
             ScheduledCheckpoint(key=key, at=at, subject=subject, sequence=sequence)
@@ -459,12 +436,7 @@ class Casework:
                 number=notice.number,
             )
             self._on_notice(notice, now)
-            await workflow.execute_activity_method(
-                NoticeActivities.dispatch_notice,
-                self._notice(notice),
-                start_to_close_timeout=timedelta(seconds=60),
-                retry_policy=RETRY_FOREVER,
-            )
+            await call(DISPATCH_NOTICE, self._notice(notice), start_to_close=timedelta(seconds=60))
 
     def _notice(self, notice: Notice) -> DeadlineNotice:
         deadline = notice.deadline
@@ -514,12 +486,7 @@ class Casework:
                 settled=not self._lock.locked(),
             )
         )
-        await workflow.execute_activity_method(
-            ReadModelActivities.record_case_changes,
-            changes,
-            start_to_close_timeout=timedelta(seconds=60),
-            retry_policy=RETRY_FOREVER,
-        )
+        await call(RECORD_CASE_CHANGES, changes, start_to_close=timedelta(seconds=60))
         self._projected_version = version
         self._projected_events += len(events)
 

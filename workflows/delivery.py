@@ -18,26 +18,26 @@ from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, ChildWorkflowError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
-with workflow.unsafe.imports_passed_through():
-    from activities.delivery import DeliveryActivities, DeliveryOrder, DigestRun, GiveUp
-    from safeguarding.calendar import local_date
-    from safeguarding.outbox import workflow_key
+from safeguarding.domain.activities import DELIVER, GIVE_UP, PREPARE_DIGESTS, START_WAITING_DELIVERIES
+from safeguarding.domain.dates import local_date
+from safeguarding.domain.delivery import DELIVERY_WORKFLOW, DeliveryOrder, DigestRun, GiveUp, workflow_key
+from workflows.calls import call
 
 LOCAL_TIME = "Europe/London"
 MAX_RETRY_INTERVAL = timedelta(hours=1)
 
 
-@workflow.defn
+@workflow.defn(name=DELIVERY_WORKFLOW)
 class DeliveryWorkflow:
     @workflow.run
     async def run(self, order: DeliveryOrder) -> str:
         try:
-            return await workflow.execute_activity_method(
-                DeliveryActivities.deliver,
+            return await call(
+                DELIVER,
                 order.delivery_id,
-                start_to_close_timeout=timedelta(minutes=2),
+                start_to_close=timedelta(minutes=2),
                 schedule_to_close_timeout=order.give_up_after,
-                retry_policy=RetryPolicy(
+                retry=RetryPolicy(
                     initial_interval=order.first_retry,
                     backoff_coefficient=2.0,
                     maximum_interval=max(MAX_RETRY_INTERVAL, order.first_retry),
@@ -46,10 +46,11 @@ class DeliveryWorkflow:
             )
         except ActivityError as failure:
             reason = str(failure.cause or failure)
-            await workflow.execute_activity_method(
-                DeliveryActivities.give_up,
+            await call(
+                GIVE_UP,
                 GiveUp(delivery_id=order.delivery_id, reason=reason),
-                start_to_close_timeout=timedelta(minutes=1),
+                start_to_close=timedelta(minutes=1),
+                retry=None,
             )
             return f"failed: {reason}"
 
@@ -60,9 +61,7 @@ class DigestWorkflow:
     async def run(self, run: DigestRun) -> int:
         """The digests of ``run.day`` (today in Europe/London when the schedule starts it)."""
         day = run.day or local_date(workflow.now(), LOCAL_TIME)
-        batch = await workflow.execute_activity_method(
-            DeliveryActivities.prepare_digests, day, start_to_close_timeout=timedelta(minutes=5)
-        )
+        batch = await call(PREPARE_DIGESTS, day, start_to_close=timedelta(minutes=5), retry=None)
         for delivery_id, key in batch.deliveries:
             try:
                 await workflow.start_child_workflow(
@@ -83,6 +82,4 @@ class DigestWorkflow:
 class DeliverySweepWorkflow:
     @workflow.run
     async def run(self) -> int:
-        return await workflow.execute_activity_method(
-            DeliveryActivities.start_waiting_deliveries, start_to_close_timeout=timedelta(minutes=5)
-        )
+        return await call(START_WAITING_DELIVERIES, start_to_close=timedelta(minutes=5), retry=None)

@@ -9,160 +9,66 @@ review concludes, it starts the review (``workflows/cspr.py``) and then the acti
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
 
-with workflow.unsafe.imports_passed_through():
-    from safeguarding.case import (
-        NOTIFICATION_MILESTONE,
-        Actor,
-        Attributed,
-        CaseClosure,
-        CaseOpening,
-        CaseView,
-        ChildStatus,
-        InformationRequest,
-        InformationReturn,
-        Milestone,
-        NotificationRecipient,
-        NotificationRecord,
-        PanelResponse,
-        PartnerSignOff,
-        RapidReviewSent,
-        Recommendation,
-        RecommendationKind,
-        ReferralConfirmation,
-        Refusal,
-        RefusalKind,
-        ScreeningDecision,
-        ScrutineerInformed,
-        Stage,
-        StatutoryPartner,
-        Task,
-        TaskStatus,
-        TaskWithdrawal,
-    )
-    from safeguarding.case_file import CaseFile
-    from safeguarding.contracts import CaseChanges, CaseSummary
-    from safeguarding.policy import Policy
-    from safeguarding.record import Stream, workflow_id_for
-    from workflows import rapid_review
-    from workflows.action_plan import ActionPlanWorkflow, PlannedRecommendation, PlanStart
-    from workflows.casework import Casework, Reached, StepChanges, StepOutcome, step_outcome
-    from workflows.cspr import ReviewStart, ReviewWorkflow
-    from workflows.rapid_review import check_happened, fmt
+from safeguarding.domain.action_plan import PlannedRecommendation, PlanStart
+from safeguarding.domain.case import (
+    NOTIFICATION_MILESTONE,
+    CaseClosure,
+    CaseFile,
+    CaseOpening,
+    CaseOutcome,
+    CaseStart,
+    CaseView,
+    InformationRequest,
+    InformationReturn,
+    NotificationRecord,
+    PanelResponse,
+    PartnerSignOff,
+    RapidReviewSent,
+    Recommendation,
+    RecommendationKind,
+    ReferralConfirmation,
+    ScreeningDecision,
+    ScrutineerInformed,
+    Stage,
+)
+from safeguarding.domain.contracts import CaseChanges, CaseSummary
+from safeguarding.domain.milestones import Milestone, Reached
+from safeguarding.domain.outcome import StepOutcome
+from safeguarding.domain.people import Attributed
+from safeguarding.domain.record import Stream, workflow_id_for
+from safeguarding.domain.refusal import Refusal, RefusalKind
+from safeguarding.domain.review import ReviewStart
+from safeguarding.domain.rules import rapid_review
+from safeguarding.domain.rules.intake import (
+    NOTIFICATION_MILESTONES,
+    POST_RAPID_REVIEW,
+    check_closure,
+    check_notification,
+    check_referral_confirmation,
+    check_screening,
+    check_signs_for,
+)
+from safeguarding.domain.tasks import Task, TaskStatus, TaskWithdrawal
+from workflows.action_plan import ActionPlanWorkflow
+from workflows.casework import Casework, StepChanges, step_outcome
+from workflows.review import ReviewWorkflow
 
 __all__ = ["CaseStart", "CaseWorkflow", "StepOutcome", "workflow_id_for"]
 
 # Non-identifying fields only: search attributes are not encrypted.
 CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
+
 CASE_PARTNERSHIP = SearchAttributeKey.for_keyword("CasePartnership")
+
 SEARCH_ATTRIBUTES = [CASE_STAGE, CASE_PARTNERSHIP]
 
-POST_RAPID_REVIEW = {Stage.local_review, Stage.other_review, Stage.learning_actions, Stage.national_review}
-NOTIFICATION_MILESTONES = set(NOTIFICATION_MILESTONE.values())
 BUSINESS_UNIT = ("business_unit",)
+
 JCRG = ("jcrg_member", "jcrg_chair")
-
-
-class CaseStart(BaseModel):
-    """The workflow's input: the opening facts and the policy the case keeps for its whole life."""
-
-    opening: CaseOpening
-    policy: Policy
-    opened_by: Actor
-
-
-class CaseOutcome(BaseModel):
-    reference: str
-    outcome: str | None
-    closed_at: datetime | None
-
-
-# ---------------------------------------------------------------- intake rules (pure)
-
-
-def check_referral_confirmation(file: CaseFile, confirmation: ReferralConfirmation, now: datetime) -> None:
-    if not file.is_referral:
-        raise Refusal(
-            "only a referral is confirmed in writing; this case came as a serious incident notification"
-        )
-    if file.referral_confirmed_at is not None:
-        raise Refusal(
-            f"the referral was already recorded as confirmed in writing at {fmt(file.referral_confirmed_at)}"
-        )
-    check_happened(
-        confirmation.confirmed_at, now, "the confirmation", file.opening.referred_at, "the referral"
-    )
-
-
-def check_screening(file: CaseFile) -> None:
-    if file.stage is not Stage.screening:
-        raise Refusal(f"case {file.reference} is not awaiting screening (stage {file.stage.value})")
-
-
-def check_notification(file: CaseFile, record: NotificationRecord, now: datetime) -> None:
-    recipient = record.recipient
-    if recipient.value in file.notifications:
-        raise Refusal(
-            f"{recipient.value} was already recorded as notified at {fmt(file.notifications[recipient.value])}"
-        )
-    milestone = NOTIFICATION_MILESTONE[recipient]
-    if file.stage is Stage.closed and not any(
-        d.met_by is milestone for d in file.deadlines if d.status.value in ("open", "overdue")
-    ):
-        raise Refusal(f"case {file.reference} is closed and owes no notification to {recipient.value}")
-    if (
-        recipient in (NotificationRecipient.panel, NotificationRecipient.safeguarding_partners)
-        and not file.notifiable
-    ):
-        if file.stage is Stage.screening:
-            raise Refusal(
-                f"record the screening decision first: {recipient.value} is notified of a referral only once it "
-                "meets the criteria"
-            )
-        raise Refusal(
-            f"the referral was screened out; {recipient.value} is notified only of serious incidents"
-        )
-    check_happened(
-        record.sent_at,
-        now,
-        "the time of the notification",
-        file.opening.la_aware_at,
-        "the local authority became aware",
-    )
-
-
-def check_signs_for(actor: Actor, partner: StatutoryPartner) -> None:
-    """Each of the three statutory partners signs for itself: the person's own partner, from their token."""
-    if actor.partner is not None and actor.partner is not partner:
-        raise Refusal(
-            f"{actor.user_id} signs for {actor.partner.value}, not for {partner.value}", RefusalKind.forbidden
-        )
-
-
-def _no_rapid_review_work(file: CaseFile) -> bool:
-    review = file.rapid_review
-    return not file.tasks and review.recommendation is None and not review.sign_offs and review.rounds == 0
-
-
-def check_closure(file: CaseFile) -> None:
-    if file.stage is Stage.closed:
-        raise Refusal(f"case {file.reference} is already closed")
-    if file.review_workflow_id or file.plan_workflow_id:
-        raise Refusal(f"case {file.reference} closes by itself when its review and action plan are finished")
-    # A care leaver's death needs no rapid review: such a case may close once the notifications are made.
-    care_leaver_death = file.opening.child_status is ChildStatus.care_leaver and file.opening.child_died
-    if file.stage not in POST_RAPID_REVIEW and not (care_leaver_death and _no_rapid_review_work(file)):
-        raise Refusal(
-            f"case {file.reference} is at stage {file.stage.value}: a case closes after its rapid review is concluded"
-        )
-
-
-# ---------------------------------------------------------------- the workflow
 
 
 @workflow.defn

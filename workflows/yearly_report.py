@@ -11,89 +11,31 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-with workflow.unsafe.imports_passed_through():
-    from zoneinfo import ZoneInfo
-
-    from activities.deadlines import compute_due_dates
-    from activities.yearly_report import YearlyNotice, YearlyReportActivities, YearlyState
-    from safeguarding.calendar import local_date
-    from safeguarding.case import Actor, Role, StrictModel
-    from safeguarding.contracts import DueDateItem, DueDateRequest
-    from safeguarding.policy import ReportingRules, WorkingDays
+from safeguarding.domain.activities import COMPUTE_DUE_DATES, NOTIFY_YEARLY, RECORD_YEARLY_STATE
+from safeguarding.domain.contracts import DueDateItem, DueDateRequest
+from safeguarding.domain.dates import local_date
+from safeguarding.domain.people import Role
+from safeguarding.domain.yearly_report import (
+    PUBLISHED,
+    SENT,
+    YearlyDeadline,
+    YearlyNotice,
+    YearlyStart,
+    YearlyState,
+    YearlyStep,
+    YearlyView,
+    reference,
+    workflow_id,
+)
+from workflows.calls import call
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-PUBLISHED, SENT = "yearly_report_published", "yearly_report_sent"
-
-
-class YearlyStart(BaseModel):
-    partnership: str
-    year_start: date  # the first day of the reporting year
-    timezone: str
-    working_days: WorkingDays
-    rules: ReportingRules
-
-
-class YearlyDeadline(BaseModel):
-    key: str
-    title: str
-    due_at: datetime
-    reminders: list[datetime] = Field(default_factory=list)
-    reminders_sent: int = 0
-    escalated: bool = False
-    met_at: datetime | None = None
-
-    @property
-    def next_moment(self) -> datetime | None:
-        if self.met_at is not None:
-            return None
-        if self.reminders_sent < len(self.reminders):
-            return self.reminders[self.reminders_sent]
-        return None if self.escalated else self.due_at
-
-
-class ReportPublished(StrictModel):
-    published_on: date
-
-
-class ReportSent(StrictModel):
-    sent_on: date
-    to: list[Literal["panel", "dfe"]] = Field(min_length=1, max_length=2)
-
-
-class YearlyStep(StrictModel):
-    actor: Actor
-    published: ReportPublished | None = None
-    sent: ReportSent | None = None
-
-
-class YearlyView(BaseModel):
-    partnership: str
-    year_start: date
-    deadlines: list[YearlyDeadline]
-    published_on: date | None
-    sent_to: list[str]
-    sent_on: date | None
-    history: list[str]
-
-
-def year_label(year_start: date) -> str:
-    return f"{year_start.year}-{(year_start.year + 1) % 100:02d}"
-
-
-def workflow_id(partnership: str, year_start: date) -> str:
-    return f"yearly-report-{partnership}-{year_start.year}"
-
-
-def reference(partnership: str, year_start: date) -> str:
-    """What the outbox files its notices under (no case: the partnership's year)."""
-    return f"yearly-{partnership}-{year_start.year}"
 
 
 @workflow.defn
@@ -149,11 +91,11 @@ class YearlyReportWorkflow:
         return any(d.key == SENT and d.met_at is not None for d in self.deadlines)
 
     async def _open(self, key: str, title: str, item: DueDateItem) -> YearlyDeadline:
-        (dates,) = await workflow.execute_activity(
-            compute_due_dates,
+        (dates,) = await call(
+            COMPUTE_DUE_DATES,
             DueDateRequest(timezone=self.start.timezone, working_days=self.start.working_days, items=[item]),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RETRY,
+            start_to_close=timedelta(seconds=30),
+            retry=RETRY,
         )
         # Earliest first; a reminder whose time is already past when the deadline opens is not sent late.
         now = workflow.now()
@@ -177,8 +119,8 @@ class YearlyReportWorkflow:
                 deadline.escalated = True
                 kind, number, to = "escalation", 1, rules.yearly_report_escalate_to
             self.history.append(f"{now.isoformat()} {kind} {deadline.key} {number}")
-            await workflow.execute_activity_method(
-                YearlyReportActivities.notify,
+            await call(
+                NOTIFY_YEARLY,
                 YearlyNotice(
                     key=f"{workflow.info().workflow_id}:{deadline.key}:{kind}:{number}",
                     reference=reference(self.start.partnership, self.start.year_start),
@@ -189,8 +131,8 @@ class YearlyReportWorkflow:
                     recipients=to,
                     number=number,
                 ),
-                start_to_close_timeout=timedelta(seconds=60),
-                retry_policy=RETRY,
+                start_to_close=timedelta(seconds=60),
+                retry=RETRY,
             )
         await self._project()
 
@@ -201,8 +143,8 @@ class YearlyReportWorkflow:
     async def _project(self) -> None:
         published = next((d for d in self.deadlines if d.key == PUBLISHED), None)
         sent = next((d for d in self.deadlines if d.key == SENT), None)
-        await workflow.execute_activity_method(
-            YearlyReportActivities.record_state,
+        await call(
+            RECORD_YEARLY_STATE,
             YearlyState(
                 version=self._next_version(),
                 partnership=self.start.partnership,
@@ -214,8 +156,8 @@ class YearlyReportWorkflow:
                 sent_to=sorted(self.sent_to),
                 escalations=sum(d.escalated for d in self.deadlines),
             ),
-            start_to_close_timeout=timedelta(seconds=60),
-            retry_policy=RETRY,
+            start_to_close=timedelta(seconds=60),
+            retry=RETRY,
         )
 
     # ------------------------------------------------------------ the Business Unit's steps

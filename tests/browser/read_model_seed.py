@@ -25,9 +25,10 @@ from typing import Any
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
-from safeguarding.dashboard import reporting_year
-from safeguarding.policy import Policy
-from safeguarding.store import (
+from safeguarding.domain.policy import Policy
+from safeguarding.queries.timeliness import reporting_year
+from safeguarding.store.engine import make_engine, migrate
+from safeguarding.store.tables import (
     ActionPlanRow,
     ActionRow,
     AgencyRow,
@@ -39,8 +40,6 @@ from safeguarding.store import (
     RecommendationRow,
     ReviewRow,
     TaskRow,
-    make_engine,
-    migrate,
 )
 
 SCHOOL, POLICE = "luton-schools", "bedfordshire-police"

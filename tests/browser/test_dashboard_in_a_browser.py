@@ -21,10 +21,10 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from safeguarding.case import Role
-from safeguarding.identity import mint_local_token
-from safeguarding.policy import Policy
-from safeguarding.settings import REPO_DIR, Settings
+from safeguarding.domain.people import Role
+from safeguarding.domain.policy import Policy
+from safeguarding.platform.identity import mint_local_token
+from safeguarding.platform.settings import REPO_DIR, Settings
 from tests.browser.read_model_seed import (
     DUE_SOON,
     JCRG_REASONS,

@@ -1,0 +1,228 @@
+"""The action plan: recommendations become actions owned by agencies, followed for as long as it takes.
+What the plan keeps, what people send to it, and the partnership's themes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from safeguarding.domain.fields import AgencyCode, PlausibleDate, Reasons, ShortText, StrictModel
+from safeguarding.domain.people import Actor
+from safeguarding.domain.policy import Policy
+from safeguarding.domain.record import WorkRecord
+from safeguarding.domain.tasks import Task, TaskDone
+
+# Continue as new after this many history events unless told otherwise (Temporal suggests it too).
+HISTORY_LIMIT = 5000
+
+
+class Theme(StrEnum):
+    """The partnership's themes for grouping learning (DOMAIN.md), and the golden threads."""
+
+    neglect = "neglect"
+    domestic_abuse = "domestic_abuse"
+    child_sexual_abuse = "child_sexual_abuse"
+    extrafamilial_harm = "extrafamilial_harm"
+    online_safety = "online_safety"
+    emotional_wellbeing_and_mental_health = "emotional_wellbeing_and_mental_health"
+    special_educational_needs_and_disabilities = "special_educational_needs_and_disabilities"
+    physical_harm_to_under_2s = "physical_harm_to_under_2s"
+    safeguarding_in_education = "safeguarding_in_education"
+    thresholds_and_early_help = "thresholds_and_early_help"
+    information_sharing = "information_sharing"
+    transitional_safeguarding = "transitional_safeguarding"
+    voice_of_the_child = "voice_of_the_child"
+    cultural_competence = "cultural_competence"
+
+
+class ActionStatus(StrEnum):
+    open = "open"
+    completed = "completed"
+    completed_pending_audit = "completed_pending_audit"
+    withdrawn = "withdrawn"
+
+
+SETTLED = {ActionStatus.completed, ActionStatus.completed_pending_audit, ActionStatus.withdrawn}
+
+
+class AddRecommendation(StrictModel):
+    step: Literal["add_recommendation"] = "add_recommendation"
+    text: ShortText
+    source: Literal["rapid_review", "local_cspr", "other_review", "national_review", "audit"]
+
+
+class AddAction(StrictModel):
+    step: Literal["add_action"] = "add_action"
+    recommendation_id: str = Field(pattern=r"^R[0-9]{1,4}$")
+    agency: AgencyCode
+    lead_role: ShortText = Field(description="The lead's role in the agency, e.g. 'Head of Safeguarding'.")
+    description: ShortText
+    measure: ShortText = Field(description="How success will be measured.")
+    themes: list[Theme] = Field(min_length=1, max_length=6)
+    due_on: PlausibleDate
+
+
+class ActionProgress(StrictModel):
+    step: Literal["progress"] = "progress"
+    action_id: str = Field(pattern=r"^A[0-9]{1,5}$")
+    summary: Reasons
+    evidence: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1, max_length=20)
+
+
+class ActionSignedOff(StrictModel):
+    step: Literal["sign_off_action"] = "sign_off_action"
+    action_id: str = Field(pattern=r"^A[0-9]{1,5}$")
+    outcome: Literal["completed", "completed_pending_audit"]
+    evidence_of_impact: Reasons
+    reasons: Reasons
+
+
+class ActionRedated(StrictModel):
+    step: Literal["redate_action"] = "redate_action"
+    action_id: str = Field(pattern=r"^A[0-9]{1,5}$")
+    due_on: PlausibleDate
+    reasons: Reasons
+
+
+class ActionWithdrawn(StrictModel):
+    step: Literal["withdraw_action"] = "withdraw_action"
+    action_id: str = Field(pattern=r"^A[0-9]{1,5}$")
+    reasons: Reasons
+
+
+class ImpactCheckDone(TaskDone):
+    step: Literal["checkpoint_done"] = "checkpoint_done"
+
+
+class PlanClosed(StrictModel):
+    step: Literal["close_plan"] = "close_plan"
+    reasons: Reasons
+
+
+PlanStep = Annotated[
+    AddRecommendation
+    | AddAction
+    | ActionProgress
+    | ActionSignedOff
+    | ActionRedated
+    | ActionWithdrawn
+    | ImpactCheckDone
+    | PlanClosed,
+    Field(discriminator="step"),
+]
+
+
+class PlanStepInput(BaseModel):
+    actor: Actor
+    step: PlanStep
+
+
+class PlannedRecommendation(BaseModel):
+    text: str
+    source: str
+
+
+class PlanRecommendation(BaseModel):
+    id: str
+    text: str
+    source: str
+
+
+class ActionChange(BaseModel):
+    """One entry of an action's own history: the original, and every change after it."""
+
+    at: datetime
+    kind: str
+    actor: Actor | None = None
+    reasons: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Action(BaseModel):
+    id: str
+    recommendation_id: str
+    agency: str
+    lead_role: str
+    description: str
+    measure: str
+    themes: list[Theme]
+    due_on: date
+    due_at: datetime | None = None
+    task_id: str
+    status: ActionStatus = ActionStatus.open
+    completed_at: datetime | None = None
+    evidence_of_impact: str | None = None
+    escalations_sent: int = 0
+    changes: list[ActionChange] = Field(default_factory=list)
+
+
+class PlanFile(WorkRecord):
+    recommendations: list[PlanRecommendation] = Field(default_factory=list)
+    actions: list[Action] = Field(default_factory=list)
+    status: Literal["open", "closed"] = "open"
+    closed_at: datetime | None = None
+    runs: int = 1
+
+    def action(self, action_id: str) -> Action | None:
+        return next((a for a in self.actions if a.id == action_id), None)
+
+    def action_for_task(self, task_id: str | None) -> Action | None:
+        return next((a for a in self.actions if a.task_id == task_id), None)
+
+
+class PlanView(BaseModel):
+    workflow_id: str
+    status: str
+    runs: int
+    recommendations: list[PlanRecommendation]
+    actions: list[Action]
+    tasks: list[Task]
+
+
+class PlanStart(BaseModel):
+    reference: str
+    policy: Policy
+    facts: dict
+    recommendations: list[PlannedRecommendation] = Field(default_factory=list)
+    carried: PlanFile | None = None  # the plan so far, when the workflow continues as new
+    history_limit: int = HISTORY_LIMIT
+
+
+class PlanOutcome(BaseModel):
+    closed_at: datetime
+    actions: int
+    completed: int
+    withdrawn: int
+
+
+# The partnership's themes (workflows/action_plan.py ``Theme``), in the order its plans list them.
+THEME_LABELS: dict[str, str] = {
+    "neglect": "Neglect",
+    "domestic_abuse": "Domestic abuse",
+    "child_sexual_abuse": "Child sexual abuse",
+    "extrafamilial_harm": "Extrafamilial harm (exploitation, missing, serious youth violence)",
+    "online_safety": "Online safety",
+    "emotional_wellbeing_and_mental_health": "Emotional wellbeing and mental health",
+    "special_educational_needs_and_disabilities": "Special educational needs and disabilities",
+    "physical_harm_to_under_2s": "Physical harm to under-2s",
+    "safeguarding_in_education": "Safeguarding in education",
+    "thresholds_and_early_help": "Thresholds and early help",
+    "information_sharing": "Information sharing",
+    "transitional_safeguarding": "Transitional safeguarding",
+    "voice_of_the_child": "Voice of the child (golden thread)",
+    "cultural_competence": "Cultural competence (golden thread)",
+}
+
+
+def _theme_order(themes: Iterable[str]) -> list[str]:
+    known = list(THEME_LABELS)
+    return sorted(set(themes), key=lambda t: (known.index(t) if t in known else len(known), t))
+
+
+def _label(theme: str) -> str:
+    return THEME_LABELS.get(theme, theme.replace("_", " ").capitalize())

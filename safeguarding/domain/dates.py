@@ -1,0 +1,14 @@
+"""Dates as the partnership sees them: the local date of a moment in its time zone. Pure (the tzdata
+package only), so workflows may use it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+
+def local_date(moment: datetime, timezone: str) -> date:
+    """The date at ``moment`` in the partnership's time zone (workflows use it too: the worker's
+    sandbox lets them read the tzdata package)."""
+    return moment.astimezone(ZoneInfo(timezone)).date()

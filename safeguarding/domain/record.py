@@ -1,0 +1,89 @@
+"""What every workflow of a case keeps: its events, deadlines, tasks and scheduled checkpoints.
+
+A case has up to three workflows, each writing its own *stream* of the case's record: ``case`` (intake
+and rapid review), ``review`` (the CSPR or other review) and ``plan`` (the action plan). Sequence
+numbers are per stream; task ids carry the stream's letter so an agency's submission finds its way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from safeguarding.domain.deadlines import Deadline
+from safeguarding.domain.events import CaseEvent
+from safeguarding.domain.people import Actor
+from safeguarding.domain.policy import Policy
+from safeguarding.domain.tasks import Task
+
+
+class Stream(StrEnum):
+    case = "case"
+    review = "review"
+    plan = "plan"
+
+
+TASK_LETTER = {Stream.case: "T", Stream.review: "R", Stream.plan: "P"}
+STREAM_FOR_LETTER = {letter: stream for stream, letter in TASK_LETTER.items()}
+
+
+def workflow_id_for(reference: str, stream: Stream = Stream.case) -> str:
+    """``case-<ref>`` for the case; its children add ``/review`` or ``/plan`` (a reference has no slash)."""
+    return f"case-{reference}" if stream is Stream.case else f"case-{reference}/{stream.value}"
+
+
+class ScheduledCheckpoint(BaseModel):
+    """A checkpoint from the policy (monthly CSPR monitoring, an action's impact test) waiting for its day."""
+
+    key: str
+    at: datetime
+    subject: str | None = None
+    sequence: int = 1
+
+
+class WorkRecord(BaseModel):
+    reference: str
+    stream: Stream
+    workflow_id: str
+    policy: Policy
+    facts: dict[str, Any]
+    history: list[CaseEvent] = Field(default_factory=list)
+    # Events before ``history`` were written to the read model by an earlier run (continue-as-new).
+    first_seq: int = 1
+    deadlines: list[Deadline] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
+    checkpoints: list[ScheduledCheckpoint] = Field(default_factory=list)
+    version: int = 0
+
+    def record(
+        self,
+        kind: str,
+        now: datetime,
+        /,
+        *,
+        actor: Actor | None = None,
+        occurred_at: datetime | None = None,
+        reasons: str | None = None,
+        **details: Any,
+    ) -> CaseEvent:
+        event = CaseEvent(
+            seq=self.first_seq + len(self.history),
+            kind=kind,
+            recorded_at=now,
+            occurred_at=occurred_at,
+            actor=actor,
+            reasons=reasons,
+            details=details,
+        )
+        self.history.append(event)
+        self.version += 1
+        return event
+
+    def task(self, task_id: str) -> Task | None:
+        return next((t for t in self.tasks if t.id == task_id), None)
+
+    def next_task_id(self) -> str:
+        return f"{self.reference}.{TASK_LETTER[self.stream]}{len(self.tasks) + 1}"

@@ -1,0 +1,103 @@
+"""The yearly report's own deadlines as a process: published by a date after the reporting year ends,
+and sent to the Panel and the DfE within a time of publication. What the process keeps and shows.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from safeguarding.domain.fields import StrictModel
+from safeguarding.domain.people import Actor
+from safeguarding.domain.policy import ReportingRules, WorkingDays
+
+PUBLISHED, SENT = "yearly_report_published", "yearly_report_sent"
+
+
+class YearlyStart(BaseModel):
+    partnership: str
+    year_start: date  # the first day of the reporting year
+    timezone: str
+    working_days: WorkingDays
+    rules: ReportingRules
+
+
+class YearlyDeadline(BaseModel):
+    key: str
+    title: str
+    due_at: datetime
+    reminders: list[datetime] = Field(default_factory=list)
+    reminders_sent: int = 0
+    escalated: bool = False
+    met_at: datetime | None = None
+
+    @property
+    def next_moment(self) -> datetime | None:
+        if self.met_at is not None:
+            return None
+        if self.reminders_sent < len(self.reminders):
+            return self.reminders[self.reminders_sent]
+        return None if self.escalated else self.due_at
+
+
+class ReportPublished(StrictModel):
+    published_on: date
+
+
+class ReportSent(StrictModel):
+    sent_on: date
+    to: list[Literal["panel", "dfe"]] = Field(min_length=1, max_length=2)
+
+
+class YearlyStep(StrictModel):
+    actor: Actor
+    published: ReportPublished | None = None
+    sent: ReportSent | None = None
+
+
+class YearlyView(BaseModel):
+    partnership: str
+    year_start: date
+    deadlines: list[YearlyDeadline]
+    published_on: date | None
+    sent_to: list[str]
+    sent_on: date | None
+    history: list[str]
+
+
+def year_label(year_start: date) -> str:
+    return f"{year_start.year}-{(year_start.year + 1) % 100:02d}"
+
+
+def workflow_id(partnership: str, year_start: date) -> str:
+    return f"yearly-report-{partnership}-{year_start.year}"
+
+
+def reference(partnership: str, year_start: date) -> str:
+    """What the outbox files its notices under (no case: the partnership's year)."""
+    return f"yearly-{partnership}-{year_start.year}"
+
+
+class YearlyNotice(BaseModel):
+    key: str
+    reference: str  # yearly-<partnership>-<year>
+    kind: str  # reminder | escalation
+    deadline_key: str
+    title: str
+    due_at: datetime
+    recipients: list[str]
+    number: int
+
+
+class YearlyState(BaseModel):
+    version: int  # grows with each write, so a late write never overwrites a newer one
+    partnership: str
+    year_start: date
+    published_due_at: datetime | None
+    published_on: date | None
+    sent_due_at: datetime | None
+    sent_on: date | None
+    sent_to: list[str]
+    escalations: int

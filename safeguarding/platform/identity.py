@@ -1,0 +1,172 @@
+"""Who is acting: bearer tokens (JWT) verified against the partnership's identity provider, or, on the
+embedded default, against a local signing key.
+
+Claims used: the user (``sub`` by default: a staff identifier, never a child's or family's name), the
+role (one of ``Role``; a list is accepted, as Microsoft Entra ID sends app roles), the agency of a partner
+agency user, and which statutory partner a safeguarding partner signs for.
+
+    python -m safeguarding mint --role business_unit --user bu.officer1
+    python -m safeguarding mint --role partner_agency --user school.dsl --agency luton-schools
+    python -m safeguarding mint --role safeguarding_partner --user police.lead --partner police
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import Any
+
+import jwt
+from pydantic import ValidationError
+
+from safeguarding.domain.people import Actor, Role, StatutoryPartner
+from safeguarding.platform.settings import Settings, get_settings
+
+LOCAL_ISSUER = "safeguarding-learning-loop-local"
+
+
+class NotAuthenticated(Exception):
+    """No token, or a token that cannot be trusted; the message says which, without echoing it."""
+
+
+def local_signing_key(settings: Settings) -> bytes:
+    path = settings.local_signing_key_file
+    if not path.exists():
+        if not settings.create_local_secrets:
+            raise FileNotFoundError(f"local signing key not found at {path}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip().encode()
+
+
+def mint_local_token(
+    settings: Settings,
+    *,
+    user: str,
+    role: Role,
+    agency: str | None = None,
+    partner: StatutoryPartner | None = None,
+    hours: float = 8,
+) -> str:
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "iss": LOCAL_ISSUER,
+        "aud": settings.token_audience,
+        "sub": user,
+        "role": role.value,
+        "iat": now,
+        "exp": now + timedelta(hours=hours),
+    }
+    if agency:
+        claims["agency"] = agency
+    if partner:
+        claims["partner"] = partner.value
+    return jwt.encode(claims, local_signing_key(settings), algorithm="HS256")
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        if settings.auth_mode == "oidc" and not (settings.oidc_issuer and settings.oidc_jwks_url):
+            raise ValueError("auth_mode oidc needs SLL_OIDC_ISSUER and SLL_OIDC_JWKS_URL")
+
+    @cached_property
+    def _jwks(self) -> jwt.PyJWKClient:
+        return jwt.PyJWKClient(self.settings.oidc_jwks_url, cache_keys=True, lifespan=3600)  # type: ignore[arg-type]
+
+    def verify(self, token: str) -> Actor:
+        settings = self.settings
+        try:
+            if settings.auth_mode == "local":
+                claims = jwt.decode(
+                    token,
+                    local_signing_key(settings),
+                    algorithms=["HS256"],
+                    audience=settings.token_audience,
+                    issuer=LOCAL_ISSUER,
+                    options={"require": ["exp", "sub", "iss", "aud"]},
+                )
+                user_claim, role_claim, agency_claim, partner_claim = "sub", "role", "agency", "partner"
+            else:
+                key = self._jwks.get_signing_key_from_jwt(token)
+                claims = jwt.decode(
+                    token,
+                    key.key,
+                    algorithms=["RS256", "ES256", "PS256"],
+                    audience=settings.token_audience,
+                    issuer=settings.oidc_issuer,
+                    options={"require": ["exp", "iss", "aud"]},
+                )
+                user_claim, role_claim = settings.oidc_user_claim, settings.oidc_role_claim
+                agency_claim, partner_claim = settings.oidc_agency_claim, settings.oidc_partner_claim
+        except jwt.ExpiredSignatureError:
+            raise NotAuthenticated("the token has expired") from None
+        except (jwt.PyJWTError, ValueError) as error:
+            raise NotAuthenticated(f"the token is not valid ({type(error).__name__})") from None
+        return _actor(claims, user_claim, role_claim, agency_claim, partner_claim)
+
+
+def _actor(
+    claims: dict[str, Any], user_claim: str, role_claim: str, agency_claim: str, partner_claim: str
+) -> Actor:
+    roles = claims.get(role_claim)
+    candidates = roles if isinstance(roles, list) else [roles]
+    known = [r for r in candidates if r in Role.__members__]
+    if len(known) != 1:
+        raise NotAuthenticated("the token must carry exactly one role of this service")
+    role = Role(known[0])
+    agency, partner = claims.get(agency_claim), claims.get(partner_claim)
+    if role is Role.partner_agency and not agency:
+        raise NotAuthenticated("a partner agency user's token must name the agency")
+    if role is Role.safeguarding_partner and partner not in StatutoryPartner.__members__:
+        raise NotAuthenticated(
+            "a safeguarding partner's token must name the partner (local_authority, police, icb)"
+        )
+    try:
+        return Actor(
+            user_id=str(claims.get(user_claim, "")),
+            role=role,
+            agency=agency if role is Role.partner_agency else None,
+            partner=StatutoryPartner(partner) if role is Role.safeguarding_partner else None,
+        )
+    except ValidationError:
+        raise NotAuthenticated("the token's user or agency is not in an accepted form") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m safeguarding",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    mint = commands.add_parser("mint", help="mint a local token (embedded default only)")
+    mint.add_argument("--user", required=True, help="a staff identifier, e.g. bu.officer1")
+    mint.add_argument("--role", required=True, choices=list(Role.__members__))
+    mint.add_argument("--agency", help="for partner_agency: the agency code")
+    mint.add_argument(
+        "--partner", choices=list(StatutoryPartner.__members__), help="for safeguarding_partner"
+    )
+    mint.add_argument("--hours", type=float, default=8)
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    if settings.auth_mode != "local":
+        print("tokens come from the identity provider when SLL_AUTH_MODE=oidc", file=sys.stderr)
+        return 2
+    role = Role(args.role)
+    partner = StatutoryPartner(args.partner) if args.partner else None
+    token = mint_local_token(
+        settings, user=args.user, role=role, agency=args.agency, partner=partner, hours=args.hours
+    )
+    # The token must verify as the service will: a missing agency or partner is caught here.
+    try:
+        TokenVerifier(settings).verify(token)
+    except NotAuthenticated as problem:
+        print(f"cannot mint this token: {problem}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0

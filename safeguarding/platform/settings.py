@@ -1,0 +1,98 @@
+"""Process settings, read from the environment (prefix ``SLL_``) so that production and the
+embedded default differ only in configuration."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # safeguarding/
+REPO_DIR = PACKAGE_DIR.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SLL_", extra="ignore")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "safeguarding-cases"
+
+    # SQLite file by default; production sets a PostgreSQL URL (postgresql+psycopg://...).
+    database_url: str = Field(default=f"sqlite:///{REPO_DIR / 'data' / 'read-model.sqlite'}")
+
+    # One YAML deadline policy per partnership lives here.
+    policy_dir: Path = PACKAGE_DIR / "policies"
+
+    log_level: str = "INFO"
+
+    # Cases kept in the worker's memory between tasks; 0 makes every task rebuild the case from history.
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
+
+    # Encryption of Temporal payloads: SLL_PAYLOAD_KEYS='{"current": "k2", "keys": {"k1": "...", "k2": "..."}}'
+    # in production; on the embedded default a key file made on first use.
+    payload_keys: str | None = None
+    payload_key_file: Path = REPO_DIR / "data" / "payload-keys.json"
+    # The embedded default creates its own secrets (payload keys, the local token signing key) when
+    # missing; production sets this false so that a missing secret stops the service instead.
+    create_local_secrets: bool = True
+
+    # Who is acting: "local" tokens signed with a key in the data folder (minted by
+    # `python -m safeguarding mint ...`), or "oidc": the partnership's identity provider.
+    auth_mode: Literal["local", "oidc"] = "local"
+    local_signing_key_file: Path = REPO_DIR / "data" / "local-signing.key"
+    token_audience: str = "safeguarding-learning-loop"
+    oidc_issuer: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_user_claim: str = "sub"
+    oidc_role_claim: str = "roles"  # a role name, or a list holding one (Entra ID app roles)
+    oidc_agency_claim: str = "agency"
+    oidc_partner_claim: str = "partner"
+    # The dashboard's sign-in through the identity provider (authorization code with PKCE). Without
+    # these, the dashboard asks for a token to be pasted.
+    oidc_authorize_url: str | None = None
+    oidc_token_url: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None  # a confidential client; none for a public one (PKCE only)
+    oidc_scope: str = "openid"  # Entra ID: "openid api://<this app>/.default"
+
+    # Origins of the Temporal Web UI allowed to call the codec endpoint.
+    codec_cors_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
+
+    # Where people reach the service: links in emails and the calendar feed URLs start here.
+    public_url: str = "http://127.0.0.1:8000"
+
+    # Email to partner agencies: an SMTP relay (the embedded default runs a local one, keeping what it
+    # receives in data/mail). No host: emails wait, recorded as failed attempts, until one is set.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    mail_from: str = "Safeguarding Learning Loop <no-reply@safeguarding-learning-loop.invalid>"
+    # Deliveries are retried with back-off (first retry after this many seconds, doubling up to an hour)
+    # for this many hours, then recorded as failed on the case.
+    delivery_first_retry_seconds: float = Field(default=30.0, gt=0)
+    delivery_give_up_hours: float = Field(default=72.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Agencies on the daily digest get one email a day at this local time (Europe/London).
+    digest_time: str = Field(default="07:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    # The embedded default's local SMTP server (make run), and the folder it keeps messages in.
+    local_smtp_port: int = 8025
+    local_mail_dir: Path = REPO_DIR / "data" / "mail"
+
+    def data_converter(self):  # type: ignore[no-untyped-def]
+        from safeguarding.platform.codec import data_converter, load_keys
+
+        return data_converter(
+            load_keys(self.payload_keys, self.payload_key_file, create=self.create_local_secrets)
+        )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

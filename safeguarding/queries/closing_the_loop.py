@@ -1,0 +1,332 @@
+"""The closing-the-loop report's figures: the learning and the progress against recommendations of every
+review with an action plan, by theme; what is overdue and how far it was escalated; deadline compliance.
+
+Only the partnership's own non-identifying words reach a report: recommendations, actions, their
+measures, progress notes and evidence of impact. Never a case summary, a decision's reasons or an
+agency's information return: nothing here reads them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from safeguarding.domain.action_plan import _label, _theme_order
+from safeguarding.domain.reporting import CLOSING_THE_LOOP, DEFAULT_TIMEZONE
+from safeguarding.queries.report_rows import COMPLETED, EscalationTier, _midnight, _ordinal, _ReadModel, _time
+from safeguarding.store.tables import ActionRow, DeadlineRow, RecommendationRow
+
+
+class ProgressEntry(BaseModel):
+    at: datetime
+    summary: str | None
+    evidence: list[str] = Field(default_factory=list)
+
+
+class ReportedAction(BaseModel):
+    case_reference: str
+    action_id: str
+    recommendation_id: str | None
+    agency: str
+    lead_role: str
+    description: str | None
+    measure: str | None
+    themes: list[str]
+    due_at: datetime
+    status: str
+    completed_at: datetime | None
+    evidence_of_impact: str | None
+    progress: list[ProgressEntry]
+    overdue: bool
+    escalations_sent: int
+    escalation_tiers: list[EscalationTier]
+
+
+class ReportedRecommendation(BaseModel):
+    case_reference: str
+    recommendation_id: str
+    text: str
+    source: str
+
+
+class ReviewLearning(BaseModel):
+    """One review's learning under a theme: the recommendations its actions in the theme follow."""
+
+    case_reference: str
+    review_kind: str  # local_cspr | other_review | national_review | rapid_review (no further review)
+    stage: str
+    outcome: str | None
+    published: bool
+    publication_date: date | None
+    recommendations: list[ReportedRecommendation]
+    actions: list[ReportedAction]
+
+
+class ActionCounts(BaseModel):
+    actions: int = 0
+    completed: int = 0  # completed, with or without an audit still to come
+    pending_audit: int = 0  # of those completed: assurance pending an audit
+    open: int = 0
+    overdue: int = 0  # of those open: past due at the report's cut-off
+    withdrawn: int = 0
+
+    def count(self, action: ReportedAction) -> None:
+        self.actions += 1
+        if action.status in COMPLETED:
+            self.completed += 1
+            self.pending_audit += action.status == "completed_pending_audit"
+        elif action.status == "withdrawn":
+            self.withdrawn += 1
+        else:
+            self.open += 1
+            self.overdue += action.overdue
+
+
+class ThemeLearning(BaseModel):
+    theme: str
+    label: str
+    counts: ActionCounts
+    reviews: list[ReviewLearning]
+
+
+class OverdueAction(BaseModel):
+    case_reference: str
+    action_id: str
+    agency: str
+    lead_role: str
+    description: str | None
+    themes: list[str]
+    due_at: datetime
+    days_overdue: int
+    escalations_sent: int
+    escalation_tiers: list[EscalationTier]
+
+
+class DeadlineCompliance(BaseModel):
+    """Deadlines that fell due in the period, by policy key; cancelled ones are left out."""
+
+    key: str
+    title: str
+    statutory: bool
+    due: int = 0
+    met_on_time: int = 0
+    met_late: int = 0
+    missed: int = 0  # not met by the cut-off
+    not_yet_due: int = 0  # due after the cut-off (a period that runs on past today)
+
+
+class ClosingTheLoop(BaseModel):
+    kind: str = CLOSING_THE_LOOP
+    partnership: str
+    partnership_name: str | None = None
+    period_start: date
+    period_end: date  # inclusive
+    timezone: str = DEFAULT_TIMEZONE
+    cut_off: datetime  # the end of the period, or when the report was made if earlier
+    totals: ActionCounts
+    themes: list[ThemeLearning]
+    recommendations_without_actions: list[ReportedRecommendation]
+    overdue: list[OverdueAction]
+    deadlines: list[DeadlineCompliance]
+
+
+def closing_the_loop_figures(
+    engine: Engine,
+    partnership: str,
+    start: date,
+    end: date,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    partnership_name: str | None = None,
+    as_of: datetime | None = None,
+) -> ClosingTheLoop:
+    """The learning and the progress against recommendations of every review with an action plan, by
+    theme; what is overdue and how it was escalated; how the deadlines due in the period were kept.
+
+    Statuses are as the read model holds them when the report is made; "overdue" and "missed" are judged
+    at the cut-off: the end of the period, or ``as_of`` (now) if that is earlier.
+    """
+    zone = ZoneInfo(timezone)
+    start_at, end_at = _midnight(start, zone), _midnight(end + timedelta(days=1), zone)
+    cut_off = min(as_of or datetime.now(UTC), end_at)
+    with Session(engine) as session:
+        model = _ReadModel(session, partnership)
+
+    closed_at = {e.case_reference: _time(e) for e in model.events_of("action_plan_closed", "plan")}
+    added_at = model.action_added_at()
+    tasks = model.action_tasks()
+    tiers = model.escalation_tiers()
+    published_on = {
+        e.case_reference: date.fromisoformat(e.details["published_on"])
+        for e in model.events_of("published", "review")
+        if e.details.get("published_on")
+    }
+
+    def in_report(action: ActionRow) -> bool:
+        closed = closed_at.get(action.case_reference)
+        if action.case_reference not in model.plans or (closed is not None and closed < start_at):
+            return False  # a plan closed before the period has nothing left to report
+        added = added_at.get((action.case_reference, action.action_id))
+        return added is None or added < end_at
+
+    withdrawn_at = {
+        (e.case_reference, e.details.get("task")): _time(e) for e in model.events_of("task_withdrawn", "plan")
+    }
+
+    def as_at_cut_off(row: ActionRow, task: str | None) -> tuple[str, datetime | None, str | None]:
+        """The action's status, completion and evidence as they stood at the cut-off: one completed or
+        withdrawn after it was still open then."""
+        if row.status in ("completed", "completed_pending_audit") and row.completed_at is not None:
+            if row.completed_at >= cut_off:
+                return "open", None, None
+        if row.status == "withdrawn":
+            when = withdrawn_at.get((row.case_reference, task))
+            if when is not None and when >= cut_off:
+                return "open", None, None
+        return row.status, row.completed_at, row.evidence_of_impact
+
+    actions = []
+    for row in model.actions:
+        if not in_report(row):
+            continue
+        task = tasks.get((row.case_reference, row.action_id))
+        status, completed_at, evidence_of_impact = as_at_cut_off(row, task)
+        actions.append(
+            ReportedAction(
+                case_reference=row.case_reference,
+                action_id=row.action_id,
+                recommendation_id=row.recommendation_id,
+                agency=row.agency,
+                lead_role=row.lead_role,
+                description=row.description,
+                measure=row.measure,
+                themes=_theme_order(row.themes or []),
+                due_at=row.due_at,
+                status=status,
+                completed_at=completed_at,
+                evidence_of_impact=evidence_of_impact,
+                progress=[
+                    ProgressEntry.model_validate(note)
+                    for note in (row.progress or [])
+                    if datetime.fromisoformat(note["at"]) < end_at
+                ],
+                overdue=status == "open" and row.due_at < cut_off,
+                escalations_sent=row.escalations_sent,
+                escalation_tiers=tiers.get((row.case_reference, task), []) if task else [],
+            )
+        )
+
+    recommendations = {(r.case_reference, r.recommendation_id): r for r in model.recommendations}
+
+    def reported(rec: RecommendationRow) -> ReportedRecommendation:
+        return ReportedRecommendation(
+            case_reference=rec.case_reference,
+            recommendation_id=rec.recommendation_id,
+            text=rec.text,
+            source=rec.source,
+        )
+
+    totals = ActionCounts()
+    by_theme: dict[str, list[ReportedAction]] = defaultdict(list)
+    for action in actions:
+        totals.count(action)
+        for theme in action.themes:
+            by_theme[theme].append(action)
+
+    themes = []
+    for theme in _theme_order(by_theme):
+        counts = ActionCounts()
+        by_case: dict[str, list[ReportedAction]] = defaultdict(list)
+        for action in by_theme[theme]:
+            counts.count(action)
+            by_case[action.case_reference].append(action)
+        reviews = []
+        for reference, case_actions in sorted(by_case.items()):
+            review, case = model.reviews.get(reference), model.cases[reference]
+            followed = sorted(
+                {a.recommendation_id for a in case_actions if a.recommendation_id}, key=_ordinal
+            )
+            reviews.append(
+                ReviewLearning(
+                    case_reference=reference,
+                    review_kind=review.kind if review else "rapid_review",
+                    stage=review.stage if review else case.stage,
+                    outcome=review.outcome if review else case.outcome,
+                    published=bool(review and review.outcome == "published"),
+                    publication_date=published_on.get(reference)
+                    or (review.publication_date if review else None),
+                    recommendations=[
+                        reported(recommendations[(reference, rid)])
+                        for rid in followed
+                        if (reference, rid) in recommendations
+                    ],
+                    actions=case_actions,
+                )
+            )
+        themes.append(ThemeLearning(theme=theme, label=_label(theme), counts=counts, reviews=reviews))
+
+    actioned = {(a.case_reference, a.recommendation_id) for a in model.actions}
+    without_actions = [
+        reported(r)
+        for r in model.recommendations
+        if (r.case_reference, r.recommendation_id) not in actioned
+        and r.case_reference in model.plans
+        and not (closed_at.get(r.case_reference) and closed_at[r.case_reference] < start_at)
+    ]
+
+    overdue = [
+        OverdueAction(
+            case_reference=a.case_reference,
+            action_id=a.action_id,
+            agency=a.agency,
+            lead_role=a.lead_role,
+            description=a.description,
+            themes=a.themes,
+            due_at=a.due_at,
+            days_overdue=(cut_off - a.due_at).days,
+            escalations_sent=a.escalations_sent,
+            escalation_tiers=a.escalation_tiers,
+        )
+        for a in sorted(actions, key=lambda a: (a.due_at, a.case_reference, a.action_id))
+        if a.overdue
+    ]
+
+    return ClosingTheLoop(
+        partnership=partnership,
+        partnership_name=partnership_name,
+        period_start=start,
+        period_end=end,
+        timezone=timezone,
+        cut_off=cut_off,
+        totals=totals,
+        themes=themes,
+        recommendations_without_actions=without_actions,
+        overdue=overdue,
+        deadlines=_compliance(model.deadlines, start_at, end_at, cut_off),
+    )
+
+
+def _compliance(
+    deadlines: list[DeadlineRow], start_at: datetime, end_at: datetime, cut_off: datetime
+) -> list[DeadlineCompliance]:
+    by_key: dict[str, DeadlineCompliance] = {}
+    for d in sorted(deadlines, key=lambda d: (d.due_at, d.case_reference, d.deadline_id)):
+        if d.status == "cancelled" or not start_at <= d.due_at < end_at:
+            continue
+        row = by_key.setdefault(d.key, DeadlineCompliance(key=d.key, title=d.title, statutory=d.statutory))
+        row.due += 1
+        if d.met_at is not None and d.met_at <= cut_off:
+            if d.met_at <= d.due_at:
+                row.met_on_time += 1
+            else:
+                row.met_late += 1
+        elif d.due_at < cut_off:
+            row.missed += 1
+        else:
+            row.not_yet_due += 1
+    return sorted(by_key.values(), key=lambda c: (not c.statutory, c.title))

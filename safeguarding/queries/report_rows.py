@@ -1,0 +1,147 @@
+"""The rows of one partnership's cases that the reports read, fetched once, and the small readings the
+closing-the-loop report and the yearly figures share.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safeguarding.store.tables import (
+    ActionPlanRow,
+    ActionRow,
+    CaseEventRow,
+    CaseRow,
+    DeadlineRow,
+    NotificationRow,
+    RecommendationRow,
+    ReviewRow,
+)
+
+COMPLETED = ("completed", "completed_pending_audit")
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+class EscalationTier(BaseModel):
+    number: int
+    recipients: list[str]
+    at: datetime | None
+
+
+def _time(event: CaseEventRow) -> datetime:
+    return event.occurred_at or event.recorded_at
+
+
+def _ordinal(identifier: str) -> tuple[int, str]:
+    """A1, A2, ..., A10 in that order (not A1, A10, A2)."""
+    digits = "".join(c for c in identifier if c.isdigit())
+    return (int(digits) if digits else 0, identifier)
+
+
+class _ReadModel:
+    """The rows of one partnership's cases that the reports read, fetched once."""
+
+    def __init__(self, session: Session, partnership: str) -> None:
+        self.cases = {
+            c.reference: c for c in session.scalars(select(CaseRow).where(CaseRow.partnership == partnership))
+        }
+        theirs = select(CaseRow.reference).where(CaseRow.partnership == partnership)
+
+        def rows(table: Any, *where: Any) -> list[Any]:
+            return list(session.scalars(select(table).where(table.case_reference.in_(theirs), *where)))
+
+        self.reviews = {r.case_reference: r for r in rows(ReviewRow)}
+        self.plans = {p.case_reference: p for p in rows(ActionPlanRow)}
+        self.actions = sorted(rows(ActionRow), key=lambda a: (a.case_reference, _ordinal(a.action_id)))
+        self.recommendations = sorted(
+            rows(RecommendationRow), key=lambda r: (r.case_reference, _ordinal(r.recommendation_id))
+        )
+        self.deadlines = rows(DeadlineRow)
+        self.events = sorted(
+            rows(
+                CaseEventRow,
+                CaseEventRow.kind.in_(
+                    [
+                        "screened",
+                        "notification_recorded",
+                        "rapid_review_sent",
+                        "rapid_review_concluded",
+                        "review_commissioned",
+                        "final_report",
+                        "published",
+                        "not_published",
+                        "review_finished",
+                        "clock_stopped",
+                        "clock_restarted",
+                        "action_added",
+                        "task_withdrawn",
+                        "action_plan_closed",
+                        "escalation_sent",
+                    ]
+                ),
+            ),
+            key=lambda e: (e.case_reference, e.stream, e.seq),
+        )
+        self.escalations = rows(NotificationRow, NotificationRow.kind == "escalation")
+        self._by_kind: dict[tuple[str, str], list[CaseEventRow]] = defaultdict(list)
+        self._by_case: dict[tuple[str, str, str], list[CaseEventRow]] = defaultdict(list)
+        for e in self.events:
+            self._by_kind[(e.stream, e.kind)].append(e)
+            self._by_case[(e.case_reference, e.stream, e.kind)].append(e)
+
+    def events_of(self, kind: str, stream: str) -> list[CaseEventRow]:
+        return self._by_kind.get((stream, kind), [])
+
+    def case_events(self, reference: str, stream: str, *kinds: str) -> list[CaseEventRow]:
+        found = [e for kind in kinds for e in self._by_case.get((reference, stream, kind), [])]
+        return sorted(found, key=lambda e: e.seq)
+
+    def action_tasks(self) -> dict[tuple[str, str], str]:
+        """(case, action id) -> the action's task id, from the events that added them."""
+        return {
+            (e.case_reference, e.details.get("action")): e.details.get("task")
+            for e in self.events_of("action_added", "plan")
+        }
+
+    def action_added_at(self) -> dict[tuple[str, str], datetime]:
+        return {
+            (e.case_reference, e.details.get("action")): _time(e)
+            for e in self.events_of("action_added", "plan")
+        }
+
+    def withdrawn_at(self) -> dict[tuple[str, str], datetime]:
+        """(case, task id) -> when the task was withdrawn."""
+        return {
+            (e.case_reference, e.details.get("task")): _time(e)
+            for e in self.events_of("task_withdrawn", "plan")
+        }
+
+    def escalation_tiers(self) -> dict[tuple[str, str], list[EscalationTier]]:
+        """(case, task id) -> the tiers of escalation its deadline reached, from the outbox and the log."""
+        tiers: dict[tuple[str, str], dict[int, EscalationTier]] = defaultdict(dict)
+        for n in self.escalations:
+            if n.task_id and n.number:
+                tiers[(n.case_reference, n.task_id)][n.number] = EscalationTier(
+                    number=n.number, recipients=list(n.recipients), at=n.created_at
+                )
+        subjects = {(d.case_reference, d.stream, d.deadline_id): d.subject for d in self.deadlines}
+        for e in self.events_of("escalation_sent", "plan"):
+            task = subjects.get((e.case_reference, e.stream, e.details.get("deadline")))
+            number = e.details.get("number")
+            if task and isinstance(number, int):
+                tiers[(e.case_reference, task)].setdefault(
+                    number,
+                    EscalationTier(
+                        number=number, recipients=list(e.details.get("recipients") or []), at=_time(e)
+                    ),
+                )
+        return {key: [by_number[n] for n in sorted(by_number)] for key, by_number in tiers.items()}

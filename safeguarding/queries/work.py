@@ -1,0 +1,188 @@
+"""Work owned by agencies: a partner agency's own tasks and actions (and of each case only its reference
+and stage), and every agency's overdue work. By the agency and due-time indexes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, and_, select
+from sqlalchemy.orm import Session
+
+from safeguarding.queries.due import LIVE, OPEN_ACTION, DueState, due_state
+from safeguarding.store.tables import ActionRow, AgencyRow, CaseRow, DeadlineRow, TaskRow
+
+
+class TaskLine(BaseModel):
+    task_id: str
+    case_reference: str
+    case_stage: str
+    agency: str
+    agency_name: str
+    kind: str
+    asked_for: str
+    requested_at: datetime
+    due_at: datetime | None
+    status: str
+    completed_at: datetime | None
+    state: DueState | None
+
+
+class ActionLine(BaseModel):
+    case_reference: str
+    case_stage: str
+    action_id: str
+    agency: str
+    agency_name: str
+    description: str | None
+    recommendation_id: str | None
+    due_at: datetime
+    status: str
+    completed_at: datetime | None
+    escalations_sent: int
+    state: DueState | None
+
+
+def _agency_names(session: Session, codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    rows = session.execute(select(AgencyRow.code, AgencyRow.name).where(AgencyRow.code.in_(sorted(codes))))
+    return {code: name for code, name in rows}
+
+
+def _task_line(
+    task: TaskRow, stage: str, names: dict[str, str], reminder_times: list[str] | None, now: datetime
+) -> TaskLine:
+    return TaskLine(
+        task_id=task.task_id,
+        case_reference=task.case_reference,
+        case_stage=stage,
+        agency=task.agency,
+        agency_name=names.get(task.agency, task.agency),
+        kind=task.kind,
+        asked_for=task.asked_for,
+        requested_at=task.requested_at,
+        due_at=task.due_at,
+        status=task.status,
+        completed_at=task.completed_at,
+        state=due_state(
+            task.due_at,
+            now,
+            status="open" if task.status == "open" else "done",
+            reminder_times=reminder_times,
+        ),
+    )
+
+
+def _action_line(action: ActionRow, stage: str, names: dict[str, str], now: datetime) -> ActionLine:
+    return ActionLine(
+        case_reference=action.case_reference,
+        case_stage=stage,
+        action_id=action.action_id,
+        agency=action.agency,
+        agency_name=names.get(action.agency, action.agency),
+        description=action.description,
+        recommendation_id=action.recommendation_id,
+        due_at=action.due_at,
+        status=action.status,
+        completed_at=action.completed_at,
+        escalations_sent=action.escalations_sent,
+        state=due_state(action.due_at, now, status="open" if action.status == OPEN_ACTION else "done"),
+    )
+
+
+class AgencyWork(BaseModel):
+    """What a partner agency sees: its own tasks and actions, and of each case only its reference and
+    stage. Never another agency's work, anyone's reasons, or the returns themselves."""
+
+    agency: str
+    agency_name: str
+    tasks: list[TaskLine]
+    actions: list[ActionLine]
+
+    @property
+    def case_stage(self) -> str | None:
+        return next((w.case_stage for w in [*self.tasks, *self.actions]), None)
+
+
+def agency_work(engine: Engine, agency: str, *, now: datetime, reference: str | None = None) -> AgencyWork:
+    """The agency's tasks (soonest due first, open work before finished) and actions, on every case or
+    on one. By the agency index; one query per table."""
+    task_query = (
+        select(TaskRow, CaseRow.stage, DeadlineRow.reminder_times)
+        .join(CaseRow, CaseRow.reference == TaskRow.case_reference)
+        .outerjoin(
+            DeadlineRow,
+            and_(
+                DeadlineRow.case_reference == TaskRow.case_reference,
+                DeadlineRow.stream == TaskRow.stream,
+                DeadlineRow.subject == TaskRow.task_id,
+                DeadlineRow.status.in_(LIVE),
+            ),
+        )
+        .where(TaskRow.agency == agency, TaskRow.kind != "action")
+        .order_by(TaskRow.status != "open", TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.task_id)
+    )
+    action_query = (
+        select(ActionRow, CaseRow.stage)
+        .join(CaseRow, CaseRow.reference == ActionRow.case_reference)
+        .where(ActionRow.agency == agency)
+        .order_by(
+            ActionRow.status != OPEN_ACTION, ActionRow.due_at, ActionRow.case_reference, ActionRow.action_id
+        )
+    )
+    if reference is not None:
+        task_query = task_query.where(TaskRow.case_reference == reference)
+        action_query = action_query.where(ActionRow.case_reference == reference)
+    with Session(engine) as session:
+        task_rows = session.execute(task_query).all()
+        action_rows = session.execute(action_query).all()
+        names = _agency_names(session, {agency})
+    tasks: dict[str, TaskLine] = {}
+    for task, stage, reminder_times in task_rows:  # a task has at most one live deadline
+        tasks.setdefault(task.task_id, _task_line(task, stage, names, reminder_times, now))
+    return AgencyWork(
+        agency=agency,
+        agency_name=names.get(agency, agency),
+        tasks=list(tasks.values()),
+        actions=[_action_line(action, stage, names, now) for action, stage in action_rows],
+    )
+
+
+class AgencyOverdue(BaseModel):
+    agency: str
+    agency_name: str
+    actions: list[ActionLine]
+    tasks: list[TaskLine]
+
+
+def overdue_by_agency(engine: Engine, *, now: datetime) -> list[AgencyOverdue]:
+    """Open actions and tasks past their due time, grouped by the agency that owns them, the agencies
+    with the most first. By the due-time and status indexes: only overdue rows are read."""
+    with Session(engine) as session:
+        action_rows = session.execute(
+            select(ActionRow, CaseRow.stage)
+            .join(CaseRow, CaseRow.reference == ActionRow.case_reference)
+            .where(ActionRow.status == OPEN_ACTION, ActionRow.due_at < now)
+            .order_by(ActionRow.due_at, ActionRow.case_reference, ActionRow.action_id)
+        ).all()
+        task_rows = session.execute(
+            select(TaskRow, CaseRow.stage)
+            .join(CaseRow, CaseRow.reference == TaskRow.case_reference)
+            .where(TaskRow.status == "open", TaskRow.due_at < now, TaskRow.kind != "action")
+            .order_by(TaskRow.due_at, TaskRow.task_id)
+        ).all()
+        names = _agency_names(session, {a.agency for a, _ in action_rows} | {t.agency for t, _ in task_rows})
+    grouped: dict[str, AgencyOverdue] = {}
+
+    def group(agency: str) -> AgencyOverdue:
+        return grouped.setdefault(
+            agency, AgencyOverdue(agency=agency, agency_name=names.get(agency, agency), actions=[], tasks=[])
+        )
+
+    for action, stage in action_rows:
+        group(action.agency).actions.append(_action_line(action, stage, names, now))
+    for task, stage in task_rows:
+        group(task.agency).tasks.append(_task_line(task, stage, names, None, now))
+    return sorted(grouped.values(), key=lambda g: (-(len(g.actions) + len(g.tasks)), g.agency_name))

@@ -1,0 +1,263 @@
+"""The yearly report's figures: notifications, referrals and their outcomes, rapid reviews and their
+timeliness, CSPRs published / completed not published / underway, actions by theme.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from safeguarding.domain.action_plan import _label, _theme_order
+from safeguarding.domain.reporting import DEFAULT_TIMEZONE, YEARLY_FIGURES, add_years
+from safeguarding.queries.report_rows import COMPLETED, _midnight, _ReadModel, _time
+from safeguarding.store.tables import CaseEventRow, DeadlineRow
+
+
+class ReferralFigures(BaseModel):
+    route: str  # agency_referral | cdop_referral
+    received: int = 0
+    screened_in: int = 0
+    not_met: dict[str, int] = Field(default_factory=dict)  # learning route -> how many
+    awaiting_screening: int = 0
+
+
+class ThemeActions(BaseModel):
+    theme: str
+    label: str
+    completed: int = 0  # completed in the year
+    outstanding: int = 0  # open at the year's end (or at the cut-off)
+    overdue: int = 0  # of those outstanding: past due
+
+
+class YearlyFigures(BaseModel):
+    kind: str = YEARLY_FIGURES
+    partnership: str
+    partnership_name: str | None = None
+    year_start: date
+    year_end: date  # inclusive
+    timezone: str = DEFAULT_TIMEZONE
+    cut_off: datetime  # the end of the year, or when the figures were made if earlier
+    notifications: int  # cases notified to the Panel in the year (serious incident notifications and referrals screened in)
+    referrals: list[ReferralFigures]
+    rapid_reviews_concluded: int
+    rapid_review_outcomes: dict[str, int]
+    rapid_reviews_sent: int = 0  # sent to the Panel in the year
+    rapid_reviews_sent_on_time: int  # of those sent: within the deadline
+    cspr_published: int
+    cspr_published_within_six_months: int
+    cspr_completed_not_published: int  # the two below together
+    cspr_decided_not_to_publish: int  # decided in the year
+    cspr_awaiting_publication: int  # final report received, not yet published, at the cut-off
+    cspr_underway: int
+    cspr_underway_clock_stopped: int
+    actions_completed: int
+    actions_outstanding: int
+    actions_overdue: int
+    actions_by_theme: list[ThemeActions]
+
+
+def yearly_figures(
+    engine: Engine,
+    partnership: str,
+    year_start: date,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    partnership_name: str | None = None,
+    as_of: datetime | None = None,
+) -> YearlyFigures:
+    """The figures of the reporting year [year_start, year_start + 1 year), as known at its end (or now,
+    for a year still running)."""
+    zone = ZoneInfo(timezone)
+    next_year = add_years(year_start, 1)
+    start_at = _midnight(year_start, zone)
+    cut_off = min(as_of or datetime.now(UTC), _midnight(next_year, zone))
+    with Session(engine) as session:
+        model = _ReadModel(session, partnership)
+
+    def in_year(moment: datetime | None) -> bool:
+        return moment is not None and start_at <= moment < cut_off
+
+    opened = [c for c in model.cases.values() if in_year(c.opened_at)]
+    screened: dict[str, CaseEventRow] = {}
+    for e in model.events_of("screened", "case"):
+        if e.recorded_at < cut_off:
+            screened[e.case_reference] = e  # the last screening stands
+    referrals = []
+    for route in ("agency_referral", "cdop_referral"):
+        figures = ReferralFigures(route=route)
+        for case in (c for c in opened if c.route == route):
+            figures.received += 1
+            decision = screened.get(case.reference)
+            if decision is None:
+                figures.awaiting_screening += 1
+            elif decision.details.get("criteria_met"):
+                figures.screened_in += 1
+            else:
+                learning = decision.details.get("learning_route") or "not_recorded"
+                figures.not_met[learning] = figures.not_met.get(learning, 0) + 1
+        referrals.append(figures)
+
+    # Notifications to the Panel made in the year: the serious incident notifications opened in it, and
+    # any case (a referral screened in, say) whose notification to the Panel was recorded in it.
+    notified = {c.reference for c in opened if c.route == "serious_incident_notification"}
+    notified |= {
+        e.case_reference
+        for e in model.events_of("notification_recorded", "case")
+        if e.details.get("recipient") == "panel" and in_year(_time(e))
+    }
+    # Rapid reviews sent to the Panel in the year, and how many within the deadline; concluded ones
+    # (the Panel answered) counted apart, by outcome.
+    sent = {e.case_reference for e in model.events_of("rapid_review_sent", "case") if in_year(_time(e))}
+    concluded = {
+        e.case_reference: e.details.get("outcome") or "unknown"
+        for e in model.events_of("rapid_review_concluded", "case")
+        if in_year(_time(e))
+    }
+    outcomes: dict[str, int] = defaultdict(int)
+    for outcome in concluded.values():
+        outcomes[outcome] += 1
+    to_panel: dict[str, list[DeadlineRow]] = defaultdict(list)
+    completion: dict[str, list[DeadlineRow]] = defaultdict(list)
+    for d in model.deadlines:
+        if d.key == "rapid_review_to_panel" and d.status != "cancelled":
+            to_panel[d.case_reference].append(d)
+        elif d.key == "cspr_completion" and d.status != "cancelled":
+            completion[d.case_reference].append(d)
+
+    cspr = _cspr_figures(model, zone, year_start, next_year, start_at, cut_off, completion)
+    actions = _action_figures(model, in_year, cut_off)
+
+    return YearlyFigures(
+        partnership=partnership,
+        partnership_name=partnership_name,
+        year_start=year_start,
+        year_end=next_year - timedelta(days=1),
+        timezone=timezone,
+        cut_off=cut_off,
+        notifications=len(notified),
+        referrals=referrals,
+        rapid_reviews_concluded=len(concluded),
+        rapid_review_outcomes=dict(sorted(outcomes.items())),
+        rapid_reviews_sent=len(sent),
+        rapid_reviews_sent_on_time=sum(_kept(to_panel[ref]) for ref in sent),
+        **cspr,
+        **actions,
+    )
+
+
+def _kept(deadlines: list[DeadlineRow]) -> bool:
+    """Every one of these deadlines met, and met on time."""
+    return bool(deadlines) and all(d.met_at is not None and d.met_at <= d.due_at for d in deadlines)
+
+
+def _cspr_figures(
+    model: _ReadModel,
+    zone: ZoneInfo,
+    year_start: date,
+    next_year: date,
+    start_at: datetime,
+    cut_off: datetime,
+    completion: dict[str, list[DeadlineRow]],
+) -> dict[str, int]:
+    """Each local CSPR as it stood at the cut-off: published in the year (and within its deadline),
+    completed but not published (a decision in the year not to, or a final report awaiting
+    publication), or underway (its clock stopped or running)."""
+    counts = dict.fromkeys(
+        [
+            "cspr_published",
+            "cspr_published_within_six_months",
+            "cspr_decided_not_to_publish",
+            "cspr_awaiting_publication",
+            "cspr_underway",
+            "cspr_underway_clock_stopped",
+        ],
+        0,
+    )
+    for reference, review in model.reviews.items():
+        if review.kind != "local_cspr":
+            continue
+
+        def before_cut_off(*kinds: str, reference: str = reference) -> list[CaseEventRow]:
+            return [e for e in model.case_events(reference, "review", *kinds) if e.recorded_at < cut_off]
+
+        finished = review.finished_at if review.finished_at and review.finished_at < cut_off else None
+        published = before_cut_off("published")
+        if published:
+            on = published[0].details.get("published_on")
+            published_day = date.fromisoformat(on) if on else _time(published[0]).astimezone(zone).date()
+        elif review.outcome == "published" and finished:
+            published_day = finished.astimezone(zone).date()
+        else:
+            published_day = None
+        if published_day is not None:
+            if year_start <= published_day < next_year:
+                counts["cspr_published"] += 1
+                counts["cspr_published_within_six_months"] += _kept(completion[reference])
+            continue  # published in this year or an earlier one
+        not_published = before_cut_off("not_published")
+        if not_published or (review.outcome == "completed_not_published" and finished):
+            decided = _time(not_published[0]) if not_published else finished
+            counts["cspr_decided_not_to_publish"] += decided is not None and decided >= start_at
+            continue
+        commissioned = before_cut_off("review_commissioned")
+        if not commissioned and review.started_at >= cut_off:
+            continue  # commissioned after the year
+        if before_cut_off("final_report") or (
+            not finished and review.stage in ("final_report", "copy_sent", "publication_scheduled")
+        ):
+            counts["cspr_awaiting_publication"] += 1
+            continue
+        if finished:
+            continue  # finished some other way (not a CSPR outcome the yearly report counts)
+        counts["cspr_underway"] += 1
+        clock = before_cut_off("clock_stopped", "clock_restarted")
+        counts["cspr_underway_clock_stopped"] += (
+            clock[-1].kind == "clock_stopped" if clock else bool(review.paused)
+        )
+    counts["cspr_completed_not_published"] = (
+        counts["cspr_decided_not_to_publish"] + counts["cspr_awaiting_publication"]
+    )
+    return counts
+
+
+def _action_figures(model: _ReadModel, in_year: Any, cut_off: datetime) -> dict[str, Any]:
+    added_at = model.action_added_at()
+    tasks = model.action_tasks()
+    withdrawn_at = model.withdrawn_at()
+    by_theme: dict[str, ThemeActions] = {}
+    completed = outstanding = overdue = 0
+    for action in model.actions:
+        added = added_at.get((action.case_reference, action.action_id))
+        if added is not None and added >= cut_off:
+            continue
+        if action.status in COMPLETED and action.completed_at is not None:
+            settled_at: datetime | None = action.completed_at
+        elif action.status == "withdrawn":
+            task = tasks.get((action.case_reference, action.action_id))
+            settled_at = withdrawn_at.get((action.case_reference, task), datetime.min.replace(tzinfo=UTC))
+        else:
+            settled_at = None
+        done_in_year = action.status in COMPLETED and in_year(action.completed_at)
+        still_open = settled_at is None or settled_at >= cut_off
+        late = still_open and action.due_at < cut_off
+        completed += done_in_year
+        outstanding += still_open
+        overdue += late
+        for theme in _theme_order(action.themes or []):
+            if done_in_year or still_open:
+                row = by_theme.setdefault(theme, ThemeActions(theme=theme, label=_label(theme)))
+                row.completed += done_in_year
+                row.outstanding += still_open
+                row.overdue += late
+    return {
+        "actions_completed": completed,
+        "actions_outstanding": outstanding,
+        "actions_overdue": overdue,
+        "actions_by_theme": [by_theme[t] for t in _theme_order(by_theme)],
+    }

@@ -1,0 +1,141 @@
+"""The audit log: every decision, task completion, read of a full case record and refused attempt, in an
+append-only table where each entry carries the hash of the one before. Altering or removing an entry
+breaks the chain from that entry on, and ``verify`` names the first entry at fault.
+
+    python -m safeguarding audit verify          (exit 0 if the chain holds, 1 and the entry if not)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sys
+import time
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import IntegrityError
+
+from safeguarding.store.engine import make_engine
+from safeguarding.store.tables import AuditRow
+
+GENESIS = "0" * 64
+
+AUDIT_LOCK = 0x5AFE_A0D1  # PostgreSQL advisory lock held while an entry is appended
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    user_id: str
+    role: str
+    agency: str | None = None
+    action: str
+    case_reference: str | None = None
+    outcome: str  # accepted, refused, denied, read
+    status_code: int
+    reason: str | None = None
+
+
+class AuditRecord(AuditEntry):
+    id: int
+    prev_hash: str
+    hash: str
+
+
+def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+    canonical = json.dumps(
+        {"prev": prev_hash, **entry.model_dump(mode="json")},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def append(engine: Engine, entry: AuditEntry, attempts: int = 50) -> AuditRecord:
+    """Add an entry at the end of the chain. On PostgreSQL writers queue on a lock; elsewhere (SQLite
+    serialises writes itself) a writer that loses the race to the same place tries again."""
+    for attempt in range(attempts):
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
+            last = connection.execute(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)).scalar()
+            prev = last or GENESIS
+            digest = entry_hash(prev, entry)
+            try:
+                new_id = connection.execute(
+                    AuditRow.__table__.insert().returning(AuditRow.id),
+                    {**entry.model_dump(), "prev_hash": prev, "hash": digest},
+                ).scalar_one()
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+                continue
+        return AuditRecord(**entry.model_dump(), id=new_id, prev_hash=prev, hash=digest)
+    raise RuntimeError("could not append to the audit log: too much contention")
+
+
+def entries(
+    engine: Engine, *, after_id: int = 0, limit: int = 1000, case_reference: str | None = None
+) -> list[AuditRecord]:
+    query = select(AuditRow).where(AuditRow.id > after_id).order_by(AuditRow.id).limit(limit)
+    if case_reference is not None:
+        query = query.where(AuditRow.case_reference == case_reference)
+    with engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return [AuditRecord(**{k: row[k] for k in AuditRecord.model_fields}) for row in rows]
+
+
+class ChainCheck(BaseModel):
+    ok: bool
+    entries: int
+    first_bad_id: int | None = None
+    problem: str | None = None
+
+
+def verify(engine: Engine) -> ChainCheck:
+    """Walk the chain from the start; the first entry whose hash or link does not hold is named."""
+    prev, count, after = GENESIS, 0, 0
+    while True:
+        batch = entries(engine, after_id=after, limit=5000)
+        if not batch:
+            return ChainCheck(ok=True, entries=count)
+        for record in batch:
+            if record.prev_hash != prev:
+                return ChainCheck(
+                    ok=False,
+                    entries=count,
+                    first_bad_id=record.id,
+                    problem="does not follow the entry before it (one was removed or altered)",
+                )
+            if entry_hash(prev, AuditEntry(**record.model_dump())) != record.hash:
+                return ChainCheck(
+                    ok=False,
+                    entries=count,
+                    first_bad_id=record.id,
+                    problem="its content does not match its hash (it was altered)",
+                )
+            prev, count, after = record.hash, count + 1, record.id
+
+
+def main(argv: list[str] | None = None) -> int:
+    from safeguarding.platform.settings import get_settings
+
+    args = argv if argv is not None else sys.argv[1:]
+    if args != ["verify"]:
+        print("usage: python -m safeguarding audit verify", file=sys.stderr)
+        return 2
+    engine = make_engine(get_settings().database_url)
+    result = verify(engine)
+    if result.ok:
+        print(f"audit chain intact: {result.entries} entries")
+        return 0
+    print(
+        f"audit chain broken at entry {result.first_bad_id}: {result.problem} ({result.entries} entries before it hold)"
+    )
+    return 1
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

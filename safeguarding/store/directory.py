@@ -1,0 +1,122 @@
+"""The partner directory: who hears of which work, and where.
+
+Each entry is an agency (or one of the partnership's own offices, such as the Business Unit) with its
+functional mailboxes, an optional webhook into its own case system, the roles it holds in the process,
+and whether it wants one email per event or a daily digest. A notice addressed to a role (the JCRG chair,
+the Independent Scrutineer) goes to the entries that hold that role; one addressed to the agency that owns
+a task goes to that agency.
+
+python -m safeguarding directory seed [--demo-mailboxes]     add the default entries that are missing
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import Connection, Engine, Row, select
+
+from safeguarding.domain.directory import Agency, SeedFile
+from safeguarding.domain.people import Role
+from safeguarding.domain.policy import OWNING_AGENCY
+from safeguarding.store.tables import AgencyRow
+
+DEFAULT_DIRECTORY = Path(__file__).resolve().parents[1] / "directories" / "luton.yaml"
+
+
+def as_agency(row: AgencyRow) -> Agency:
+    return Agency(
+        code=row.code,
+        name=row.name,
+        roles=row.roles,
+        mailboxes=row.mailboxes,
+        webhook_url=row.webhook_url,
+        digest=row.digest,
+        active=row.active,
+        has_webhook_secret=row.webhook_secret is not None,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+def load_seed(path: Path = DEFAULT_DIRECTORY) -> SeedFile:
+    return SeedFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def seed(engine: Engine, path: Path = DEFAULT_DIRECTORY, *, demo_mailboxes: bool = False) -> list[str]:
+    """Add the entries of the seed file that are missing; never change one that exists. Returns the
+    codes added. ``demo_mailboxes`` gives each new entry a mailbox at ``<code>.example`` (a reserved
+    domain) so that the embedded default's local mail server shows what each agency would receive."""
+    entries = load_seed(path).agencies
+    added = []
+    with engine.begin() as connection:
+        existing = set(connection.execute(select(AgencyRow.code)).scalars())
+        for entry in entries:
+            if entry.code in existing:
+                continue
+            connection.execute(
+                AgencyRow.__table__.insert(),
+                {
+                    "code": entry.code,
+                    "name": entry.name,
+                    "roles": [r.value for r in entry.roles],
+                    "mailboxes": [f"safeguarding@{entry.code}.example"] if demo_mailboxes else [],
+                    "webhook_url": None,
+                    "webhook_secret": None,
+                    "digest": False,
+                    "active": True,
+                    "updated_at": datetime.now(UTC),
+                    "updated_by": "seed",
+                },
+            )
+            added.append(entry.code)
+    return added
+
+
+def unknown_agencies(connection: Connection, codes: list[str]) -> list[str]:
+    """The codes that are not active entries of the directory."""
+    if not codes:
+        return []
+    known = set(
+        connection.execute(
+            select(AgencyRow.code).where(AgencyRow.code.in_(codes), AgencyRow.active.is_(True))
+        ).scalars()
+    )
+    return [code for code in codes if code not in known]
+
+
+def recipients(connection: Connection, names: list[str], owning_agency: str | None) -> list[Row[Any]]:
+    """The active entries a notice goes to. ``names`` are the policy's recipients: roles, or
+    ``owning_agency``; a task owned by a role (``business_unit``) goes to the entries holding it."""
+    wanted_roles = {n for n in names if n != OWNING_AGENCY}
+    codes = set()
+    if OWNING_AGENCY in names and owning_agency:
+        if owning_agency in Role.__members__:
+            wanted_roles.add(owning_agency)
+        else:
+            codes.add(owning_agency)
+    rows = connection.execute(select(AgencyRow.__table__).where(AgencyRow.active.is_(True))).all()
+    chosen = [row for row in rows if row.code in codes or wanted_roles & set(row.roles)]
+    return sorted(chosen, key=lambda row: row.code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from safeguarding.platform.settings import get_settings
+    from safeguarding.store.engine import make_engine, migrate
+
+    parser = argparse.ArgumentParser(prog="python -m safeguarding directory")
+    commands = parser.add_subparsers(dest="command", required=True)
+    seeding = commands.add_parser("seed", help="add the default entries that are missing")
+    seeding.add_argument("--file", type=Path, default=DEFAULT_DIRECTORY)
+    seeding.add_argument("--demo-mailboxes", action="store_true", help="mailboxes at <code>.example")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    added = seed(engine, args.file, demo_mailboxes=args.demo_mailboxes)
+    print(f"added {len(added)} agencies: {', '.join(added) or 'none (all present)'}")
+    engine.dispose()
+    return 0
