@@ -11,13 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete
 from temporalio import activity
 
 from activities.delivery import DeliveryStarter
 from safeguarding.domain.contracts import CaseChanges
 from safeguarding.domain.deadlines import DeadlineStatus
-from safeguarding.domain.notices import TASK_NOTICES, decision_notices, task_notices
 from safeguarding.store import outbox
 from safeguarding.store.engine import dialect_insert
 from safeguarding.store.tables import (
@@ -26,7 +25,6 @@ from safeguarding.store.tables import (
     CaseEventRow,
     CaseRow,
     DeadlineRow,
-    NotificationRow,
     RecommendationRow,
     ReviewRow,
     TaskRow,
@@ -44,19 +42,16 @@ class ReadModelActivities:
     def record_case_changes(self, changes: CaseChanges) -> int:
         """Called by a case's workflows after every change. Returns how many events were new.
 
-        The agencies' notifications (a task assigned, re-dated, withdrawn) are written in the same
-        transaction, from the difference between the stored tasks and the new ones: exactly once.
+        The notices the workflow's steps stated (a task assigned, re-dated, withdrawn; a decision to act
+        on) are written in the same transaction, each once by its key.
         """
         with self.engine.begin() as connection:
-            appended = self._append_events(connection, changes)
-            new_events = len(appended)
+            new_events = len(self._append_events(connection, changes))
             now = datetime.now(UTC)
-            fresh = [e for e in changes.events if e.seq in appended]
-            for notice in decision_notices(changes.reference, changes.workflow_id, changes.stream, fresh):
+            for notice in changes.notices:
                 outbox.queue(connection, notice, now)
             applied = self._upsert_summary(connection, changes)
             if applied:
-                self._queue_task_notices(connection, changes)
                 for table in (DeadlineRow, TaskRow):
                     connection.execute(
                         delete(table).where(
@@ -89,28 +84,6 @@ class ReadModelActivities:
             events_sent=len(changes.events),
         )
         return new_events
-
-    def _queue_task_notices(self, connection: Any, changes: CaseChanges) -> None:
-        told: dict[str, tuple[list[str], datetime | None]] = {}
-        for task_id, kind, due_at in connection.execute(
-            select(NotificationRow.task_id, NotificationRow.kind, NotificationRow.due_at)
-            .where(
-                NotificationRow.case_reference == changes.reference,
-                NotificationRow.stream == changes.stream,
-                NotificationRow.kind.in_(TASK_NOTICES),
-            )
-            .order_by(NotificationRow.id)
-        ):
-            kinds, last_due = told.get(task_id, ([], None))
-            told[task_id] = (
-                [*kinds, kind],
-                due_at if kind in ("task_assigned", "task_redated") else last_due,
-            )
-        now = datetime.now(UTC)
-        for notice in task_notices(
-            changes.reference, changes.workflow_id, changes.stream, told, changes.tasks, changes.settled
-        ):
-            outbox.queue(connection, notice, now)
 
     def _append_events(self, connection: Any, changes: CaseChanges) -> set[int]:
         """Insert the events not yet written; the sequence numbers of those that were new."""

@@ -1,6 +1,9 @@
 """Who may call what. Each route declares its roles with ``allow(...)`` as a dependency; the workflows
 check the same process rules again, so a call that slips past one layer is refused by the other.
 
+Who may take each step of the process is the table in ``safeguarding/domain/steps.py``: a step's route
+reads it with ``allow_step``, and its workflow's validator reads the same row.
+
 Roles (DOMAIN.md): the Business Unit runs the process; the JCRG decides; the three statutory partners sign
 off; the Independent Scrutineer reads everything and decides nothing; partner agencies see their own
 work; managers read.
@@ -16,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from safeguarding.domain.people import Actor, Role
+from safeguarding.domain.steps import Step, roles_of
 from safeguarding.platform.identity import NotAuthenticated
 from safeguarding.store.audit import AuditEntry, append, now
 
@@ -31,49 +35,6 @@ JCRG = (JCRG_MEMBER, JCRG_CHAIR)
 REPORT_READERS = (BU, MANAGER, SCRUTINEER, *JCRG, PARTNER)
 STAFF = (BU, JCRG_MEMBER, JCRG_CHAIR, PARTNER, SCRUTINEER, MANAGER)  # everyone but partner agencies
 EVERYONE = (*STAFF, AGENCY)
-
-CASE_STEPS: dict[str, tuple[Role, ...]] = {
-    "referral-confirmation": (BU,),
-    "screening": (BU, *JCRG),
-    "notifications": (BU,),
-    "information-requests": (BU,),
-    "recommendation": JCRG,
-    "sign-offs": (PARTNER,),
-    "scrutineer-informed": (BU,),
-    "rapid-review-sent": (BU,),
-    "panel-response": (BU,),
-    "closure": (BU,),
-}
-REVIEW_STEPS: dict[str, tuple[Role, ...]] = {
-    **dict.fromkeys(
-        ["reviewer-appointed", "terms-agreed", "final-report", "panel-report-received", "not-published"],
-        (*JCRG, BU),
-    ),
-    "report-approved": (PARTNER,),
-    **dict.fromkeys(
-        [
-            "family-engagement",
-            "learning-event-held",
-            "draft-received",
-            "copy-sent",
-            "publication-scheduled",
-            "published",
-            "clock-stopped",
-            "clock-restarted",
-            "information-to-panel",
-        ],
-        (BU, JCRG_CHAIR),
-    ),
-}
-PLAN_STEPS: dict[str, tuple[Role, ...]] = {
-    "add-recommendation": (*JCRG, BU),
-    "add-action": JCRG,
-    "progress": (AGENCY, BU),
-    "sign-off-action": JCRG,
-    "redate-action": JCRG,
-    "withdraw-action": JCRG,
-    "close-plan": JCRG,
-}
 
 _bearer = HTTPBearer(auto_error=False, description="A token from the partnership's identity provider.")
 
@@ -146,6 +107,12 @@ def allow(*roles: Role) -> Callable[..., Awaitable[Actor]]:
 
     permitted.roles = roles  # type: ignore[attr-defined]  (read by the table-driven test)
     return permitted
+
+
+def allow_step(*steps: Step) -> Callable[..., Awaitable[Actor]]:
+    """The route of a step: who may take it comes from the table of steps, which the workflows read
+    too (a route taking one of several steps lets in anyone who takes one; the step checks which)."""
+    return allow(*roles_of(*steps))
 
 
 def _reference_of_task(request: Request) -> str | None:

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
 from api import (
+    action_plans,
     audit_log,
     calendar_feeds,
     cases,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(incidents.router)
     app.include_router(cases.router)
     app.include_router(reviews.router)
+    app.include_router(action_plans.router)
     app.include_router(tasks.router)
     app.include_router(audit_log.router)
     app.include_router(notifications.router)

@@ -1,17 +1,18 @@
 """The case: its list (read model), its live state (the workflow), and every human step on it."""
 
-# No ``from __future__ import annotations`` here: the step routes are built in a loop and FastAPI
-# must see each body's real model class in the endpoint's signature.
+# No ``from __future__ import annotations``: FastAPI must see each body's real model class.
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
-from api.access import AGENCY, CASE_STEPS, EVERYONE, STAFF, allow, audited, record
+from api.access import AGENCY, EVERYONE, STAFF, allow, allow_step, record
 from api.dependencies import ClientDep, EngineDep
-from api.temporal import query_case, require_known_agencies, run_step
+from api.steps import Reference, documented, take_step
+from api.temporal import query_case
+from safeguarding.domain import steps
 from safeguarding.domain.action_plan import PlanView
 from safeguarding.domain.case import (
     CaseClosure,
@@ -27,20 +28,17 @@ from safeguarding.domain.case import (
     ScrutineerInformed,
     Stage,
 )
-from safeguarding.domain.fields import AGENCY_PATTERN, CASE_REFERENCE_PATTERN
-from safeguarding.domain.people import Actor, Attributed
+from safeguarding.domain.fields import AGENCY_PATTERN
+from safeguarding.domain.outcome import StepOutcome
+from safeguarding.domain.people import Actor
 from safeguarding.domain.record import Stream
 from safeguarding.domain.review import ReviewView
 from safeguarding.queries.cases import CaseListItem, list_cases
 from workflows.action_plan import ActionPlanWorkflow
-from workflows.incident import CaseWorkflow, StepOutcome
+from workflows.incident import CaseWorkflow
 from workflows.review import ReviewWorkflow
 
 router = APIRouter(tags=["cases"])
-
-Reference = Annotated[
-    str, Path(pattern=CASE_REFERENCE_PATTERN, description="The partnership's case reference.")
-]
 
 
 @router.get("/cases", response_model=list[CaseListItem], summary="List cases (staff; not partner agencies)")
@@ -132,102 +130,114 @@ async def get_case(
     return CaseDetail(**dict(case), review=review, plan=plan)
 
 
-# Each human step: path, the update it sends, its body, and who takes it.
-STEPS: list[tuple[str, Any, type, str]] = [
-    (
-        "referral-confirmation",
-        CaseWorkflow.confirm_referral,
-        ReferralConfirmation,
-        "Record the written confirmation of a referral (Business Unit)",
-    ),
-    (
-        "screening",
-        CaseWorkflow.screen,
-        ScreeningDecision,
-        "Screen a referral against the notification criteria (JCRG / Business Unit)",
-    ),
-    (
-        "notifications",
-        CaseWorkflow.record_notification,
-        NotificationRecord,
-        "Record that the Panel, the partners, the Secretary of State or Ofsted was notified (Business Unit)",
-    ),
-    (
-        "information-requests",
-        CaseWorkflow.request_information,
-        InformationRequest,
-        "Request information from agencies for the rapid review (Business Unit)",
-    ),
-    (
-        "recommendation",
-        CaseWorkflow.recommend,
-        Recommendation,
-        "Record the rapid review recommendation (JCRG)",
-    ),
-    (
-        "sign-offs",
-        CaseWorkflow.sign_off,
-        PartnerSignOff,
-        "Sign off, or return, the recommendation (safeguarding partner)",
-    ),
-    (
-        "scrutineer-informed",
-        CaseWorkflow.inform_scrutineer,
-        ScrutineerInformed,
-        "Record that the Independent Scrutineer was informed (Business Unit)",
-    ),
-    (
-        "rapid-review-sent",
-        CaseWorkflow.send_rapid_review,
-        RapidReviewSent,
-        "Record that the rapid review was sent to the Panel (Business Unit)",
-    ),
-    (
-        "panel-response",
-        CaseWorkflow.record_panel_response,
-        PanelResponse,
-        "Record the Panel's response to the rapid review (Business Unit)",
-    ),
-    ("closure", CaseWorkflow.close_case, CaseClosure, "Close the case, with reasons (Business Unit)"),
-]
-
-STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No acting person given."},
-    403: {"description": "This role (or agency) does not take this step."},
-    404: {"description": "No case with this reference (or no such task on it)."},
-    409: {"description": "The process does not allow this step now; the reason says why. Nothing changed."},
-    422: {"description": "Malformed input. Nothing changed."},
-}
+# ---------------------------------------------------------------- the steps of intake and the rapid review
 
 
-def _add_step_route(path: str, update: Any, body_model: type, summary: str) -> None:
-    async def take_step(
-        reference: Reference,
-        body: body_model,  # type: ignore[valid-type]
-        request: Request,
-        actor: Annotated[Actor, Depends(allow(*CASE_STEPS[path]))],
-        client: ClientDep,
-    ) -> StepOutcome:
-        step = Attributed[body_model](actor=actor, decision=body)  # type: ignore[valid-type]
-        reason = getattr(body, "reasons", None)
-
-        async def checked() -> StepOutcome:
-            await require_known_agencies(request.app.state.engine, body)
-            return await run_step(client, reference, update, step)
-
-        return await audited(request, actor, reference, reason, checked())
-
-    take_step.__name__ = f"post_{path.replace('-', '_')}"
-    take_step.__doc__ = update.__doc__
-    router.add_api_route(
-        f"/cases/{{reference}}/{path}",
-        take_step,
-        methods=["POST"],
-        response_model=StepOutcome,
-        summary=summary,
-        responses=STEP_RESPONSES,
-    )
+@router.post(steps.CONFIRM_REFERRAL.path, **documented(steps.CONFIRM_REFERRAL))
+async def confirm_referral(
+    reference: Reference,
+    body: ReferralConfirmation,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.CONFIRM_REFERRAL))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, CaseWorkflow.confirm_referral, actor, body)
 
 
-for _path, _update, _body, _summary in STEPS:
-    _add_step_route(_path, _update, _body, _summary)
+@router.post(steps.SCREEN.path, **documented(steps.SCREEN))
+async def screen(
+    reference: Reference,
+    body: ScreeningDecision,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.SCREEN))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, CaseWorkflow.screen, actor, body)
+
+
+@router.post(steps.RECORD_NOTIFICATION.path, **documented(steps.RECORD_NOTIFICATION))
+async def record_notification(
+    reference: Reference,
+    body: NotificationRecord,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.RECORD_NOTIFICATION))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, CaseWorkflow.record_notification, actor, body)
+
+
+@router.post(steps.REQUEST_INFORMATION.path, **documented(steps.REQUEST_INFORMATION))
+async def request_information(
+    reference: Reference,
+    body: InformationRequest,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.REQUEST_INFORMATION))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, CaseWorkflow.request_information, actor, body)
+
+
+@router.post(steps.RECOMMEND.path, **documented(steps.RECOMMEND))
+async def recommend(
+    reference: Reference,
+    body: Recommendation,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.RECOMMEND))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, CaseWorkflow.recommend, actor, body)
+
+
+@router.post(steps.SIGN_OFF.path, **documented(steps.SIGN_OFF))
+async def sign_off(
+    reference: Reference,
+    body: PartnerSignOff,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.SIGN_OFF))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, CaseWorkflow.sign_off, actor, body)
+
+
+@router.post(steps.INFORM_SCRUTINEER.path, **documented(steps.INFORM_SCRUTINEER))
+async def inform_scrutineer(
+    reference: Reference,
+    body: ScrutineerInformed,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.INFORM_SCRUTINEER))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, CaseWorkflow.inform_scrutineer, actor, body)
+
+
+@router.post(steps.SEND_RAPID_REVIEW.path, **documented(steps.SEND_RAPID_REVIEW))
+async def send_rapid_review(
+    reference: Reference,
+    body: RapidReviewSent,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.SEND_RAPID_REVIEW))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, CaseWorkflow.send_rapid_review, actor, body)
+
+
+@router.post(steps.RECORD_PANEL_RESPONSE.path, **documented(steps.RECORD_PANEL_RESPONSE))
+async def record_panel_response(
+    reference: Reference,
+    body: PanelResponse,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.RECORD_PANEL_RESPONSE))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, CaseWorkflow.record_panel_response, actor, body)
+
+
+@router.post(steps.CLOSE_CASE.path, **documented(steps.CLOSE_CASE))
+async def close_case(
+    reference: Reference,
+    body: CaseClosure,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.CLOSE_CASE))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, CaseWorkflow.close_case, actor, body)

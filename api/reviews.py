@@ -1,92 +1,226 @@
-"""The review (CSPR, other review, national review duties) and the action plan of a case.
+"""The review of a case (a CSPR, another review, a national review's local duties): one route per step,
+each taking its own update of ``ReviewWorkflow``; who may take it comes from the table of steps. A
+review's tasks (monitoring checkpoints, duties) are completed and withdrawn under ``/tasks``."""
 
-Each decision is its own route; the body names nothing but the decision. The routes are made from
-the step models of ``workflows/cspr.py`` and ``workflows/action_plan.py``, so a new step there is a new
-route here.
-"""
+# No ``from __future__ import annotations``: FastAPI must see each body's real model class.
 
-# No ``from __future__ import annotations``: FastAPI must see each body's real class in the signature.
+from typing import Annotated
 
-import typing
-from typing import Annotated, Any
+from fastapi import APIRouter, Depends, Request
 
-from fastapi import APIRouter, Depends, Path, Request
-
-from api.access import PLAN_STEPS, REVIEW_STEPS, allow, audited
+from api.access import allow_step
 from api.dependencies import ClientDep
-from api.temporal import require_known_agencies, run_step
-from safeguarding.domain.action_plan import PlanStep, PlanStepInput
-from safeguarding.domain.fields import CASE_REFERENCE_PATTERN
+from api.steps import Reference, documented, take_step
+from safeguarding.domain import steps
 from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Actor
 from safeguarding.domain.record import Stream
-from safeguarding.domain.review import ReviewStep, ReviewStepInput
-from workflows.action_plan import ActionPlanWorkflow
+from safeguarding.domain.review import (
+    ClockRestarted,
+    ClockStopped,
+    CopySent,
+    DraftReceived,
+    FamilyEngagement,
+    FinalReport,
+    InformationToPanel,
+    LearningEventHeld,
+    NotPublished,
+    PanelReportReceived,
+    PublicationScheduled,
+    Published,
+    ReportApproved,
+    ReviewerAppointed,
+    TermsAgreed,
+)
 from workflows.review import ReviewWorkflow
 
-router = APIRouter(tags=["review and action plan"])
-
-Reference = Annotated[
-    str, Path(pattern=CASE_REFERENCE_PATTERN, description="The partnership's case reference.")
-]
-
-# Tasks (checkpoints, duties) are completed and withdrawn under /tasks, not here.
-TASK_STEPS = {"checkpoint_done", "task_withdrawn"}
-
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No acting person given."},
-    403: {"description": "This role (or agency) does not take this step."},
-    404: {"description": "No such case, action or recommendation."},
-    409: {"description": "The process does not allow this step now (or the case has no review / plan yet)."},
-    422: {"description": "Malformed input. Nothing changed."},
-}
+router = APIRouter(tags=["review"])
 
 
-def _members(union: Any) -> list[type]:
-    return list(typing.get_args(typing.get_args(union)[0]))
-
-
-def _add_route(prefix: str, body_model: type, stream: Stream, update: Any, wrap: Any) -> str:
-    name = body_model.model_fields["step"].default
-    path = name.replace("_", "-")
-
-    roles = (REVIEW_STEPS if stream is Stream.review else PLAN_STEPS)[path]
-
-    async def take_step(
-        reference: Reference,
-        body: body_model,  # type: ignore[valid-type]
-        request: Request,
-        actor: Annotated[Actor, Depends(allow(*roles))],
-        client: ClientDep,
-    ) -> StepOutcome:
-        reason = getattr(body, "reasons", None)
-
-        async def checked() -> StepOutcome:
-            await require_known_agencies(request.app.state.engine, body)
-            return await run_step(client, reference, update, wrap(actor=actor, step=body), stream)
-
-        return await audited(request, actor, reference, reason, checked())
-
-    take_step.__name__ = f"{stream.value}_{name}"
-    take_step.__doc__ = (body_model.__doc__ or "").strip() or None
-    router.add_api_route(
-        f"/cases/{{reference}}/{prefix}/{path}",
-        take_step,
-        methods=["POST"],
-        response_model=StepOutcome,
-        summary=name.replace("_", " ").capitalize(),
-        responses=RESPONSES,
+@router.post(steps.APPOINT_REVIEWER.path, **documented(steps.APPOINT_REVIEWER))
+async def appoint_reviewer(
+    reference: Reference,
+    body: ReviewerAppointed,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.APPOINT_REVIEWER))],
+) -> StepOutcome:
+    return await take_step(
+        request, client, reference, ReviewWorkflow.appoint_reviewer, actor, body, Stream.review
     )
-    return path
 
 
-REVIEW_ROUTES = [
-    _add_route("review", model, Stream.review, ReviewWorkflow.take_step, ReviewStepInput)
-    for model in _members(ReviewStep)
-    if model.model_fields["step"].default not in TASK_STEPS
-]
-PLAN_ROUTES = [
-    _add_route("action-plan", model, Stream.plan, ActionPlanWorkflow.take_step, PlanStepInput)
-    for model in _members(PlanStep)
-    if model.model_fields["step"].default not in TASK_STEPS
-]
+@router.post(steps.AGREE_TERMS.path, **documented(steps.AGREE_TERMS))
+async def agree_terms(
+    reference: Reference,
+    body: TermsAgreed,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.AGREE_TERMS))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, ReviewWorkflow.agree_terms, actor, body, Stream.review)
+
+
+@router.post(steps.RECORD_FAMILY_ENGAGEMENT.path, **documented(steps.RECORD_FAMILY_ENGAGEMENT))
+async def record_family_engagement(
+    reference: Reference,
+    body: FamilyEngagement,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.RECORD_FAMILY_ENGAGEMENT))],
+) -> StepOutcome:
+    return await take_step(
+        request, client, reference, ReviewWorkflow.record_family_engagement, actor, body, Stream.review
+    )
+
+
+@router.post(steps.RECORD_LEARNING_EVENT.path, **documented(steps.RECORD_LEARNING_EVENT))
+async def record_learning_event(
+    reference: Reference,
+    body: LearningEventHeld,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.RECORD_LEARNING_EVENT))],
+) -> StepOutcome:
+    return await take_step(
+        request, client, reference, ReviewWorkflow.record_learning_event, actor, body, Stream.review
+    )
+
+
+@router.post(steps.RECEIVE_DRAFT.path, **documented(steps.RECEIVE_DRAFT))
+async def receive_draft(
+    reference: Reference,
+    body: DraftReceived,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.RECEIVE_DRAFT))],
+) -> StepOutcome:
+    return await take_step(
+        request, client, reference, ReviewWorkflow.receive_draft, actor, body, Stream.review
+    )
+
+
+@router.post(steps.APPROVE_REPORT.path, **documented(steps.APPROVE_REPORT))
+async def approve_report(
+    reference: Reference,
+    body: ReportApproved,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.APPROVE_REPORT))],
+) -> StepOutcome:
+    return await take_step(
+        request, client, reference, ReviewWorkflow.approve_report, actor, body, Stream.review
+    )
+
+
+@router.post(steps.RECEIVE_FINAL_REPORT.path, **documented(steps.RECEIVE_FINAL_REPORT))
+async def receive_final_report(
+    reference: Reference,
+    body: FinalReport,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.RECEIVE_FINAL_REPORT))],
+) -> StepOutcome:
+    return await take_step(
+        request, client, reference, ReviewWorkflow.receive_final_report, actor, body, Stream.review
+    )
+
+
+@router.post(steps.SEND_COPY.path, **documented(steps.SEND_COPY))
+async def send_copy(
+    reference: Reference,
+    body: CopySent,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.SEND_COPY))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, ReviewWorkflow.send_copy, actor, body, Stream.review)
+
+
+@router.post(steps.SCHEDULE_PUBLICATION.path, **documented(steps.SCHEDULE_PUBLICATION))
+async def schedule_publication(
+    reference: Reference,
+    body: PublicationScheduled,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.SCHEDULE_PUBLICATION))],
+) -> StepOutcome:
+    return await take_step(
+        request, client, reference, ReviewWorkflow.schedule_publication, actor, body, Stream.review
+    )
+
+
+@router.post(steps.RECORD_PUBLICATION.path, **documented(steps.RECORD_PUBLICATION))
+async def record_publication(
+    reference: Reference,
+    body: Published,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.RECORD_PUBLICATION))],
+) -> StepOutcome:
+    return await take_step(
+        request, client, reference, ReviewWorkflow.record_publication, actor, body, Stream.review
+    )
+
+
+@router.post(steps.DECIDE_NOT_TO_PUBLISH.path, **documented(steps.DECIDE_NOT_TO_PUBLISH))
+async def decide_not_to_publish(
+    reference: Reference,
+    body: NotPublished,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.DECIDE_NOT_TO_PUBLISH))],
+) -> StepOutcome:
+    return await take_step(
+        request, client, reference, ReviewWorkflow.decide_not_to_publish, actor, body, Stream.review
+    )
+
+
+@router.post(steps.STOP_CLOCK.path, **documented(steps.STOP_CLOCK))
+async def stop_clock(
+    reference: Reference,
+    body: ClockStopped,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.STOP_CLOCK))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, ReviewWorkflow.stop_clock, actor, body, Stream.review)
+
+
+@router.post(steps.RESTART_CLOCK.path, **documented(steps.RESTART_CLOCK))
+async def restart_clock(
+    reference: Reference,
+    body: ClockRestarted,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.RESTART_CLOCK))],
+) -> StepOutcome:
+    return await take_step(
+        request, client, reference, ReviewWorkflow.restart_clock, actor, body, Stream.review
+    )
+
+
+@router.post(steps.SEND_INFORMATION_TO_PANEL.path, **documented(steps.SEND_INFORMATION_TO_PANEL))
+async def send_information_to_panel(
+    reference: Reference,
+    body: InformationToPanel,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.SEND_INFORMATION_TO_PANEL))],
+) -> StepOutcome:
+    return await take_step(
+        request, client, reference, ReviewWorkflow.send_information_to_panel, actor, body, Stream.review
+    )
+
+
+@router.post(steps.RECEIVE_PANEL_REPORT.path, **documented(steps.RECEIVE_PANEL_REPORT))
+async def receive_panel_report(
+    reference: Reference,
+    body: PanelReportReceived,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.RECEIVE_PANEL_REPORT))],
+) -> StepOutcome:
+    return await take_step(
+        request, client, reference, ReviewWorkflow.receive_panel_report, actor, body, Stream.review
+    )

@@ -1,25 +1,28 @@
 """Agencies' work: their tasks, completing them, and withdrawing one no longer needed."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: FastAPI must see each body's real model class.
 
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from pydantic import BaseModel
 
-from api.access import AGENCY, BU, EVERYONE, JCRG, allow, audited
+from api.access import AGENCY, EVERYONE, allow, allow_step
 from api.dependencies import ClientDep, EngineDep
-from api.temporal import run_step
-from safeguarding.domain.action_plan import ImpactCheckDone, PlanStepInput
+from api.steps import take_step
+from safeguarding.domain import steps
+from safeguarding.domain.action_plan import ImpactCheckDone
 from safeguarding.domain.case import InformationReturn
 from safeguarding.domain.fields import AGENCY_PATTERN, Reasons, StrictModel
-from safeguarding.domain.people import Actor, Attributed
+from safeguarding.domain.outcome import StepOutcome
+from safeguarding.domain.people import Actor
 from safeguarding.domain.record import STREAM_FOR_LETTER, Stream
-from safeguarding.domain.review import CheckpointDone, ReviewStepInput, TaskWithdrawn
+from safeguarding.domain.review import CheckpointDone, TaskWithdrawn
 from safeguarding.domain.tasks import TaskCompletion, TaskWithdrawal
 from safeguarding.queries.tasks import TaskListItem, list_tasks
 from workflows.action_plan import ActionPlanWorkflow
-from workflows.incident import CaseWorkflow, StepOutcome
+from workflows.incident import CaseWorkflow
 from workflows.review import ReviewWorkflow
 
 router = APIRouter(tags=["tasks"])
@@ -67,6 +70,10 @@ def _parse(task_id: str) -> tuple[str, Stream]:
     return match["reference"], STREAM_FOR_LETTER[match["letter"]]
 
 
+COMPLETING = (steps.SUBMIT_RETURN, steps.COMPLETE_REVIEW_CHECKPOINT, steps.COMPLETE_IMPACT_CHECK)
+WITHDRAWING = (steps.WITHDRAW_CASE_TASK, steps.WITHDRAW_REVIEW_TASK)
+
+
 @router.post(
     "/tasks/{task_id}/complete",
     response_model=StepOutcome,
@@ -81,37 +88,20 @@ async def complete_task(
     task_id: TaskId,
     completion: TaskCompletion,
     request: Request,
-    actor: Annotated[Actor, Depends(allow(AGENCY, BU, *JCRG))],
+    actor: Annotated[Actor, Depends(allow_step(*COMPLETING))],
     client: ClientDep,
 ) -> StepOutcome:
     """An information return (the agency it was asked of), or the notes of a checkpoint (Business Unit)."""
     reference, stream = _parse(task_id)
-    call: Any
+    done = {"task_id": task_id, "summary": completion.summary, "documents": completion.documents}
+    body: BaseModel
     if stream is Stream.case:
-        submission = InformationReturn(
-            task_id=task_id, summary=completion.summary, documents=completion.documents
-        )
-        step = Attributed[InformationReturn](actor=actor, decision=submission)
-        call = run_step(client, reference, CaseWorkflow.submit_return, step)
+        update, body = CaseWorkflow.submit_return, InformationReturn(**done)
+    elif stream is Stream.review:
+        update, body = ReviewWorkflow.complete_checkpoint, CheckpointDone(**done)
     else:
-        done = {"task_id": task_id, "summary": completion.summary, "documents": completion.documents}
-        if stream is Stream.review:
-            call = run_step(
-                client,
-                reference,
-                ReviewWorkflow.take_step,
-                ReviewStepInput(actor=actor, step=CheckpointDone(**done)),
-                stream,
-            )
-        else:
-            call = run_step(
-                client,
-                reference,
-                ActionPlanWorkflow.take_step,
-                PlanStepInput(actor=actor, step=ImpactCheckDone(**done)),
-                stream,
-            )
-    return await audited(request, actor, reference, None, call)
+        update, body = ActionPlanWorkflow.complete_impact_check, ImpactCheckDone(**done)
+    return await take_step(request, client, reference, update, actor, body, stream)
 
 
 @router.post(
@@ -124,7 +114,7 @@ async def withdraw_task(
     task_id: TaskId,
     withdrawal: Withdrawal,
     request: Request,
-    actor: Annotated[Actor, Depends(allow(BU))],
+    actor: Annotated[Actor, Depends(allow_step(*WITHDRAWING))],
     client: ClientDep,
 ) -> StepOutcome:
     """Its deadline is cancelled and nothing more is owed on it. Actions are withdrawn by the JCRG instead."""
@@ -135,14 +125,12 @@ async def withdraw_task(
             "an action is withdrawn by the JCRG with its reasons: "
             f"POST /cases/{reference}/action-plan/withdraw-action",
         )
+    body: BaseModel
     if stream is Stream.case:
-        step = Attributed[TaskWithdrawal](
-            actor=actor, decision=TaskWithdrawal(task_id=task_id, reasons=withdrawal.reasons)
-        )
-        call = run_step(client, reference, CaseWorkflow.withdraw_task, step)
+        update, body = CaseWorkflow.withdraw_task, TaskWithdrawal(task_id=task_id, reasons=withdrawal.reasons)
     else:
-        withdrawn = TaskWithdrawn(task_id=task_id, reasons=withdrawal.reasons)
-        call = run_step(
-            client, reference, ReviewWorkflow.take_step, ReviewStepInput(actor=actor, step=withdrawn), stream
+        update, body = (
+            ReviewWorkflow.withdraw_task,
+            TaskWithdrawn(task_id=task_id, reasons=withdrawal.reasons),
         )
-    return await audited(request, actor, reference, withdrawal.reasons, call)
+    return await take_step(request, client, reference, update, actor, body, stream)

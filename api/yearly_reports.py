@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from pydantic import Field
@@ -15,17 +15,17 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.access import BU, REPORT_READERS, allow, audited
+from api.access import BU, REPORT_READERS, allow, allow_step, audited
 from api.dependencies import ClientDep, PoliciesDep
 from api.temporal import as_refusal
+from safeguarding.domain import steps
 from safeguarding.domain.fields import AGENCY_PATTERN, StrictModel
-from safeguarding.domain.people import Actor
+from safeguarding.domain.people import Actor, Attributed
 from safeguarding.domain.policy import Policy
 from safeguarding.domain.yearly_report import (
     ReportPublished,
     ReportSent,
     YearlyStart,
-    YearlyStep,
     YearlyView,
     workflow_id,
 )
@@ -128,12 +128,17 @@ async def get_yearly_report(
 
 
 async def _step(
-    client: ClientDep, policies: dict[str, Policy], partnership: str, year: int, step: YearlyStep
+    client: ClientDep,
+    policies: dict[str, Policy],
+    partnership: str,
+    year: int,
+    update: Any,
+    step: Attributed[Any],
 ) -> YearlyView:
     start = _start(_policy(policies, partnership), year)
     handle = client.get_workflow_handle(workflow_id(partnership, start.year_start))
     try:
-        return await handle.execute_update(YearlyReportWorkflow.take_step, step)
+        return await handle.execute_update(update, step)
     except WorkflowUpdateFailedError as error:
         raise as_refusal(error) from None
     except RPCError as error:
@@ -145,7 +150,7 @@ async def _step(
 
 
 @router.post(
-    "/yearly-reports/{partnership}/{year}/published",
+    steps.RECORD_YEARLY_PUBLICATION.path,
     response_model=YearlyView,
     summary="The yearly report was published (Business Unit)",
 )
@@ -156,14 +161,15 @@ async def record_published(
     request: Request,
     client: ClientDep,
     policies: PoliciesDep,
-    actor: Annotated[Actor, Depends(allow(BU))],
+    actor: Annotated[Actor, Depends(allow_step(steps.RECORD_YEARLY_PUBLICATION))],
 ) -> YearlyView:
-    call = _step(client, policies, partnership, year, YearlyStep(actor=actor, published=body))
+    published = Attributed[ReportPublished](actor=actor, decision=body)
+    call = _step(client, policies, partnership, year, YearlyReportWorkflow.record_publication, published)
     return await audited(request, actor, None, f"yearly report {partnership} {year} published", call)
 
 
 @router.post(
-    "/yearly-reports/{partnership}/{year}/sent",
+    steps.RECORD_YEARLY_SENDING.path,
     response_model=YearlyView,
     summary="The yearly report was sent to the Panel and/or the DfE (Business Unit)",
 )
@@ -174,7 +180,8 @@ async def record_sent(
     request: Request,
     client: ClientDep,
     policies: PoliciesDep,
-    actor: Annotated[Actor, Depends(allow(BU))],
+    actor: Annotated[Actor, Depends(allow_step(steps.RECORD_YEARLY_SENDING))],
 ) -> YearlyView:
-    call = _step(client, policies, partnership, year, YearlyStep(actor=actor, sent=body))
+    sent = Attributed[ReportSent](actor=actor, decision=body)
+    call = _step(client, policies, partnership, year, YearlyReportWorkflow.record_sending, sent)
     return await audited(request, actor, None, f"yearly report {partnership} {year} sent", call)

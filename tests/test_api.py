@@ -581,13 +581,13 @@ async def test_a_cspr_and_its_action_plan_over_http(service: httpx.AsyncClient):
         if t["task_id"] == task_id
     ]
     assert listed and listed[0]["kind"] == "action"
+    # An action is completed by the JCRG's sign-off: completing its task is not an agency's step at
+    # all, and the Business Unit is told what to do instead.
     await expect(
-        http,
-        f"/tasks/{task_id}/complete",
-        {"summary": "done"},
-        SCHOOL,
-        409,
-        "posts its progress with evidence",
+        http, f"/tasks/{task_id}/complete", {"summary": "done"}, SCHOOL, 403, "cannot take this step"
+    )
+    await expect(
+        http, f"/tasks/{task_id}/complete", {"summary": "done"}, BU, 409, "posts its progress with evidence"
     )
     police = auth("police.officer", "partner_agency", agency="bedfordshire-police")
     await expect(

@@ -130,7 +130,7 @@ async def test_a_publication_date_too_soon_after_the_copy_to_the_panel_is_refuse
             handle,
             BUSINESS_UNIT,
             ReportApproved(partner=StatutoryPartner.police, reasons="Approved"),
-            "cannot record",
+            "cannot take this step",
         )
         for partner in StatutoryPartner:
             await review_step(handle, PARTNERS[partner], ReportApproved(partner=partner, reasons="Approved"))
@@ -263,4 +263,4 @@ async def test_a_partner_agency_cannot_take_a_review_decision(env, engine, polic
         handle = await begin(env, engine, policy, task_queue, await env.get_current_time())
         school = Actor(user_id="school.dsl", role=Role.partner_agency, agency="luton-schools")
         today = (await env.get_current_time()).date()
-        await refused(handle, school, ReviewerAppointed(reviewer="x", appointed_on=today), "cannot record")
+        await refused(handle, school, ReviewerAppointed(reviewer="x", appointed_on=today), "cannot take this step")

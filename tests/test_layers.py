@@ -136,7 +136,9 @@ def test_a_module_imports_only_the_layers_below_it(module: str):
             and name.split(".")[0] not in sys.stdlib_module_names
             and not _under(name, libraries)
         ]
-        assert not third_party, f"{module} may use only {libraries} beyond the standard library: {third_party}"
+        assert not third_party, (
+            f"{module} may use only {libraries} beyond the standard library: {third_party}"
+        )
 
 
 WORKFLOW_MODULES = sorted(m for m in MODULES if m.startswith("workflows."))
@@ -144,10 +146,7 @@ WORKFLOW_MODULES = sorted(m for m in MODULES if m.startswith("workflows."))
 
 @pytest.mark.parametrize("module", WORKFLOW_MODULES)
 def test_a_workflow_module_loads_no_io_library_even_indirectly(module: str):
-    probe = (
-        f"import sys, {module}\n"
-        f"print(','.join(n for n in {IO_LIBRARIES!r} if n in sys.modules))"
-    )
+    probe = f"import sys, {module}\nprint(','.join(n for n in {IO_LIBRARIES!r} if n in sys.modules))"
     loaded = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()

@@ -84,7 +84,7 @@ async def test_the_yearly_report_is_chased_until_published_and_sent(env, engine,
                     actor=Actor(user_id="mgr", role=Role.manager),
                     published=ReportPublished(published_on=date(2027, 10, 19)),
                 ),
-                "only the Business Unit",
+                "a manager cannot take this step; it is for: business_unit",
             ),
         ]:
             with pytest.raises(WorkflowUpdateFailedError) as refusal:

@@ -13,12 +13,13 @@ Plans run for years: the workflow continues as new before its history grows larg
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from temporalio import workflow
 
+from safeguarding.domain import steps
 from safeguarding.domain.action_plan import (
-    Action,
     ActionChange,
     ActionProgress,
     ActionRedated,
@@ -31,9 +32,7 @@ from safeguarding.domain.action_plan import (
     PlanClosed,
     PlanFile,
     PlanOutcome,
-    PlanRecommendation,
     PlanStart,
-    PlanStep,
     PlanStepInput,
     PlanView,
 )
@@ -44,14 +43,13 @@ from safeguarding.domain.contracts import (
     ProgressNote,
     RecommendationSummary,
 )
-from safeguarding.domain.deadline_book import Notice
-from safeguarding.domain.milestones import Milestone
+from safeguarding.domain.deadline_book import Owed
+from safeguarding.domain.events import EventKind
 from safeguarding.domain.outcome import StepOutcome
-from safeguarding.domain.people import Actor
+from safeguarding.domain.people import Attributed
 from safeguarding.domain.record import Stream, workflow_id_for
-from safeguarding.domain.rules.action_plan import check_plan_step
-from safeguarding.domain.tasks import Task, TaskStatus
-from workflows.casework import Casework, StepChanges, step_outcome
+from safeguarding.domain.rules import action_plan as plan
+from workflows.casework import Casework, Check
 
 
 @workflow.defn
@@ -79,16 +77,17 @@ class ActionPlanWorkflow(Casework):
         file = self.file
         if self._fresh:
             async with self._lock:
-                file.record("action_plan_opened", workflow.now())
+                now = workflow.now()
+                file.record(EventKind.action_plan_opened, now)
                 for planned in self._recommendations:
-                    self._add_recommendation(planned.text, planned.source, None)
+                    plan.add_recommendation(file, planned.text, planned.source, None, now)
         else:
             self._log("action plan continued as new", run=file.runs)
         await self._run_casework()
         if self._time_to_move() and file.status == "open":
             # Everything so far is written to the read model: carry the plan, not its written events.
             file.first_seq += len(file.history)
-            file.history = []
+            file.history, file.notices = [], []
             workflow.continue_as_new(
                 PlanStart(
                     reference=file.reference,
@@ -111,19 +110,28 @@ class ActionPlanWorkflow(Casework):
     def _done(self) -> bool:
         return self.file.status == "closed"
 
+    def _stage(self) -> str:
+        return self.file.status
+
     def _time_to_move(self) -> bool:
         info = workflow.info()
         return info.is_continue_as_new_suggested() or info.get_current_history_length() >= self._history_limit
 
+    def _date_set(self, subject: str | None) -> date | None:
+        action = self.file.action_for_task(subject)
+        return action.due_on if action else None
+
     def _snapshot(self, changes: CaseChanges) -> CaseChanges:
+        file = self.file
+        sources = {r.id: r.source for r in file.recommendations}
         changes.plan = PlanSummary(
-            status=self.file.status,
+            status=file.status,
             actions=[
                 ActionSummary(
                     id=a.id,
                     agency=a.agency,
                     lead_role=a.lead_role,
-                    source=self._source(a),
+                    source=sources.get(a.recommendation_id, "unknown"),
                     themes=[t.value for t in a.themes],
                     due_at=a.due_at or workflow.now(),
                     status=a.status.value,
@@ -139,31 +147,25 @@ class ActionPlanWorkflow(Casework):
                         if c.kind == "progress"
                     ],
                 )
-                for a in self.file.actions
+                for a in file.actions
             ],
             recommendations=[
-                RecommendationSummary(id=r.id, text=r.text, source=r.source)
-                for r in self.file.recommendations
+                RecommendationSummary(id=r.id, text=r.text, source=r.source) for r in file.recommendations
             ],
         )
         return changes
 
-    def _source(self, action: Action) -> str:
-        return next(
-            (r.source for r in self.file.recommendations if r.id == action.recommendation_id), "unknown"
-        )
-
-    def _on_notice(self, notice: Notice, now: datetime) -> None:
-        action = self.file.action_for_task(notice.deadline.subject)
+    def _on_notice(self, owed: Owed, now: datetime) -> None:
+        action = self.file.action_for_task(owed.deadline.subject)
         if action is None:
             return
-        if notice.kind == "escalation":
+        if owed.kind == "escalation":
             action.escalations_sent += 1
         action.changes.append(
             ActionChange(
                 at=now,
-                kind=f"{notice.kind}_sent",
-                details={"number": notice.number, "recipients": notice.recipients},
+                kind=f"{owed.kind}_sent",
+                details={"number": owed.number, "recipients": owed.recipients},
             )
         )
 
@@ -175,183 +177,117 @@ class ActionPlanWorkflow(Casework):
     @workflow.query
     def view(self) -> PlanView:
         """GET /cases/{ref}: the plan, its actions with their histories, and its tasks."""
-        file = self.file
-        return PlanView(
-            workflow_id=file.workflow_id,
-            status=file.status,
-            runs=file.runs,
-            recommendations=file.recommendations,
-            actions=file.actions,
-            tasks=file.tasks,
+        return self.file.view()
+
+    async def _take(
+        self, step: steps.Step, attributed: Attributed[Any], check: Check, apply: Any
+    ) -> StepOutcome:
+        """A step whose whole effect is its ``apply_*`` and the milestones it reaches."""
+        async with self._step(step, attributed, check) as changes:
+            await changes.reach(apply(self.file, attributed.actor, attributed.decision, workflow.now()))
+        return self._outcome(changes)
+
+    # ------------------------------------------------------------ recommendations and actions
+
+    @workflow.update
+    async def add_recommendation(self, step: Attributed[AddRecommendation]) -> StepOutcome:
+        """JCRG or Business Unit: a recommendation the plan follows."""
+        return await self._take(
+            steps.ADD_RECOMMENDATION, step, plan.check_add_recommendation, plan.apply_add_recommendation
         )
+
+    @add_recommendation.validator
+    def _validate_add_recommendation(self, step: Attributed[AddRecommendation]) -> None:
+        self._validate(steps.ADD_RECOMMENDATION, step, plan.check_add_recommendation)
+
+    @workflow.update
+    async def add_action(self, step: Attributed[AddAction]) -> StepOutcome:
+        """JCRG: an action for an agency, due on the date set; the agency hears of it."""
+        async with self._step(steps.ADD_ACTION, step, plan.check_add_action) as changes:
+            await changes.reach(plan.apply_add_action(self.file, step.actor, step.decision, workflow.now()))
+            plan.announce_action(self.file, self.file.actions[-1])
+        return self._outcome(changes)
+
+    @add_action.validator
+    def _validate_add_action(self, step: Attributed[AddAction]) -> None:
+        self._validate(steps.ADD_ACTION, step, plan.check_add_action)
+
+    @workflow.update
+    async def record_progress(self, step: Attributed[ActionProgress]) -> StepOutcome:
+        """The owning agency (or the Business Unit for it): progress on an action, with evidence."""
+        return await self._take(steps.RECORD_PROGRESS, step, plan.check_progress, plan.apply_progress)
+
+    @record_progress.validator
+    def _validate_record_progress(self, step: Attributed[ActionProgress]) -> None:
+        self._validate(steps.RECORD_PROGRESS, step, plan.check_progress)
+
+    @workflow.update
+    async def sign_off_action(self, step: Attributed[ActionSignedOff]) -> StepOutcome:
+        """JCRG: the action is completed (or completed with assurance pending an audit)."""
+        return await self._take(
+            steps.SIGN_OFF_ACTION, step, plan.check_sign_off_action, plan.apply_sign_off_action
+        )
+
+    @sign_off_action.validator
+    def _validate_sign_off_action(self, step: Attributed[ActionSignedOff]) -> None:
+        self._validate(steps.SIGN_OFF_ACTION, step, plan.check_sign_off_action)
+
+    @workflow.update
+    async def redate_action(self, step: Attributed[ActionRedated]) -> StepOutcome:
+        """JCRG: a new date for an action, with reasons; its deadline moves and its agency hears."""
+        async with self._step(steps.REDATE_ACTION, step, plan.check_redate_action) as changes:
+            action = plan.find_action(self.file, step.decision.action_id)
+            await self._redate(plan.action_deadline(self.file, action), step.decision.due_on)
+            plan.apply_redate_action(self.file, step.actor, step.decision, workflow.now())
+        return self._outcome(changes)
+
+    @redate_action.validator
+    def _validate_redate_action(self, step: Attributed[ActionRedated]) -> None:
+        self._validate(steps.REDATE_ACTION, step, plan.check_redate_action)
+
+    @workflow.update
+    async def withdraw_action(self, step: Attributed[ActionWithdrawn]) -> StepOutcome:
+        """JCRG: the action is withdrawn, with reasons."""
+        return await self._take(
+            steps.WITHDRAW_ACTION, step, plan.check_withdraw_action, plan.apply_withdraw_action
+        )
+
+    @withdraw_action.validator
+    def _validate_withdraw_action(self, step: Attributed[ActionWithdrawn]) -> None:
+        self._validate(steps.WITHDRAW_ACTION, step, plan.check_withdraw_action)
+
+    # ------------------------------------------------------------ impact checks and closing
+
+    @workflow.update
+    async def complete_impact_check(self, step: Attributed[ImpactCheckDone]) -> StepOutcome:
+        """JCRG or Business Unit: an impact checkpoint's notes."""
+        return await self._take(
+            steps.COMPLETE_IMPACT_CHECK, step, plan.check_impact_check, plan.apply_impact_check
+        )
+
+    @complete_impact_check.validator
+    def _validate_complete_impact_check(self, step: Attributed[ImpactCheckDone]) -> None:
+        self._validate(steps.COMPLETE_IMPACT_CHECK, step, plan.check_impact_check)
+
+    @workflow.update
+    async def close_plan(self, step: Attributed[PlanClosed]) -> StepOutcome:
+        """JCRG: the plan is closed: every action settled, every impact check done."""
+        return await self._take(steps.CLOSE_PLAN, step, plan.check_close_plan, plan.apply_close_plan)
+
+    @close_plan.validator
+    def _validate_close_plan(self, step: Attributed[PlanClosed]) -> None:
+        self._validate(steps.CLOSE_PLAN, step, plan.check_close_plan)
+
+    # ------------------------------------------------------------ runs recorded before one update per step
 
     @workflow.update
     async def take_step(self, step: PlanStepInput) -> StepOutcome:
-        """JCRG, Business Unit or the owning agency: one decision on the plan (which one is in ``step.step``)."""
-        async with self._step() as changes:
-            self._check(step)
-            await self._apply(changes, step.actor, step.step)
-        return step_outcome(self.file.reference, self.file.status, changes)
+        """Kept only for runs whose histories carry it (before one update per step): it takes the same
+        step through that step's own update. The API never sends it."""
+        rule = steps.step_for(steps.Process.plan, type(step.step))
+        return await getattr(self, rule.update)(Attributed[Any](actor=step.actor, decision=step.step))
 
     @take_step.validator
     def _validate_take_step(self, step: PlanStepInput) -> None:
-        self._validate(self._check, step)
-
-    def _check(self, step: PlanStepInput) -> None:
-        check_plan_step(self.file, step.actor, step.step, workflow.now().date())
-
-    def _add_recommendation(self, text: str, source: str, actor: Actor | None) -> PlanRecommendation:
-        recommendation = PlanRecommendation(
-            id=f"R{len(self.file.recommendations) + 1}", text=text, source=source
-        )
-        self.file.recommendations.append(recommendation)
-        self.file.record(
-            "recommendation_added",
-            workflow.now(),
-            actor=actor,
-            recommendation=recommendation.id,
-            source=source,
-        )
-        return recommendation
-
-    async def _apply(self, changes: StepChanges, actor: Actor, step: PlanStep) -> None:
-        file, now = self.file, workflow.now()
-        rule = file.policy.deadlines["action_due"]
-        match step:
-            case AddRecommendation():
-                self._add_recommendation(step.text, step.source, actor)
-            case AddAction():
-                task = Task(
-                    id=file.next_task_id(),
-                    agency=step.agency,
-                    kind="action",
-                    asked_for=step.description,
-                    requested_at=now,
-                )
-                file.tasks.append(task)
-                action = Action(
-                    id=f"A{len(file.actions) + 1}",
-                    recommendation_id=step.recommendation_id,
-                    agency=step.agency,
-                    lead_role=step.lead_role,
-                    description=step.description,
-                    measure=step.measure,
-                    themes=step.themes,
-                    due_on=step.due_on,
-                    task_id=task.id,
-                )
-                file.actions.append(action)
-                action.changes.append(
-                    ActionChange(
-                        at=now,
-                        kind="added",
-                        actor=actor,
-                        details=step.model_dump(mode="json", exclude={"step"}),
-                    )
-                )
-                changes.record(
-                    "action_added",
-                    actor=actor,
-                    action=action.id,
-                    agency=step.agency,
-                    task=task.id,
-                    due_on=step.due_on.isoformat(),
-                    themes=[t.value for t in step.themes],
-                )
-                (deadline, *_) = await changes.reach(
-                    [(Milestone.action_agreed, now, task.id)], due_on={task.id: step.due_on}
-                )
-                action.due_at = task.due_at = deadline.due_at
-                changes.tasks.append(task)
-            case ActionProgress():
-                action = file.action(step.action_id)
-                action.changes.append(
-                    ActionChange(
-                        at=now,
-                        kind="progress",
-                        actor=actor,
-                        reasons=step.summary,  # type: ignore[union-attr]
-                        details={"evidence": step.evidence},
-                    )
-                )
-                changes.record(
-                    "action_progress", actor=actor, action=step.action_id, evidence=len(step.evidence)
-                )
-            case ActionSignedOff():
-                action = file.action(step.action_id)
-                assert action is not None
-                action.status = ActionStatus(step.outcome)
-                action.completed_at, action.evidence_of_impact = now, step.evidence_of_impact
-                action.changes.append(
-                    ActionChange(
-                        at=now,
-                        kind=step.outcome,
-                        actor=actor,
-                        reasons=step.reasons,
-                        details={"evidence_of_impact": step.evidence_of_impact},
-                    )
-                )
-                task = file.task(action.task_id)
-                task.status, task.completed_at, task.completed_by = TaskStatus.completed, now, actor  # type: ignore[union-attr]
-                changes.record(
-                    "action_signed_off",
-                    actor=actor,
-                    reasons=step.reasons,
-                    action=action.id,
-                    outcome=step.outcome,
-                )
-                await changes.reach([(Milestone.action_completed, now, action.task_id)])
-                changes.tasks.append(task)  # type: ignore[arg-type]
-            case ActionRedated():
-                action = file.action(step.action_id)
-                assert action is not None
-                deadline = next(d for d in self.book.live() if d.subject == action.task_id)
-                action.changes.append(
-                    ActionChange(
-                        at=now,
-                        kind="redated",
-                        actor=actor,
-                        reasons=step.reasons,
-                        details={"from": action.due_on.isoformat(), "to": step.due_on.isoformat()},
-                    )
-                )
-                action.due_on = step.due_on
-                await self._redate(deadline, rule, step.due_on)
-                action.due_at = deadline.due_at
-                file.task(action.task_id).due_at = deadline.due_at  # type: ignore[union-attr]
-                changes.record(
-                    "action_redated",
-                    actor=actor,
-                    reasons=step.reasons,
-                    action=action.id,
-                    due_on=step.due_on.isoformat(),
-                )
-                changes.deadlines.append(deadline)
-            case ActionWithdrawn():
-                action = file.action(step.action_id)
-                assert action is not None
-                action.status = ActionStatus.withdrawn
-                action.changes.append(
-                    ActionChange(at=now, kind="withdrawn", actor=actor, reasons=step.reasons)
-                )
-                self.withdraw(changes, file.task(action.task_id), actor, step.reasons)  # type: ignore[arg-type]
-            case ImpactCheckDone():
-                task = file.task(step.task_id)
-                assert task is not None
-                task.status, task.completed_at, task.completed_by, task.summary = (
-                    TaskStatus.completed,
-                    now,
-                    actor,
-                    step.summary,
-                )
-                for action in file.actions:
-                    if task.asked_for.endswith(f"({action.task_id})"):
-                        action.changes.append(
-                            ActionChange(at=now, kind="impact_checked", actor=actor, reasons=step.summary)
-                        )
-                changes.record("impact_checked", actor=actor, task=task.id)
-                await changes.reach([(Milestone.task_completed, now, task.id)])
-                changes.tasks.append(task)
-            case PlanClosed():
-                file.status, file.closed_at = "closed", now
-                changes.record("action_plan_closed", actor=actor, reasons=step.reasons)
+        rule = steps.step_for(steps.Process.plan, type(step.step))
+        getattr(self, f"_validate_{rule.update}")(Attributed[Any](actor=step.actor, decision=step.step))

@@ -13,15 +13,18 @@ decision not to publish with what is published instead. Parallel proceedings sto
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime
+from typing import Any
 
 from temporalio import workflow
 
+from safeguarding.domain import steps
 from safeguarding.domain.activities import COMPUTE_DUE_DATES
 from safeguarding.domain.contracts import CaseChanges, DueDateItem, ReviewSummary
-from safeguarding.domain.milestones import Milestone
+from safeguarding.domain.events import EventKind
+from safeguarding.domain.milestones import Milestone, Reached
 from safeguarding.domain.outcome import StepOutcome
-from safeguarding.domain.people import Actor, StatutoryPartner
+from safeguarding.domain.people import Attributed
 from safeguarding.domain.record import Stream, workflow_id_for
 from safeguarding.domain.review import (
     CheckpointDone,
@@ -35,7 +38,6 @@ from safeguarding.domain.review import (
     LearningEventHeld,
     NotPublished,
     PanelReportReceived,
-    Pause,
     PublicationScheduled,
     Published,
     ReportApproved,
@@ -45,16 +47,24 @@ from safeguarding.domain.review import (
     ReviewOutcome,
     ReviewStage,
     ReviewStart,
-    ReviewStep,
     ReviewStepInput,
     ReviewView,
     TaskWithdrawn,
     TermsAgreed,
 )
-from safeguarding.domain.rules.review import check_review_step, check_step_actor
-from safeguarding.domain.tasks import Task, TaskStatus
+from safeguarding.domain.rules import review, tasks
 from workflows.calls import call
-from workflows.casework import Casework, StepChanges, step_outcome
+from workflows.casework import Casework, Check
+from workflows.clock import CALENDAR_TIMEOUT
+
+DUTIES = (
+    "Information about the case sent to the Panel for its national review",
+    "The Panel's national review report received and its learning taken forward",
+)
+
+
+def _noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
 
 
 @workflow.defn
@@ -80,20 +90,23 @@ class ReviewWorkflow(Casework):
     async def run(self, start: ReviewStart) -> ReviewOutcome:
         file = self.file
         async with self._lock:
+            now = workflow.now()
             file.record(
-                "review_commissioned",
-                workflow.now(),
+                EventKind.review_commissioned,
+                now,
                 occurred_at=file.decided_at,
                 kind=file.kind.value,
                 methodology=file.methodology,
                 review_type=file.review_type,
             )
-            reached = [(Milestone.review_decided, file.decided_at, None)]
+            reached: list[Reached] = [(Milestone.review_decided, file.decided_at, None)]
+            duties = []
             if file.kind is ReviewKind.national_review:
                 reached.append((Milestone.national_review_taken, file.decided_at, None))
-                self._add_duty("Information about the case sent to the Panel for its national review")
-                self._add_duty("The Panel's national review report received and its learning taken forward")
+                duties = [tasks.add_task(file, "business_unit", "review_duty", duty, now) for duty in DUTIES]
             await self._reach(reached)
+            for duty in duties:
+                tasks.announce(file, duty)
         self._log("review started", kind=file.kind.value)
         await self._run_casework()
         return ReviewOutcome(
@@ -104,6 +117,9 @@ class ReviewWorkflow(Casework):
 
     def _done(self) -> bool:
         return self.file.stage is ReviewStage.finished
+
+    def _stage(self) -> str:
+        return self.file.stage.value
 
     def _snapshot(self, changes: CaseChanges) -> CaseChanges:
         file = self.file
@@ -121,17 +137,6 @@ class ReviewWorkflow(Casework):
         )
         return changes
 
-    def _add_duty(self, what: str) -> Task:
-        task = Task(
-            id=self.file.next_task_id(),
-            agency="business_unit",
-            kind="review_duty",
-            asked_for=what,
-            requested_at=workflow.now(),
-        )
-        self.file.tasks.append(task)
-        return task
-
     @workflow.update
     async def await_opened(self) -> None:
         """Answers once the workflow has opened (its first deadlines recorded); changes nothing."""
@@ -140,129 +145,245 @@ class ReviewWorkflow(Casework):
     @workflow.query
     def view(self) -> ReviewView:
         """GET /cases/{ref}: the review's stage, deadlines, pauses and tasks."""
-        file = self.file
-        return ReviewView(
-            paused=file.paused, **file.model_dump(include=set(ReviewView.model_fields) - {"paused"})
+        return self.file.view()
+
+    # ------------------------------------------------------------ the reviewer and the terms
+
+    async def _take(
+        self, step: steps.Step, attributed: Attributed[Any], check: Check, apply: Any
+    ) -> StepOutcome:
+        """A step whose whole effect is its ``apply_*`` and the milestones it reaches."""
+        async with self._step(step, attributed, check) as changes:
+            now = workflow.now()
+            await changes.reach(apply(self.file, attributed.actor, attributed.decision, now))
+            review.wind_up(self.file, now)
+        return self._outcome(changes)
+
+    @workflow.update
+    async def appoint_reviewer(self, step: Attributed[ReviewerAppointed]) -> StepOutcome:
+        """JCRG or Business Unit: the independent reviewer is appointed."""
+        return await self._take(
+            steps.APPOINT_REVIEWER, step, review.check_reviewer_appointed, review.apply_reviewer_appointed
         )
+
+    @appoint_reviewer.validator
+    def _validate_appoint_reviewer(self, step: Attributed[ReviewerAppointed]) -> None:
+        self._validate(steps.APPOINT_REVIEWER, step, review.check_reviewer_appointed)
+
+    @workflow.update
+    async def agree_terms(self, step: Attributed[TermsAgreed]) -> StepOutcome:
+        """JCRG or Business Unit: the terms of reference and the methodology are agreed."""
+        return await self._take(steps.AGREE_TERMS, step, review.check_terms_agreed, review.apply_terms_agreed)
+
+    @agree_terms.validator
+    def _validate_agree_terms(self, step: Attributed[TermsAgreed]) -> None:
+        self._validate(steps.AGREE_TERMS, step, review.check_terms_agreed)
+
+    @workflow.update
+    async def record_family_engagement(self, step: Attributed[FamilyEngagement]) -> StepOutcome:
+        """Business Unit: the family was offered engagement, accepted, declined, or it was delayed."""
+        return await self._take(
+            steps.RECORD_FAMILY_ENGAGEMENT,
+            step,
+            review.check_family_engagement,
+            review.apply_family_engagement,
+        )
+
+    @record_family_engagement.validator
+    def _validate_record_family_engagement(self, step: Attributed[FamilyEngagement]) -> None:
+        self._validate(steps.RECORD_FAMILY_ENGAGEMENT, step, review.check_family_engagement)
+
+    @workflow.update
+    async def record_learning_event(self, step: Attributed[LearningEventHeld]) -> StepOutcome:
+        """Business Unit: the practitioner learning event was held."""
+        return await self._take(
+            steps.RECORD_LEARNING_EVENT, step, review.check_learning_event, review.apply_learning_event
+        )
+
+    @record_learning_event.validator
+    def _validate_record_learning_event(self, step: Attributed[LearningEventHeld]) -> None:
+        self._validate(steps.RECORD_LEARNING_EVENT, step, review.check_learning_event)
+
+    # ------------------------------------------------------------ the report
+
+    @workflow.update
+    async def receive_draft(self, step: Attributed[DraftReceived]) -> StepOutcome:
+        """Business Unit: the draft report arrived; the partners are asked to approve it."""
+        return await self._take(
+            steps.RECEIVE_DRAFT, step, review.check_draft_received, review.apply_draft_received
+        )
+
+    @receive_draft.validator
+    def _validate_receive_draft(self, step: Attributed[DraftReceived]) -> None:
+        self._validate(steps.RECEIVE_DRAFT, step, review.check_draft_received)
+
+    @workflow.update
+    async def approve_report(self, step: Attributed[ReportApproved]) -> StepOutcome:
+        """Safeguarding partner: its organisation approves the report."""
+        return await self._take(
+            steps.APPROVE_REPORT, step, review.check_report_approved, review.apply_report_approved
+        )
+
+    @approve_report.validator
+    def _validate_approve_report(self, step: Attributed[ReportApproved]) -> None:
+        self._validate(steps.APPROVE_REPORT, step, review.check_report_approved)
+
+    @workflow.update
+    async def receive_final_report(self, step: Attributed[FinalReport]) -> StepOutcome:
+        """JCRG or Business Unit: the final report and its recommendations (another review finishes here)."""
+        return await self._take(
+            steps.RECEIVE_FINAL_REPORT, step, review.check_final_report, review.apply_final_report
+        )
+
+    @receive_final_report.validator
+    def _validate_receive_final_report(self, step: Attributed[FinalReport]) -> None:
+        self._validate(steps.RECEIVE_FINAL_REPORT, step, review.check_final_report)
+
+    @workflow.update
+    async def send_copy(self, step: Attributed[CopySent]) -> StepOutcome:
+        """Business Unit: the final report went to the Panel and the Secretary of State (and Ofsted)."""
+        async with self._step(steps.SEND_COPY, step, review.check_copy_sent) as changes:
+            reached = review.apply_copy_sent(self.file, step.actor, step.decision, workflow.now())
+            # The earliest publication date: the policy's notice after the copy, on the working-day calendar.
+            notice = DueDateItem(
+                started_at=_noon(step.decision.sent_on), due=self.file.policy.publication_notice
+            )
+            (dates,) = await call(
+                COMPUTE_DUE_DATES, self._due_request([notice]), start_to_close=CALENDAR_TIMEOUT
+            )
+            review.publication_notice_given(self.file, dates.due_at.date())
+            await changes.reach(reached)
+        return self._outcome(changes)
+
+    @send_copy.validator
+    def _validate_send_copy(self, step: Attributed[CopySent]) -> None:
+        self._validate(steps.SEND_COPY, step, review.check_copy_sent)
+
+    # ------------------------------------------------------------ publication
+
+    @workflow.update
+    async def schedule_publication(self, step: Attributed[PublicationScheduled]) -> StepOutcome:
+        """Business Unit: the date the report will be published (refused if it gives too little notice)."""
+        return await self._take(
+            steps.SCHEDULE_PUBLICATION,
+            step,
+            review.check_publication_scheduled,
+            review.apply_publication_scheduled,
+        )
+
+    @schedule_publication.validator
+    def _validate_schedule_publication(self, step: Attributed[PublicationScheduled]) -> None:
+        self._validate(steps.SCHEDULE_PUBLICATION, step, review.check_publication_scheduled)
+
+    @workflow.update
+    async def record_publication(self, step: Attributed[Published]) -> StepOutcome:
+        """Business Unit: the report was published; the review is finished."""
+        return await self._take(
+            steps.RECORD_PUBLICATION, step, review.check_published, review.apply_published
+        )
+
+    @record_publication.validator
+    def _validate_record_publication(self, step: Attributed[Published]) -> None:
+        self._validate(steps.RECORD_PUBLICATION, step, review.check_published)
+
+    @workflow.update
+    async def decide_not_to_publish(self, step: Attributed[NotPublished]) -> StepOutcome:
+        """JCRG or Business Unit: the report is not published; what is published instead."""
+        return await self._take(
+            steps.DECIDE_NOT_TO_PUBLISH, step, review.check_not_published, review.apply_not_published
+        )
+
+    @decide_not_to_publish.validator
+    def _validate_decide_not_to_publish(self, step: Attributed[NotPublished]) -> None:
+        self._validate(steps.DECIDE_NOT_TO_PUBLISH, step, review.check_not_published)
+
+    # ------------------------------------------------------------ the clock
+
+    @workflow.update
+    async def stop_clock(self, step: Attributed[ClockStopped]) -> StepOutcome:
+        """Business Unit: parallel proceedings stop the review's clock."""
+        return await self._take(
+            steps.STOP_CLOCK, step, review.check_clock_stopped, review.apply_clock_stopped
+        )
+
+    @stop_clock.validator
+    def _validate_stop_clock(self, step: Attributed[ClockStopped]) -> None:
+        self._validate(steps.STOP_CLOCK, step, review.check_clock_stopped)
+
+    @workflow.update
+    async def restart_clock(self, step: Attributed[ClockRestarted]) -> StepOutcome:
+        """Business Unit: the clock restarts; every review deadline moves on by the days it stood."""
+        async with self._step(steps.RESTART_CLOCK, step, review.check_clock_restarted) as changes:
+            now = workflow.now()
+            review.apply_clock_restarted(self.file, step.actor, step.decision, now)
+            review.clock_moved_on(self.file, await self._resume_clock(now))
+        return self._outcome(changes)
+
+    @restart_clock.validator
+    def _validate_restart_clock(self, step: Attributed[ClockRestarted]) -> None:
+        self._validate(steps.RESTART_CLOCK, step, review.check_clock_restarted)
+
+    # ------------------------------------------------------------ a national review's local duties
+
+    @workflow.update
+    async def send_information_to_panel(self, step: Attributed[InformationToPanel]) -> StepOutcome:
+        """Business Unit: the partners' information about the case went to the Panel."""
+        return await self._take(
+            steps.SEND_INFORMATION_TO_PANEL,
+            step,
+            review.check_information_to_panel,
+            review.apply_information_to_panel,
+        )
+
+    @send_information_to_panel.validator
+    def _validate_send_information_to_panel(self, step: Attributed[InformationToPanel]) -> None:
+        self._validate(steps.SEND_INFORMATION_TO_PANEL, step, review.check_information_to_panel)
+
+    @workflow.update
+    async def receive_panel_report(self, step: Attributed[PanelReportReceived]) -> StepOutcome:
+        """JCRG or Business Unit: the Panel's national review report and its recommendations."""
+        return await self._take(
+            steps.RECEIVE_PANEL_REPORT, step, review.check_panel_report, review.apply_panel_report
+        )
+
+    @receive_panel_report.validator
+    def _validate_receive_panel_report(self, step: Attributed[PanelReportReceived]) -> None:
+        self._validate(steps.RECEIVE_PANEL_REPORT, step, review.check_panel_report)
+
+    # ------------------------------------------------------------ the review's tasks
+
+    @workflow.update
+    async def complete_checkpoint(self, step: Attributed[CheckpointDone]) -> StepOutcome:
+        """Business Unit: a monitoring checkpoint's notes."""
+        return await self._take(
+            steps.COMPLETE_REVIEW_CHECKPOINT, step, review.check_checkpoint_done, review.apply_checkpoint_done
+        )
+
+    @complete_checkpoint.validator
+    def _validate_complete_checkpoint(self, step: Attributed[CheckpointDone]) -> None:
+        self._validate(steps.COMPLETE_REVIEW_CHECKPOINT, step, review.check_checkpoint_done)
+
+    @workflow.update
+    async def withdraw_task(self, step: Attributed[TaskWithdrawn]) -> StepOutcome:
+        """Business Unit: a review task no longer needed; its deadline is cancelled."""
+        return await self._take(
+            steps.WITHDRAW_REVIEW_TASK, step, review.check_task_withdrawn, review.apply_task_withdrawn
+        )
+
+    @withdraw_task.validator
+    def _validate_withdraw_task(self, step: Attributed[TaskWithdrawn]) -> None:
+        self._validate(steps.WITHDRAW_REVIEW_TASK, step, review.check_task_withdrawn)
+
+    # ------------------------------------------------------------ runs recorded before one update per step
 
     @workflow.update
     async def take_step(self, step: ReviewStepInput) -> StepOutcome:
-        """Business Unit, JCRG or partners: one decision on the review (which one is in ``step.step``)."""
-        async with self._step() as changes:
-            self._check(step)
-            await self._apply(changes, step.actor, step.step)
-        return step_outcome(self.file.reference, self.file.stage.value, changes)
+        """Kept only for runs whose histories carry it (before one update per step): it takes the same
+        step through that step's own update. The API never sends it."""
+        rule = steps.step_for(steps.Process.review, type(step.step))
+        return await getattr(self, rule.update)(Attributed[Any](actor=step.actor, decision=step.step))
 
     @take_step.validator
     def _validate_take_step(self, step: ReviewStepInput) -> None:
-        self._validate(self._check, step)
-
-    def _check(self, step: ReviewStepInput) -> None:
-        check_step_actor(step.step, step.actor)
-        check_review_step(self.file, step.step, self._today())
-
-    def _today(self) -> date:
-        # Dates in steps are London dates; at most an hour from UTC, which the one-day margin covers.
-        return workflow.now().date()
-
-    async def _apply(self, changes: StepChanges, actor: Actor, step: ReviewStep) -> None:
-        file = self.file
-        now = workflow.now()
-        details = step.model_dump(mode="json", exclude={"step", "reasons"})
-        changes.record(step.step, actor=actor, reasons=getattr(step, "reasons", None), **details)
-        match step:
-            case ReviewerAppointed():
-                file.reviewer, file.stage = step.reviewer, ReviewStage.reviewer_appointed
-            case TermsAgreed():
-                file.methodology, file.terms_of_reference = step.methodology, step.terms_of_reference
-                file.stage = ReviewStage.terms_agreed
-            case FamilyEngagement():
-                file.family_engagement.append(step)
-            case LearningEventHeld():
-                file.stage = ReviewStage.learning_event_held
-            case DraftReceived():
-                file.stage = ReviewStage.draft_received
-            case ReportApproved():
-                file.approvals.append(step.partner)
-                if set(file.approvals) == set(StatutoryPartner):
-                    file.stage = ReviewStage.approved
-                    changes.record("report_approved_by_all_partners")
-            case FinalReport():
-                file.recommendations = list(step.recommendations)
-                file.stage = ReviewStage.final_report
-                if file.kind is ReviewKind.other_review:
-                    await self._finish(changes, "completed", now)
-            case CopySent():
-                file.copy_sent_on = step.sent_on
-                (dates,) = await call(
-                    COMPUTE_DUE_DATES,
-                    self._due_request(
-                        [DueDateItem(started_at=_noon(step.sent_on), due=file.policy.publication_notice)]
-                    ),
-                    start_to_close=timedelta(seconds=30),
-                )
-                file.earliest_publication_date = dates.due_at.date()
-                file.stage = ReviewStage.copy_sent
-                await changes.reach([(Milestone.review_report_sent, now, None)])
-            case PublicationScheduled():
-                file.publication_date, file.stage = step.publication_date, ReviewStage.publication_scheduled
-            case Published():
-                file.published_on = step.published_on
-                await self._finish(changes, "published", now)
-            case NotPublished():
-                file.published_instead = step.published_instead
-                await self._finish(changes, "completed_not_published", now)
-            case ClockStopped():
-                file.pauses.append(
-                    Pause(
-                        proceedings=step.proceedings,
-                        reasons=step.reasons,
-                        started_at=now,
-                        expected_end=step.expected_end,
-                        panel_told_on=step.panel_told_on,
-                    )
-                )
-                for deadline in self._pause_clock(now):
-                    changes.deadlines.append(deadline)
-            case ClockRestarted():
-                pause = file.pauses[-1]
-                resumed, days = await self._resume_clock(now)
-                pause.ended_at, pause.days = now, days
-                changes.deadlines.extend(resumed)
-            case InformationToPanel():
-                file.stage = ReviewStage.information_sent
-                await self._complete_duty(changes, actor, "Information about the case sent to the Panel", now)
-                await changes.reach([(Milestone.national_information_sent, now, None)])
-            case PanelReportReceived():
-                file.recommendations = list(step.recommendations)
-                await self._complete_duty(changes, actor, "The Panel's national review report", now)
-                await self._finish(changes, "national_review_reported", now)
-            case CheckpointDone():
-                task = file.task(step.task_id)
-                task.status, task.completed_at, task.completed_by = TaskStatus.completed, now, actor  # type: ignore[union-attr]
-                task.summary = step.summary  # type: ignore[union-attr]
-                changes.tasks.append(task)  # type: ignore[arg-type]
-                await changes.reach([(Milestone.task_completed, now, task.id)])  # type: ignore[union-attr]
-            case TaskWithdrawn():
-                self.withdraw(changes, file.task(step.task_id), actor, step.reasons)  # type: ignore[arg-type]
-
-    async def _complete_duty(self, changes: StepChanges, actor: Actor, prefix: str, now: datetime) -> None:
-        for task in self.file.tasks:
-            if task.status is TaskStatus.open and task.asked_for.startswith(prefix):
-                task.status, task.completed_at, task.completed_by = TaskStatus.completed, now, actor
-                changes.tasks.append(task)
-
-    async def _finish(self, changes: StepChanges, outcome: str, now: datetime) -> None:
-        file = self.file
-        file.stage, file.outcome, file.finished_at = ReviewStage.finished, outcome, now
-        await changes.reach([(Milestone.review_completed, now, None)])
-        file.checkpoints.clear()  # monitoring ends with the review
-        for task in [t for t in file.tasks if t.status is TaskStatus.open]:
-            self.withdraw(changes, task, None, "the review is finished")
-        changes.record("review_finished", outcome=outcome, recommendations=len(file.recommendations))
-
-
-def _noon(day: date) -> datetime:
-    from datetime import UTC
-
-    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+        rule = steps.step_for(steps.Process.review, type(step.step))
+        getattr(self, f"_validate_{rule.update}")(Attributed[Any](actor=step.actor, decision=step.step))

@@ -10,21 +10,29 @@ has its reminders before it and one escalation when it passes unmet, each sent o
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from safeguarding.domain import steps
 from safeguarding.domain.activities import COMPUTE_DUE_DATES, NOTIFY_YEARLY, RECORD_YEARLY_STATE
 from safeguarding.domain.contracts import DueDateItem, DueDateRequest
-from safeguarding.domain.dates import local_date
-from safeguarding.domain.people import Role
+from safeguarding.domain.dates import local_date, start_of_day
+from safeguarding.domain.people import Attributed
+from safeguarding.domain.refusal import Refusal, RefusalKind
+from safeguarding.domain.rules import yearly_report as rules
 from safeguarding.domain.yearly_report import (
     PUBLISHED,
     SENT,
+    ReportPublished,
+    ReportSent,
     YearlyDeadline,
+    YearlyFile,
     YearlyNotice,
     YearlyStart,
     YearlyState,
@@ -34,6 +42,7 @@ from safeguarding.domain.yearly_report import (
     workflow_id,
 )
 from workflows.calls import call
+from workflows.casework import Check, refusal_error
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
@@ -42,12 +51,7 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=time
 class YearlyReportWorkflow:
     @workflow.init
     def __init__(self, start: YearlyStart) -> None:
-        self.start = start
-        self.deadlines: list[YearlyDeadline] = []
-        self.published_on: date | None = None
-        self.sent_to: set[str] = set()
-        self.sent_on: date | None = None
-        self.history: list[str] = []
+        self.file = YearlyFile(partnership=start.partnership, year_start=start.year_start, start=start)
         self._changed = False
         self._ready = False
         self._lock = asyncio.Lock()
@@ -55,9 +59,8 @@ class YearlyReportWorkflow:
 
     @workflow.run
     async def run(self, start: YearlyStart) -> YearlyView:
-        rules = start.rules
-        year_end = date(start.year_start.year + 1, start.year_start.month, start.year_start.day)
-        month, day = (int(part) for part in rules.yearly_report_published_by.split("-"))
+        year_end = self.file.year_end
+        month, day = (int(part) for part in start.rules.yearly_report_published_by.split("-"))
         publish_by = date(year_end.year, month, day)
         if publish_by < year_end:
             publish_by = date(year_end.year + 1, month, day)
@@ -65,11 +68,11 @@ class YearlyReportWorkflow:
         await self._open(
             PUBLISHED,
             "Yearly report published",
-            DueDateItem(started_at=opened, due_on=publish_by, reminders=rules.yearly_report_reminders),
+            DueDateItem(started_at=opened, due_on=publish_by, reminders=start.rules.yearly_report_reminders),
         )
         self._ready = True
         while not self._finished():
-            moment = min((m for d in self.deadlines if (m := d.next_moment) is not None), default=None)
+            moment = min((m for d in self.file.deadlines if (m := d.next_moment) is not None), default=None)
             now = workflow.now()
             if moment is not None and moment <= now:
                 await self._send_owed(now)
@@ -88,12 +91,13 @@ class YearlyReportWorkflow:
         return self.view()
 
     def _finished(self) -> bool:
-        return any(d.key == SENT and d.met_at is not None for d in self.deadlines)
+        return any(d.key == SENT and d.met_at is not None for d in self.file.deadlines)
 
     async def _open(self, key: str, title: str, item: DueDateItem) -> YearlyDeadline:
+        start = self.file.start
         (dates,) = await call(
             COMPUTE_DUE_DATES,
-            DueDateRequest(timezone=self.start.timezone, working_days=self.start.working_days, items=[item]),
+            DueDateRequest(timezone=start.timezone, working_days=start.working_days, items=[item]),
             start_to_close=timedelta(seconds=30),
             retry=RETRY,
         )
@@ -101,29 +105,33 @@ class YearlyReportWorkflow:
         now = workflow.now()
         reminders = sorted(t for t in dates.reminder_times if t > now)
         deadline = YearlyDeadline(key=key, title=title, due_at=dates.due_at, reminders=reminders)
-        self.deadlines.append(deadline)
-        self.history.append(f"{workflow.now().isoformat()} {key} due {dates.due_at.isoformat()}")
+        self.file.deadlines.append(deadline)
+        self.file.history.append(f"{now.isoformat()} {key} due {dates.due_at.isoformat()}")
         await self._project()
         return deadline
 
     async def _send_owed(self, now: datetime) -> None:
-        rules = self.start.rules
-        for deadline in self.deadlines:
+        start = self.file.start
+        for deadline in self.file.deadlines:
             moment = deadline.next_moment
             if moment is None or moment > now:
                 continue
             if deadline.reminders_sent < len(deadline.reminders):
                 deadline.reminders_sent += 1
-                kind, number, to = "reminder", deadline.reminders_sent - 1, rules.yearly_report_reminders_to
+                kind, number, to = (
+                    "reminder",
+                    deadline.reminders_sent - 1,
+                    start.rules.yearly_report_reminders_to,
+                )
             else:
                 deadline.escalated = True
-                kind, number, to = "escalation", 1, rules.yearly_report_escalate_to
-            self.history.append(f"{now.isoformat()} {kind} {deadline.key} {number}")
+                kind, number, to = "escalation", 1, start.rules.yearly_report_escalate_to
+            self.file.history.append(f"{now.isoformat()} {kind} {deadline.key} {number}")
             await call(
                 NOTIFY_YEARLY,
                 YearlyNotice(
                     key=f"{workflow.info().workflow_id}:{deadline.key}:{kind}:{number}",
-                    reference=reference(self.start.partnership, self.start.year_start),
+                    reference=reference(start.partnership, start.year_start),
                     kind=kind,
                     deadline_key=deadline.key,
                     title=deadline.title,
@@ -136,124 +144,111 @@ class YearlyReportWorkflow:
             )
         await self._project()
 
-    def _next_version(self) -> int:
-        self._version += 1
-        return self._version
-
     async def _project(self) -> None:
-        published = next((d for d in self.deadlines if d.key == PUBLISHED), None)
-        sent = next((d for d in self.deadlines if d.key == SENT), None)
+        file = self.file
+        published = next((d for d in file.deadlines if d.key == PUBLISHED), None)
+        sent = next((d for d in file.deadlines if d.key == SENT), None)
+        self._version += 1
         await call(
             RECORD_YEARLY_STATE,
             YearlyState(
-                version=self._next_version(),
-                partnership=self.start.partnership,
-                year_start=self.start.year_start,
+                version=self._version,
+                partnership=file.partnership,
+                year_start=file.year_start,
                 published_due_at=published.due_at if published else None,
-                published_on=self.published_on,
+                published_on=file.published_on,
                 sent_due_at=sent.due_at if sent else None,
-                sent_on=self.sent_on,
-                sent_to=sorted(self.sent_to),
-                escalations=sum(d.escalated for d in self.deadlines),
+                sent_on=file.sent_on,
+                sent_to=sorted(file.sent_to),
+                escalations=sum(d.escalated for d in file.deadlines),
             ),
             start_to_close=timedelta(seconds=60),
             retry=RETRY,
         )
 
+    @workflow.query
+    def view(self) -> YearlyView:
+        """GET /yearly-reports/{partnership}/{year}: its deadlines and where it stands."""
+        return self.file.view()
+
     # ------------------------------------------------------------ the Business Unit's steps
 
-    @workflow.update
-    async def take_step(self, step: YearlyStep) -> YearlyView:
+    def _check(self, step: steps.Step, attributed: Attributed[Any], check: Check) -> None:
+        step.check_actor(attributed.actor)
+        check(self.file, attributed.actor, attributed.decision, workflow.now())
+
+    def _validate(self, step: steps.Step, attributed: Attributed[Any], check: Check) -> None:
+        try:
+            self._check(step, attributed, check)
+        except Refusal as refusal:
+            raise refusal_error(refusal) from None
+
+    @asynccontextmanager
+    async def _step(self, step: steps.Step, attributed: Attributed[Any], check: Check) -> AsyncIterator[None]:
+        """Steps one at a time (a publication waits on an activity half-way), checked again under the
+        lock (another step may have moved the state), the read model written before answering."""
         await workflow.wait_condition(lambda: self._ready)
-        async with self._lock:  # one step at a time: a publication waits on an activity half-way
-            self._check(step)  # again inside the lock: another step may have moved the state
-            view = await self._apply(step)
+        async with self._lock:
+            try:
+                self._check(step, attributed, check)
+                yield
+            except Refusal as refusal:
+                raise refusal_error(refusal) from None
+            await self._project()
         self._changed = True
-        return view
 
-    def _deadline(self, key: str) -> YearlyDeadline:
-        return next(d for d in self.deadlines if d.key == key)
-
-    def _met_on(self, day: date) -> datetime:
-        """When a deadline met on ``day`` counts as met: by the end of that working day at the latest."""
-        zone = ZoneInfo(self.start.timezone)
-        return min(workflow.now(), datetime(day.year, day.month, day.day, 17, tzinfo=zone))
-
-    async def _apply(self, step: YearlyStep) -> YearlyView:
-        zone = ZoneInfo(self.start.timezone)
-        if step.published is not None:
-            on = step.published.published_on
+    @workflow.update
+    async def record_publication(self, step: Attributed[ReportPublished]) -> YearlyView:
+        """Business Unit: the report was published; the deadline to send it starts that day."""
+        async with self._step(steps.RECORD_YEARLY_PUBLICATION, step, rules.check_publication):
+            start = self.file.start
             await self._open(
                 SENT,
                 "Yearly report sent to the Panel and the DfE",
                 DueDateItem(
-                    started_at=datetime(on.year, on.month, on.day, tzinfo=zone),
-                    due=self.start.rules.yearly_report_sent_within,
-                    reminders=self.start.rules.yearly_report_sent_reminders,
+                    started_at=start_of_day(step.decision.published_on, start.timezone),
+                    due=start.rules.yearly_report_sent_within,
+                    reminders=start.rules.yearly_report_sent_reminders,
                 ),
             )
-            # Met when it was published (by the end of that working day), not when it was recorded.
-            self._deadline(PUBLISHED).met_at = self._met_on(on)
-            self.published_on = on
-            self.history.append(f"{workflow.now().isoformat()} published {on} by {step.actor.user_id}")
-        if step.sent is not None:
-            self.sent_to |= set(step.sent.to)
-            self.history.append(
-                f"{workflow.now().isoformat()} sent to {step.sent.to} by {step.actor.user_id}"
-            )
-            if self.sent_to == {"panel", "dfe"}:
-                on = step.sent.sent_on
-                self.sent_on = on
-                self._deadline(SENT).met_at = self._met_on(on)
-        await self._project()
+            rules.apply_publication(self.file, step.actor, step.decision, workflow.now())
         return self.view()
 
-    @take_step.validator
-    def _check(self, step: YearlyStep) -> None:
-        if step.actor.role is not Role.business_unit:
-            raise ApplicationError("only the Business Unit records the yearly report", type="forbidden")
-        if (step.published is None) == (step.sent is None):
-            raise ApplicationError("give either the publication or the sending", type="invalid")
-        today = local_date(workflow.now(), self.start.timezone)
-        year_end = date(
-            self.start.year_start.year + 1, self.start.year_start.month, self.start.year_start.day
-        )
-        if step.published is not None:
-            if self.published_on is not None:
-                raise ApplicationError(
-                    f"the yearly report was published on {self.published_on}", type="not_allowed_now"
-                )
-            if not year_end <= step.published.published_on <= today:
-                raise ApplicationError(
-                    f"a publication date falls between the end of the year ({year_end}) and today ({today})",
-                    type="invalid",
-                )
-        if step.sent is not None:
-            if self.published_on is None:
-                raise ApplicationError(
-                    "the yearly report is sent once it is published", type="not_allowed_now"
-                )
-            if not self.published_on <= step.sent.sent_on <= today:
-                raise ApplicationError(
-                    f"the date it was sent falls between its publication ({self.published_on}) and today",
-                    type="invalid",
-                )
-            if set(step.sent.to) <= self.sent_to:
-                raise ApplicationError(
-                    f"already recorded as sent to {sorted(self.sent_to)}", type="not_allowed_now"
-                )
+    @record_publication.validator
+    def _validate_record_publication(self, step: Attributed[ReportPublished]) -> None:
+        self._validate(steps.RECORD_YEARLY_PUBLICATION, step, rules.check_publication)
 
-    @workflow.query
-    def view(self) -> YearlyView:
-        return YearlyView(
-            partnership=self.start.partnership,
-            year_start=self.start.year_start,
-            deadlines=self.deadlines,
-            published_on=self.published_on,
-            sent_to=sorted(self.sent_to),
-            sent_on=self.sent_on,
-            history=self.history,
-        )
+    @workflow.update
+    async def record_sending(self, step: Attributed[ReportSent]) -> YearlyView:
+        """Business Unit: the report was sent to the Panel and/or the DfE."""
+        async with self._step(steps.RECORD_YEARLY_SENDING, step, rules.check_sending):
+            rules.apply_sending(self.file, step.actor, step.decision, workflow.now())
+        return self.view()
+
+    @record_sending.validator
+    def _validate_record_sending(self, step: Attributed[ReportSent]) -> None:
+        self._validate(steps.RECORD_YEARLY_SENDING, step, rules.check_sending)
+
+    @workflow.update
+    async def take_step(self, step: YearlyStep) -> YearlyView:
+        """Kept only for processes whose histories carry it (before one update per step): it takes the
+        same step through the same update. The API never sends it."""
+        if step.published is not None:
+            return await self.record_publication(
+                Attributed[ReportPublished](actor=step.actor, decision=step.published)
+            )
+        return await self.record_sending(Attributed[ReportSent](actor=step.actor, decision=step.sent))  # type: ignore[arg-type]
+
+    @take_step.validator
+    def _validate_take_step(self, step: YearlyStep) -> None:
+        if (step.published is None) == (step.sent is None):
+            raise refusal_error(Refusal("give either the publication or the sending", RefusalKind.invalid))
+        if step.published is not None:
+            self._validate_record_publication(
+                Attributed[ReportPublished](actor=step.actor, decision=step.published)
+            )
+        else:
+            self._validate_record_sending(Attributed[ReportSent](actor=step.actor, decision=step.sent))  # type: ignore[arg-type]
 
 
 @workflow.defn

@@ -161,26 +161,31 @@ class Action(BaseModel):
     changes: list[ActionChange] = Field(default_factory=list)
 
 
-class PlanFile(WorkRecord):
+class PlanState(BaseModel):
+    """The plan itself: what the workflow keeps (``PlanFile``) and what it shows (``PlanView``)."""
+
     recommendations: list[PlanRecommendation] = Field(default_factory=list)
     actions: list[Action] = Field(default_factory=list)
     status: Literal["open", "closed"] = "open"
     closed_at: datetime | None = None
     runs: int = 1
 
+
+class PlanFile(WorkRecord, PlanState):
     def action(self, action_id: str) -> Action | None:
         return next((a for a in self.actions if a.id == action_id), None)
 
     def action_for_task(self, task_id: str | None) -> Action | None:
         return next((a for a in self.actions if a.task_id == task_id), None)
 
+    def view(self) -> PlanView:
+        return PlanView(**self.model_dump(include={*PlanView.model_fields}))
 
-class PlanView(BaseModel):
+
+class PlanView(PlanState):
+    """GET /cases/{ref} (``plan``): the plan, its actions with their histories, and its tasks."""
+
     workflow_id: str
-    status: str
-    runs: int
-    recommendations: list[PlanRecommendation]
-    actions: list[Action]
     tasks: list[Task]
 
 
@@ -200,7 +205,7 @@ class PlanOutcome(BaseModel):
     withdrawn: int
 
 
-# The partnership's themes (workflows/action_plan.py ``Theme``), in the order its plans list them.
+# The words for the themes (``Theme``), in the order the partnership's plans list them.
 THEME_LABELS: dict[str, str] = {
     "neglect": "Neglect",
     "domestic_abuse": "Domestic abuse",
@@ -219,10 +224,10 @@ THEME_LABELS: dict[str, str] = {
 }
 
 
-def _theme_order(themes: Iterable[str]) -> list[str]:
+def theme_order(themes: Iterable[str]) -> list[str]:
     known = list(THEME_LABELS)
     return sorted(set(themes), key=lambda t: (known.index(t) if t in known else len(known), t))
 
 
-def _label(theme: str) -> str:
+def theme_label(theme: str) -> str:
     return THEME_LABELS.get(theme, theme.replace("_", " ").capitalize())

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from safeguarding.domain.deadlines import Deadline
 from safeguarding.domain.events import CaseEvent
+from safeguarding.domain.notices import Notice
 from safeguarding.domain.policy import Duration, WorkingDays
 from safeguarding.domain.tasks import Task
 
@@ -147,6 +148,8 @@ class CaseChanges(BaseModel):
     events: list[CaseEvent]
     deadlines: list[Deadline]
     tasks: list[Task]
+    # What the steps since the last write told someone to hear of (the outbox writes each once).
+    notices: list[Notice] = Field(default_factory=list)
     case: CaseSummary | None = None
     review: ReviewSummary | None = None
     plan: PlanSummary | None = None

@@ -12,3 +12,8 @@ def local_date(moment: datetime, timezone: str) -> date:
     """The date at ``moment`` in the partnership's time zone (workflows use it too: the worker's
     sandbox lets them read the tzdata package)."""
     return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def start_of_day(day: date, timezone: str) -> datetime:
+    """The first moment of ``day`` in the partnership's time zone."""
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone))

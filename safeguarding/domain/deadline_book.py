@@ -18,8 +18,8 @@ from safeguarding.domain.policy import DeadlineRule, EscalationStep
 
 
 @dataclass(frozen=True)
-class Notice:
-    """Something the workflow owes because time has passed."""
+class Owed:
+    """A reminder or an escalation the workflow owes because time has passed."""
 
     kind: Literal["reminder", "escalation"]
     deadline: Deadline
@@ -97,13 +97,16 @@ class DeadlineBook:
         return met
 
     def cancel(self, subject: str | None, reason: str) -> list[Deadline]:
-        cancelled = []
-        for deadline in self.live():
-            if deadline.subject == subject:
-                deadline.status = DeadlineStatus.cancelled
-                deadline.cancelled_reason = reason
-                cancelled.append(deadline)
+        """Cancel the live deadlines of ``subject`` (a task); returns them."""
+        cancelled = [d for d in self.live() if d.subject == subject]
+        for deadline in cancelled:
+            self.cancel_one(deadline, reason)
         return cancelled
+
+    @staticmethod
+    def cancel_one(deadline: Deadline, reason: str) -> None:
+        deadline.status = DeadlineStatus.cancelled
+        deadline.cancelled_reason = reason
 
     def live(self) -> list[Deadline]:
         """Deadlines not yet met: open ones and overdue ones."""
@@ -111,6 +114,13 @@ class DeadlineBook:
 
     def pausable(self) -> list[Deadline]:
         return [d for d in self.live() if d.pausable]
+
+    def pause(self, at: datetime) -> list[Deadline]:
+        """A clock stop: every pausable deadline waits from ``at`` (no reminder, no breach)."""
+        paused = [d for d in self.pausable() if d.paused_since is None]
+        for deadline in paused:
+            deadline.paused_since = at
+        return paused
 
     def next_moment(self) -> datetime | None:
         """The next time something is owed: a reminder, a due time, a tier of escalation."""
@@ -124,9 +134,9 @@ class DeadlineBook:
             moments.extend(e.at for e in deadline.escalations if not e.sent and e.at > deadline.due_at)
         return min(moments, default=None)
 
-    def owed(self, now: datetime) -> list[Notice]:
+    def owed(self, now: datetime) -> list[Owed]:
         """Everything owed at ``now``, marked as done here so that it is owed only once."""
-        notices: list[Notice] = []
+        notices: list[Owed] = []
         for deadline in self.live():
             if deadline.paused_since is not None:
                 continue  # the clock is stopped: no reminder, no breach
@@ -142,12 +152,12 @@ class DeadlineBook:
                 if due_reminders:
                     # After a pause (a worker outage, say) only the latest reminder is worth sending.
                     number = deadline.reminders.index(due_reminders[-1]) + 1
-                    notices.append(Notice("reminder", deadline, deadline.reminders_to, number))
+                    notices.append(Owed("reminder", deadline, deadline.reminders_to, number))
                 continue
             # Overdue: unsent reminders are moot; each tier of escalation goes once, at its time.
             for tier, escalation in enumerate(deadline.escalations, start=1):
                 if not escalation.sent and escalation.at <= now:
                     escalation.sent = True
-                    notices.append(Notice("escalation", deadline, escalation.recipients, tier, breach))
+                    notices.append(Owed("escalation", deadline, escalation.recipients, tier, breach))
                     breach = False
         return notices

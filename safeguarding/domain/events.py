@@ -1,8 +1,13 @@
-"""The case's history: one event per thing recorded, copied to the read model's event log."""
+"""The case's history: one event per thing recorded, copied to the read model's event log.
+
+Every kind of event is named here, once: the workflows record them, the reports and the dashboard read
+them back by these names (the read model stores the value, so a value never changes once recorded).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -10,11 +15,76 @@ from pydantic import BaseModel, Field
 from safeguarding.domain.people import Actor
 
 
+class EventKind(StrEnum):
+    # intake
+    case_opened = "case_opened"
+    referral_confirmed = "referral_confirmed"
+    screened = "screened"
+    notification_recorded = "notification_recorded"
+    # the rapid review
+    information_requested = "information_requested"
+    information_returned = "information_returned"
+    recommendation_made = "recommendation_made"
+    recommendation_revised = "recommendation_revised"
+    partner_signed_off = "partner_signed_off"
+    partner_disagreed = "partner_disagreed"
+    recommendation_returned = "recommendation_returned"
+    recommendation_signed_off = "recommendation_signed_off"
+    scrutineer_informed = "scrutineer_informed"
+    rapid_review_sent = "rapid_review_sent"
+    panel_responded = "panel_responded"
+    recommendation_reopened = "recommendation_reopened"
+    rapid_review_concluded = "rapid_review_concluded"
+    # what follows the rapid review, on the case
+    review_started = "review_started"
+    review_finished = "review_finished"  # on the case (the child's outcome) and on the review
+    action_plan_started = "action_plan_started"
+    action_plan_closed = "action_plan_closed"  # on the case and on the plan
+    closure_decided = "closure_decided"
+    case_closed = "case_closed"
+    # the review
+    review_commissioned = "review_commissioned"
+    reviewer_appointed = "reviewer_appointed"
+    terms_agreed = "terms_agreed"
+    family_engagement = "family_engagement"
+    learning_event_held = "learning_event_held"
+    draft_received = "draft_received"
+    report_approved = "report_approved"
+    report_approved_by_all_partners = "report_approved_by_all_partners"
+    final_report = "final_report"
+    copy_sent = "copy_sent"
+    publication_scheduled = "publication_scheduled"
+    published = "published"
+    not_published = "not_published"
+    clock_stopped = "clock_stopped"
+    clock_restarted = "clock_restarted"
+    information_to_panel = "information_to_panel"
+    panel_report_received = "panel_report_received"
+    checkpoint_done = "checkpoint_done"
+    # the action plan
+    action_plan_opened = "action_plan_opened"
+    recommendation_added = "recommendation_added"
+    action_added = "action_added"
+    action_progress = "action_progress"
+    action_signed_off = "action_signed_off"
+    action_redated = "action_redated"
+    impact_checked = "impact_checked"
+    # tasks, deadlines and the clock, on every stream
+    task_withdrawn = "task_withdrawn"
+    checkpoint_task_created = "checkpoint_task_created"
+    deadline_opened = "deadline_opened"
+    deadline_met = "deadline_met"
+    deadline_missed = "deadline_missed"
+    deadline_cancelled = "deadline_cancelled"
+    reminder_sent = "reminder_sent"
+    escalation_sent = "escalation_sent"
+
+
 class CaseEvent(BaseModel):
     """One entry of the case's history; the read model's event log is a copy of these."""
 
     seq: int
-    kind: str
+    kind: EventKind
     recorded_at: datetime
     occurred_at: datetime | None = None
     actor: Actor | None = None

@@ -1,55 +1,38 @@
-"""What someone must hear of, and why: a task assigned, re-dated, withdrawn or closed by someone else,
-a decision that asks someone to act. Never a case summary, a decision's reasons or an agency's return.
+"""What someone must hear of, stated by the step that causes it: a task assigned, re-dated, withdrawn or
+closed by someone else; a decision that asks someone to act; a reminder or an escalation.
+
+A notice carries only the case reference, what is asked, the due date and who should hear: never a case
+summary, a decision's reasons or an agency's return. Its key names the event that caused it, so the
+outbox writes it once however often a workflow is replayed or an activity retried; the keys below are
+the ones recorded by running cases and never change.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from safeguarding.domain.events import CaseEvent
+from pydantic import BaseModel
+
+from safeguarding.domain.events import CaseEvent, EventKind
 from safeguarding.domain.policy import OWNING_AGENCY
-from safeguarding.domain.tasks import Task, TaskStatus
-
-# Decisions someone must act on, from the events that record them: who hears, and what is asked.
-DECISIONS: dict[str, tuple[list[str], str, str]] = {
-    "recommendation_made": (
-        ["safeguarding_partner"],
-        "Sign-off needed: the rapid review's recommendation",
-        "The JCRG has made its recommendation: each safeguarding partner signs it off or returns it.",
-    ),
-    "recommendation_revised": (
-        ["safeguarding_partner"],
-        "Sign-off needed: the rapid review's revised recommendation",
-        "The JCRG has revised its recommendation: each safeguarding partner signs it off or returns it.",
-    ),
-    "recommendation_returned": (
-        ["jcrg_chair", "business_unit"],
-        "Returned by a partner: the rapid review's recommendation",
-        "A safeguarding partner did not agree: the JCRG reconsiders its recommendation.",
-    ),
-    "draft_received": (
-        ["safeguarding_partner"],
-        "Approval needed: the review's draft report",
-        "The draft report has arrived: each safeguarding partner approves it.",
-    ),
-}
-
-TASK_NOTICES = ("task_assigned", "task_redated", "task_withdrawn", "task_completed")
-
-TASK_TITLES = {
-    "information_return": "Information for the rapid review",
-    "action": "Action from the action plan",
-    "checkpoint": "Monitoring checkpoint",
-    "review_duty": "Duty of the local partners in a national review",
-}
+from safeguarding.domain.tasks import Task
 
 
-@dataclass
-class Notice:
+class NoticeKind(StrEnum):
+    task_assigned = "task_assigned"
+    task_redated = "task_redated"
+    task_withdrawn = "task_withdrawn"
+    task_completed = "task_completed"  # closed by someone other than its owner: nothing more is asked
+    decision = "decision"
+    reminder = "reminder"
+    escalation = "escalation"
+
+
+class Notice(BaseModel):
     key: str
-    case_reference: str
-    kind: str  # task_assigned | task_redated | task_withdrawn | task_completed | decision | reminder | escalation
+    case_reference: str  # or, for a report or the yearly process, what the outbox files it under
+    kind: NoticeKind
     recipients: list[str]  # the policy's names: roles, or owning_agency
     owning_agency: str | None
     title: str
@@ -62,75 +45,81 @@ class Notice:
     number: int | None = None
 
 
-def task_notices(
-    reference: str,
-    workflow_id: str,
-    stream: str,
-    told: dict[str, tuple[list[str], datetime | None]],
-    tasks: list[Task],
-    settled: bool,
-) -> list[Notice]:
-    """What the agencies must now hear of about a stream's tasks, given what they were told already
-    (``told``: per task, the kinds of notice sent and the last due date given): a task assigned, its due
-    date set or moved, a task withdrawn, a task closed by someone else. A task is announced once its due date is known, or, if it has
-    none, once no step is half-way (``settled``): its due date may be on its way."""
-    notices = []
-    for task in tasks:
-        common = {
-            "case_reference": reference,
-            "recipients": [OWNING_AGENCY],
-            "owning_agency": task.agency,
-            "title": TASK_TITLES.get(task.kind, task.kind),
-            "stream": stream,
-            "task_id": task.id,
-            "asked": task.asked_for,
-            "due_at": task.due_at,
-        }
-        if task.id not in told:
-            if task.status is TaskStatus.open and (task.due_at is not None or settled):
-                notices.append(
-                    Notice(key=f"{workflow_id}:{task.id}:assigned", kind="task_assigned", **common)
-                )
-            continue
-        kinds, last_due = told[task.id]
-        if task.status is TaskStatus.withdrawn and "task_withdrawn" not in kinds:
-            notices.append(Notice(key=f"{workflow_id}:{task.id}:withdrawn", kind="task_withdrawn", **common))
-        elif (
-            task.status is TaskStatus.completed
-            and "task_completed" not in kinds
-            and task.completed_by is not None
-            and task.completed_by.agency != task.agency
-            and task.completed_by.role.value != task.agency  # a role's own task, closed by that role
-        ):
-            # Closed by someone else (the JCRG signing an action off, the Business Unit recording a
-            # return sent another way): the agency learns that nothing more is asked.
-            notices.append(Notice(key=f"{workflow_id}:{task.id}:completed", kind="task_completed", **common))
-        elif task.status is TaskStatus.open and task.due_at is not None and task.due_at != last_due:
-            moved = kinds.count("task_redated")  # A to B and back to A is two changes, two notices
-            notices.append(
-                Notice(key=f"{workflow_id}:{task.id}:redated:{moved + 1}", kind="task_redated", **common)
-            )
-    return notices
+# Decisions someone must act on: who hears, and what is asked (fixed words, never the decision's reasons).
+DECISIONS: dict[EventKind, tuple[list[str], str, str]] = {
+    EventKind.recommendation_made: (
+        ["safeguarding_partner"],
+        "Sign-off needed: the rapid review's recommendation",
+        "The JCRG has made its recommendation: each safeguarding partner signs it off or returns it.",
+    ),
+    EventKind.recommendation_revised: (
+        ["safeguarding_partner"],
+        "Sign-off needed: the rapid review's revised recommendation",
+        "The JCRG has revised its recommendation: each safeguarding partner signs it off or returns it.",
+    ),
+    EventKind.recommendation_returned: (
+        ["jcrg_chair", "business_unit"],
+        "Returned by a partner: the rapid review's recommendation",
+        "A safeguarding partner did not agree: the JCRG reconsiders its recommendation.",
+    ),
+    EventKind.draft_received: (
+        ["safeguarding_partner"],
+        "Approval needed: the review's draft report",
+        "The draft report has arrived: each safeguarding partner approves it.",
+    ),
+}
+
+TASK_TITLES = {
+    "information_return": "Information for the rapid review",
+    "action": "Action from the action plan",
+    "checkpoint": "Monitoring checkpoint",
+    "review_duty": "Duty of the local partners in a national review",
+}
 
 
-def decision_notices(reference: str, workflow_id: str, stream: str, events: list[CaseEvent]) -> list[Notice]:
-    """Notices for the decisions that ask someone to act, keyed by the event that recorded them. Only
-    the fixed text of what is asked: never the decision's reasons."""
-    notices = []
-    for event in events:
-        if event.kind not in DECISIONS:
-            continue
-        recipients, title, asked = DECISIONS[event.kind]
-        notices.append(
-            Notice(
-                key=f"{workflow_id}:event:{event.seq}",
-                case_reference=reference,
-                kind="decision",
-                recipients=recipients,
-                owning_agency=None,
-                title=title,
-                stream=stream,
-                asked=asked,
-            )
-        )
-    return notices
+def task_notice(
+    workflow_id: str, reference: str, stream: str, task: Task, kind: NoticeKind, *, number: int = 1
+) -> Notice:
+    """To the agency (or office) that owns the task. ``number``: which change of its due date."""
+    suffix = {
+        NoticeKind.task_assigned: "assigned",
+        NoticeKind.task_withdrawn: "withdrawn",
+        NoticeKind.task_completed: "completed",
+        NoticeKind.task_redated: f"redated:{number}",
+    }[kind]
+    return Notice(
+        key=f"{workflow_id}:{task.id}:{suffix}",
+        case_reference=reference,
+        kind=kind,
+        recipients=[OWNING_AGENCY],
+        owning_agency=task.agency,
+        title=TASK_TITLES.get(task.kind, task.kind),
+        stream=stream,
+        task_id=task.id,
+        asked=task.asked_for,
+        due_at=task.due_at,
+    )
+
+
+def closed_by_someone_else(task: Task) -> bool:
+    """A task closed by another than its owner (the JCRG signing an action off, the Business Unit
+    recording a return sent another way): its owner learns that nothing more is asked."""
+    by = task.completed_by
+    return by is not None and by.agency != task.agency and by.role.value != task.agency
+
+
+def decision_notice(workflow_id: str, reference: str, stream: str, event: CaseEvent) -> Notice | None:
+    """For a decision that asks someone to act, keyed by the event that recorded it."""
+    if event.kind not in DECISIONS:
+        return None
+    recipients, title, asked = DECISIONS[event.kind]
+    return Notice(
+        key=f"{workflow_id}:event:{event.seq}",
+        case_reference=reference,
+        kind=NoticeKind.decision,
+        recipients=recipients,
+        owning_agency=None,
+        title=title,
+        stream=stream,
+        asked=asked,
+    )

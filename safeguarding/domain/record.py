@@ -1,4 +1,5 @@
-"""What every workflow of a case keeps: its events, deadlines, tasks and scheduled checkpoints.
+"""What every workflow of a case keeps: its events, deadlines, tasks, scheduled checkpoints, and the
+notices its steps have caused.
 
 A case has up to three workflows, each writing its own *stream* of the case's record: ``case`` (intake
 and rapid review), ``review`` (the CSPR or other review) and ``plan`` (the action plan). Sequence
@@ -14,7 +15,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from safeguarding.domain.deadlines import Deadline
-from safeguarding.domain.events import CaseEvent
+from safeguarding.domain.events import CaseEvent, EventKind
+from safeguarding.domain.notices import Notice, NoticeKind, decision_notice, task_notice
 from safeguarding.domain.people import Actor
 from safeguarding.domain.policy import Policy
 from safeguarding.domain.tasks import Task
@@ -56,11 +58,13 @@ class WorkRecord(BaseModel):
     deadlines: list[Deadline] = Field(default_factory=list)
     tasks: list[Task] = Field(default_factory=list)
     checkpoints: list[ScheduledCheckpoint] = Field(default_factory=list)
+    # What the steps so far have told someone to hear of; written to the outbox with the events.
+    notices: list[Notice] = Field(default_factory=list)
     version: int = 0
 
     def record(
         self,
-        kind: str,
+        kind: EventKind,
         now: datetime,
         /,
         *,
@@ -81,6 +85,18 @@ class WorkRecord(BaseModel):
         self.history.append(event)
         self.version += 1
         return event
+
+    def notify_decision(self, event: CaseEvent) -> None:
+        """The decision ``event`` records asks someone to act: they hear of it."""
+        notice = decision_notice(self.workflow_id, self.reference, self.stream.value, event)
+        if notice is not None:
+            self.notices.append(notice)
+
+    def notify_task(self, task: Task, kind: NoticeKind, *, number: int = 1) -> None:
+        """The agency (or office) owning ``task`` hears that it was assigned, moved, withdrawn or closed."""
+        self.notices.append(
+            task_notice(self.workflow_id, self.reference, self.stream.value, task, kind, number=number)
+        )
 
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.id == task_id), None)

@@ -219,7 +219,9 @@ class Pause(BaseModel):
     days: int | None = None
 
 
-class ReviewFile(WorkRecord):
+class ReviewState(BaseModel):
+    """Where a review stands: what the workflow keeps (``ReviewFile``) and what it shows (``ReviewView``)."""
+
     kind: ReviewKind
     stage: ReviewStage = ReviewStage.commissioned
     decided_at: datetime
@@ -240,6 +242,8 @@ class ReviewFile(WorkRecord):
     outcome: str | None = None
     finished_at: datetime | None = None
 
+
+class ReviewFile(WorkRecord, ReviewState):
     @property
     def paused(self) -> bool:
         return bool(self.pauses) and self.pauses[-1].ended_at is None
@@ -248,31 +252,18 @@ class ReviewFile(WorkRecord):
         spine = SPINE[self.kind]
         return stage in spine and spine.index(self.stage) >= spine.index(stage)
 
+    def view(self) -> ReviewView:
+        return ReviewView(
+            paused=self.paused,
+            **self.model_dump(include={*ReviewView.model_fields} - {"paused"}),
+        )
 
-class ReviewView(BaseModel):
-    """GET /cases/{ref} (``review``): where the review stands."""
+
+class ReviewView(ReviewState):
+    """GET /cases/{ref} (``review``): where the review stands, its deadlines, tasks and history."""
 
     workflow_id: str
-    kind: ReviewKind
-    stage: ReviewStage
-    decided_at: datetime
-    started_at: datetime
-    methodology: str | None
-    review_type: str | None
-    reviewer: str | None
-    terms_of_reference: str | None
-    family_engagement: list[FamilyEngagement]
-    approvals: list[StatutoryPartner]
-    recommendations: list[str]
-    copy_sent_on: date | None
-    earliest_publication_date: date | None
-    publication_date: date | None
-    published_on: date | None
-    published_instead: str | None
     paused: bool
-    pauses: list[Pause]
-    outcome: str | None
-    finished_at: datetime | None
     deadlines: list[Deadline]
     tasks: list[Task]
     history: list[CaseEvent]

@@ -58,13 +58,33 @@ class YearlyStep(StrictModel):
 
 
 class YearlyView(BaseModel):
+    """GET /yearly-reports/{partnership}/{year}: the process's deadlines and where it stands."""
+
     partnership: str
     year_start: date
-    deadlines: list[YearlyDeadline]
-    published_on: date | None
-    sent_to: list[str]
-    sent_on: date | None
-    history: list[str]
+    deadlines: list[YearlyDeadline] = Field(default_factory=list)
+    published_on: date | None = None
+    sent_to: list[str] = Field(default_factory=list)
+    sent_on: date | None = None
+    history: list[str] = Field(default_factory=list)
+
+
+class YearlyFile(YearlyView):
+    """What the yearly report's workflow keeps: its view, and the year it was started for."""
+
+    start: YearlyStart
+
+    @property
+    def year_end(self) -> date:
+        """The first day after the reporting year."""
+        first = self.start.year_start
+        return date(first.year + 1, first.month, first.day)
+
+    def deadline(self, key: str) -> YearlyDeadline:
+        return next(d for d in self.deadlines if d.key == key)
+
+    def view(self) -> YearlyView:
+        return YearlyView(**self.model_dump(include={*YearlyView.model_fields}))
 
 
 def year_label(year_start: date) -> str:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from safeguarding.domain.action_plan import _label, _theme_order
+from safeguarding.domain.action_plan import theme_label, theme_order
 from safeguarding.domain.reporting import CLOSING_THE_LOOP, DEFAULT_TIMEZONE
 from safeguarding.queries.report_rows import COMPLETED, EscalationTier, _midnight, _ordinal, _ReadModel, _time
 from safeguarding.store.tables import ActionRow, DeadlineRow, RecommendationRow
@@ -205,7 +205,7 @@ def closing_the_loop_figures(
                 lead_role=row.lead_role,
                 description=row.description,
                 measure=row.measure,
-                themes=_theme_order(row.themes or []),
+                themes=theme_order(row.themes or []),
                 due_at=row.due_at,
                 status=status,
                 completed_at=completed_at,
@@ -239,7 +239,7 @@ def closing_the_loop_figures(
             by_theme[theme].append(action)
 
     themes = []
-    for theme in _theme_order(by_theme):
+    for theme in theme_order(by_theme):
         counts = ActionCounts()
         by_case: dict[str, list[ReportedAction]] = defaultdict(list)
         for action in by_theme[theme]:
@@ -268,7 +268,7 @@ def closing_the_loop_figures(
                     actions=case_actions,
                 )
             )
-        themes.append(ThemeLearning(theme=theme, label=_label(theme), counts=counts, reviews=reviews))
+        themes.append(ThemeLearning(theme=theme, label=theme_label(theme), counts=counts, reviews=reviews))
 
     actioned = {(a.case_reference, a.recommendation_id) for a in model.actions}
     without_actions = [

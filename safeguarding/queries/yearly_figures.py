@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from safeguarding.domain.action_plan import _label, _theme_order
+from safeguarding.domain.action_plan import theme_label, theme_order
 from safeguarding.domain.reporting import DEFAULT_TIMEZONE, YEARLY_FIGURES, add_years
 from safeguarding.queries.report_rows import COMPLETED, _midnight, _ReadModel, _time
 from safeguarding.store.tables import CaseEventRow, DeadlineRow
@@ -249,9 +249,9 @@ def _action_figures(model: _ReadModel, in_year: Any, cut_off: datetime) -> dict[
         completed += done_in_year
         outstanding += still_open
         overdue += late
-        for theme in _theme_order(action.themes or []):
+        for theme in theme_order(action.themes or []):
             if done_in_year or still_open:
-                row = by_theme.setdefault(theme, ThemeActions(theme=theme, label=_label(theme)))
+                row = by_theme.setdefault(theme, ThemeActions(theme=theme, label=theme_label(theme)))
                 row.completed += done_in_year
                 row.outstanding += still_open
                 row.overdue += late
@@ -259,5 +259,5 @@ def _action_figures(model: _ReadModel, in_year: Any, cut_off: datetime) -> dict[
         "actions_completed": completed,
         "actions_outstanding": outstanding,
         "actions_overdue": overdue,
-        "actions_by_theme": [by_theme[t] for t in _theme_order(by_theme)],
+        "actions_by_theme": [by_theme[t] for t in theme_order(by_theme)],
     }

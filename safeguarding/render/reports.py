@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from safeguarding.domain.action_plan import _label
+from safeguarding.domain.action_plan import theme_label
 from safeguarding.domain.reporting import long_date, period_words
 from safeguarding.queries.closing_the_loop import ClosingTheLoop
 from safeguarding.queries.yearly_figures import YearlyFigures
@@ -83,7 +83,7 @@ def _environment() -> Any:
         recipients=lambda names: ", ".join(_RECIPIENT_LABELS.get(n, _words(n)) for n in names),
         route=lambda r: _ROUTE_LABELS.get(r, _words(r)),
         source=lambda s: _SOURCE_LABELS.get(s, _words(s)),
-        theme=_label,
+        theme=theme_label,
         css_string=_css_string,
     )
     return environment

@@ -29,7 +29,7 @@ def queue(connection: Connection, notice: Notice, now: datetime) -> int | None:
         {
             "idempotency_key": notice.key,
             "case_reference": notice.case_reference,
-            "kind": notice.kind,
+            "kind": notice.kind.value,
             "deadline_id": notice.deadline_id,
             "deadline_key": notice.deadline_key,
             "recipients": notice.recipients,

@@ -1,100 +1,285 @@
-"""The action plan's rules: which step may be taken now. Pure: they raise ``Refusal`` and change nothing."""
+"""The action plan's rules: which step may be taken now, and what taking it changes.
+
+Each step has a ``check_*`` and an ``apply_*`` taking ``(file, actor, decision, now)``, as the rapid
+review's. An action is a task for its agency: its due date is the date the JCRG set (the policy's
+``action_due`` deadline ends that day), and every change to it is kept in its own history.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 from safeguarding.domain.action_plan import (
     SETTLED,
     Action,
+    ActionChange,
     ActionProgress,
     ActionRedated,
     ActionSignedOff,
+    ActionStatus,
     ActionWithdrawn,
     AddAction,
     AddRecommendation,
     ImpactCheckDone,
     PlanClosed,
     PlanFile,
-    PlanStep,
+    PlanRecommendation,
 )
-from safeguarding.domain.people import Actor
+from safeguarding.domain.deadlines import Deadline
+from safeguarding.domain.events import EventKind
+from safeguarding.domain.milestones import Milestone, Reached
+from safeguarding.domain.notices import NoticeKind
+from safeguarding.domain.people import Actor, Role
 from safeguarding.domain.refusal import Refusal, RefusalKind
-from safeguarding.domain.tasks import TaskStatus
-
-JCRG = ("jcrg_member", "jcrg_chair")
+from safeguarding.domain.rules.tasks import add_task, check_open_task, complete_task, find_task, withdraw_task
 
 
-def check_plan_step(file: PlanFile, actor: Actor, step: PlanStep, today: date) -> None:
+def _open_plan(file: PlanFile) -> None:
     if file.status == "closed":
         raise Refusal(f"the action plan of case {file.reference} is closed")
-    match step:
-        case AddRecommendation():
-            _role(actor, *JCRG, "business_unit")
-        case AddAction():
-            _role(actor, *JCRG)
-            if not any(r.id == step.recommendation_id for r in file.recommendations):
-                raise Refusal(
-                    f"the plan has no recommendation {step.recommendation_id}", RefusalKind.not_found
-                )
-            if step.due_on < today:
-                raise Refusal(f"the due date {step.due_on} is in the past", RefusalKind.invalid)
-        case ActionProgress():
-            action = _open_action(file, step.action_id)
-            _role(actor, "partner_agency", "business_unit")
-            if actor.role.value == "partner_agency" and actor.agency != action.agency:
-                raise Refusal(f"action {action.id} belongs to {action.agency}", RefusalKind.forbidden)
-        case ActionSignedOff():
-            _role(actor, *JCRG)
-            action = _open_action(file, step.action_id)
-            if not any(c.kind == "progress" for c in action.changes):
-                raise Refusal(f"action {action.id} has no progress with evidence from {action.agency} yet")
-        case ActionRedated():
-            _role(actor, *JCRG)
-            action = _open_action(file, step.action_id)
-            if step.due_on == action.due_on:
-                raise Refusal(f"action {action.id} is already due on {action.due_on}")
-            if step.due_on < today:
-                raise Refusal(f"the new due date {step.due_on} is in the past", RefusalKind.invalid)
-        case ActionWithdrawn():
-            _role(actor, *JCRG)
-            _open_action(file, step.action_id)
-        case ImpactCheckDone():
-            task = file.task(step.task_id)
-            if task is None:
-                raise Refusal(f"the plan has no task {step.task_id}", RefusalKind.not_found)
-            if task.kind == "action":
-                raise Refusal(
-                    "an action is completed by the JCRG's sign-off: the agency posts its progress with evidence "
-                    f"(POST /cases/{file.reference}/action-plan/progress)"
-                )
-            _role(actor, *JCRG, "business_unit")
-            if task.status is not TaskStatus.open:
-                raise Refusal(f"task {task.id} is {task.status.value}")
-        case PlanClosed():
-            _role(actor, *JCRG)
-            still_open = [a.id for a in file.actions if a.status not in SETTLED]
-            if still_open:
-                raise Refusal(f"actions still open: {', '.join(still_open)}")
-            pending = [c.subject or c.key for c in file.checkpoints] + [
-                t.id for t in file.tasks if t.status is TaskStatus.open
-            ]
-            if pending:
-                raise Refusal(f"impact checkpoints still to come or open: {', '.join(map(str, pending))}")
 
 
-def _role(actor: Actor, *roles: str) -> None:
-    if actor.role.value not in roles:
-        raise Refusal(
-            f"a {actor.role.value} cannot take this step; it is for: {', '.join(roles)}",
-            RefusalKind.forbidden,
-        )
-
-
-def _open_action(file: PlanFile, action_id: str) -> Action:
+def find_action(file: PlanFile, action_id: str) -> Action:
     action = file.action(action_id)
     if action is None:
         raise Refusal(f"the plan has no action {action_id}", RefusalKind.not_found)
+    return action
+
+
+def _open_action(file: PlanFile, action_id: str) -> Action:
+    action = find_action(file, action_id)
     if action.status in SETTLED:
         raise Refusal(f"action {action_id} is {action.status.value}")
     return action
+
+
+def action_deadline(file: PlanFile, action: Action) -> Deadline:
+    """The live deadline of an open action."""
+    return next(
+        d for d in file.deadlines if d.subject == action.task_id and d.status.value in ("open", "overdue")
+    )
+
+
+# ---------------------------------------------------------------- recommendations
+
+
+def add_recommendation(file: PlanFile, text: str, source: str, actor: Actor | None, now: datetime) -> None:
+    recommendation = PlanRecommendation(id=f"R{len(file.recommendations) + 1}", text=text, source=source)
+    file.recommendations.append(recommendation)
+    file.record(
+        EventKind.recommendation_added, now, actor=actor, recommendation=recommendation.id, source=source
+    )
+
+
+def check_add_recommendation(file: PlanFile, actor: Actor, step: AddRecommendation, now: datetime) -> None:
+    _open_plan(file)
+
+
+def apply_add_recommendation(
+    file: PlanFile, actor: Actor, step: AddRecommendation, now: datetime
+) -> list[Reached]:
+    add_recommendation(file, step.text, step.source, actor, now)
+    return []
+
+
+# ---------------------------------------------------------------- actions
+
+
+def check_add_action(file: PlanFile, actor: Actor, step: AddAction, now: datetime) -> None:
+    _open_plan(file)
+    if not any(r.id == step.recommendation_id for r in file.recommendations):
+        raise Refusal(f"the plan has no recommendation {step.recommendation_id}", RefusalKind.not_found)
+    if step.due_on < now.date():
+        raise Refusal(f"the due date {step.due_on} is in the past", RefusalKind.invalid)
+
+
+def apply_add_action(file: PlanFile, actor: Actor, step: AddAction, now: datetime) -> list[Reached]:
+    """The action's deadline opens on the date set; ``announce_action`` tells its agency once it has."""
+    task = add_task(file, step.agency, "action", step.description, now)
+    action = Action(
+        id=f"A{len(file.actions) + 1}",
+        recommendation_id=step.recommendation_id,
+        agency=step.agency,
+        lead_role=step.lead_role,
+        description=step.description,
+        measure=step.measure,
+        themes=step.themes,
+        due_on=step.due_on,
+        task_id=task.id,
+    )
+    file.actions.append(action)
+    action.changes.append(
+        ActionChange(
+            at=now, kind="added", actor=actor, details=step.model_dump(mode="json", exclude={"step"})
+        )
+    )
+    file.record(
+        EventKind.action_added,
+        now,
+        actor=actor,
+        action=action.id,
+        agency=step.agency,
+        task=task.id,
+        due_on=step.due_on.isoformat(),
+        themes=[t.value for t in step.themes],
+    )
+    return [(Milestone.action_agreed, now, task.id)]
+
+
+def announce_action(file: PlanFile, action: Action) -> None:
+    """The action's deadline is open: its due time is known, and its agency hears of it."""
+    task = find_task(file, action.task_id)
+    action.due_at = task.due_at = action_deadline(file, action).due_at
+    file.notify_task(task, NoticeKind.task_assigned)
+
+
+def check_progress(file: PlanFile, actor: Actor, step: ActionProgress, now: datetime) -> None:
+    _open_plan(file)
+    # Whose action it is comes first: another agency learns nothing about it, not even its state.
+    action = find_action(file, step.action_id)
+    if actor.role is Role.partner_agency and actor.agency != action.agency:
+        raise Refusal(f"action {action.id} belongs to {action.agency}", RefusalKind.forbidden)
+    _open_action(file, step.action_id)
+
+
+def apply_progress(file: PlanFile, actor: Actor, step: ActionProgress, now: datetime) -> list[Reached]:
+    find_action(file, step.action_id).changes.append(
+        ActionChange(
+            at=now, kind="progress", actor=actor, reasons=step.summary, details={"evidence": step.evidence}
+        )
+    )
+    file.record(
+        EventKind.action_progress, now, actor=actor, action=step.action_id, evidence=len(step.evidence)
+    )
+    return []
+
+
+def check_sign_off_action(file: PlanFile, actor: Actor, step: ActionSignedOff, now: datetime) -> None:
+    _open_plan(file)
+    action = _open_action(file, step.action_id)
+    if not any(c.kind == "progress" for c in action.changes):
+        raise Refusal(f"action {action.id} has no progress with evidence from {action.agency} yet")
+
+
+def apply_sign_off_action(
+    file: PlanFile, actor: Actor, step: ActionSignedOff, now: datetime
+) -> list[Reached]:
+    """Its agency hears that nothing more is asked; an impact checkpoint follows (the policy's)."""
+    action = find_action(file, step.action_id)
+    action.status = ActionStatus(step.outcome)
+    action.completed_at, action.evidence_of_impact = now, step.evidence_of_impact
+    action.changes.append(
+        ActionChange(
+            at=now,
+            kind=step.outcome,
+            actor=actor,
+            reasons=step.reasons,
+            details={"evidence_of_impact": step.evidence_of_impact},
+        )
+    )
+    complete_task(file, find_task(file, action.task_id), actor, now)
+    file.record(
+        EventKind.action_signed_off,
+        now,
+        actor=actor,
+        reasons=step.reasons,
+        action=action.id,
+        outcome=step.outcome,
+    )
+    return [(Milestone.action_completed, now, action.task_id)]
+
+
+def check_redate_action(file: PlanFile, actor: Actor, step: ActionRedated, now: datetime) -> None:
+    _open_plan(file)
+    action = _open_action(file, step.action_id)
+    if step.due_on == action.due_on:
+        raise Refusal(f"action {action.id} is already due on {action.due_on}")
+    if step.due_on < now.date():
+        raise Refusal(f"the new due date {step.due_on} is in the past", RefusalKind.invalid)
+
+
+def apply_redate_action(file: PlanFile, actor: Actor, step: ActionRedated, now: datetime) -> list[Reached]:
+    """After the workflow has moved the action's deadline to the new date: the action keeps the change
+    in its history, and its agency hears of the new date."""
+    action = find_action(file, step.action_id)
+    action.changes.append(
+        ActionChange(
+            at=now,
+            kind="redated",
+            actor=actor,
+            reasons=step.reasons,
+            details={"from": action.due_on.isoformat(), "to": step.due_on.isoformat()},
+        )
+    )
+    action.due_on = step.due_on
+    task = find_task(file, action.task_id)
+    action.due_at = task.due_at = action_deadline(file, action).due_at
+    file.notify_task(task, NoticeKind.task_redated, number=sum(c.kind == "redated" for c in action.changes))
+    file.record(
+        EventKind.action_redated,
+        now,
+        actor=actor,
+        reasons=step.reasons,
+        action=action.id,
+        due_on=step.due_on.isoformat(),
+    )
+    return []
+
+
+def check_withdraw_action(file: PlanFile, actor: Actor, step: ActionWithdrawn, now: datetime) -> None:
+    _open_plan(file)
+    _open_action(file, step.action_id)
+
+
+def apply_withdraw_action(
+    file: PlanFile, actor: Actor, step: ActionWithdrawn, now: datetime
+) -> list[Reached]:
+    action = find_action(file, step.action_id)
+    action.status = ActionStatus.withdrawn
+    action.changes.append(ActionChange(at=now, kind="withdrawn", actor=actor, reasons=step.reasons))
+    withdraw_task(file, find_task(file, action.task_id), actor, step.reasons, now)
+    return []
+
+
+# ---------------------------------------------------------------- impact checks and closing
+
+
+def check_impact_check(file: PlanFile, actor: Actor, step: ImpactCheckDone, now: datetime) -> None:
+    _open_plan(file)
+    task = find_task(file, step.task_id)
+    if task.kind == "action":
+        raise Refusal(
+            "an action is completed by the JCRG's sign-off: the agency posts its progress with evidence "
+            f"(POST /cases/{file.reference}/action-plan/progress)"
+        )
+    check_open_task(file, step.task_id)
+
+
+def apply_impact_check(file: PlanFile, actor: Actor, step: ImpactCheckDone, now: datetime) -> list[Reached]:
+    task = find_task(file, step.task_id)
+    complete_task(file, task, actor, now, summary=step.summary)
+    for action in file.actions:
+        if task.asked_for.endswith(f"({action.task_id})"):
+            action.changes.append(
+                ActionChange(at=now, kind="impact_checked", actor=actor, reasons=step.summary)
+            )
+    file.record(EventKind.impact_checked, now, actor=actor, task=task.id)
+    return [(Milestone.task_completed, now, task.id)]
+
+
+def check_close_plan(file: PlanFile, actor: Actor, step: PlanClosed, now: datetime) -> None:
+    _open_plan(file)
+    still_open = [a.id for a in file.actions if a.status not in SETTLED]
+    if still_open:
+        raise Refusal(f"actions still open: {', '.join(still_open)}")
+    pending = [c.subject or c.key for c in file.checkpoints] + [
+        t.id for t in file.tasks if t.status.value == "open"
+    ]
+    if pending:
+        raise Refusal(f"impact checkpoints still to come or open: {', '.join(map(str, pending))}")
+
+
+def apply_close_plan(file: PlanFile, actor: Actor, step: PlanClosed, now: datetime) -> list[Reached]:
+    file.status, file.closed_at = "closed", now
+    file.record(EventKind.action_plan_closed, now, actor=actor, reasons=step.reasons)
+    return []

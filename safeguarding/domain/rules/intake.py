@@ -1,5 +1,10 @@
 """Intake's rules: a referral's written confirmation, its screening, the statutory notifications, and
-when a case may be closed by hand. Pure: ``check_*`` raise ``Refusal`` and change nothing.
+when a case closes.
+
+Every step has a ``check_*`` (raises ``Refusal`` with a reason a person can act on, changes nothing: the
+update's validator calls it, and the update again under its lock) and an ``apply_*`` (changes the case
+file, records what happened, and returns the milestones reached, which the workflow turns into met and
+opened deadlines). All take ``(file, actor, decision, now)``.
 """
 
 from __future__ import annotations
@@ -8,23 +13,34 @@ from datetime import datetime
 
 from safeguarding.domain.case import (
     NOTIFICATION_MILESTONE,
+    CaseClosure,
     CaseFile,
     NotificationRecipient,
     NotificationRecord,
     ReferralConfirmation,
+    ScreeningDecision,
     Stage,
 )
+from safeguarding.domain.deadlines import DeadlineStatus
+from safeguarding.domain.events import EventKind
 from safeguarding.domain.facts import ChildStatus
-from safeguarding.domain.people import Actor, StatutoryPartner
-from safeguarding.domain.refusal import Refusal, RefusalKind
-from safeguarding.domain.rules.rapid_review import check_happened, fmt
+from safeguarding.domain.milestones import Milestone, Reached
+from safeguarding.domain.people import Actor
+from safeguarding.domain.refusal import Refusal
+from safeguarding.domain.rules.common import check_happened, fmt
+from safeguarding.domain.rules.tasks import cancel_live_deadlines, withdraw_open_tasks
 
 POST_RAPID_REVIEW = {Stage.local_review, Stage.other_review, Stage.learning_actions, Stage.national_review}
-
 NOTIFICATION_MILESTONES = set(NOTIFICATION_MILESTONE.values())
+LIVE = (DeadlineStatus.open, DeadlineStatus.overdue)
 
 
-def check_referral_confirmation(file: CaseFile, confirmation: ReferralConfirmation, now: datetime) -> None:
+# ---------------------------------------------------------------- a referral's written confirmation
+
+
+def check_referral_confirmation(
+    file: CaseFile, actor: Actor, confirmation: ReferralConfirmation, now: datetime
+) -> None:
     if not file.is_referral:
         raise Refusal(
             "only a referral is confirmed in writing; this case came as a serious incident notification"
@@ -38,12 +54,52 @@ def check_referral_confirmation(file: CaseFile, confirmation: ReferralConfirmati
     )
 
 
-def check_screening(file: CaseFile) -> None:
+def apply_referral_confirmation(
+    file: CaseFile, actor: Actor, confirmation: ReferralConfirmation, now: datetime
+) -> list[Reached]:
+    file.referral_confirmed_at = confirmation.confirmed_at
+    file.record(
+        EventKind.referral_confirmed,
+        now,
+        actor=actor,
+        occurred_at=confirmation.confirmed_at,
+        note=confirmation.note,
+    )
+    return [(Milestone.referral_confirmed, confirmation.confirmed_at, None)]
+
+
+# ---------------------------------------------------------------- screening
+
+
+def check_screening(file: CaseFile, actor: Actor, decision: ScreeningDecision, now: datetime) -> None:
     if file.stage is not Stage.screening:
         raise Refusal(f"case {file.reference} is not awaiting screening (stage {file.stage.value})")
 
 
-def check_notification(file: CaseFile, record: NotificationRecord, now: datetime) -> None:
+def apply_screening(
+    file: CaseFile, actor: Actor, decision: ScreeningDecision, now: datetime
+) -> list[Reached]:
+    """Screened in, the rapid review starts; screened out, the case closes with its learning route."""
+    file.screening = decision
+    file.record(
+        EventKind.screened,
+        now,
+        actor=actor,
+        reasons=decision.reasons,
+        criteria_met=decision.criteria_met,
+        learning_route=decision.learning_route.value if decision.learning_route else None,
+    )
+    if decision.criteria_met:
+        file.stage = Stage.rapid_review
+        return [(Milestone.incident_notifiable, file.opening.la_aware_at, None)]
+    close(file, f"screened_out:{decision.learning_route.value}", now)  # type: ignore[union-attr]
+    return []
+
+
+# ---------------------------------------------------------------- the statutory notifications
+
+
+def check_notification(file: CaseFile, actor: Actor, record: NotificationRecord, now: datetime) -> None:
     recipient = record.recipient
     if recipient.value in file.notifications:
         raise Refusal(
@@ -51,7 +107,7 @@ def check_notification(file: CaseFile, record: NotificationRecord, now: datetime
         )
     milestone = NOTIFICATION_MILESTONE[recipient]
     if file.stage is Stage.closed and not any(
-        d.met_by is milestone for d in file.deadlines if d.status.value in ("open", "overdue")
+        d.met_by is milestone for d in file.deadlines if d.status in LIVE
     ):
         raise Refusal(f"case {file.reference} is closed and owes no notification to {recipient.value}")
     if (
@@ -75,12 +131,22 @@ def check_notification(file: CaseFile, record: NotificationRecord, now: datetime
     )
 
 
-def check_signs_for(actor: Actor, partner: StatutoryPartner) -> None:
-    """Each of the three statutory partners signs for itself: the person's own partner, from their token."""
-    if actor.partner is not None and actor.partner is not partner:
-        raise Refusal(
-            f"{actor.user_id} signs for {actor.partner.value}, not for {partner.value}", RefusalKind.forbidden
-        )
+def apply_notification(
+    file: CaseFile, actor: Actor | None, record: NotificationRecord, now: datetime
+) -> list[Reached]:
+    file.notifications[record.recipient.value] = record.sent_at
+    file.record(
+        EventKind.notification_recorded,
+        now,
+        actor=actor,
+        occurred_at=record.sent_at,
+        recipient=record.recipient.value,
+        reference=record.reference,
+    )
+    return [(NOTIFICATION_MILESTONE[record.recipient], record.sent_at, None)]
+
+
+# ---------------------------------------------------------------- closure
 
 
 def _no_rapid_review_work(file: CaseFile) -> bool:
@@ -88,7 +154,7 @@ def _no_rapid_review_work(file: CaseFile) -> bool:
     return not file.tasks and review.recommendation is None and not review.sign_offs and review.rounds == 0
 
 
-def check_closure(file: CaseFile) -> None:
+def check_closure(file: CaseFile, actor: Actor, closure: CaseClosure, now: datetime) -> None:
     if file.stage is Stage.closed:
         raise Refusal(f"case {file.reference} is already closed")
     if file.review_workflow_id or file.plan_workflow_id:
@@ -99,3 +165,22 @@ def check_closure(file: CaseFile) -> None:
         raise Refusal(
             f"case {file.reference} is at stage {file.stage.value}: a case closes after its rapid review is concluded"
         )
+
+
+def apply_closure(file: CaseFile, actor: Actor, closure: CaseClosure, now: datetime) -> list[Reached]:
+    file.record(EventKind.closure_decided, now, actor=actor, reasons=closure.reasons)
+    close(file, file.outcome or "closed", now)
+    return []
+
+
+def close(file: CaseFile, outcome: str, now: datetime) -> None:
+    """The case closes: open tasks are withdrawn and nothing more is owed, but statutory notifications
+    (a looked after child's death, say), which keep the clock running until they are recorded."""
+    withdraw_open_tasks(file, "the case was closed", now)
+    cancel_live_deadlines(
+        file, "the case was closed", now, keep=lambda d: d.met_by in NOTIFICATION_MILESTONES
+    )
+    file.stage = Stage.closed
+    file.outcome = outcome
+    file.closed_at = now
+    file.record(EventKind.case_closed, now, outcome=outcome)

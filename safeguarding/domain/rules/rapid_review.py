@@ -1,8 +1,9 @@
 """The rapid review's rules: which step may be taken now, and what taking it changes.
 
-Pure functions over the case file. ``check_*`` raise ``Refusal`` with a reason a person can act on and
-change nothing (the update validators call them); ``apply_*`` change the file and return the
-milestones reached, which the workflow turns into met and opened deadlines.
+Pure functions over the case file, each taking ``(file, actor, decision, now)``. ``check_*`` raise
+``Refusal`` with a reason a person can act on and change nothing (the update's validator calls it, and
+the update again under its lock); ``apply_*`` change the file, record what happened and whom it asks to
+act, and return the milestones reached, which the workflow turns into met and opened deadlines.
 
 Order of the process (DOMAIN.md, step 2): information requested from agencies and returned; the JCRG
 recommends; the three statutory partners sign off (one who disagrees returns it to the JCRG); the
@@ -12,7 +13,7 @@ Independent Scrutineer is informed; the rapid review goes to the Panel; the Pane
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from safeguarding.domain.case import (
     CaseFile,
@@ -29,16 +30,19 @@ from safeguarding.domain.case import (
     SignOffRecord,
     Stage,
 )
-from safeguarding.domain.milestones import Milestone
-from safeguarding.domain.people import Actor, StatutoryPartner
+from safeguarding.domain.events import EventKind
+from safeguarding.domain.milestones import Milestone, Reached
+from safeguarding.domain.people import Actor, Role, StatutoryPartner
 from safeguarding.domain.refusal import Refusal, RefusalKind
+from safeguarding.domain.rules.common import check_happened, fmt
+from safeguarding.domain.rules.tasks import (
+    add_task,
+    check_open_task,
+    complete_task,
+    find_task,
+    withdraw_open_tasks,
+)
 from safeguarding.domain.tasks import Task, TaskStatus
-
-# People give times to the minute and clocks differ: a time for something that happened may be this
-# far ahead of the service's clock, or this far before the step it must follow.
-CLOCK_TOLERANCE = timedelta(minutes=5)
-
-Reached = tuple[Milestone, datetime, str | None]
 
 OUTCOME_STAGE = {
     RecommendationKind.local_cspr: Stage.local_review,
@@ -46,10 +50,6 @@ OUTCOME_STAGE = {
     RecommendationKind.no_further_review: Stage.learning_actions,
     RecommendationKind.national_review: Stage.national_review,
 }
-
-
-def fmt(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%d %B %Y %H:%M:%S UTC")
 
 
 def require_stage(file: CaseFile, step: str) -> RapidReviewView:
@@ -60,21 +60,12 @@ def require_stage(file: CaseFile, step: str) -> RapidReviewView:
     return file.rapid_review
 
 
-def check_happened(
-    at: datetime, now: datetime, what: str, not_before: datetime | None, before_what: str
-) -> None:
-    if at > now + CLOCK_TOLERANCE:
-        raise Refusal(
-            f"{what} ({fmt(at)}) is in the future; record it once it has happened", RefusalKind.invalid
-        )
-    if not_before is not None and at < not_before - CLOCK_TOLERANCE:
-        raise Refusal(f"{what} ({fmt(at)}) is before {before_what} ({fmt(not_before)})", RefusalKind.invalid)
-
-
 # ---------------------------------------------------------------- agency information
 
 
-def check_information_request(file: CaseFile, request: InformationRequest) -> None:
+def check_information_request(
+    file: CaseFile, actor: Actor, request: InformationRequest, now: datetime
+) -> None:
     review = require_stage(file, "requesting agency information")
     if review.signed_off_at is not None:
         raise Refusal(
@@ -89,61 +80,53 @@ def check_information_request(file: CaseFile, request: InformationRequest) -> No
 
 def apply_information_request(
     file: CaseFile, actor: Actor, request: InformationRequest, now: datetime
-) -> list[tuple[Task, Reached]]:
-    """Creates one task per agency; each task's due date comes with its deadline."""
-    created = []
-    for agency in request.agencies:
-        task_id = f"{file.reference}.T{len(file.tasks) + 1}"
-        task = Task(id=task_id, agency=agency, asked_for=request.asked_for, requested_at=now)
-        file.tasks.append(task)
-        created.append((task, (Milestone.information_requested, now, task_id)))
+) -> tuple[list[Task], list[Reached]]:
+    """One task per agency; each is announced to its agency once its deadline gives it a due date."""
+    tasks = [
+        add_task(file, agency, "information_return", request.asked_for, now) for agency in request.agencies
+    ]
     file.record(
-        "information_requested",
+        EventKind.information_requested,
         now,
         actor=actor,
         agencies=request.agencies,
         asked_for=request.asked_for,
-        tasks=[t.id for t, _ in created],
+        tasks=[t.id for t in tasks],
     )
-    return created
+    return tasks, [(Milestone.information_requested, now, t.id) for t in tasks]
 
 
-def check_information_return(file: CaseFile, submission: InformationReturn) -> Task:
-    task = file.task(submission.task_id)
-    if task is None:
-        raise Refusal(f"case {file.reference} has no task {submission.task_id}", RefusalKind.not_found)
-    if task.status is TaskStatus.completed:
-        raise Refusal(f"task {task.id} was already completed on {fmt(task.completed_at)}")  # type: ignore[arg-type]
-    if task.status is TaskStatus.withdrawn:
-        raise Refusal(f"task {task.id} was withdrawn; nothing is owed on it")
-    return task
+def check_information_return(
+    file: CaseFile, actor: Actor, submission: InformationReturn, now: datetime
+) -> None:
+    # Whose task it is comes first: another agency learns nothing about it, not even its state.
+    task = find_task(file, submission.task_id)
+    if actor.role is Role.partner_agency and actor.agency != task.agency:
+        raise Refusal(f"this task belongs to {task.agency}, not to {actor.agency}", RefusalKind.forbidden)
+    check_open_task(file, submission.task_id)
 
 
 def apply_information_return(
     file: CaseFile, actor: Actor, submission: InformationReturn, now: datetime
-) -> Reached:
-    task = check_information_return(file, submission)
-    task.status = TaskStatus.completed
-    task.completed_at = now
-    task.completed_by = actor
-    task.summary = submission.summary
-    task.documents = list(submission.documents)
+) -> list[Reached]:
+    task = find_task(file, submission.task_id)
+    complete_task(file, task, actor, now, summary=submission.summary, documents=submission.documents)
     # The return's content stays in the case file; the event log records that it arrived.
     file.record(
-        "information_returned",
+        EventKind.information_returned,
         now,
         actor=actor,
         task=task.id,
         agency=task.agency,
         documents=len(submission.documents),
     )
-    return (Milestone.information_returned, now, task.id)
+    return [(Milestone.information_returned, now, task.id)]
 
 
 # ---------------------------------------------------------------- the JCRG's recommendation
 
 
-def check_recommendation(file: CaseFile, recommendation: Recommendation) -> None:
+def check_recommendation(file: CaseFile, actor: Actor, recommendation: Recommendation, now: datetime) -> None:
     review = require_stage(file, "the JCRG's recommendation")
     agreed = [s.partner.value for s in review.sign_offs if s.agrees]
     if agreed:
@@ -154,14 +137,17 @@ def check_recommendation(file: CaseFile, recommendation: Recommendation) -> None
         )
 
 
-def apply_recommendation(file: CaseFile, actor: Actor, recommendation: Recommendation, now: datetime) -> None:
+def apply_recommendation(
+    file: CaseFile, actor: Actor, recommendation: Recommendation, now: datetime
+) -> list[Reached]:
+    """The partners are asked to sign it off."""
     review = file.rapid_review
     revised = review.recommendation is not None
     review.recommendation = recommendation
     review.recommended_by = actor
     review.recommended_at = now
-    file.record(
-        "recommendation_revised" if revised else "recommendation_made",
+    event = file.record(
+        EventKind.recommendation_revised if revised else EventKind.recommendation_made,
         now,
         actor=actor,
         reasons=recommendation.reasons,
@@ -170,12 +156,20 @@ def apply_recommendation(file: CaseFile, actor: Actor, recommendation: Recommend
         review_type=recommendation.review_type.value if recommendation.review_type else None,
         learning_actions=recommendation.learning_actions,
     )
+    file.notify_decision(event)
+    return []
 
 
 # ---------------------------------------------------------------- the partners' sign-off
 
 
-def check_sign_off(file: CaseFile, sign_off: PartnerSignOff) -> None:
+def check_sign_off(file: CaseFile, actor: Actor, sign_off: PartnerSignOff, now: datetime) -> None:
+    # Each of the three statutory partners signs for itself: the person's own partner, from their token.
+    if actor.partner is not None and actor.partner is not sign_off.partner:
+        raise Refusal(
+            f"{actor.user_id} signs for {actor.partner.value}, not for {sign_off.partner.value}",
+            RefusalKind.forbidden,
+        )
     review = require_stage(file, "the partners' sign-off")
     if review.recommendation is None:
         raise Refusal("there is no JCRG recommendation to sign off yet")
@@ -188,10 +182,10 @@ def check_sign_off(file: CaseFile, sign_off: PartnerSignOff) -> None:
         raise Refusal(f"{sign_off.partner.value} already signed off this recommendation on {fmt(earlier.at)}")
 
 
-def apply_sign_off(file: CaseFile, actor: Actor, sign_off: PartnerSignOff, now: datetime) -> None:
+def apply_sign_off(file: CaseFile, actor: Actor, sign_off: PartnerSignOff, now: datetime) -> list[Reached]:
     review = file.rapid_review
     file.record(
-        "partner_signed_off" if sign_off.agrees else "partner_disagreed",
+        EventKind.partner_signed_off if sign_off.agrees else EventKind.partner_disagreed,
         now,
         actor=actor,
         reasons=sign_off.reasons,
@@ -201,16 +195,21 @@ def apply_sign_off(file: CaseFile, actor: Actor, sign_off: PartnerSignOff, now: 
         # One partner's disagreement returns the decision to the JCRG; the agreements so far lapse.
         review.sign_offs = []
         review.recommendation = None
-        file.record("recommendation_returned", now, partner=sign_off.partner.value)
-        return
+        file.notify_decision(
+            file.record(EventKind.recommendation_returned, now, partner=sign_off.partner.value)
+        )
+        return []
     review.sign_offs.append(
         SignOffRecord(partner=sign_off.partner, agrees=True, actor=actor, at=now, reasons=sign_off.reasons)
     )
     if {s.partner for s in review.sign_offs} == set(StatutoryPartner):
         review.signed_off_at = now
         file.record(
-            "recommendation_signed_off", now, recommendation=review.recommendation.recommendation.value
-        )  # type: ignore[union-attr]
+            EventKind.recommendation_signed_off,
+            now,
+            recommendation=review.recommendation.recommendation.value,  # type: ignore[union-attr]
+        )
+    return []
 
 
 # ---------------------------------------------------------------- scrutineer, Panel
@@ -222,7 +221,9 @@ def _require_signed_off(review: RapidReviewView, step: str) -> datetime:
     return review.signed_off_at
 
 
-def check_scrutineer_informed(file: CaseFile, informed: ScrutineerInformed, now: datetime) -> None:
+def check_scrutineer_informed(
+    file: CaseFile, actor: Actor, informed: ScrutineerInformed, now: datetime
+) -> None:
     review = require_stage(file, "informing the Independent Scrutineer")
     signed_off_at = _require_signed_off(review, "informing the Independent Scrutineer")
     if review.scrutineer_informed_at is not None:
@@ -236,12 +237,15 @@ def check_scrutineer_informed(file: CaseFile, informed: ScrutineerInformed, now:
 
 def apply_scrutineer_informed(
     file: CaseFile, actor: Actor, informed: ScrutineerInformed, now: datetime
-) -> None:
+) -> list[Reached]:
     file.rapid_review.scrutineer_informed_at = informed.informed_at
-    file.record("scrutineer_informed", now, actor=actor, occurred_at=informed.informed_at, note=informed.note)
+    file.record(
+        EventKind.scrutineer_informed, now, actor=actor, occurred_at=informed.informed_at, note=informed.note
+    )
+    return []
 
 
-def check_sent(file: CaseFile, sent: RapidReviewSent, now: datetime) -> None:
+def check_sent(file: CaseFile, actor: Actor, sent: RapidReviewSent, now: datetime) -> None:
     review = require_stage(file, "sending the rapid review to the Panel")
     signed_off_at = _require_signed_off(review, "sending the rapid review to the Panel")
     if review.scrutineer_informed_at is None:
@@ -257,13 +261,13 @@ def check_sent(file: CaseFile, sent: RapidReviewSent, now: datetime) -> None:
     check_happened(sent.sent_at, now, "the time the rapid review was sent", signed_off_at, "the sign-off")
 
 
-def apply_sent(file: CaseFile, actor: Actor, sent: RapidReviewSent, now: datetime) -> Reached:
+def apply_sent(file: CaseFile, actor: Actor, sent: RapidReviewSent, now: datetime) -> list[Reached]:
     file.rapid_review.sent_to_panel_at = sent.sent_at
-    file.record("rapid_review_sent", now, actor=actor, occurred_at=sent.sent_at)
-    return (Milestone.rapid_review_sent, sent.sent_at, None)
+    file.record(EventKind.rapid_review_sent, now, actor=actor, occurred_at=sent.sent_at)
+    return [(Milestone.rapid_review_sent, sent.sent_at, None)]
 
 
-def check_panel_response(file: CaseFile, response: PanelResponse, now: datetime) -> None:
+def check_panel_response(file: CaseFile, actor: Actor, response: PanelResponse, now: datetime) -> None:
     review = require_stage(file, "the Panel's response")
     if review.sent_to_panel_at is None:
         raise Refusal(
@@ -278,19 +282,23 @@ def check_panel_response(file: CaseFile, response: PanelResponse, now: datetime)
     )
 
 
-def apply_panel_response(file: CaseFile, actor: Actor, response: PanelResponse, now: datetime) -> Reached:
+def apply_panel_response(
+    file: CaseFile, actor: Actor, response: PanelResponse, now: datetime
+) -> list[Reached]:
+    """The Panel agrees (the rapid review concludes), challenges (the recommendation is reopened) or
+    takes a national review. Information still awaited is not needed for a decision that is made."""
     review = file.rapid_review
     review.panel_response = response.response
     review.panel_responded_at = response.received_at
     file.record(
-        "panel_responded",
+        EventKind.panel_responded,
         now,
         actor=actor,
         occurred_at=response.received_at,
         reasons=response.reasons,
         response=response.response.value,
     )
-    reached = (Milestone.panel_responded, response.received_at, None)
+    reached: list[Reached] = [(Milestone.panel_responded, response.received_at, None)]
     if response.response is PanelResponseKind.challenges:
         # The partners reconsider: a new recommendation, sign-off and submission follow.
         review.rounds += 1
@@ -301,7 +309,7 @@ def apply_panel_response(file: CaseFile, actor: Actor, response: PanelResponse, 
         review.signed_off_at = None
         review.scrutineer_informed_at = None
         review.sent_to_panel_at = None
-        file.record("recommendation_reopened", now, round=review.rounds + 1)
+        file.record(EventKind.recommendation_reopened, now, round=review.rounds + 1)
         return reached
     outcome = (
         RecommendationKind.national_review
@@ -310,5 +318,11 @@ def apply_panel_response(file: CaseFile, actor: Actor, response: PanelResponse, 
     )
     file.outcome = outcome.value
     file.stage = OUTCOME_STAGE[outcome]
-    file.record("rapid_review_concluded", now, outcome=outcome.value, next_stage=file.stage.value)
+    file.record(EventKind.rapid_review_concluded, now, outcome=outcome.value, next_stage=file.stage.value)
     return reached
+
+
+def conclude(file: CaseFile, now: datetime) -> None:
+    """After the Panel's answer has opened what follows: agency information still awaited is withdrawn."""
+    if file.stage is not Stage.rapid_review:
+        withdraw_open_tasks(file, "the rapid review is concluded", now)

@@ -1,0 +1,40 @@
+"""What every step's rules share: times and dates people give for what already happened, and how they
+are written back in a refusal."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from safeguarding.domain.refusal import Refusal, RefusalKind
+
+# People give times to the minute and clocks differ: a time for something that happened may be this
+# far ahead of the service's clock, or this far before the step it must follow.
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+def fmt(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%d %B %Y %H:%M:%S UTC")
+
+
+def day_words(day: date) -> str:
+    return day.strftime("%A %d %B %Y").replace(" 0", " ")
+
+
+def check_happened(
+    at: datetime, now: datetime, what: str, not_before: datetime | None = None, before_what: str = ""
+) -> None:
+    """``at`` has happened, and not before the step it follows."""
+    if at > now + CLOCK_TOLERANCE:
+        raise Refusal(
+            f"{what} ({fmt(at)}) is in the future; record it once it has happened", RefusalKind.invalid
+        )
+    if not_before is not None and at < not_before - CLOCK_TOLERANCE:
+        raise Refusal(f"{what} ({fmt(at)}) is before {before_what} ({fmt(not_before)})", RefusalKind.invalid)
+
+
+def check_day_happened(day: date, now: datetime) -> None:
+    """A date people give (a London date) is not after today; a day's margin covers the time zone."""
+    if day > now.date() + timedelta(days=1):
+        raise Refusal(
+            f"{day_words(day)} is in the future; record it once it has happened", RefusalKind.invalid
+        )
