@@ -24,9 +24,11 @@ from api import (
     directory,
     incidents,
     notifications,
+    pages,
     reports,
     reviews,
     service,
+    sign_in,
     tasks,
     yearly_reports,
 )
@@ -80,11 +82,12 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(service.router)
     app.include_router(codec.router)
     # The dashboard's pages, and the GOV.UK Frontend files they use (installed by make: npm ci --prefix frontend).
+    app.include_router(sign_in.router)
     app.include_router(dashboard.router)
-    app.mount("/assets", StaticFiles(directory=dashboard.GOVUK_ASSETS_DIR, check_dir=False), name="assets")
+    app.mount("/assets", StaticFiles(directory=pages.GOVUK_ASSETS_DIR, check_dir=False), name="assets")
     app.mount(
-        dashboard.GOVUK_FRONTEND_PATH,
-        StaticFiles(directory=dashboard.GOVUK_FRONTEND_DIR, check_dir=False),
+        pages.GOVUK_FRONTEND_PATH,
+        StaticFiles(directory=pages.GOVUK_FRONTEND_DIR, check_dir=False),
         name="govuk-frontend",
     )
     # Only the Temporal UI calls from a browser (the codec endpoint); credentials travel as bearer tokens.

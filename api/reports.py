@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from pydantic import Field
+from sqlalchemy import Engine
 from temporalio.client import WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
@@ -28,13 +27,13 @@ from safeguarding.domain.reporting import (
     ReportMade,
     ReportRequest,
     add_years,
-    report_paths,
     report_workflow_id,
     reporting_year_start,
 )
+from safeguarding.queries import stored_reports
+from safeguarding.queries.stored_reports import ReportListItem, report_body, report_item
 from safeguarding.queries.yearly_figures import YearlyFigures, yearly_figures
 from safeguarding.render.reports import render_html, render_pdf
-from safeguarding.store.tables import ReportRow
 from workflows.reporting import ClosingTheLoopWorkflow
 
 router = APIRouter(tags=["reports"])
@@ -56,33 +55,6 @@ class ClosingTheLoopAsked(StrictModel):
     partnership: str = Field(pattern=AGENCY_PATTERN)
     period_start: PlausibleDate
     period_end: PlausibleDate = Field(description="The period's last day (inclusive).")
-
-
-class ReportListItem(BaseModel):
-    id: str
-    kind: str
-    partnership: str
-    period_start: date
-    period_end: date
-    created_at: datetime
-    created_by: str
-    html: str = Field(description="Where to read it.")
-    pdf: str = Field(description="Where to download it.")
-
-
-def _item(report: ReportMade | ReportRow) -> ReportListItem:
-    html, pdf = report_paths(report.id)
-    return ReportListItem(
-        id=report.id,
-        kind=report.kind,
-        partnership=report.partnership,
-        period_start=report.period_start,
-        period_end=report.period_end,
-        created_at=report.created_at,
-        created_by=report.created_by,
-        html=html,
-        pdf=pdf,
-    )
 
 
 def _policy(policies: dict[str, Policy], partnership: str) -> Policy:
@@ -182,28 +154,10 @@ async def make_closing_the_loop(
             raise
         if not result.new:
             response.status_code = status.HTTP_200_OK
-        return _item(result)
+        return report_item(result)
 
     period = f"{body.partnership} {body.period_start} to {body.period_end}"
     return await audited(request, actor, None, f"closing-the-loop report for {period}", made())
-
-
-def _reports(engine: Engine, partnership: str | None, kind: str | None) -> list[ReportListItem]:
-    query = select(
-        ReportRow.id,
-        ReportRow.kind,
-        ReportRow.partnership,
-        ReportRow.period_start,
-        ReportRow.period_end,
-        ReportRow.created_at,
-        ReportRow.created_by,
-    ).order_by(ReportRow.period_end.desc(), ReportRow.created_at.desc(), ReportRow.id)
-    if partnership is not None:
-        query = query.where(ReportRow.partnership == partnership)
-    if kind is not None:
-        query = query.where(ReportRow.kind == kind)
-    with engine.connect() as connection:
-        return [_item(row) for row in connection.execute(query)]  # type: ignore[arg-type]
 
 
 @router.get(
@@ -218,7 +172,7 @@ async def list_reports(
     kind: Literal["closing_the_loop", "yearly_figures"] | None = None,
 ) -> list[ReportListItem]:
     """Newest period first; their metadata and where to download them, never their bodies."""
-    return await run_in_threadpool(_reports, engine, partnership, kind)
+    return await run_in_threadpool(stored_reports.list_reports, engine, partnership, kind)
 
 
 @router.get(
@@ -273,21 +227,10 @@ async def get_yearly_figures(
 
 
 def _body(engine: Engine, report: str, pdf: bool) -> tuple[str, str | bytes]:
-    """A stored report's body, and the name to save it under."""
-    with Session(engine) as session:
-        found = session.execute(
-            select(
-                ReportRow.kind,
-                ReportRow.partnership,
-                ReportRow.period_start,
-                ReportRow.period_end,
-                ReportRow.pdf if pdf else ReportRow.html,
-            ).where(ReportRow.id == report)
-        ).first()
-    if found is None or found[-1] is None:
+    found = report_body(engine, report, pdf)
+    if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no report {report}")
-    kind, partnership, start, end, body = found
-    return f"{kind.replace('_', '-')}-{partnership}-{start}-{end}.{'pdf' if pdf else 'html'}", body
+    return found
 
 
 @router.get(

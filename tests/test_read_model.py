@@ -22,8 +22,8 @@ from safeguarding.domain.contracts import CaseChanges, CaseSummary, DeadlineNoti
 from safeguarding.domain.deadlines import Deadline, DeadlineStatus
 from safeguarding.domain.events import CaseEvent, EventKind
 from safeguarding.domain.milestones import Milestone
-from safeguarding.domain.people import Actor, Role
 from safeguarding.domain.notices import NoticeKind
+from safeguarding.domain.people import Actor, Role
 from safeguarding.domain.record import Stream, WorkRecord
 from safeguarding.domain.rules import tasks
 from safeguarding.domain.tasks import Task, TaskStatus
@@ -438,7 +438,9 @@ def test_agencies_hear_of_a_task_once_when_assigned_redated_and_withdrawn(db: En
     case.notify_task(school, NoticeKind.task_redated, number=1)
     tasks.withdraw_task(case, police, BU, "No longer needed", T0)
     project(db, 2, case)
-    tasks.complete_task(case, school, Actor(user_id="dsl", role=Role.partner_agency, agency="luton-schools"), T0)
+    tasks.complete_task(
+        case, school, Actor(user_id="dsl", role=Role.partner_agency, agency="luton-schools"), T0
+    )
     action = tasks.add_task(case, "bedfordshire-police", "action", "Train staff", T0)
     action.due_at = due
     tasks.announce(case, action)

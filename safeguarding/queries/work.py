@@ -11,7 +11,8 @@ from sqlalchemy import Engine, and_, select
 from sqlalchemy.orm import Session
 
 from safeguarding.queries.due import LIVE, OPEN_ACTION, DueState, due_state
-from safeguarding.store.tables import ActionRow, AgencyRow, CaseRow, DeadlineRow, TaskRow
+from safeguarding.queries.notifications import agency_names
+from safeguarding.store.tables import ActionRow, CaseRow, DeadlineRow, TaskRow
 
 
 class TaskLine(BaseModel):
@@ -44,14 +45,7 @@ class ActionLine(BaseModel):
     state: DueState | None
 
 
-def _agency_names(session: Session, codes: set[str]) -> dict[str, str]:
-    if not codes:
-        return {}
-    rows = session.execute(select(AgencyRow.code, AgencyRow.name).where(AgencyRow.code.in_(sorted(codes))))
-    return {code: name for code, name in rows}
-
-
-def _task_line(
+def task_line(
     task: TaskRow, stage: str, names: dict[str, str], reminder_times: list[str] | None, now: datetime
 ) -> TaskLine:
     return TaskLine(
@@ -75,7 +69,7 @@ def _task_line(
     )
 
 
-def _action_line(action: ActionRow, stage: str, names: dict[str, str], now: datetime) -> ActionLine:
+def action_line(action: ActionRow, stage: str, names: dict[str, str], now: datetime) -> ActionLine:
     return ActionLine(
         case_reference=action.case_reference,
         case_stage=stage,
@@ -138,15 +132,15 @@ def agency_work(engine: Engine, agency: str, *, now: datetime, reference: str | 
     with Session(engine) as session:
         task_rows = session.execute(task_query).all()
         action_rows = session.execute(action_query).all()
-        names = _agency_names(session, {agency})
+        names = agency_names(session, {agency})
     tasks: dict[str, TaskLine] = {}
     for task, stage, reminder_times in task_rows:  # a task has at most one live deadline
-        tasks.setdefault(task.task_id, _task_line(task, stage, names, reminder_times, now))
+        tasks.setdefault(task.task_id, task_line(task, stage, names, reminder_times, now))
     return AgencyWork(
         agency=agency,
         agency_name=names.get(agency, agency),
         tasks=list(tasks.values()),
-        actions=[_action_line(action, stage, names, now) for action, stage in action_rows],
+        actions=[action_line(action, stage, names, now) for action, stage in action_rows],
     )
 
 
@@ -173,7 +167,7 @@ def overdue_by_agency(engine: Engine, *, now: datetime) -> list[AgencyOverdue]:
             .where(TaskRow.status == "open", TaskRow.due_at < now, TaskRow.kind != "action")
             .order_by(TaskRow.due_at, TaskRow.task_id)
         ).all()
-        names = _agency_names(session, {a.agency for a, _ in action_rows} | {t.agency for t, _ in task_rows})
+        names = agency_names(session, {a.agency for a, _ in action_rows} | {t.agency for t, _ in task_rows})
     grouped: dict[str, AgencyOverdue] = {}
 
     def group(agency: str) -> AgencyOverdue:
@@ -182,7 +176,7 @@ def overdue_by_agency(engine: Engine, *, now: datetime) -> list[AgencyOverdue]:
         )
 
     for action, stage in action_rows:
-        group(action.agency).actions.append(_action_line(action, stage, names, now))
+        group(action.agency).actions.append(action_line(action, stage, names, now))
     for task, stage in task_rows:
-        group(task.agency).tasks.append(_task_line(task, stage, names, None, now))
+        group(task.agency).tasks.append(task_line(task, stage, names, None, now))
     return sorted(grouped.values(), key=lambda g: (-(len(g.actions) + len(g.tasks)), g.agency_name))

@@ -1,0 +1,300 @@
+"""How the dashboard's pages are made: GOV.UK Frontend templates and the words they use, the security
+headers on every answer, who is looking (the session cookie, verified as the API verifies a bearer
+token), and the forms' check that they come from this service.
+
+Sign-in takes the same bearer token as the API (minted locally, or from the identity provider) and keeps
+it in a cookie: HttpOnly (scripts cannot read it), SameSite=Strict (no other site's page or link sends
+it) and Secure when the service is reached over https. Every page verifies it again, so an expired
+token sends the person back to sign in, and each role sees what the API would show it.
+
+Forms are protected from cross-site request forgery by SameSite=Strict and by checking that the request
+comes from this service: its Origin (or, lacking one, its Referer) must be the service's public URL or
+the address the browser used, and a browser's Sec-Fetch-Site must not say another site. A request that
+fails the check is refused with 403 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable, Coroutine
+from datetime import date, datetime
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote, urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+
+from api.access import STAFF, record
+from safeguarding.domain.case import Stage
+from safeguarding.domain.people import Actor, Role
+from safeguarding.platform.identity import NotAuthenticated
+from safeguarding.platform.settings import PACKAGE_DIR, REPO_DIR, Settings
+from safeguarding.queries.due import DueState
+
+# The GOV.UK Frontend package, installed by make (npm ci --prefix frontend); api/app.py serves it.
+GOVUK_FRONTEND_DIR = REPO_DIR / "frontend" / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+GOVUK_ASSETS_DIR = GOVUK_FRONTEND_DIR / "assets"  # fonts and images, at /assets as its CSS expects
+GOVUK_FRONTEND_PATH = "/govuk-frontend"  # govuk-frontend.min.css and .min.js
+
+SESSION_COOKIE = "sll_session"
+MAX_COOKIE_TOKEN = 3800  # browsers keep cookies up to about 4 KB
+MAX_FORM_BYTES = 16_384
+LONDON = ZoneInfo("Europe/London")
+
+# The page template's two inline scripts (as the GOV.UK template has them), allowed by their hashes.
+BODY_SCRIPT = (
+    "document.body.className += ' js-enabled' + "
+    "('noModule' in HTMLScriptElement.prototype ? ' govuk-frontend-supported' : '');"
+)
+INIT_SCRIPT = f"import {{ initAll }} from '{GOVUK_FRONTEND_PATH}/govuk-frontend.min.js'; initAll();"
+
+
+def _script_hash(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; "
+        f"script-src 'self' {_script_hash(BODY_SCRIPT)} {_script_hash(INIT_SCRIPT)}; "
+        "style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",  # the pages hold case information: never kept by a shared cache
+}
+
+STAGE_NAMES = {
+    Stage.screening: "Screening",
+    Stage.rapid_review: "Rapid review",
+    Stage.local_review: "Local review (CSPR)",
+    Stage.other_review: "Other review",
+    Stage.learning_actions: "Learning actions",
+    Stage.national_review: "National review",
+    Stage.closed: "Closed",
+}
+ROLE_NAMES = {
+    Role.business_unit: "Business Unit",
+    Role.jcrg_member: "JCRG member",
+    Role.jcrg_chair: "JCRG chair",
+    Role.safeguarding_partner: "Safeguarding partner",
+    Role.independent_scrutineer: "Independent Scrutineer",
+    Role.partner_agency: "Partner agency",
+    Role.manager: "Manager",
+}
+# Each state as a GOV.UK tag: its words carry the meaning, the colour only repeats it.
+STATE_TAGS = {
+    DueState.on_track: ("On track", "govuk-tag--green"),
+    DueState.due_soon: ("Due soon", "govuk-tag--yellow"),
+    DueState.overdue: ("Overdue", "govuk-tag--red"),
+    DueState.met: ("Met on time", "govuk-tag--turquoise"),
+    DueState.met_late: ("Met late", "govuk-tag--orange"),
+    DueState.cancelled: ("Cancelled", "govuk-tag--grey"),
+    DueState.done: ("Done", "govuk-tag--grey"),
+}
+EVENT_NAMES = {
+    "case_opened": "Case opened",
+    "screened": "Referral screened",
+    "notification_recorded": "Notification sent",
+    "information_requested": "Information requested from agencies",
+    "information_returned": "Information returned",
+    "recommendation_made": "Rapid review recommendation made",
+    "recommendation_revised": "Recommendation revised",
+    "partner_signed_off": "Safeguarding partner signed off",
+    "partner_disagreed": "Safeguarding partner returned the recommendation",
+    "recommendation_signed_off": "Recommendation signed off by the three partners",
+    "scrutineer_informed": "Independent Scrutineer informed",
+    "rapid_review_sent": "Rapid review sent to the Panel",
+    "panel_responded": "Panel responded",
+    "deadline_missed": "Deadline missed",
+}
+# ---------------------------------------------------------------- rendering
+
+
+def _when(value: datetime | None) -> str:
+    """GOV.UK style, Europe/London: 18 December 2026 at 5pm."""
+    if value is None:
+        return ""
+    local = value.astimezone(LONDON)
+    hour = local.hour % 12 or 12
+    clock = f"{hour}{local:%p}".lower() if local.minute == 0 else f"{hour}:{local:%M}{local:%p}".lower()
+    clock = {"12pm": "midday", "12am": "midnight"}.get(clock, clock)
+    return f"{local.day} {local:%B %Y} at {clock}"
+
+
+def _day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(LONDON).date()
+    return f"{value.day} {value:%B %Y}"
+
+
+def _words(value: str | None) -> str:
+    text = (value or "").replace("_", " ").replace("-", " ")
+    return text[:1].upper() + text[1:]
+
+
+def _details(details: dict[str, Any]) -> str:
+    """An event's facts in a line: the short values only (ids, choices, dates)."""
+    shown = [
+        f"{key.replace('_', ' ')}: {value}"
+        for key, value in details.items()
+        if isinstance(value, str | int | float | bool) and value not in ("", None) and len(str(value)) <= 120
+    ]
+    return "; ".join(shown)
+
+
+templates = Jinja2Templates(directory=PACKAGE_DIR / "render" / "templates" / "dashboard")
+templates.env.filters.update(
+    when=_when,
+    day=_day,
+    words=_words,
+    details=_details,
+    stage=lambda value: STAGE_NAMES.get(value, _words(value)),  # type: ignore[call-overload]
+    role=lambda value: ROLE_NAMES.get(value, _words(value)),  # type: ignore[call-overload]
+    event=lambda value: EVENT_NAMES.get(value, _words(value)),
+    iso=lambda value: value.isoformat() if value else "",
+)
+templates.env.globals.update(
+    state_tags=STATE_TAGS,
+    body_script=BODY_SCRIPT,
+    init_script=INIT_SCRIPT,
+    govuk_frontend=GOVUK_FRONTEND_PATH,
+    stages=STAGE_NAMES,
+)
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+# ---------------------------------------------------------------- who is looking
+
+
+class SignInNeeded(Exception):
+    """No session, or one whose token no longer verifies: sign in again (303 to /sign-in)."""
+
+    def __init__(self, request: Request, reason: str | None = None) -> None:
+        self.next = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        self.reason = reason
+
+
+class PageProblem(Exception):
+    """A page refused (403), not found (404) or a form not accepted: shown as a page of its own."""
+
+    def __init__(self, status_code: int, title: str, message: str) -> None:
+        self.status_code, self.title, self.message = status_code, title, message
+
+
+class PageRoute(APIRoute):
+    """Turns the dashboard's exceptions into pages and sets the security headers on every answer."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            try:
+                response = await handle(request)
+            except SignInNeeded as needed:
+                target = f"/sign-in?next={quote(needed.next, safe='/')}"
+                if needed.reason:
+                    target += f"&reason={needed.reason}"
+                response = RedirectResponse(target, status_code=303)
+                if needed.reason:
+                    response.delete_cookie(SESSION_COOKIE, path="/")
+            except PageProblem as problem:
+                actor = getattr(request.state, "actor", None)
+                response = _page(
+                    request,
+                    "problem.html",
+                    {"title": problem.title, "message": problem.message, "actor": actor},
+                    problem.status_code,
+                )
+            for header, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(header, value)
+            return response
+
+        return page
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def viewer(request: Request) -> Actor:
+    """The signed-in person, from the session cookie, verified as the API verifies a bearer token."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise SignInNeeded(request)
+    try:
+        actor = request.app.state.verifier.verify(token)
+    except NotAuthenticated as problem:
+        raise SignInNeeded(request, "expired" if "expired" in str(problem) else "invalid") from None
+    request.state.actor = actor
+    return actor
+
+
+Viewer = Annotated[Actor, Depends(viewer)]
+
+
+async def _refuse(request: Request, actor: Actor, reference: str | None, reason: str) -> PageProblem:
+    """Record the attempt (as the API does for a 403) and give the page to show."""
+    route = request.scope.get("route")
+    action = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    await record(request, actor, action, "denied", 403, reference, reason)
+    return PageProblem(
+        403,
+        "You cannot see this page",
+        f"Your role ({ROLE_NAMES[actor.role]}) does not allow you to see this page. "
+        "Ask the Business Unit if you need to.",
+    )
+
+
+async def _staff_only(request: Request, actor: Actor, reference: str | None = None) -> None:
+    if actor.role not in STAFF:
+        raise await _refuse(request, actor, reference, f"role {actor.role.value} not allowed")
+
+
+# ---------------------------------------------------------------- forms
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else None
+
+
+def _from_this_service(request: Request) -> bool:
+    """CSRF check of a form post (see the module docstring)."""
+    if request.headers.get("sec-fetch-site") not in (None, "same-origin", "none"):
+        return False
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if not sent:
+        return False
+    allowed = {_origin(_settings(request).public_url), _origin(str(request.base_url))}
+    return _origin(sent) in allowed - {None}
+
+
+async def _form(request: Request) -> dict[str, str]:
+    if not _from_this_service(request):
+        raise PageProblem(
+            403,
+            "This form could not be accepted",
+            "The form was not sent from a page of this service. Go back to the page, and send it again.",
+        )
+    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+        raise PageProblem(413, "The form is too large", "Send the form again with less in it.")
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise PageProblem(413, "The form is too large", "Send the form again with less in it.")
+    try:
+        fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=10)
+    except ValueError:
+        raise PageProblem(400, "The form could not be read", "Send the form again from its page.") from None
+    return {name: values[0] for name, values in fields.items()}

@@ -1,0 +1,316 @@
+"""Intake: a referral's written confirmation, its screening, the statutory notifications, and closure."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from safeguarding.domain.case import (
+    CaseClosure,
+    NotificationRecipient,
+    NotificationRecord,
+    ReferralConfirmation,
+    ScreeningDecision,
+    ScreeningLearningRoute,
+    Stage,
+)
+from safeguarding.domain.deadlines import DeadlineStatus
+from safeguarding.domain.events import EventKind
+from safeguarding.domain.facts import ChildStatus, Route
+from safeguarding.domain.milestones import Milestone
+from safeguarding.domain.refusal import RefusalKind
+from safeguarding.domain.rules import intake
+from tests.factories import (
+    AWARE,
+    BUSINESS_UNIT,
+    JCRG_CHAIR,
+    NOW,
+    REFERENCE,
+    REFERRED,
+    assert_refused,
+    case_file,
+    request_information,
+)
+
+SIN, REFERRAL, CDOP = Route.serious_incident_notification, Route.agency_referral, Route.cdop_referral
+NOT_NOW, INVALID = RefusalKind.not_allowed_now, RefusalKind.invalid
+PANEL, PARTNERS = NotificationRecipient.panel, NotificationRecipient.safeguarding_partners
+SOS, OFSTED = NotificationRecipient.secretary_of_state, NotificationRecipient.ofsted
+
+
+def confirmed(file):
+    file.referral_confirmed_at = REFERRED + timedelta(hours=3)
+    return file
+
+
+def keys(file, status=None):
+    return sorted(d.key for d in file.deadlines if status is None or d.status is status)
+
+
+# ---------------------------------------------------------------- a referral's written confirmation
+
+
+@pytest.mark.parametrize(
+    ("state", "at", "kind", "fragment"),
+    [
+        pytest.param(lambda: case_file(SIN), NOW, NOT_NOW, "only a referral is confirmed in writing",
+                     id="a serious incident notification has no referral to confirm"),
+        pytest.param(lambda: confirmed(case_file(REFERRAL, Stage.screening)), NOW, NOT_NOW,
+                     "already recorded as confirmed in writing at 05 October 2026 12:30:00 UTC",
+                     id="a referral is confirmed once"),
+        pytest.param(lambda: case_file(REFERRAL, Stage.screening), NOW + timedelta(hours=1), INVALID,
+                     "the confirmation (02 February 2027 11:00:00 UTC) is in the future",
+                     id="a confirmation in the future is refused"),
+        pytest.param(lambda: case_file(REFERRAL, Stage.screening), REFERRED - timedelta(hours=1), INVALID,
+                     "is before the referral (05 October 2026 09:30:00 UTC)",
+                     id="a confirmation before the referral is refused"),
+    ],
+)  # fmt: skip
+def test_a_referral_confirmation_is_refused(state, at, kind, fragment) -> None:
+    step = ReferralConfirmation(confirmed_at=at)
+    assert_refused(intake.check_referral_confirmation, state(), BUSINESS_UNIT, step, NOW, kind, fragment)
+
+
+@pytest.mark.parametrize("stage", [Stage.screening, Stage.rapid_review, Stage.local_review])
+def test_a_referral_is_confirmed_in_writing_at_any_stage(stage) -> None:
+    file = case_file(CDOP, stage)
+    step = ReferralConfirmation(confirmed_at=REFERRED + timedelta(hours=5), note="Letter received")
+    intake.check_referral_confirmation(file, BUSINESS_UNIT, step, NOW)
+    reached = intake.apply_referral_confirmation(file, BUSINESS_UNIT, step, NOW)
+    assert reached == [(Milestone.referral_confirmed, REFERRED + timedelta(hours=5), None)]
+    assert file.referral_confirmed_at == REFERRED + timedelta(hours=5)
+    event = file.history[-1]
+    assert (event.kind, event.occurred_at, event.actor) == (
+        EventKind.referral_confirmed,
+        REFERRED + timedelta(hours=5),
+        BUSINESS_UNIT,
+    )
+    assert event.details["note"] == "Letter received"
+
+
+# ---------------------------------------------------------------- screening
+
+SCREENED_IN = ScreeningDecision(criteria_met=True, reasons="Serious harm")
+SCREENED_OUT = ScreeningDecision(
+    criteria_met=False, learning_route=ScreeningLearningRoute.single_agency_learning, reasons="Below threshold"
+)
+
+
+@pytest.mark.parametrize(
+    ("state", "fragment"),
+    [
+        pytest.param(lambda: case_file(SIN), "is not awaiting screening (stage rapid_review)",
+                     id="a serious incident notification is never screened"),
+        pytest.param(lambda: case_file(REFERRAL), "is not awaiting screening (stage rapid_review)",
+                     id="a referral is screened once"),
+        pytest.param(lambda: case_file(REFERRAL, Stage.closed), "is not awaiting screening (stage closed)",
+                     id="a screened-out referral is not screened again"),
+    ],
+)  # fmt: skip
+def test_screening_is_refused_unless_the_referral_awaits_it(state, fragment) -> None:
+    assert_refused(intake.check_screening, state(), JCRG_CHAIR, SCREENED_IN, NOW, NOT_NOW, fragment)
+
+
+def test_a_referral_screened_in_starts_the_rapid_review_from_when_the_la_became_aware() -> None:
+    file = case_file(REFERRAL, Stage.screening)
+    intake.check_screening(file, JCRG_CHAIR, SCREENED_IN, NOW)
+    reached = intake.apply_screening(file, JCRG_CHAIR, SCREENED_IN, NOW)
+    assert reached == [(Milestone.incident_notifiable, AWARE, None)]
+    assert (file.stage, file.screening, file.outcome) == (Stage.rapid_review, SCREENED_IN, None)
+    assert file.notifiable
+    assert file.history[-1].kind is EventKind.screened
+    assert file.history[-1].details == {"criteria_met": True, "learning_route": None}
+
+
+def test_a_referral_screened_out_closes_with_its_learning_route_and_owes_nothing_more() -> None:
+    file = case_file(REFERRAL, Stage.screening)
+    assert keys(file, DeadlineStatus.open) == ["referral_written_confirmation"]
+    reached = intake.apply_screening(file, JCRG_CHAIR, SCREENED_OUT, NOW)
+    assert reached == []
+    assert (file.stage, file.outcome, file.closed_at) == (
+        Stage.closed,
+        "screened_out:single_agency_learning",
+        NOW,
+    )
+    assert keys(file, DeadlineStatus.cancelled) == ["referral_written_confirmation"]
+    assert [e.kind for e in file.history[-3:]] == [
+        EventKind.screened,
+        EventKind.deadline_cancelled,
+        EventKind.case_closed,
+    ]
+    assert not file.notifiable
+
+
+# ---------------------------------------------------------------- the statutory notifications
+
+
+def looked_after_death_screened_out():
+    return case_file(REFERRAL, Stage.closed, child_status=ChildStatus.looked_after, child_died=True)
+
+
+@pytest.mark.parametrize(
+    ("state", "recipient", "at", "kind", "fragment"),
+    [
+        pytest.param(lambda: case_file(upto="notified"), PANEL, NOW, NOT_NOW,
+                     "panel was already recorded as notified at 06 October 2026 10:00:00 UTC",
+                     id="the Panel is notified once"),
+        pytest.param(lambda: case_file(REFERRAL, Stage.closed), SOS, NOW, NOT_NOW,
+                     f"case {REFERENCE} is closed and owes no notification to secretary_of_state",
+                     id="a closed case that owes no notification is refused"),
+        pytest.param(lambda: case_file(REFERRAL, Stage.closed), PANEL, NOW, NOT_NOW,
+                     "is closed and owes no notification to panel",
+                     id="a screened-out referral does not notify the Panel"),
+        pytest.param(looked_after_death_screened_out, PANEL, NOW, NOT_NOW,
+                     "is closed and owes no notification to panel",
+                     id="a closed case owing the Secretary of State still owes the Panel nothing"),
+        pytest.param(lambda: case_file(REFERRAL, Stage.screening), PANEL, NOW, NOT_NOW,
+                     "record the screening decision first: panel is notified of a referral only once",
+                     id="the Panel hears of a referral only once it is screened in"),
+        pytest.param(lambda: case_file(CDOP, Stage.screening), PARTNERS, NOW, NOT_NOW,
+                     "record the screening decision first: safeguarding_partners",
+                     id="the partners hear of a referral only once it is screened in"),
+        pytest.param(lambda: case_file(SIN), PANEL, NOW + timedelta(minutes=6), INVALID,
+                     "the time of the notification (02 February 2027 10:06:00 UTC) is in the future",
+                     id="a notification in the future is refused"),
+        pytest.param(lambda: case_file(SIN), OFSTED, AWARE - timedelta(days=1), INVALID,
+                     "is before the local authority became aware (05 October 2026 09:00:00 UTC)",
+                     id="a notification before the local authority became aware is refused"),
+    ],
+)  # fmt: skip
+def test_a_notification_is_refused(state, recipient, at, kind, fragment) -> None:
+    record = NotificationRecord(recipient=recipient, sent_at=at)
+    assert_refused(intake.check_notification, state(), BUSINESS_UNIT, record, NOW, kind, fragment)
+
+
+@pytest.mark.parametrize(
+    ("state", "recipient"),
+    [
+        pytest.param(lambda: case_file(SIN), PANEL, id="a serious incident notifies the Panel"),
+        pytest.param(lambda: case_file(REFERRAL), PARTNERS, id="a screened-in referral notifies the partners"),
+        pytest.param(lambda: case_file(REFERRAL, Stage.screening), SOS,
+                     id="the Secretary of State may hear before screening"),
+        pytest.param(looked_after_death_screened_out, SOS,
+                     id="a closed case still notifies the Secretary of State of a looked after child's death"),
+        pytest.param(looked_after_death_screened_out, OFSTED,
+                     id="a closed case still notifies Ofsted of a looked after child's death"),
+    ],
+)  # fmt: skip
+def test_a_notification_owed_is_accepted(state, recipient) -> None:
+    intake.check_notification(state(), BUSINESS_UNIT, NotificationRecord(recipient=recipient, sent_at=NOW), NOW)
+
+
+@pytest.mark.parametrize(
+    ("recipient", "milestone"),
+    [
+        (PANEL, Milestone.panel_notified),
+        (PARTNERS, Milestone.partners_notified),
+        (SOS, Milestone.secretary_of_state_notified),
+        (OFSTED, Milestone.ofsted_notified),
+    ],
+)
+def test_each_notification_reaches_its_own_milestone_when_it_was_sent(recipient, milestone) -> None:
+    file = case_file(SIN)
+    sent_at = AWARE + timedelta(days=1)
+    record = NotificationRecord(recipient=recipient, sent_at=sent_at, reference="ACK-1")
+    assert intake.apply_notification(file, BUSINESS_UNIT, record, NOW) == [(milestone, sent_at, None)]
+    assert file.notifications == {recipient.value: sent_at}
+    event = file.history[-1]
+    assert (event.kind, event.occurred_at) == (EventKind.notification_recorded, sent_at)
+    assert event.details == {"recipient": recipient.value, "reference": "ACK-1"}
+
+
+# ---------------------------------------------------------------- closure
+
+CLOSURE = CaseClosure(reasons="Nothing more to do")
+
+
+def care_leaver_death(route=SIN):
+    return case_file(route, child_status=ChildStatus.care_leaver, child_died=True)
+
+
+def care_leaver_death_with_information_asked():
+    file = care_leaver_death()
+    request_information(file, "luton-schools")
+    return file
+
+
+@pytest.mark.parametrize(
+    ("state", "fragment"),
+    [
+        pytest.param(lambda: case_file(REFERRAL, Stage.closed), f"case {REFERENCE} is already closed",
+                     id="a closed case is not closed again"),
+        pytest.param(lambda: case_file(stage=Stage.local_review, review_workflow_id="case-LSCP-0001/review"),
+                     "closes by itself when its review and action plan are finished",
+                     id="a case with a review running closes by itself"),
+        pytest.param(lambda: case_file(stage=Stage.learning_actions, plan_workflow_id="case-LSCP-0001/plan"),
+                     "closes by itself", id="a case with an action plan running closes by itself"),
+        pytest.param(lambda: case_file(upto="sent"),
+                     "is at stage rapid_review: a case closes after its rapid review is concluded",
+                     id="a case is not closed during its rapid review"),
+        pytest.param(lambda: case_file(REFERRAL, Stage.screening), "is at stage screening",
+                     id="a referral awaiting screening is screened, not closed"),
+        pytest.param(lambda: case_file(child_status=ChildStatus.care_leaver, child_died=False),
+                     "a case closes after its rapid review is concluded",
+                     id="a care leaver who did not die has a rapid review"),
+        pytest.param(care_leaver_death_with_information_asked, "a case closes after its rapid review",
+                     id="a care leaver's death whose rapid review has begun is not closed early"),
+        pytest.param(lambda: case_file(upto="recommended", child_status=ChildStatus.care_leaver, child_died=True),
+                     "a case closes after its rapid review",
+                     id="a care leaver's death with a recommendation is not closed early"),
+    ],
+)  # fmt: skip
+def test_closing_a_case_is_refused(state, fragment) -> None:
+    assert_refused(intake.check_closure, state(), BUSINESS_UNIT, CLOSURE, NOW, NOT_NOW, fragment)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        pytest.param(lambda: case_file(stage=Stage.learning_actions), id="after no further review"),
+        pytest.param(lambda: case_file(stage=Stage.other_review), id="after another review, none running"),
+        pytest.param(lambda: case_file(stage=Stage.national_review), id="after a national review is taken"),
+        pytest.param(care_leaver_death, id="a care leaver's death needs no rapid review"),
+        pytest.param(lambda: case_file(REFERRAL, Stage.screening, child_status=ChildStatus.care_leaver,
+                                       child_died=True), id="a referral of a care leaver's death"),
+    ],
+)  # fmt: skip
+def test_closing_a_case_is_accepted(state) -> None:
+    intake.check_closure(state(), BUSINESS_UNIT, CLOSURE, NOW)
+
+
+def test_closing_keeps_the_outcome_and_records_who_decided() -> None:
+    file = case_file(stage=Stage.learning_actions)
+    assert intake.apply_closure(file, BUSINESS_UNIT, CLOSURE, NOW) == []
+    assert (file.stage, file.outcome, file.closed_at) == (Stage.closed, "no_further_review", NOW)
+    decided, closed = file.history[-2:]
+    assert (decided.kind, decided.actor, decided.reasons) == (
+        EventKind.closure_decided,
+        BUSINESS_UNIT,
+        "Nothing more to do",
+    )
+    assert (closed.kind, closed.details) == (EventKind.case_closed, {"outcome": "no_further_review"})
+
+
+def test_a_care_leavers_death_closes_with_its_notifications_still_owed() -> None:
+    file = care_leaver_death()
+    owed = ["notify_ofsted_care_leaver_death", "notify_secretary_of_state_care_leaver_death"]
+    assert keys(file, DeadlineStatus.open) == sorted([*owed, "notify_panel", "report_to_partners"])
+    intake.apply_closure(file, BUSINESS_UNIT, CLOSURE, NOW)
+    assert file.outcome == "closed"
+    # The Panel's and the partners' notifications are statutory notifications too: they stay owed.
+    assert keys(file, DeadlineStatus.open) == sorted([*owed, "notify_panel", "report_to_partners"])
+    assert keys(file, DeadlineStatus.cancelled) == []
+
+
+def test_closing_withdraws_open_tasks_and_cancels_what_is_not_a_notification() -> None:
+    file = case_file(upto="notified")
+    request_information(file, "luton-schools")
+    assert keys(file, DeadlineStatus.open) == ["agency_information_return", "rapid_review_to_panel"]
+    intake.close(file, "closed", NOW)
+    assert keys(file, DeadlineStatus.cancelled) == ["agency_information_return", "rapid_review_to_panel"]
+    assert [t.status.value for t in file.tasks] == ["withdrawn"]
+    assert (file.notices[-1].kind.value, file.notices[-1].owning_agency) == ("task_withdrawn", "luton-schools")
+    assert {d.cancelled_reason for d in file.deadlines if d.status is DeadlineStatus.cancelled} == {
+        "the case was closed"
+    }

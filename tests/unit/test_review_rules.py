@@ -1,0 +1,547 @@
+"""The review: its order of steps (the kind's SPINE), family engagement, approval, publication, the
+clock stopped for parallel proceedings, a national review's local duties, and the review's tasks."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from safeguarding.domain.deadlines import DeadlineStatus
+from safeguarding.domain.events import EventKind
+from safeguarding.domain.milestones import Milestone
+from safeguarding.domain.notices import NoticeKind
+from safeguarding.domain.people import StatutoryPartner
+from safeguarding.domain.refusal import RefusalKind
+from safeguarding.domain.review import (
+    SPINE,
+    CheckpointDone,
+    ClockRestarted,
+    ClockStopped,
+    CopySent,
+    DraftReceived,
+    FamilyEngagement,
+    FamilyEngagementStatus,
+    FinalReport,
+    InformationToPanel,
+    LearningEventHeld,
+    NotPublished,
+    PanelReportReceived,
+    ProceedingsKind,
+    PublicationScheduled,
+    Published,
+    ReportApproved,
+    ReviewerAppointed,
+    ReviewKind,
+    ReviewStage,
+    TaskWithdrawn,
+    TermsAgreed,
+)
+from safeguarding.domain.rules import review as rules
+from safeguarding.domain.tasks import TaskStatus
+from tests.factories import (
+    BUSINESS_UNIT,
+    EARLIEST_PUBLICATION,
+    JCRG_CHAIR,
+    LOCAL_AUTHORITY,
+    NOW,
+    POLICE,
+    REFERENCE,
+    assert_refused,
+    hold_checkpoint,
+    reach,
+    review_file,
+)
+
+NOT_NOW, FORBIDDEN, NOT_FOUND, INVALID = (
+    RefusalKind.not_allowed_now,
+    RefusalKind.forbidden,
+    RefusalKind.not_found,
+    RefusalKind.invalid,
+)
+LOCAL, OTHER, NATIONAL = ReviewKind.local_cspr, ReviewKind.other_review, ReviewKind.national_review
+S = ReviewStage
+DAY = date(2027, 2, 1)
+LA = StatutoryPartner.local_authority
+
+# The steps that move a review to a stage of its spine, and how each names itself in a refusal.
+NEXT_STEP = {
+    S.reviewer_appointed: (rules.check_reviewer_appointed, ReviewerAppointed(reviewer="R", appointed_on=DAY),
+                           "appointing the reviewer"),
+    S.terms_agreed: (rules.check_terms_agreed, TermsAgreed(methodology="M", terms_of_reference="T", agreed_on=DAY),
+                     "agreeing the terms of reference"),
+    S.learning_event_held: (rules.check_learning_event, LearningEventHeld(held_on=DAY),
+                            "the practitioner learning event"),
+    S.draft_received: (rules.check_draft_received, DraftReceived(received_on=DAY), "receiving the draft report"),
+    S.approved: (rules.check_report_approved, ReportApproved(partner=LA, reasons="Yes"), "the partners' approval"),
+    S.final_report: (rules.check_final_report, FinalReport(received_on=DAY, recommendations=["R"]),
+                     "the final report"),
+    S.copy_sent: (rules.check_copy_sent, CopySent(sent_on=DAY),
+                  "sending the final report to the Panel and the Secretary of State"),
+    S.information_sent: (rules.check_information_to_panel, InformationToPanel(sent_on=DAY),
+                         "sending information to the Panel"),
+}  # fmt: skip
+PANEL_REPORT = PanelReportReceived(received_on=DAY, recommendations=["Learn"])
+WALK = [
+    (kind, stage, *NEXT_STEP[stage]) for kind in ReviewKind for stage in SPINE[kind] if stage in NEXT_STEP
+] + [(NATIONAL, S.finished, rules.check_panel_report, PANEL_REPORT, "the Panel's report")]
+
+
+def actor_for(decision):
+    return LOCAL_AUTHORITY if isinstance(decision, ReportApproved) else BUSINESS_UNIT
+
+
+@pytest.mark.parametrize(
+    ("kind", "stage", "check", "decision", "what"),
+    WALK,
+    ids=[f"{kind.value}: {what} comes right after {SPINE[kind][SPINE[kind].index(stage) - 1].value}"
+         for kind, stage, _, _, what in WALK],
+)  # fmt: skip
+def test_each_step_of_the_spine_comes_right_after_the_one_before(kind, stage, check, decision, what) -> None:
+    spine = SPINE[kind]
+    before = spine[spine.index(stage) - 1]
+    check(review_file(kind, before), actor_for(decision), decision, NOW)
+    for earlier in spine[: spine.index(before)]:
+        fragment = f"{what} comes after '{before.value}'; the review is at stage {earlier.value}"
+        assert_refused(check, review_file(kind, earlier), actor_for(decision), decision, NOW, NOT_NOW, fragment)
+    for later in spine[spine.index(stage) :]:
+        file = review_file(kind, later)
+        fragment = (
+            f"the review of case {REFERENCE} is finished"
+            if file.stage is S.finished
+            else f"{what} is already recorded (the review is at stage {later.value})"
+        )
+        assert_refused(check, file, actor_for(decision), decision, NOW, NOT_NOW, fragment)
+
+
+@pytest.mark.parametrize(
+    ("stage", "check", "decision", "fragment", "also_at"),
+    [
+        pytest.param(S.publication_scheduled, rules.check_publication_scheduled,
+                     PublicationScheduled(publication_date=EARLIEST_PUBLICATION),
+                     "send the final report to the Panel and the Secretary of State before setting a publication date",
+                     [S.publication_scheduled], id="local_cspr: a publication date comes right after the copy"),
+        pytest.param(S.finished, rules.check_published, Published(published_on=DAY),
+                     "schedule the publication date first", [],
+                     id="local_cspr: publication comes right after the date is scheduled"),
+    ],
+)  # fmt: skip
+def test_publication_ends_a_csprs_spine(stage, check, decision, fragment, also_at) -> None:
+    spine = SPINE[LOCAL]
+    before = spine[spine.index(stage) - 1]
+    for accepted in [before, *also_at]:
+        check(review_file(LOCAL, accepted), BUSINESS_UNIT, decision, NOW)
+    for earlier in spine[: spine.index(before)]:
+        assert_refused(check, review_file(LOCAL, earlier), BUSINESS_UNIT, decision, NOW, NOT_NOW, fragment)
+    finished = review_file(LOCAL, S.finished)
+    assert_refused(check, finished, BUSINESS_UNIT, decision, NOW, NOT_NOW, "is finished (published)")
+
+
+NOT_PART = [
+    (OTHER, rules.check_learning_event, LearningEventHeld(held_on=DAY), "the practitioner learning event"),
+    (OTHER, rules.check_copy_sent, CopySent(sent_on=DAY), NEXT_STEP[S.copy_sent][2]),
+    (OTHER, rules.check_publication_scheduled, PublicationScheduled(publication_date=DAY),
+     "setting a publication date"),
+    (OTHER, rules.check_published, Published(published_on=DAY), "publication"),
+    (OTHER, rules.check_not_published, NotPublished(reasons="R", published_instead="P"),
+     "a decision not to publish"),
+    (OTHER, rules.check_information_to_panel, InformationToPanel(sent_on=DAY), "sending information to the Panel"),
+    (LOCAL, rules.check_information_to_panel, InformationToPanel(sent_on=DAY), "sending information to the Panel"),
+    (LOCAL, rules.check_panel_report, PANEL_REPORT, "the Panel's report"),
+    (OTHER, rules.check_panel_report, PANEL_REPORT, "the Panel's report"),
+    (NATIONAL, rules.check_family_engagement,
+     FamilyEngagement(status=FamilyEngagementStatus.offered, on=DAY, reasons="R"), "family engagement"),
+    *[(NATIONAL, check, decision, what) for stage, (check, decision, what) in NEXT_STEP.items()
+      if stage is not S.information_sent],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "check", "decision", "what"),
+    NOT_PART,
+    ids=[f"{what} is not part of a {kind.value}" for kind, _, _, what in NOT_PART],
+)
+def test_a_step_not_on_the_kinds_spine_is_refused_as_not_part_of_it(kind, check, decision, what) -> None:
+    fragment = f"{what} is not part of a {kind.value.replace('_', ' ')}"
+    assert_refused(check, review_file(kind), actor_for(decision), decision, NOW, NOT_NOW, fragment)
+
+
+@pytest.mark.parametrize(
+    ("stage", "check", "decision"),
+    [
+        (S.reviewer_appointed, rules.check_reviewer_appointed, ReviewerAppointed(reviewer="R", appointed_on=date(2027, 2, 4))),
+        (S.terms_agreed, rules.check_terms_agreed, TermsAgreed(methodology="M", terms_of_reference="T", agreed_on=date(2027, 3, 1))),
+        (S.draft_received, rules.check_draft_received, DraftReceived(received_on=date(2027, 2, 9))),
+    ],
+    ids=["an appointment in the future", "terms agreed in the future", "a draft received in the future"],
+)  # fmt: skip
+def test_a_date_in_the_future_is_invalid_even_when_the_step_is_next(stage, check, decision) -> None:
+    spine = SPINE[LOCAL]
+    file = review_file(LOCAL, spine[spine.index(stage) - 1])
+    assert_refused(check, file, BUSINESS_UNIT, decision, NOW, INVALID, "is in the future")
+
+
+# ---------------------------------------------------------------- what each step records
+
+
+def test_appointing_the_reviewer_and_agreeing_terms_record_who_and_how() -> None:
+    file = review_file(LOCAL)
+    assert rules.apply_reviewer_appointed(file, JCRG_CHAIR, ReviewerAppointed(reviewer="Ann Reviewer", appointed_on=DAY), NOW) == []  # fmt: skip
+    assert (file.stage, file.reviewer) == (S.reviewer_appointed, "Ann Reviewer")
+    assert file.history[-1].details == {"reviewer": "Ann Reviewer", "appointed_on": "2027-02-01"}
+    terms = TermsAgreed(methodology="SILP", terms_of_reference="Scope agreed", agreed_on=DAY)
+    assert rules.apply_terms_agreed(file, JCRG_CHAIR, terms, NOW) == []
+    assert (file.stage, file.methodology, file.terms_of_reference) == (S.terms_agreed, "SILP", "Scope agreed")
+
+
+@pytest.mark.parametrize(
+    ("kind", "stage", "day", "kind_of_refusal", "fragment"),
+    [
+        pytest.param(LOCAL, S.commissioned, DAY, NOT_NOW,
+                     "family engagement is recorded between the reviewer's appointment and the final report",
+                     id="family engagement before the reviewer is appointed is refused"),
+        pytest.param(LOCAL, S.final_report, DAY, NOT_NOW, "between the reviewer's appointment and the final report",
+                     id="family engagement after the final report is refused"),
+        pytest.param(LOCAL, S.copy_sent, DAY, NOT_NOW, "and the final report",
+                     id="family engagement after the copy is sent is refused"),
+        pytest.param(LOCAL, S.terms_agreed, date(2027, 2, 5), INVALID, "Friday 5 February 2027 is in the future",
+                     id="family engagement on a future day is refused"),
+        pytest.param(LOCAL, S.finished, DAY, NOT_NOW, "is finished (published)",
+                     id="family engagement in a finished review is refused"),
+        pytest.param(OTHER, S.final_report, DAY, NOT_NOW, "is finished (completed)",
+                     id="another review is finished with its final report"),
+    ],
+)  # fmt: skip
+def test_family_engagement_is_refused(kind, stage, day, kind_of_refusal, fragment) -> None:
+    step = FamilyEngagement(status=FamilyEngagementStatus.declined, on=day, reasons="Not ready")
+    file = review_file(kind, stage)
+    assert_refused(rules.check_family_engagement, file, BUSINESS_UNIT, step, NOW, kind_of_refusal, fragment)
+
+
+@pytest.mark.parametrize(
+    ("kind", "stage"),
+    [(LOCAL, S.reviewer_appointed), (LOCAL, S.learning_event_held), (LOCAL, S.approved), (OTHER, S.draft_received)],
+)  # fmt: skip
+def test_family_engagement_is_recorded_any_time_between_appointment_and_final_report(kind, stage) -> None:
+    file = review_file(kind, stage)
+    for status in FamilyEngagementStatus:
+        step = FamilyEngagement(status=status, on=DAY, reasons="As agreed")
+        rules.check_family_engagement(file, BUSINESS_UNIT, step, NOW)
+        assert rules.apply_family_engagement(file, BUSINESS_UNIT, step, NOW) == []
+    assert [f.status for f in file.family_engagement] == list(FamilyEngagementStatus)
+    assert file.stage is stage  # it moves nothing along the spine
+
+
+def test_the_learning_event_moves_the_review_on() -> None:
+    file = review_file(LOCAL, S.terms_agreed)
+    assert rules.apply_learning_event(file, BUSINESS_UNIT, LearningEventHeld(held_on=DAY), NOW) == []
+    assert (file.stage, file.history[-1].kind) == (S.learning_event_held, EventKind.learning_event_held)
+
+
+def test_a_draft_asks_the_three_partners_to_approve_it() -> None:
+    file = review_file(LOCAL, S.learning_event_held)
+    assert rules.apply_draft_received(file, JCRG_CHAIR, DraftReceived(received_on=DAY), NOW) == []
+    assert file.stage is S.draft_received
+    (notice,) = [n for n in file.notices if n.kind is NoticeKind.decision]
+    assert (notice.recipients, notice.title, notice.stream) == (
+        ["safeguarding_partner"],
+        "Approval needed: the review's draft report",
+        "review",
+    )
+
+
+@pytest.mark.parametrize(
+    ("approvals", "actor", "who", "kind", "fragment"),
+    [
+        pytest.param(0, POLICE, LA, FORBIDDEN, "police.lead approves for police, not for local_authority",
+                     id="a partner does not approve for another"),
+        pytest.param(1, LOCAL_AUTHORITY, LA, NOT_NOW, "local_authority has already approved the report",
+                     id="a partner approves once"),
+    ],
+)  # fmt: skip
+def test_an_approval_is_refused(approvals, actor, who, kind, fragment) -> None:
+    file = review_file(LOCAL, S.draft_received)
+    if approvals:
+        rules.apply_report_approved(file, LOCAL_AUTHORITY, ReportApproved(partner=LA, reasons="Yes"), NOW)
+    step = ReportApproved(partner=who, reasons="Yes")
+    assert_refused(rules.check_report_approved, file, actor, step, NOW, kind, fragment)
+
+
+def test_the_report_is_approved_when_the_third_partner_approves() -> None:
+    file = review_file(OTHER, S.draft_received)
+    for n, who in enumerate(StatutoryPartner, start=1):
+        step = ReportApproved(partner=who, reasons="Approved")
+        rules.check_report_approved(file, LOCAL_AUTHORITY.model_copy(update={"partner": who}), step, NOW)
+        assert rules.apply_report_approved(file, BUSINESS_UNIT, step, NOW) == []
+        assert file.stage is (S.approved if n == 3 else S.draft_received)
+    assert file.approvals == list(StatutoryPartner)
+    assert file.history[-1].kind is EventKind.report_approved_by_all_partners
+
+
+@pytest.mark.parametrize(
+    ("kind", "stage", "milestones", "outcome"),
+    [
+        pytest.param(LOCAL, S.final_report, [], None, id="a CSPR goes on to publication"),
+        pytest.param(OTHER, S.finished, [(Milestone.review_completed, NOW, None)], "completed",
+                     id="another type of review finishes with its final report"),
+    ],
+)  # fmt: skip
+def test_the_final_report_keeps_its_recommendations(kind, stage, milestones, outcome) -> None:
+    file = review_file(kind, S.approved)
+    step = FinalReport(received_on=DAY, recommendations=["Share concerns", "Audit referrals"])
+    assert rules.apply_final_report(file, JCRG_CHAIR, step, NOW) == milestones
+    assert (file.stage, file.outcome, file.recommendations) == (stage, outcome, ["Share concerns", "Audit referrals"])
+
+
+def test_the_copy_sent_starts_the_notice_before_publication() -> None:
+    file = review_file(LOCAL, S.final_report)
+    step = CopySent(sent_on=DAY, to_ofsted=True)
+    assert rules.apply_copy_sent(file, BUSINESS_UNIT, step, NOW) == [(Milestone.review_report_sent, NOW, None)]
+    assert (file.stage, file.copy_sent_on) == (S.copy_sent, DAY)
+    rules.publication_notice_given(file, date(2027, 2, 10))
+    assert file.earliest_publication_date == date(2027, 2, 10)
+
+
+# ---------------------------------------------------------------- publication
+
+
+def paused(file):
+    stop = ClockStopped(proceedings=ProceedingsKind.inquest, reasons="Inquest", expected_end=date(2027, 6, 1),
+                        panel_told_on=DAY)  # fmt: skip
+    rules.apply_clock_stopped(file, BUSINESS_UNIT, stop, NOW)
+    return file
+
+
+@pytest.mark.parametrize(
+    ("state", "day", "fragment"),
+    [
+        pytest.param(lambda: review_file(LOCAL, S.final_report), date(2027, 3, 1),
+                     "send the final report to the Panel and the Secretary of State before setting a publication date",
+                     id="a publication date before the copy is sent is refused"),
+        pytest.param(lambda: review_file(LOCAL, S.copy_sent), EARLIEST_PUBLICATION - timedelta(days=1),
+                     "the report went to the Panel and the Secretary of State on Tuesday 12 January 2027 and must "
+                     "reach them at least 7 working days before publication: the earliest publication date is "
+                     "Thursday 21 January 2027", id="a publication date with too little notice is refused"),
+        pytest.param(lambda: paused(review_file(LOCAL, S.copy_sent)), date(2027, 3, 1),
+                     "the clock is stopped for parallel proceedings; restart it before setting the publication date",
+                     id="no publication date while the clock is stopped"),
+        pytest.param(lambda: review_file(LOCAL, S.finished), date(2027, 3, 1), "is finished",
+                     id="a published review takes no new date"),
+    ],
+)  # fmt: skip
+def test_scheduling_publication_is_refused(state, day, fragment) -> None:
+    step = PublicationScheduled(publication_date=day)
+    assert_refused(rules.check_publication_scheduled, state(), BUSINESS_UNIT, step, NOW, NOT_NOW, fragment)
+
+
+@pytest.mark.parametrize("stage", [S.copy_sent, S.publication_scheduled])
+def test_a_publication_date_keeping_the_notice_is_accepted_and_may_be_moved(stage) -> None:
+    file = review_file(LOCAL, stage)
+    step = PublicationScheduled(publication_date=EARLIEST_PUBLICATION)
+    rules.check_publication_scheduled(file, JCRG_CHAIR, step, NOW)
+    assert rules.apply_publication_scheduled(file, JCRG_CHAIR, step, NOW) == []
+    assert (file.stage, file.publication_date) == (S.publication_scheduled, EARLIEST_PUBLICATION)
+
+
+@pytest.mark.parametrize(
+    ("state", "day", "kind", "fragment"),
+    [
+        pytest.param(lambda: review_file(LOCAL, S.copy_sent), DAY, NOT_NOW, "schedule the publication date first",
+                     id="publication before a date is scheduled is refused"),
+        pytest.param(lambda: review_file(LOCAL, S.publication_scheduled), date(2027, 1, 22), NOT_NOW,
+                     "publication was scheduled for Monday 25 January 2027; record it on or after that date",
+                     id="publication before the scheduled date is refused"),
+        pytest.param(lambda: review_file(LOCAL, S.publication_scheduled), date(2027, 2, 10), INVALID,
+                     "is in the future", id="publication on a future day is refused"),
+        pytest.param(lambda: paused(review_file(LOCAL, S.publication_scheduled)), DAY, NOT_NOW,
+                     "restart it before publication", id="no publication while the clock is stopped"),
+    ],
+)  # fmt: skip
+def test_recording_publication_is_refused(state, day, kind, fragment) -> None:
+    step = Published(published_on=day)
+    assert_refused(rules.check_published, state(), BUSINESS_UNIT, step, NOW, kind, fragment)
+
+
+def test_publication_finishes_the_review_and_winds_it_up_once() -> None:
+    file = review_file(LOCAL, S.publication_scheduled)
+    task = hold_checkpoint(file, NOW)  # a monitoring checkpoint still open
+    step = Published(published_on=DAY)
+    rules.check_published(file, BUSINESS_UNIT, step, NOW)
+    assert rules.apply_published(file, BUSINESS_UNIT, step, NOW) == [(Milestone.review_completed, NOW, None)]
+    assert (file.stage, file.outcome, file.finished_at, file.published_on) == (S.finished, "published", NOW, DAY)
+    reach(file, [(Milestone.review_completed, NOW, None)], NOW)
+    assert [d.status for d in file.deadlines if d.key == "cspr_completion"] == [DeadlineStatus.met]
+    rules.wind_up(file, NOW)
+    rules.wind_up(file, NOW)
+    assert file.task(task.id).status is TaskStatus.withdrawn
+    assert file.checkpoints == []
+    assert [e.details for e in file.history if e.kind is EventKind.review_finished] == [
+        {"outcome": "published", "recommendations": 1}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "stage", "fragment"),
+    [
+        pytest.param(LOCAL, S.final_report, "the final report goes to the Panel and the Secretary of State before a "
+                     "decision not to publish", id="a decision not to publish before the copy is refused"),
+        pytest.param(LOCAL, S.finished, "is finished", id="a published review is not unpublished"),
+    ],
+)  # fmt: skip
+def test_a_decision_not_to_publish_is_refused(kind, stage, fragment) -> None:
+    step = NotPublished(reasons="Risk to siblings", published_instead="The improvements made")
+    assert_refused(rules.check_not_published, review_file(kind, stage), JCRG_CHAIR, step, NOW, NOT_NOW, fragment)
+
+
+@pytest.mark.parametrize("stage", [S.copy_sent, S.publication_scheduled])
+def test_a_decision_not_to_publish_finishes_the_review(stage) -> None:
+    file = review_file(LOCAL, stage)
+    step = NotPublished(reasons="Risk to siblings", published_instead="The improvements made")
+    rules.check_not_published(file, JCRG_CHAIR, step, NOW)
+    assert rules.apply_not_published(file, JCRG_CHAIR, step, NOW) == [(Milestone.review_completed, NOW, None)]
+    assert (file.outcome, file.published_instead) == ("completed_not_published", "The improvements made")
+
+
+# ---------------------------------------------------------------- the clock
+
+
+@pytest.mark.parametrize(
+    ("state", "expected_end", "told", "kind", "fragment"),
+    [
+        pytest.param(lambda: paused(review_file(LOCAL, S.terms_agreed)), date(2027, 6, 1), DAY, NOT_NOW,
+                     "the clock is already stopped (since 02 February 2027)", id="the clock stops once"),
+        pytest.param(lambda: review_file(LOCAL), date(2027, 2, 2), DAY, INVALID,
+                     "the expected end of the proceedings must be in the future",
+                     id="proceedings expected to have ended already are refused"),
+        pytest.param(lambda: review_file(LOCAL), date(2027, 6, 1), date(2027, 2, 9), INVALID, "is in the future",
+                     id="the Panel told on a future day is refused"),
+        pytest.param(lambda: review_file(OTHER, S.final_report), date(2027, 6, 1), DAY, NOT_NOW, "is finished",
+                     id="a finished review's clock does not stop"),
+    ],
+)  # fmt: skip
+def test_stopping_the_clock_is_refused(state, expected_end, told, kind, fragment) -> None:
+    step = ClockStopped(proceedings=ProceedingsKind.criminal_trial, reasons="Trial", expected_end=expected_end,
+                        panel_told_on=told)  # fmt: skip
+    assert_refused(rules.check_clock_stopped, state(), BUSINESS_UNIT, step, NOW, kind, fragment)
+
+
+def test_stopping_the_clock_pauses_every_pausable_deadline_and_nothing_else() -> None:
+    file = review_file(LOCAL, S.terms_agreed)
+    task = hold_checkpoint(file, NOW - timedelta(days=1))
+    step = ClockStopped(proceedings=ProceedingsKind.criminal_trial, reasons="Trial", expected_end=date(2027, 9, 1),
+                        panel_told_on=DAY)  # fmt: skip
+    rules.check_clock_stopped(file, BUSINESS_UNIT, step, NOW)
+    assert rules.apply_clock_stopped(file, BUSINESS_UNIT, step, NOW) == []
+    assert file.paused
+    assert {d.key: d.paused_since for d in file.deadlines} == {"cspr_completion": NOW, "cspr_monitoring": None}
+    assert file.deadlines[-1].subject == task.id
+    assert (file.pauses[-1].started_at, file.pauses[-1].expected_end) == (NOW, date(2027, 9, 1))
+
+
+def test_the_clock_restarts_only_when_stopped_and_records_the_days_moved() -> None:
+    file = review_file(LOCAL, S.terms_agreed)
+    refusal = assert_refused(rules.check_clock_restarted, file, BUSINESS_UNIT, ClockRestarted(reasons="Verdict"),
+                             NOW, NOT_NOW, "the clock is not stopped")  # fmt: skip
+    assert refusal.reason == "the clock is not stopped"
+    paused(file)
+    later = NOW + timedelta(days=30)
+    rules.check_clock_restarted(file, BUSINESS_UNIT, ClockRestarted(reasons="Verdict"), later)
+    assert rules.apply_clock_restarted(file, BUSINESS_UNIT, ClockRestarted(reasons="Verdict"), later) == []
+    rules.clock_moved_on(file, 30)
+    assert (file.paused, file.pauses[-1].ended_at, file.pauses[-1].days) == (False, later, 30)
+
+
+# ---------------------------------------------------------------- a national review's local duties
+
+
+@pytest.mark.parametrize(
+    ("actor", "owner_told"),
+    [
+        pytest.param(BUSINESS_UNIT, [], id="the Business Unit doing its own duty tells nobody"),
+        pytest.param(JCRG_CHAIR, ["business_unit"], id="the chair doing it tells the Business Unit"),
+    ],
+)
+def test_information_sent_to_the_panel_does_the_first_duty(actor, owner_told) -> None:
+    file = review_file(NATIONAL)
+    notices = len(file.notices)
+    step = InformationToPanel(sent_on=DAY)
+    rules.check_information_to_panel(file, actor, step, NOW)
+    assert rules.apply_information_to_panel(file, actor, step, NOW) == [
+        (Milestone.national_information_sent, NOW, None)
+    ]
+    assert file.stage is S.information_sent
+    assert [t.status for t in file.tasks] == [TaskStatus.completed, TaskStatus.open]
+    assert [n.owning_agency for n in file.notices[notices:]] == owner_told
+
+
+def test_the_panels_report_finishes_a_national_review_and_does_the_second_duty() -> None:
+    file = review_file(NATIONAL, S.information_sent)
+    rules.check_panel_report(file, JCRG_CHAIR, PANEL_REPORT, NOW)
+    assert rules.apply_panel_report(file, JCRG_CHAIR, PANEL_REPORT, NOW) == [(Milestone.review_completed, NOW, None)]
+    assert (file.stage, file.outcome, file.recommendations) == (S.finished, "national_review_reported", ["Learn"])
+    assert [t.status for t in file.tasks] == [TaskStatus.completed, TaskStatus.completed]
+
+
+# ---------------------------------------------------------------- the review's tasks
+
+
+def monitored():
+    file = review_file(LOCAL, S.reviewer_appointed)
+    hold_checkpoint(file, NOW - timedelta(days=2))
+    return file
+
+
+def monitored_and_done():
+    file = monitored()
+    rules.apply_checkpoint_done(file, BUSINESS_UNIT, CheckpointDone(task_id=f"{REFERENCE}.R1", summary="OK"), NOW)
+    return file
+
+
+def monitored_and_finished():
+    file = monitored()
+    file.stage, file.outcome = S.finished, "published"
+    return file
+
+
+TASK_REFUSALS = [
+    pytest.param(monitored, f"{REFERENCE}.R7", NOT_FOUND, f"case {REFERENCE} has no task {REFERENCE}.R7",
+                 id="a task the review does not have is not found"),
+    pytest.param(monitored_and_done, f"{REFERENCE}.R1", NOT_NOW, f"task {REFERENCE}.R1 was already completed",
+                 id="a task done is not done again"),
+    pytest.param(monitored_and_finished, f"{REFERENCE}.R1", NOT_NOW, "is finished (published)",
+                 id="a finished review takes no task step"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("state", "task_id", "kind", "fragment"), TASK_REFUSALS)
+def test_completing_a_checkpoint_is_refused(state, task_id, kind, fragment) -> None:
+    step = CheckpointDone(task_id=task_id, summary="On track")
+    assert_refused(rules.check_checkpoint_done, state(), BUSINESS_UNIT, step, NOW, kind, fragment)
+
+
+@pytest.mark.parametrize(("state", "task_id", "kind", "fragment"), TASK_REFUSALS)
+def test_withdrawing_a_review_task_is_refused(state, task_id, kind, fragment) -> None:
+    step = TaskWithdrawn(task_id=task_id, reasons="Not needed")
+    assert_refused(rules.check_task_withdrawn, state(), BUSINESS_UNIT, step, NOW, kind, fragment)
+
+
+def test_a_checkpoint_done_completes_its_task_and_meets_its_deadline() -> None:
+    file = monitored()
+    step = CheckpointDone(task_id=f"{REFERENCE}.R1", summary="On time; quality good")
+    rules.check_checkpoint_done(file, BUSINESS_UNIT, step, NOW)
+    reached = rules.apply_checkpoint_done(file, BUSINESS_UNIT, step, NOW)
+    assert reached == [(Milestone.task_completed, NOW, f"{REFERENCE}.R1")]
+    reach(file, reached, NOW)
+    task = file.tasks[0]
+    assert (task.status, task.summary, task.completed_by) == (TaskStatus.completed, "On time; quality good", BUSINESS_UNIT)
+    assert {d.key: d.status for d in file.deadlines}["cspr_monitoring"] is DeadlineStatus.met
+
+
+def test_a_withdrawn_review_task_ends_its_deadline_and_tells_its_owner() -> None:
+    file = monitored()
+    step = TaskWithdrawn(task_id=f"{REFERENCE}.R1", reasons="Merged with the next one")
+    rules.check_task_withdrawn(file, BUSINESS_UNIT, step, NOW)
+    assert rules.apply_task_withdrawn(file, BUSINESS_UNIT, step, NOW) == []
+    assert file.tasks[0].status is TaskStatus.withdrawn
+    assert {d.key: d.status for d in file.deadlines}["cspr_monitoring"] is DeadlineStatus.cancelled
+    assert (file.notices[-1].kind, file.notices[-1].owning_agency) == (NoticeKind.task_withdrawn, "business_unit")
