@@ -13,6 +13,7 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from datetime import date, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import Engine
@@ -118,52 +119,55 @@ def build_worker(
     postroom = postroom or Postroom.from_settings(get_settings())
     deliveries = delivery_queue(task_queue)
     starter = DeliveryStarter(client, deliveries, engine, postroom, asyncio.get_running_loop())
+    options = {
+        "workflow_runner": SANDBOX,
+        "max_cached_workflows": max_cached_workflows,
+        "workflow_failure_exception_types": [Exception] if fail_on_bugs else [],
+    }
+    delivery_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="delivery")
+    cases = Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=case_activities(engine, postroom, starter),
+        activity_executor=executor,
+        max_concurrent_activities=16,
+        **options,
+    )
+    delivery = DeliveryActivities(engine, postroom, client.data_converter.payload_codec, starter)
+    sending = Worker(
+        client,
+        task_queue=deliveries,
+        workflows=DELIVERY_WORKFLOWS,
+        activities=[
+            delivery.deliver,
+            delivery.give_up,
+            delivery.prepare_digests,
+            delivery.start_waiting_deliveries,
+        ],
+        activity_executor=delivery_executor,
+        max_concurrent_activities=8,
+        **options,
+    )
+    return Workers(cases, sending, delivery_executor)
+
+
+def case_activities(engine: Engine, postroom: Postroom, starter: DeliveryStarter | None) -> list[Any]:
+    """The implementations of the cases' activities (``safeguarding/domain/activities.py`` names them)."""
     read_model = ReadModelActivities(engine, starter)
     notices = NoticeActivities(engine, starter)
-    delivery = DeliveryActivities(engine, postroom, client.data_converter.payload_codec, starter)
     yearly = YearlyReportActivities(engine, starter)
     reports = ReportActivities(engine, postroom.public_url, starter)
-    failures = {"workflow_failure_exception_types": [Exception] if fail_on_bugs else []}
-    delivery_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="delivery")
-    return Workers(
-        Worker(
-            client,
-            task_queue=task_queue,
-            workflows=WORKFLOWS,
-            activities=[
-                compute_due_dates,
-                shift_times,
-                next_checkpoint,
-                read_model.record_case_changes,
-                notices.dispatch_notice,
-                yearly.notify,
-                yearly.record_state,
-                reports.build_closing_the_loop,
-            ],
-            activity_executor=executor,
-            max_concurrent_activities=16,
-            workflow_runner=SANDBOX,
-            max_cached_workflows=max_cached_workflows,
-            **failures,
-        ),
-        Worker(
-            client,
-            task_queue=deliveries,
-            workflows=DELIVERY_WORKFLOWS,
-            activities=[
-                delivery.deliver,
-                delivery.give_up,
-                delivery.prepare_digests,
-                delivery.start_waiting_deliveries,
-            ],
-            activity_executor=delivery_executor,
-            max_concurrent_activities=8,
-            workflow_runner=SANDBOX,
-            max_cached_workflows=max_cached_workflows,
-            **failures,
-        ),
-        delivery_executor,
-    )
+    return [
+        compute_due_dates,
+        shift_times,
+        next_checkpoint,
+        read_model.record_case_changes,
+        notices.dispatch_notice,
+        yearly.notify,
+        yearly.record_state,
+        reports.build_closing_the_loop,
+    ]
 
 
 class Workers:

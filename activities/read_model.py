@@ -112,62 +112,8 @@ class ReadModelActivities:
 
     def _upsert_summary(self, connection: Any, changes: CaseChanges) -> bool:
         """Write the stream's summary if this version is newer than the stored one."""
-        now = datetime.now(UTC)
-        if changes.case is not None:
-            case = changes.case
-            live = [
-                d.due_at
-                for d in changes.deadlines
-                if d.status in (DeadlineStatus.open, DeadlineStatus.overdue)
-            ]
-            table, key, values = (
-                CaseRow,
-                "reference",
-                {
-                    "reference": changes.reference,
-                    "workflow_id": changes.workflow_id,
-                    "partnership": case.partnership,
-                    "policy_version": case.policy_version,
-                    "route": case.route,
-                    "stage": case.stage,
-                    "outcome": case.outcome,
-                    "opened_at": case.opened_at,
-                    "closed_at": case.closed_at,
-                    "next_due_at": min(live, default=None),
-                },
-            )
-        elif changes.review is not None:
-            review = changes.review
-            table, key, values = (
-                ReviewRow,
-                "case_reference",
-                {
-                    "case_reference": changes.reference,
-                    "workflow_id": changes.workflow_id,
-                    "kind": review.kind,
-                    "stage": review.stage,
-                    "started_at": review.started_at,
-                    "paused": review.paused,
-                    "due_at": review.due_at,
-                    "earliest_publication_date": review.earliest_publication_date,
-                    "publication_date": review.publication_date,
-                    "outcome": review.outcome,
-                    "finished_at": review.finished_at,
-                },
-            )
-        elif changes.plan is not None:
-            table, key, values = (
-                ActionPlanRow,
-                "case_reference",
-                {
-                    "case_reference": changes.reference,
-                    "workflow_id": changes.workflow_id,
-                    "status": changes.plan.status,
-                },
-            )
-        else:
-            raise ValueError("a change carries the summary of its stream")
-        values |= {"version": changes.version, "updated_at": now}
+        table, key, values = _summary_row(changes)
+        values |= {"version": changes.version, "updated_at": datetime.now(UTC)}
         insert = dialect_insert(self.engine, table)
         upsert = insert.on_conflict_do_update(
             index_elements=[key],
@@ -175,6 +121,48 @@ class ReadModelActivities:
             where=table.version < insert.excluded.version,
         ).returning(table.version)
         return connection.execute(upsert, values).first() is not None
+
+
+def _summary_row(changes: CaseChanges) -> tuple[Any, str, dict[str, Any]]:
+    """The stream's own row: the case's, its review's or its plan's (table, key column, values)."""
+    if changes.case is not None:
+        live = [
+            d.due_at for d in changes.deadlines if d.status in (DeadlineStatus.open, DeadlineStatus.overdue)
+        ]
+        case = changes.case.model_dump(
+            include={"partnership", "policy_version", "route", "stage", "outcome", "opened_at", "closed_at"}
+        )
+        return (
+            CaseRow,
+            "reference",
+            {
+                "reference": changes.reference,
+                "workflow_id": changes.workflow_id,
+                **case,
+                "next_due_at": min(live, default=None),
+            },
+        )
+    if changes.review is not None:
+        return (
+            ReviewRow,
+            "case_reference",
+            {
+                "case_reference": changes.reference,
+                "workflow_id": changes.workflow_id,
+                **changes.review.model_dump(),
+            },
+        )
+    if changes.plan is not None:
+        return (
+            ActionPlanRow,
+            "case_reference",
+            {
+                "case_reference": changes.reference,
+                "workflow_id": changes.workflow_id,
+                "status": changes.plan.status,
+            },
+        )
+    raise ValueError("a change carries the summary of its stream")
 
 
 def _deadline_rows(changes: CaseChanges) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ and stores nothing more.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import Engine, select
@@ -61,6 +62,39 @@ class ReportActivities:
         )
         html = render_html(figures, made_at=now)
         pdf = render_pdf(html)
+        inserted = self._store(made_id, order, figures, html, pdf, now)
+        if not inserted:  # another run stored it between our look and our write
+            stored = self._stored(made_id)
+            assert stored is not None
+            return stored
+        if self.postroom is not None:
+            self.postroom.start_pending(made_id)
+        log.info(
+            "report.made",
+            report=made_id,
+            kind=CLOSING_THE_LOOP,
+            partnership=order.partnership,
+            period_start=order.period_start.isoformat(),
+            period_end=order.period_end.isoformat(),
+            actions=figures.totals.actions,
+            pdf_bytes=len(pdf),
+        )
+        return ReportMade(
+            id=made_id,
+            kind=CLOSING_THE_LOOP,
+            partnership=order.partnership,
+            period_start=order.period_start,
+            period_end=order.period_end,
+            created_at=now,
+            created_by=order.requested_by,
+            new=True,
+        )
+
+    def _store(
+        self, made_id: str, order: ReportOrder, figures: Any, html: str, pdf: bytes, now: datetime
+    ) -> bool:
+        """Store the report and tell the Business Unit where it is, in one transaction; False if another
+        run stored it first."""
         with self.engine.begin() as connection:
             inserted = connection.execute(
                 dialect_insert(self.engine, ReportRow)
@@ -96,32 +130,7 @@ class ReportActivities:
                     ),
                     now,
                 )
-        if inserted is None:  # another run stored it between our look and our write
-            stored = self._stored(made_id)
-            assert stored is not None
-            return stored
-        if self.postroom is not None:
-            self.postroom.start_pending(made_id)
-        log.info(
-            "report.made",
-            report=made_id,
-            kind=CLOSING_THE_LOOP,
-            partnership=order.partnership,
-            period_start=order.period_start.isoformat(),
-            period_end=order.period_end.isoformat(),
-            actions=figures.totals.actions,
-            pdf_bytes=len(pdf),
-        )
-        return ReportMade(
-            id=made_id,
-            kind=CLOSING_THE_LOOP,
-            partnership=order.partnership,
-            period_start=order.period_start,
-            period_end=order.period_end,
-            created_at=now,
-            created_by=order.requested_by,
-            new=True,
-        )
+        return inserted is not None
 
     def _stored(self, made_id: str) -> ReportMade | None:
         with self.engine.connect() as connection:

@@ -13,19 +13,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from api.access import AGENCY, BU, MANAGER, SCRUTINEER, allow, audited
 from api.dependencies import EngineDep, SettingsDep
 from safeguarding.domain.fields import AgencyCode, StrictModel
 from safeguarding.domain.people import Actor
-from safeguarding.render.calendar_feed import build_feed, feed_url, new_token, token_hash
-from safeguarding.store.tables import AgencyRow, CalendarFeedRow
+from safeguarding.queries import calendar as feeds
+from safeguarding.queries.calendar import FeedListItem
+from safeguarding.render.calendar_feed import build_feed, feed_url
+from safeguarding.store import calendar_feeds
 
 router = APIRouter(tags=["calendar"])
 
-WHOLE_PARTNERSHIP = "Safeguarding partnership: open deadlines"
 # The same answer for a token never issued and one revoked: a revoked URL must reveal nothing.
 NO_FEED = "no such calendar feed"
 # One line of printable text with a word in it: it becomes the calendar's name.
@@ -50,50 +50,12 @@ class IssuedFeed(BaseModel):
     created_at: datetime
 
 
-class FeedListItem(BaseModel):
-    id: str
-    agency: str | None
-    label: str
-    created_at: datetime
-    created_by: str
-    revoked_at: datetime | None
-    revoked_by: str | None
-
-
 def _may_manage(actor: Actor, agency: str | None) -> None:
     if actor.role is AGENCY and (agency is None or agency != actor.agency):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             f"a partner agency manages only its own agency's calendar feeds ({actor.agency})",
         )
-
-
-def _issue(engine: Engine, asked: FeedRequest, actor: Actor, feed_id: str, token: str) -> CalendarFeedRow:
-    with Session(engine) as session:
-        label = asked.label
-        if asked.agency is not None:
-            agency = session.get(AgencyRow, asked.agency)
-            if agency is None or not agency.active:
-                state = "is not in the partner directory" if agency is None else "is no longer active"
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_CONTENT,
-                    f"agency {asked.agency!r} {state}; use the code of an active agency "
-                    "from the partner directory, or null for the whole partnership",
-                )
-            label = label or f"{agency.name}: open deadlines"
-        feed = CalendarFeedRow(
-            id=feed_id,
-            token_hash=token_hash(token),
-            agency=asked.agency,
-            label=(label or WHOLE_PARTNERSHIP).strip(),
-            created_at=datetime.now(UTC),
-            created_by=actor.user_id,
-        )
-        session.add(feed)
-        session.commit()
-        session.refresh(feed)
-        session.expunge(feed)
-        return feed
 
 
 @router.post(
@@ -115,11 +77,16 @@ async def issue_feed(
 ) -> IssuedFeed:
     """Returns the feed's secret URL, once: it is not kept, and cannot be shown again. A lost URL is
     replaced by revoking the feed and making another."""
-    feed_id, token = uuid.uuid4().hex, new_token()
+    feed_id, token = uuid.uuid4().hex, calendar_feeds.new_token()
 
     async def issued() -> IssuedFeed:
         _may_manage(actor, body.agency)
-        feed = await run_in_threadpool(_issue, engine, body, actor, feed_id, token)
+        try:
+            feed = await run_in_threadpool(
+                calendar_feeds.issue_feed, engine, feed_id, token, body.agency, body.label, actor.user_id
+            )
+        except calendar_feeds.AgencyNotActive as problem:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(problem)) from None
         return IssuedFeed(
             id=feed.id,
             agency=feed.agency,
@@ -130,14 +97,6 @@ async def issue_feed(
 
     scope = body.agency or "the whole partnership"
     return await audited(request, actor, None, f"calendar feed {feed_id} for {scope}", issued())
-
-
-def _feeds(engine: Engine, agency: str | None) -> list[FeedListItem]:
-    query = select(CalendarFeedRow).order_by(CalendarFeedRow.created_at.desc(), CalendarFeedRow.id)
-    if agency is not None:
-        query = query.where(CalendarFeedRow.agency == agency)
-    with Session(engine) as session:
-        return [FeedListItem.model_validate(feed, from_attributes=True) for feed in session.scalars(query)]
 
 
 @router.get(
@@ -152,20 +111,16 @@ async def list_feeds(
     if actor.role is AGENCY:
         if actor.agency is None:
             return []
-        return await run_in_threadpool(_feeds, engine, actor.agency)
-    return await run_in_threadpool(_feeds, engine, None)
+        return await run_in_threadpool(feeds.list_feeds, engine, actor.agency)
+    return await run_in_threadpool(feeds.list_feeds, engine, None)
 
 
 def _revoke(engine: Engine, feed_id: str, actor: Actor) -> None:
-    with Session(engine) as session:
-        feed = session.get(CalendarFeedRow, feed_id)
-        if feed is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no calendar feed {feed_id}")
-        _may_manage(actor, feed.agency)
-        if feed.revoked_at is None:  # revoking again changes nothing: the first revocation stands
-            feed.revoked_at = datetime.now(UTC)
-            feed.revoked_by = actor.user_id
-            session.commit()
+    feed = feeds.find_feed(engine, feed_id)
+    if feed is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no calendar feed {feed_id}")
+    _may_manage(actor, feed.agency)
+    calendar_feeds.revoke_feed(engine, feed_id, actor.user_id)
 
 
 @router.delete(
@@ -192,23 +147,6 @@ async def revoke_feed(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _feed_for(engine: Engine, token: str) -> CalendarFeedRow | None:
-    with Session(engine) as session:
-        feed = session.scalars(
-            select(CalendarFeedRow).where(
-                CalendarFeedRow.token_hash == token_hash(token), CalendarFeedRow.revoked_at.is_(None)
-            )
-        ).one_or_none()
-        if feed is None:
-            return None
-        if feed.agency is not None:
-            agency = session.get(AgencyRow, feed.agency)
-            if agency is None or not agency.active:
-                return None  # an agency taken out of the directory loses its feeds with it
-        session.expunge(feed)
-        return feed
-
-
 @router.get(
     "/calendar/{token}.ics",
     response_class=Response,
@@ -220,7 +158,7 @@ def _feed_for(engine: Engine, token: str) -> CalendarFeedRow | None:
 )
 async def serve_feed(token: str, engine: EngineDep, settings: SettingsDep) -> Response:
     """Open deadlines as iCalendar events, refreshed by the calendar application about hourly."""
-    feed = await run_in_threadpool(_feed_for, engine, token)
+    feed = await run_in_threadpool(feeds.live_feed, engine, calendar_feeds.token_hash(token))
     if feed is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NO_FEED)
     body = await run_in_threadpool(

@@ -3,14 +3,11 @@ roles they hold, and whether they want a daily digest."""
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from sqlalchemy import Engine, select
 
 from api.access import AGENCY, BU, EVERYONE, allow, record
 from api.dependencies import EngineDep
@@ -18,8 +15,7 @@ from safeguarding.domain.directory import Agency, AgencyDetails
 from safeguarding.domain.fields import AGENCY_PATTERN
 from safeguarding.domain.people import Actor
 from safeguarding.platform.codec import seal
-from safeguarding.store.directory import as_agency
-from safeguarding.store.tables import AgencyRow
+from safeguarding.store import directory
 
 router = APIRouter(tags=["directory"])
 
@@ -35,21 +31,11 @@ class WebhookSecret(BaseModel):
     webhook_secret: str
 
 
-def _new_secret() -> str:
-    return secrets.token_urlsafe(32)
-
-
 def _own_only(actor: Actor, code: str) -> None:
     if actor.role is AGENCY and actor.agency != code:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, f"a partner agency sees its own entry ({actor.agency})"
         )
-
-
-def _read_all(engine: Engine) -> list[Agency]:
-    with engine.connect() as connection:
-        rows = connection.execute(select(AgencyRow.__table__).order_by(AgencyRow.code)).all()
-    return [as_agency(row) for row in rows]
 
 
 @router.get(
@@ -58,7 +44,7 @@ def _read_all(engine: Engine) -> list[Agency]:
 async def list_agencies(
     engine: EngineDep, actor: Annotated[Actor, Depends(allow(*EVERYONE))]
 ) -> list[Agency]:
-    agencies = await run_in_threadpool(_read_all, engine)
+    agencies = await run_in_threadpool(directory.all_agencies, engine)
     return [a for a in agencies if actor.role is not AGENCY or a.code == actor.agency]
 
 
@@ -67,7 +53,7 @@ async def get_agency(
     code: Code, engine: EngineDep, actor: Annotated[Actor, Depends(allow(*EVERYONE))]
 ) -> Agency:
     _own_only(actor, code)
-    found = [a for a in await run_in_threadpool(_read_all, engine) if a.code == code]
+    found = [a for a in await run_in_threadpool(directory.all_agencies, engine) if a.code == code]
     if not found:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agency {code} in the directory")
     return found[0]
@@ -91,39 +77,10 @@ async def put_agency(
     entry stays, so past deliveries still name it."""
     codec = request.app.state.client.data_converter.payload_codec
 
-    def write() -> tuple[AgencyWritten, bool]:
-        now = datetime.now(UTC)
-        with engine.begin() as connection:
-            existing = connection.execute(
-                select(AgencyRow.__table__).where(AgencyRow.code == code).with_for_update()
-            ).first()
-            secret, sealed = None, existing.webhook_secret if existing else None
-            if details.webhook_url is None:
-                sealed = None
-            elif sealed is None:
-                secret = _new_secret()
-                sealed = seal(codec, secret)
-            values = {
-                "name": details.name,
-                "roles": [r.value for r in details.roles],
-                "mailboxes": list(dict.fromkeys(details.mailboxes)),
-                "webhook_url": str(details.webhook_url) if details.webhook_url else None,
-                "webhook_secret": sealed,
-                "digest": details.digest,
-                "active": details.active,
-                "updated_at": now,
-                "updated_by": actor.user_id,
-            }
-            if existing is None:
-                connection.execute(AgencyRow.__table__.insert(), {"code": code, **values})
-            else:
-                connection.execute(
-                    AgencyRow.__table__.update().where(AgencyRow.code == code).values(**values)
-                )
-            row = connection.execute(select(AgencyRow.__table__).where(AgencyRow.code == code)).one()
-        return AgencyWritten(**as_agency(row).model_dump(), webhook_secret=secret), existing is None
-
-    written, created = await run_in_threadpool(write)
+    entry, secret, created = await run_in_threadpool(
+        directory.put_agency, engine, code, details, actor.user_id, lambda text: seal(codec, text)
+    )
+    written = AgencyWritten(**entry.model_dump(), webhook_secret=secret)
     await record(
         request,
         actor,
@@ -146,25 +103,14 @@ async def rotate_webhook_secret(
 ) -> WebhookSecret:
     """The old secret stops working at once: give the new one to the agency before its next delivery."""
     codec = request.app.state.client.data_converter.payload_codec
-    secret = _new_secret()
-
-    def write() -> str | None:
-        with engine.begin() as connection:
-            row = connection.execute(select(AgencyRow.__table__).where(AgencyRow.code == code)).first()
-            if row is None:
-                return f"no agency {code} in the directory"
-            if row.webhook_url is None:
-                return f"{code} has no webhook: set webhook_url first"
-            connection.execute(
-                AgencyRow.__table__.update()
-                .where(AgencyRow.code == code)
-                .values(
-                    webhook_secret=seal(codec, secret), updated_at=datetime.now(UTC), updated_by=actor.user_id
-                )
-            )
-        return None
-
-    problem = await run_in_threadpool(write)
+    secret = directory.new_webhook_secret()
+    try:
+        await run_in_threadpool(
+            directory.replace_webhook_secret, engine, code, seal(codec, secret), actor.user_id
+        )
+        problem = None
+    except (directory.NotInDirectory, directory.NoWebhook) as refused:
+        problem = str(refused)
     if problem is not None:
         code_ = status.HTTP_404_NOT_FOUND if problem.startswith("no agency") else status.HTTP_409_CONFLICT
         await record(request, actor, "POST /agencies/{code}/webhook-secret", "refused", code_, None, problem)

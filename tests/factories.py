@@ -61,12 +61,14 @@ from safeguarding.domain.record import ScheduledCheckpoint, Stream, WorkRecord, 
 from safeguarding.domain.refusal import Refusal, RefusalKind
 from safeguarding.domain.review import (
     SPINE,
+    ClockStopped,
     CopySent,
     DraftReceived,
     FinalReport,
     InformationToPanel,
     LearningEventHeld,
     PanelReportReceived,
+    ProceedingsKind,
     PublicationScheduled,
     Published,
     ReportApproved,
@@ -516,10 +518,15 @@ def _review_step(file: ReviewFile, stage: ReviewStage, now: datetime) -> None:
 
 
 def review_file(
-    kind: ReviewKind = ReviewKind.local_cspr, stage: ReviewStage = ReviewStage.commissioned, **changes: Any
+    kind: ReviewKind = ReviewKind.local_cspr,
+    stage: ReviewStage = ReviewStage.commissioned,
+    *,
+    paused: bool = False,
+    **changes: Any,
 ) -> ReviewFile:
     """A review of ``kind`` as its workflow starts it, taken step by step along its spine to ``stage``
-    (another type of review finishes with its final report). ``changes`` are then set as they are."""
+    (another type of review finishes with its final report); ``paused``: its clock then stopped at
+    ``NOW`` for an inquest. ``changes`` are then set as they are."""
     file = ReviewFile(
         reference=REFERENCE,
         stream=Stream.review,
@@ -547,6 +554,16 @@ def review_file(
         now = datetime.combine(REVIEW_DAYS[next_stage], datetime.min.time().replace(hour=12), UTC)
         _review_step(file, next_stage, now)
         review_rules.wind_up(file, now)
+    if paused:
+        stop = ClockStopped(
+            proceedings=ProceedingsKind.inquest,
+            reasons="An inquest is pending",
+            expected_end=date(2027, 6, 1),
+            panel_told_on=NOW.date(),
+        )
+        take(
+            file, review_rules.check_clock_stopped, review_rules.apply_clock_stopped, BUSINESS_UNIT, stop, NOW
+        )
     for name, value in changes.items():
         setattr(file, name, value)
     return file

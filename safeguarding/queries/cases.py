@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from math import ceil
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, and_, case, exists, func, select
@@ -50,23 +51,7 @@ def case_list(
 ) -> CaseList:
     """Cases with their next live deadline (of any of the case's workflows), soonest first; cases with
     nothing due come last. One query: the live deadlines (few, by the status index) ranked per case."""
-    ranked = (
-        select(
-            DeadlineRow.case_reference,
-            DeadlineRow.key,
-            DeadlineRow.title,
-            DeadlineRow.due_at,
-            DeadlineRow.reminder_times,
-            func.row_number()
-            .over(
-                partition_by=DeadlineRow.case_reference,
-                order_by=(DeadlineRow.due_at, DeadlineRow.stream, DeadlineRow.deadline_id),
-            )
-            .label("rank"),
-        )
-        .where(DeadlineRow.status.in_(LIVE))
-        .subquery("live")
-    )
+    ranked = _ranked_live_deadlines()
     next_due = ranked.c.due_at
     query = (
         select(
@@ -95,25 +80,7 @@ def case_list(
     if not rows and page > 1:  # past the last page (the list shrank): show the first
         return case_list(engine, now=now, stage=stage, page=1, page_size=page_size)
     total = rows[0].total if rows else 0
-    lines = [
-        CaseLine(
-            reference=row.reference,
-            partnership=row.partnership,
-            stage=row.stage,
-            route=row.route,
-            opened_at=row.opened_at,
-            closed_at=row.closed_at,
-            next_deadline=None
-            if row.due_at is None
-            else NextDeadline(
-                key=row.key,
-                title=row.title,
-                due_at=row.due_at,
-                state=due_state(row.due_at, now, reminder_times=row.reminder_times),  # type: ignore[arg-type]
-            ),
-        )
-        for row in rows
-    ]
+    lines = [_case_line(row, now) for row in rows]
     return CaseList(
         cases=lines,
         total=total,
@@ -121,6 +88,46 @@ def case_list(
         page=max(page, 1),
         pages=max(ceil(total / page_size), 1),
         stage=stage,
+    )
+
+
+def _ranked_live_deadlines():  # type: ignore[no-untyped-def]
+    """Each case's live deadlines ranked by due time (the first is its next)."""
+    return (
+        select(
+            DeadlineRow.case_reference,
+            DeadlineRow.key,
+            DeadlineRow.title,
+            DeadlineRow.due_at,
+            DeadlineRow.reminder_times,
+            func.row_number()
+            .over(
+                partition_by=DeadlineRow.case_reference,
+                order_by=(DeadlineRow.due_at, DeadlineRow.stream, DeadlineRow.deadline_id),
+            )
+            .label("rank"),
+        )
+        .where(DeadlineRow.status.in_(LIVE))
+        .subquery("live")
+    )
+
+
+def _case_line(row: Any, now: datetime) -> CaseLine:
+    return CaseLine(
+        reference=row.reference,
+        partnership=row.partnership,
+        stage=row.stage,
+        route=row.route,
+        opened_at=row.opened_at,
+        closed_at=row.closed_at,
+        next_deadline=None
+        if row.due_at is None
+        else NextDeadline(
+            key=row.key,
+            title=row.title,
+            due_at=row.due_at,
+            state=due_state(row.due_at, now, reminder_times=row.reminder_times),  # type: ignore[arg-type]
+        ),
     )
 
 

@@ -18,8 +18,14 @@ from sqlalchemy.orm import Session
 
 from safeguarding.domain.action_plan import theme_label, theme_order
 from safeguarding.domain.reporting import CLOSING_THE_LOOP, DEFAULT_TIMEZONE
-from safeguarding.queries.report_rows import COMPLETED, EscalationTier, _midnight, _ordinal, _ReadModel, _time
-from safeguarding.store.tables import ActionRow, DeadlineRow, RecommendationRow
+from safeguarding.queries.report_rows import (
+    COMPLETED,
+    EscalationTier,
+    ReportRows,
+    midnight,
+    ordinal,
+)
+from safeguarding.store.tables import DeadlineRow, RecommendationRow
 
 
 class ProgressEntry(BaseModel):
@@ -152,51 +158,60 @@ def closing_the_loop_figures(
     at the cut-off: the end of the period, or ``as_of`` (now) if that is earlier.
     """
     zone = ZoneInfo(timezone)
-    start_at, end_at = _midnight(start, zone), _midnight(end + timedelta(days=1), zone)
-    cut_off = min(as_of or datetime.now(UTC), end_at)
+    period = _Period(midnight(start, zone), midnight(end + timedelta(days=1), zone), as_of)
     with Session(engine) as session:
-        model = _ReadModel(session, partnership)
+        model = ReportRows(session, partnership)
+    actions = _reported_actions(model, period)
+    totals = ActionCounts()
+    for action in actions:
+        totals.count(action)
+    return ClosingTheLoop(
+        partnership=partnership,
+        partnership_name=partnership_name,
+        period_start=start,
+        period_end=end,
+        timezone=timezone,
+        cut_off=period.cut_off,
+        totals=totals,
+        themes=_by_theme(model, actions),
+        recommendations_without_actions=_without_actions(model, period),
+        overdue=_overdue(actions, period.cut_off),
+        deadlines=_compliance(model.deadlines, period.start_at, period.end_at, period.cut_off),
+    )
 
-    closed_at = {e.case_reference: _time(e) for e in model.events_of("action_plan_closed", "plan")}
-    added_at = model.action_added_at()
-    tasks = model.action_tasks()
-    tiers = model.escalation_tiers()
-    published_on = {
-        e.case_reference: date.fromisoformat(e.details["published_on"])
-        for e in model.events_of("published", "review")
-        if e.details.get("published_on")
-    }
 
-    def in_report(action: ActionRow) -> bool:
-        closed = closed_at.get(action.case_reference)
-        if action.case_reference not in model.plans or (closed is not None and closed < start_at):
-            return False  # a plan closed before the period has nothing left to report
-        added = added_at.get((action.case_reference, action.action_id))
-        return added is None or added < end_at
+class _Period:
+    """The report's period as instants, and its cut-off: the end of the period, or now if earlier."""
 
-    withdrawn_at = {
-        (e.case_reference, e.details.get("task")): _time(e) for e in model.events_of("task_withdrawn", "plan")
-    }
+    def __init__(self, start_at: datetime, end_at: datetime, as_of: datetime | None) -> None:
+        self.start_at, self.end_at = start_at, end_at
+        self.cut_off = min(as_of or datetime.now(UTC), end_at)
 
-    def as_at_cut_off(row: ActionRow, task: str | None) -> tuple[str, datetime | None, str | None]:
-        """The action's status, completion and evidence as they stood at the cut-off: one completed or
-        withdrawn after it was still open then."""
-        if row.status in ("completed", "completed_pending_audit") and row.completed_at is not None:
-            if row.completed_at >= cut_off:
-                return "open", None, None
-        if row.status == "withdrawn":
-            when = withdrawn_at.get((row.case_reference, task))
-            if when is not None and when >= cut_off:
-                return "open", None, None
-        return row.status, row.completed_at, row.evidence_of_impact
 
-    actions = []
+def _plan_closed_before(model: ReportRows, reference: str, period: _Period) -> bool:
+    """A plan closed before the period has nothing left to report."""
+    closed = model.plan_closed_at.get(reference)
+    return closed is not None and closed < period.start_at
+
+
+def _reported_actions(model: ReportRows, period: _Period) -> list[ReportedAction]:
+    """Every action of a plan still running in the period and added before its end, as it stood at the
+    cut-off: one completed or withdrawn after it was still open then."""
+    added_at, tasks, tiers = model.action_added_at, model.action_tasks, model.escalation_tiers
+    withdrawn_at = model.withdrawn_at
+    reported = []
     for row in model.actions:
-        if not in_report(row):
+        added = added_at.get((row.case_reference, row.action_id))
+        if row.case_reference not in model.plans or _plan_closed_before(model, row.case_reference, period):
+            continue
+        if added is not None and added >= period.end_at:
             continue
         task = tasks.get((row.case_reference, row.action_id))
-        status, completed_at, evidence_of_impact = as_at_cut_off(row, task)
-        actions.append(
+        status, completed_at, evidence = row.status, row.completed_at, row.evidence_of_impact
+        settled_at = completed_at if status in COMPLETED else withdrawn_at.get((row.case_reference, task))
+        if status in (*COMPLETED, "withdrawn") and settled_at is not None and settled_at >= period.cut_off:
+            status, completed_at, evidence = "open", None, None
+        reported.append(
             ReportedAction(
                 case_reference=row.case_reference,
                 action_id=row.action_id,
@@ -209,35 +224,37 @@ def closing_the_loop_figures(
                 due_at=row.due_at,
                 status=status,
                 completed_at=completed_at,
-                evidence_of_impact=evidence_of_impact,
+                evidence_of_impact=evidence,
                 progress=[
                     ProgressEntry.model_validate(note)
                     for note in (row.progress or [])
-                    if datetime.fromisoformat(note["at"]) < end_at
+                    if datetime.fromisoformat(note["at"]) < period.end_at
                 ],
-                overdue=status == "open" and row.due_at < cut_off,
+                overdue=status == "open" and row.due_at < period.cut_off,
                 escalations_sent=row.escalations_sent,
                 escalation_tiers=tiers.get((row.case_reference, task), []) if task else [],
             )
         )
+    return reported
 
-    recommendations = {(r.case_reference, r.recommendation_id): r for r in model.recommendations}
 
-    def reported(rec: RecommendationRow) -> ReportedRecommendation:
-        return ReportedRecommendation(
-            case_reference=rec.case_reference,
-            recommendation_id=rec.recommendation_id,
-            text=rec.text,
-            source=rec.source,
-        )
+def _reported(rec: RecommendationRow) -> ReportedRecommendation:
+    return ReportedRecommendation(
+        case_reference=rec.case_reference,
+        recommendation_id=rec.recommendation_id,
+        text=rec.text,
+        source=rec.source,
+    )
 
-    totals = ActionCounts()
+
+def _by_theme(model: ReportRows, actions: list[ReportedAction]) -> list[ThemeLearning]:
+    """Under each theme, each review's actions in it and the recommendations they follow."""
     by_theme: dict[str, list[ReportedAction]] = defaultdict(list)
     for action in actions:
-        totals.count(action)
         for theme in action.themes:
             by_theme[theme].append(action)
-
+    recommendations = {(r.case_reference, r.recommendation_id): r for r in model.recommendations}
+    published_on = model.published_on
     themes = []
     for theme in theme_order(by_theme):
         counts = ActionCounts()
@@ -248,9 +265,7 @@ def closing_the_loop_figures(
         reviews = []
         for reference, case_actions in sorted(by_case.items()):
             review, case = model.reviews.get(reference), model.cases[reference]
-            followed = sorted(
-                {a.recommendation_id for a in case_actions if a.recommendation_id}, key=_ordinal
-            )
+            followed = sorted({a.recommendation_id for a in case_actions if a.recommendation_id}, key=ordinal)
             reviews.append(
                 ReviewLearning(
                     case_reference=reference,
@@ -261,7 +276,7 @@ def closing_the_loop_figures(
                     publication_date=published_on.get(reference)
                     or (review.publication_date if review else None),
                     recommendations=[
-                        reported(recommendations[(reference, rid)])
+                        _reported(recommendations[(reference, rid)])
                         for rid in followed
                         if (reference, rid) in recommendations
                     ],
@@ -269,17 +284,23 @@ def closing_the_loop_figures(
                 )
             )
         themes.append(ThemeLearning(theme=theme, label=theme_label(theme), counts=counts, reviews=reviews))
+    return themes
 
+
+def _without_actions(model: ReportRows, period: _Period) -> list[ReportedRecommendation]:
+    """Recommendations of a running plan that no action follows yet."""
     actioned = {(a.case_reference, a.recommendation_id) for a in model.actions}
-    without_actions = [
-        reported(r)
+    return [
+        _reported(r)
         for r in model.recommendations
         if (r.case_reference, r.recommendation_id) not in actioned
         and r.case_reference in model.plans
-        and not (closed_at.get(r.case_reference) and closed_at[r.case_reference] < start_at)
+        and not _plan_closed_before(model, r.case_reference, period)
     ]
 
-    overdue = [
+
+def _overdue(actions: list[ReportedAction], cut_off: datetime) -> list[OverdueAction]:
+    return [
         OverdueAction(
             case_reference=a.case_reference,
             action_id=a.action_id,
@@ -295,20 +316,6 @@ def closing_the_loop_figures(
         for a in sorted(actions, key=lambda a: (a.due_at, a.case_reference, a.action_id))
         if a.overdue
     ]
-
-    return ClosingTheLoop(
-        partnership=partnership,
-        partnership_name=partnership_name,
-        period_start=start,
-        period_end=end,
-        timezone=timezone,
-        cut_off=cut_off,
-        totals=totals,
-        themes=themes,
-        recommendations_without_actions=without_actions,
-        overdue=overdue,
-        deadlines=_compliance(model.deadlines, start_at, end_at, cut_off),
-    )
 
 
 def _compliance(

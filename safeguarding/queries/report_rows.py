@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, time
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from safeguarding.domain.events import EventKind
 from safeguarding.store.tables import (
     ActionPlanRow,
     ActionRow,
@@ -25,9 +27,27 @@ from safeguarding.store.tables import (
 )
 
 COMPLETED = ("completed", "completed_pending_audit")
+# The events the reports read.
+REPORTED_EVENTS = [
+    EventKind.screened,
+    EventKind.notification_recorded,
+    EventKind.rapid_review_sent,
+    EventKind.rapid_review_concluded,
+    EventKind.review_commissioned,
+    EventKind.final_report,
+    EventKind.published,
+    EventKind.not_published,
+    EventKind.review_finished,
+    EventKind.clock_stopped,
+    EventKind.clock_restarted,
+    EventKind.action_added,
+    EventKind.task_withdrawn,
+    EventKind.action_plan_closed,
+    EventKind.escalation_sent,
+]
 
 
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
+def midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
@@ -37,17 +57,17 @@ class EscalationTier(BaseModel):
     at: datetime | None
 
 
-def _time(event: CaseEventRow) -> datetime:
+def event_time(event: CaseEventRow) -> datetime:
     return event.occurred_at or event.recorded_at
 
 
-def _ordinal(identifier: str) -> tuple[int, str]:
+def ordinal(identifier: str) -> tuple[int, str]:
     """A1, A2, ..., A10 in that order (not A1, A10, A2)."""
     digits = "".join(c for c in identifier if c.isdigit())
     return (int(digits) if digits else 0, identifier)
 
 
-class _ReadModel:
+class ReportRows:
     """The rows of one partnership's cases that the reports read, fetched once."""
 
     def __init__(self, session: Session, partnership: str) -> None:
@@ -61,33 +81,15 @@ class _ReadModel:
 
         self.reviews = {r.case_reference: r for r in rows(ReviewRow)}
         self.plans = {p.case_reference: p for p in rows(ActionPlanRow)}
-        self.actions = sorted(rows(ActionRow), key=lambda a: (a.case_reference, _ordinal(a.action_id)))
+        self.actions = sorted(rows(ActionRow), key=lambda a: (a.case_reference, ordinal(a.action_id)))
         self.recommendations = sorted(
-            rows(RecommendationRow), key=lambda r: (r.case_reference, _ordinal(r.recommendation_id))
+            rows(RecommendationRow), key=lambda r: (r.case_reference, ordinal(r.recommendation_id))
         )
         self.deadlines = rows(DeadlineRow)
         self.events = sorted(
             rows(
                 CaseEventRow,
-                CaseEventRow.kind.in_(
-                    [
-                        "screened",
-                        "notification_recorded",
-                        "rapid_review_sent",
-                        "rapid_review_concluded",
-                        "review_commissioned",
-                        "final_report",
-                        "published",
-                        "not_published",
-                        "review_finished",
-                        "clock_stopped",
-                        "clock_restarted",
-                        "action_added",
-                        "task_withdrawn",
-                        "action_plan_closed",
-                        "escalation_sent",
-                    ]
-                ),
+                CaseEventRow.kind.in_(REPORTED_EVENTS),
             ),
             key=lambda e: (e.case_reference, e.stream, e.seq),
         )
@@ -105,26 +107,44 @@ class _ReadModel:
         found = [e for kind in kinds for e in self._by_case.get((reference, stream, kind), [])]
         return sorted(found, key=lambda e: e.seq)
 
+    @cached_property
+    def plan_closed_at(self) -> dict[str, datetime]:
+        """case -> when its action plan was closed."""
+        return {e.case_reference: event_time(e) for e in self.events_of(EventKind.action_plan_closed, "plan")}
+
+    @cached_property
+    def published_on(self) -> dict[str, date]:
+        """case -> the day its review was published, as recorded."""
+        return {
+            e.case_reference: date.fromisoformat(e.details["published_on"])
+            for e in self.events_of(EventKind.published, "review")
+            if e.details.get("published_on")
+        }
+
+    @cached_property
     def action_tasks(self) -> dict[tuple[str, str], str]:
         """(case, action id) -> the action's task id, from the events that added them."""
         return {
             (e.case_reference, e.details.get("action")): e.details.get("task")
-            for e in self.events_of("action_added", "plan")
+            for e in self.events_of(EventKind.action_added, "plan")
         }
 
+    @cached_property
     def action_added_at(self) -> dict[tuple[str, str], datetime]:
         return {
-            (e.case_reference, e.details.get("action")): _time(e)
-            for e in self.events_of("action_added", "plan")
+            (e.case_reference, e.details.get("action")): event_time(e)
+            for e in self.events_of(EventKind.action_added, "plan")
         }
 
+    @cached_property
     def withdrawn_at(self) -> dict[tuple[str, str], datetime]:
         """(case, task id) -> when the task was withdrawn."""
         return {
-            (e.case_reference, e.details.get("task")): _time(e)
-            for e in self.events_of("task_withdrawn", "plan")
+            (e.case_reference, e.details.get("task")): event_time(e)
+            for e in self.events_of(EventKind.task_withdrawn, "plan")
         }
 
+    @cached_property
     def escalation_tiers(self) -> dict[tuple[str, str], list[EscalationTier]]:
         """(case, task id) -> the tiers of escalation its deadline reached, from the outbox and the log."""
         tiers: dict[tuple[str, str], dict[int, EscalationTier]] = defaultdict(dict)
@@ -134,14 +154,14 @@ class _ReadModel:
                     number=n.number, recipients=list(n.recipients), at=n.created_at
                 )
         subjects = {(d.case_reference, d.stream, d.deadline_id): d.subject for d in self.deadlines}
-        for e in self.events_of("escalation_sent", "plan"):
+        for e in self.events_of(EventKind.escalation_sent, "plan"):
             task = subjects.get((e.case_reference, e.stream, e.details.get("deadline")))
             number = e.details.get("number")
             if task and isinstance(number, int):
                 tiers[(e.case_reference, task)].setdefault(
                     number,
                     EscalationTier(
-                        number=number, recipients=list(e.details.get("recipients") or []), at=_time(e)
+                        number=number, recipients=list(e.details.get("recipients") or []), at=event_time(e)
                     ),
                 )
         return {key: [by_number[n] for n in sorted(by_number)] for key, by_number in tiers.items()}

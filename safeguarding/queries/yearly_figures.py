@@ -14,9 +14,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from safeguarding.domain.action_plan import theme_label, theme_order
+from safeguarding.domain.events import EventKind
 from safeguarding.domain.reporting import DEFAULT_TIMEZONE, YEARLY_FIGURES, add_years
-from safeguarding.queries.report_rows import COMPLETED, _midnight, _ReadModel, _time
-from safeguarding.store.tables import CaseEventRow, DeadlineRow
+from safeguarding.queries.report_rows import COMPLETED, ReportRows, event_time, midnight
+from safeguarding.store.tables import CaseEventRow, CaseRow, DeadlineRow
 
 
 class ReferralFigures(BaseModel):
@@ -75,17 +76,36 @@ def yearly_figures(
     for a year still running)."""
     zone = ZoneInfo(timezone)
     next_year = add_years(year_start, 1)
-    start_at = _midnight(year_start, zone)
-    cut_off = min(as_of or datetime.now(UTC), _midnight(next_year, zone))
+    start_at = midnight(year_start, zone)
+    cut_off = min(as_of or datetime.now(UTC), midnight(next_year, zone))
     with Session(engine) as session:
-        model = _ReadModel(session, partnership)
+        model = ReportRows(session, partnership)
 
     def in_year(moment: datetime | None) -> bool:
         return moment is not None and start_at <= moment < cut_off
 
     opened = [c for c in model.cases.values() if in_year(c.opened_at)]
+    kept = {key: _deadlines_by_case(model, key) for key in ("rapid_review_to_panel", "cspr_completion")}
+    return YearlyFigures(
+        partnership=partnership,
+        partnership_name=partnership_name,
+        year_start=year_start,
+        year_end=next_year - timedelta(days=1),
+        timezone=timezone,
+        cut_off=cut_off,
+        notifications=len(_notified(model, opened, in_year)),
+        referrals=_referral_figures(model, opened, cut_off),
+        **_rapid_review_figures(model, in_year, kept["rapid_review_to_panel"]),
+        **_cspr_figures(model, zone, year_start, next_year, start_at, cut_off, kept["cspr_completion"]),
+        **_action_figures(model, in_year, cut_off),
+    )
+
+
+def _referral_figures(model: ReportRows, opened: list[CaseRow], cut_off: datetime) -> list[ReferralFigures]:
+    """The referrals received in the year, by route: screened in, not meeting the criteria (by where the
+    learning went instead), or still awaiting screening at the cut-off."""
     screened: dict[str, CaseEventRow] = {}
-    for e in model.events_of("screened", "case"):
+    for e in model.events_of(EventKind.screened, "case"):
         if e.recorded_at < cut_off:
             screened[e.case_reference] = e  # the last screening stands
     referrals = []
@@ -102,53 +122,52 @@ def yearly_figures(
                 learning = decision.details.get("learning_route") or "not_recorded"
                 figures.not_met[learning] = figures.not_met.get(learning, 0) + 1
         referrals.append(figures)
+    return referrals
 
-    # Notifications to the Panel made in the year: the serious incident notifications opened in it, and
-    # any case (a referral screened in, say) whose notification to the Panel was recorded in it.
+
+def _notified(model: ReportRows, opened: list[CaseRow], in_year: Any) -> set[str]:
+    """Notifications to the Panel made in the year: the serious incident notifications opened in it, and
+    any case (a referral screened in, say) whose notification to the Panel was recorded in it."""
     notified = {c.reference for c in opened if c.route == "serious_incident_notification"}
-    notified |= {
+    return notified | {
         e.case_reference
-        for e in model.events_of("notification_recorded", "case")
-        if e.details.get("recipient") == "panel" and in_year(_time(e))
+        for e in model.events_of(EventKind.notification_recorded, "case")
+        if e.details.get("recipient") == "panel" and in_year(event_time(e))
     }
-    # Rapid reviews sent to the Panel in the year, and how many within the deadline; concluded ones
-    # (the Panel answered) counted apart, by outcome.
-    sent = {e.case_reference for e in model.events_of("rapid_review_sent", "case") if in_year(_time(e))}
+
+
+def _rapid_review_figures(
+    model: ReportRows, in_year: Any, to_panel: dict[str, list[DeadlineRow]]
+) -> dict[str, Any]:
+    """Rapid reviews sent to the Panel in the year, and how many within the deadline; concluded ones (the
+    Panel answered) counted apart, by outcome."""
+    sent = {
+        e.case_reference
+        for e in model.events_of(EventKind.rapid_review_sent, "case")
+        if in_year(event_time(e))
+    }
     concluded = {
         e.case_reference: e.details.get("outcome") or "unknown"
-        for e in model.events_of("rapid_review_concluded", "case")
-        if in_year(_time(e))
+        for e in model.events_of(EventKind.rapid_review_concluded, "case")
+        if in_year(event_time(e))
     }
     outcomes: dict[str, int] = defaultdict(int)
     for outcome in concluded.values():
         outcomes[outcome] += 1
-    to_panel: dict[str, list[DeadlineRow]] = defaultdict(list)
-    completion: dict[str, list[DeadlineRow]] = defaultdict(list)
+    return {
+        "rapid_reviews_concluded": len(concluded),
+        "rapid_review_outcomes": dict(sorted(outcomes.items())),
+        "rapid_reviews_sent": len(sent),
+        "rapid_reviews_sent_on_time": sum(_kept(to_panel[ref]) for ref in sent),
+    }
+
+
+def _deadlines_by_case(model: ReportRows, key: str) -> dict[str, list[DeadlineRow]]:
+    found: dict[str, list[DeadlineRow]] = defaultdict(list)
     for d in model.deadlines:
-        if d.key == "rapid_review_to_panel" and d.status != "cancelled":
-            to_panel[d.case_reference].append(d)
-        elif d.key == "cspr_completion" and d.status != "cancelled":
-            completion[d.case_reference].append(d)
-
-    cspr = _cspr_figures(model, zone, year_start, next_year, start_at, cut_off, completion)
-    actions = _action_figures(model, in_year, cut_off)
-
-    return YearlyFigures(
-        partnership=partnership,
-        partnership_name=partnership_name,
-        year_start=year_start,
-        year_end=next_year - timedelta(days=1),
-        timezone=timezone,
-        cut_off=cut_off,
-        notifications=len(notified),
-        referrals=referrals,
-        rapid_reviews_concluded=len(concluded),
-        rapid_review_outcomes=dict(sorted(outcomes.items())),
-        rapid_reviews_sent=len(sent),
-        rapid_reviews_sent_on_time=sum(_kept(to_panel[ref]) for ref in sent),
-        **cspr,
-        **actions,
-    )
+        if d.key == key and d.status != "cancelled":
+            found[d.case_reference].append(d)
+    return found
 
 
 def _kept(deadlines: list[DeadlineRow]) -> bool:
@@ -156,8 +175,18 @@ def _kept(deadlines: list[DeadlineRow]) -> bool:
     return bool(deadlines) and all(d.met_at is not None and d.met_at <= d.due_at for d in deadlines)
 
 
+CSPR_FIGURES = [
+    "cspr_published",
+    "cspr_published_within_six_months",
+    "cspr_decided_not_to_publish",
+    "cspr_awaiting_publication",
+    "cspr_underway",
+    "cspr_underway_clock_stopped",
+]
+
+
 def _cspr_figures(
-    model: _ReadModel,
+    model: ReportRows,
     zone: ZoneInfo,
     year_start: date,
     next_year: date,
@@ -168,17 +197,7 @@ def _cspr_figures(
     """Each local CSPR as it stood at the cut-off: published in the year (and within its deadline),
     completed but not published (a decision in the year not to, or a final report awaiting
     publication), or underway (its clock stopped or running)."""
-    counts = dict.fromkeys(
-        [
-            "cspr_published",
-            "cspr_published_within_six_months",
-            "cspr_decided_not_to_publish",
-            "cspr_awaiting_publication",
-            "cspr_underway",
-            "cspr_underway_clock_stopped",
-        ],
-        0,
-    )
+    counts = dict.fromkeys(CSPR_FIGURES, 0)
     for reference, review in model.reviews.items():
         if review.kind != "local_cspr":
             continue
@@ -187,28 +206,21 @@ def _cspr_figures(
             return [e for e in model.case_events(reference, "review", *kinds) if e.recorded_at < cut_off]
 
         finished = review.finished_at if review.finished_at and review.finished_at < cut_off else None
-        published = before_cut_off("published")
-        if published:
-            on = published[0].details.get("published_on")
-            published_day = date.fromisoformat(on) if on else _time(published[0]).astimezone(zone).date()
-        elif review.outcome == "published" and finished:
-            published_day = finished.astimezone(zone).date()
-        else:
-            published_day = None
+        published_day = _published_day(before_cut_off(EventKind.published), review, finished, zone)
         if published_day is not None:
             if year_start <= published_day < next_year:
                 counts["cspr_published"] += 1
                 counts["cspr_published_within_six_months"] += _kept(completion[reference])
             continue  # published in this year or an earlier one
-        not_published = before_cut_off("not_published")
+        not_published = before_cut_off(EventKind.not_published)
         if not_published or (review.outcome == "completed_not_published" and finished):
-            decided = _time(not_published[0]) if not_published else finished
+            decided = event_time(not_published[0]) if not_published else finished
             counts["cspr_decided_not_to_publish"] += decided is not None and decided >= start_at
             continue
-        commissioned = before_cut_off("review_commissioned")
+        commissioned = before_cut_off(EventKind.review_commissioned)
         if not commissioned and review.started_at >= cut_off:
             continue  # commissioned after the year
-        if before_cut_off("final_report") or (
+        if before_cut_off(EventKind.final_report) or (
             not finished and review.stage in ("final_report", "copy_sent", "publication_scheduled")
         ):
             counts["cspr_awaiting_publication"] += 1
@@ -216,7 +228,7 @@ def _cspr_figures(
         if finished:
             continue  # finished some other way (not a CSPR outcome the yearly report counts)
         counts["cspr_underway"] += 1
-        clock = before_cut_off("clock_stopped", "clock_restarted")
+        clock = before_cut_off(EventKind.clock_stopped, EventKind.clock_restarted)
         counts["cspr_underway_clock_stopped"] += (
             clock[-1].kind == "clock_stopped" if clock else bool(review.paused)
         )
@@ -226,10 +238,23 @@ def _cspr_figures(
     return counts
 
 
-def _action_figures(model: _ReadModel, in_year: Any, cut_off: datetime) -> dict[str, Any]:
-    added_at = model.action_added_at()
-    tasks = model.action_tasks()
-    withdrawn_at = model.withdrawn_at()
+def _published_day(
+    published: list[CaseEventRow], review: Any, finished: datetime | None, zone: ZoneInfo
+) -> date | None:
+    """The day a review was published, as recorded (or the day it finished published, for one recorded
+    before the day was kept); None if it was not published by the cut-off."""
+    if published:
+        on = published[0].details.get("published_on")
+        return date.fromisoformat(on) if on else event_time(published[0]).astimezone(zone).date()
+    if review.outcome == "published" and finished:
+        return finished.astimezone(zone).date()
+    return None
+
+
+def _action_figures(model: ReportRows, in_year: Any, cut_off: datetime) -> dict[str, Any]:
+    added_at = model.action_added_at
+    tasks = model.action_tasks
+    withdrawn_at = model.withdrawn_at
     by_theme: dict[str, ThemeActions] = {}
     completed = outstanding = overdue = 0
     for action in model.actions:

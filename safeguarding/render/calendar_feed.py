@@ -11,8 +11,6 @@ as the moment to act, which it is not.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,7 +18,7 @@ from icalendar import Alarm, Calendar, Event, Timezone
 from sqlalchemy import Engine
 
 from safeguarding.platform.settings import get_settings
-from safeguarding.queries.calendar import _live_deadlines
+from safeguarding.queries.calendar import live_deadlines
 from safeguarding.store.tables import DeadlineRow, TaskRow
 
 LONDON = ZoneInfo("Europe/London")
@@ -30,14 +28,6 @@ PRODID = "-//Safeguarding Learning Loop//Open deadlines//EN"
 UID_DOMAIN = "safeguarding-learning-loop"
 
 REFRESH = "PT1H"
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def feed_url(public_url: str, token: str) -> str:
@@ -88,7 +78,7 @@ def build_feed(
     """The calendar of live (open or overdue) deadlines: an agency's open tasks, or, for ``agency``
     None, every live deadline of the partnership. Links start at ``public_url`` (the settings' by default)."""
     public_url = public_url or get_settings().public_url
-    deadlines = _live_deadlines(engine, agency)
+    deadlines = live_deadlines(engine, agency)
 
     calendar = Calendar()
     calendar.add("prodid", PRODID)

@@ -12,6 +12,8 @@ python -m safeguarding directory seed [--demo-mailboxes]     add the default ent
 from __future__ import annotations
 
 import argparse
+import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from typing import Any
 import yaml
 from sqlalchemy import Connection, Engine, Row, select
 
-from safeguarding.domain.directory import Agency, SeedFile
+from safeguarding.domain.directory import Agency, AgencyDetails, SeedFile
 from safeguarding.domain.people import Role
 from safeguarding.domain.policy import OWNING_AGENCY
 from safeguarding.store.tables import AgencyRow
@@ -74,6 +76,74 @@ def seed(engine: Engine, path: Path = DEFAULT_DIRECTORY, *, demo_mailboxes: bool
             )
             added.append(entry.code)
     return added
+
+
+def all_agencies(engine: Engine) -> list[Agency]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(AgencyRow.__table__).order_by(AgencyRow.code)).all()
+    return [as_agency(row) for row in rows]
+
+
+def put_agency(
+    engine: Engine, code: str, details: AgencyDetails, by: str, seal: Callable[[str], str]
+) -> tuple[Agency, str | None, bool]:
+    """Add or change an entry, whole. A webhook URL given for the first time gets a new signing secret
+    (returned once, kept sealed); removing the URL removes the secret. Returns the entry as stored, the
+    new secret if one was made, and whether the entry is new."""
+    with engine.begin() as connection:
+        existing = connection.execute(
+            select(AgencyRow.__table__).where(AgencyRow.code == code).with_for_update()
+        ).first()
+        secret, sealed = None, existing.webhook_secret if existing else None
+        if details.webhook_url is None:
+            sealed = None
+        elif sealed is None:
+            secret = new_webhook_secret()
+            sealed = seal(secret)
+        values = {
+            "name": details.name,
+            "roles": [r.value for r in details.roles],
+            "mailboxes": list(dict.fromkeys(details.mailboxes)),
+            "webhook_url": str(details.webhook_url) if details.webhook_url else None,
+            "webhook_secret": sealed,
+            "digest": details.digest,
+            "active": details.active,
+            "updated_at": datetime.now(UTC),
+            "updated_by": by,
+        }
+        if existing is None:
+            connection.execute(AgencyRow.__table__.insert(), {"code": code, **values})
+        else:
+            connection.execute(AgencyRow.__table__.update().where(AgencyRow.code == code).values(**values))
+        row = connection.execute(select(AgencyRow.__table__).where(AgencyRow.code == code)).one()
+    return as_agency(row), secret, existing is None
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class NotInDirectory(LookupError):
+    pass
+
+
+class NoWebhook(ValueError):
+    pass
+
+
+def replace_webhook_secret(engine: Engine, code: str, sealed: str, by: str) -> None:
+    """The old secret stops working at once."""
+    with engine.begin() as connection:
+        row = connection.execute(select(AgencyRow.__table__).where(AgencyRow.code == code)).first()
+        if row is None:
+            raise NotInDirectory(f"no agency {code} in the directory")
+        if row.webhook_url is None:
+            raise NoWebhook(f"{code} has no webhook: set webhook_url first")
+        connection.execute(
+            AgencyRow.__table__.update()
+            .where(AgencyRow.code == code)
+            .values(webhook_secret=sealed, updated_at=datetime.now(UTC), updated_by=by)
+        )
 
 
 def unknown_agencies(connection: Connection, codes: list[str]) -> list[str]:

@@ -93,7 +93,9 @@ def test_a_referral_is_confirmed_in_writing_at_any_stage(stage) -> None:
 
 SCREENED_IN = ScreeningDecision(criteria_met=True, reasons="Serious harm")
 SCREENED_OUT = ScreeningDecision(
-    criteria_met=False, learning_route=ScreeningLearningRoute.single_agency_learning, reasons="Below threshold"
+    criteria_met=False,
+    learning_route=ScreeningLearningRoute.single_agency_learning,
+    reasons="Below threshold",
 )
 
 
@@ -197,7 +199,9 @@ def test_a_notification_is_refused(state, recipient, at, kind, fragment) -> None
     ],
 )  # fmt: skip
 def test_a_notification_owed_is_accepted(state, recipient) -> None:
-    intake.check_notification(state(), BUSINESS_UNIT, NotificationRecord(recipient=recipient, sent_at=NOW), NOW)
+    intake.check_notification(
+        state(), BUSINESS_UNIT, NotificationRecord(recipient=recipient, sent_at=NOW), NOW
+    )
 
 
 @pytest.mark.parametrize(
@@ -310,7 +314,10 @@ def test_closing_withdraws_open_tasks_and_cancels_what_is_not_a_notification() -
     intake.close(file, "closed", NOW)
     assert keys(file, DeadlineStatus.cancelled) == ["agency_information_return", "rapid_review_to_panel"]
     assert [t.status.value for t in file.tasks] == ["withdrawn"]
-    assert (file.notices[-1].kind.value, file.notices[-1].owning_agency) == ("task_withdrawn", "luton-schools")
+    assert (file.notices[-1].kind.value, file.notices[-1].owning_agency) == (
+        "task_withdrawn",
+        "luton-schools",
+    )
     assert {d.cancelled_reason for d in file.deadlines if d.status is DeadlineStatus.cancelled} == {
         "the case was closed"
     }

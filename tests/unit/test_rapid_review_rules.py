@@ -44,7 +44,6 @@ from tests.factories import (
     SIGNED_OFF,
     assert_refused,
     case_file,
-    recommend,
     respond,
     sign_off,
 )
@@ -55,7 +54,11 @@ NOT_NOW, FORBIDDEN, NOT_FOUND, INVALID = (
     RefusalKind.not_found,
     RefusalKind.invalid,
 )
-LA, POL, ICB_ = StatutoryPartner.local_authority, StatutoryPartner.police, StatutoryPartner.integrated_care_board
+LA, POL, ICB_ = (
+    StatutoryPartner.local_authority,
+    StatutoryPartner.police,
+    StatutoryPartner.integrated_care_board,
+)
 TASK = f"{REFERENCE}.T1"
 
 
@@ -114,7 +117,9 @@ def disagreed():
 )  # fmt: skip
 def test_requesting_information_is_refused(state, agencies, fragment) -> None:
     request = InformationRequest(agencies=agencies, asked_for="A chronology")
-    assert_refused(rapid_review.check_information_request, state(), BUSINESS_UNIT, request, NOW, NOT_NOW, fragment)
+    assert_refused(
+        rapid_review.check_information_request, state(), BUSINESS_UNIT, request, NOW, NOT_NOW, fragment
+    )
 
 
 @pytest.mark.parametrize(
@@ -241,7 +246,9 @@ def test_a_recommendation_is_refused(state, fragment) -> None:
     ],
 )
 def test_a_recommendation_is_accepted(state) -> None:
-    rapid_review.check_recommendation(state(), JCRG_MEMBER, RECOMMENDATIONS[RecommendationKind.local_cspr], NOW)
+    rapid_review.check_recommendation(
+        state(), JCRG_MEMBER, RECOMMENDATIONS[RecommendationKind.local_cspr], NOW
+    )
 
 
 def test_a_recommendation_asks_the_partners_to_sign_off_without_the_jcrgs_reasons() -> None:
@@ -461,14 +468,19 @@ def test_a_challenge_reopens_the_recommendation_for_a_new_round() -> None:
     assert (file.stage, file.outcome, review.rounds) == (Stage.rapid_review, None, 1)
     assert (review.recommendation, review.sign_offs, review.signed_off_at) == (None, [], None)
     assert (review.scrutineer_informed_at, review.sent_to_panel_at) == (None, None)
-    assert (file.history[-1].kind, file.history[-1].details) == (EventKind.recommendation_reopened, {"round": 2})
+    assert (file.history[-1].kind, file.history[-1].details) == (
+        EventKind.recommendation_reopened,
+        {"round": 2},
+    )
 
 
 @pytest.mark.parametrize(
     ("response", "status"),
     [
         pytest.param(PanelResponseKind.agrees, TaskStatus.withdrawn, id="a concluded rapid review withdraws"),
-        pytest.param(PanelResponseKind.challenges, TaskStatus.open, id="a challenged one still awaits returns"),
+        pytest.param(
+            PanelResponseKind.challenges, TaskStatus.open, id="a challenged one still awaits returns"
+        ),
     ],
 )
 def test_information_still_awaited_is_withdrawn_once_the_rapid_review_concludes(response, status) -> None:

@@ -1,5 +1,5 @@
-"""The review: its order of steps (the kind's SPINE), family engagement, approval, publication, the
-clock stopped for parallel proceedings, a national review's local duties, and the review's tasks."""
+"""The review: its order of steps (the kind's SPINE), family engagement, approval and publication.
+The clock, a national review's local duties and the review's tasks: test_review_clock_and_duties_rules.py."""
 
 from __future__ import annotations
 
@@ -15,9 +15,6 @@ from safeguarding.domain.people import StatutoryPartner
 from safeguarding.domain.refusal import RefusalKind
 from safeguarding.domain.review import (
     SPINE,
-    CheckpointDone,
-    ClockRestarted,
-    ClockStopped,
     CopySent,
     DraftReceived,
     FamilyEngagement,
@@ -27,14 +24,12 @@ from safeguarding.domain.review import (
     LearningEventHeld,
     NotPublished,
     PanelReportReceived,
-    ProceedingsKind,
     PublicationScheduled,
     Published,
     ReportApproved,
     ReviewerAppointed,
     ReviewKind,
     ReviewStage,
-    TaskWithdrawn,
     TermsAgreed,
 )
 from safeguarding.domain.rules import review as rules
@@ -53,12 +48,7 @@ from tests.factories import (
     review_file,
 )
 
-NOT_NOW, FORBIDDEN, NOT_FOUND, INVALID = (
-    RefusalKind.not_allowed_now,
-    RefusalKind.forbidden,
-    RefusalKind.not_found,
-    RefusalKind.invalid,
-)
+NOT_NOW, FORBIDDEN, INVALID = RefusalKind.not_allowed_now, RefusalKind.forbidden, RefusalKind.invalid
 LOCAL, OTHER, NATIONAL = ReviewKind.local_cspr, ReviewKind.other_review, ReviewKind.national_review
 S = ReviewStage
 DAY = date(2027, 2, 1)
@@ -103,7 +93,9 @@ def test_each_step_of_the_spine_comes_right_after_the_one_before(kind, stage, ch
     check(review_file(kind, before), actor_for(decision), decision, NOW)
     for earlier in spine[: spine.index(before)]:
         fragment = f"{what} comes after '{before.value}'; the review is at stage {earlier.value}"
-        assert_refused(check, review_file(kind, earlier), actor_for(decision), decision, NOW, NOT_NOW, fragment)
+        assert_refused(
+            check, review_file(kind, earlier), actor_for(decision), decision, NOW, NOT_NOW, fragment
+        )
     for later in spine[spine.index(stage) :]:
         file = review_file(kind, later)
         fragment = (
@@ -290,26 +282,25 @@ def test_the_final_report_keeps_its_recommendations(kind, stage, milestones, out
     file = review_file(kind, S.approved)
     step = FinalReport(received_on=DAY, recommendations=["Share concerns", "Audit referrals"])
     assert rules.apply_final_report(file, JCRG_CHAIR, step, NOW) == milestones
-    assert (file.stage, file.outcome, file.recommendations) == (stage, outcome, ["Share concerns", "Audit referrals"])
+    assert (file.stage, file.outcome, file.recommendations) == (
+        stage,
+        outcome,
+        ["Share concerns", "Audit referrals"],
+    )
 
 
 def test_the_copy_sent_starts_the_notice_before_publication() -> None:
     file = review_file(LOCAL, S.final_report)
     step = CopySent(sent_on=DAY, to_ofsted=True)
-    assert rules.apply_copy_sent(file, BUSINESS_UNIT, step, NOW) == [(Milestone.review_report_sent, NOW, None)]
+    assert rules.apply_copy_sent(file, BUSINESS_UNIT, step, NOW) == [
+        (Milestone.review_report_sent, NOW, None)
+    ]
     assert (file.stage, file.copy_sent_on) == (S.copy_sent, DAY)
     rules.publication_notice_given(file, date(2027, 2, 10))
     assert file.earliest_publication_date == date(2027, 2, 10)
 
 
 # ---------------------------------------------------------------- publication
-
-
-def paused(file):
-    stop = ClockStopped(proceedings=ProceedingsKind.inquest, reasons="Inquest", expected_end=date(2027, 6, 1),
-                        panel_told_on=DAY)  # fmt: skip
-    rules.apply_clock_stopped(file, BUSINESS_UNIT, stop, NOW)
-    return file
 
 
 @pytest.mark.parametrize(
@@ -322,7 +313,7 @@ def paused(file):
                      "the report went to the Panel and the Secretary of State on Tuesday 12 January 2027 and must "
                      "reach them at least 7 working days before publication: the earliest publication date is "
                      "Thursday 21 January 2027", id="a publication date with too little notice is refused"),
-        pytest.param(lambda: paused(review_file(LOCAL, S.copy_sent)), date(2027, 3, 1),
+        pytest.param(lambda: review_file(LOCAL, S.copy_sent, paused=True), date(2027, 3, 1),
                      "the clock is stopped for parallel proceedings; restart it before setting the publication date",
                      id="no publication date while the clock is stopped"),
         pytest.param(lambda: review_file(LOCAL, S.finished), date(2027, 3, 1), "is finished",
@@ -353,7 +344,7 @@ def test_a_publication_date_keeping_the_notice_is_accepted_and_may_be_moved(stag
                      id="publication before the scheduled date is refused"),
         pytest.param(lambda: review_file(LOCAL, S.publication_scheduled), date(2027, 2, 10), INVALID,
                      "is in the future", id="publication on a future day is refused"),
-        pytest.param(lambda: paused(review_file(LOCAL, S.publication_scheduled)), DAY, NOT_NOW,
+        pytest.param(lambda: review_file(LOCAL, S.publication_scheduled, paused=True), DAY, NOT_NOW,
                      "restart it before publication", id="no publication while the clock is stopped"),
     ],
 )  # fmt: skip
@@ -368,7 +359,12 @@ def test_publication_finishes_the_review_and_winds_it_up_once() -> None:
     step = Published(published_on=DAY)
     rules.check_published(file, BUSINESS_UNIT, step, NOW)
     assert rules.apply_published(file, BUSINESS_UNIT, step, NOW) == [(Milestone.review_completed, NOW, None)]
-    assert (file.stage, file.outcome, file.finished_at, file.published_on) == (S.finished, "published", NOW, DAY)
+    assert (file.stage, file.outcome, file.finished_at, file.published_on) == (
+        S.finished,
+        "published",
+        NOW,
+        DAY,
+    )
     reach(file, [(Milestone.review_completed, NOW, None)], NOW)
     assert [d.status for d in file.deadlines if d.key == "cspr_completion"] == [DeadlineStatus.met]
     rules.wind_up(file, NOW)
@@ -390,7 +386,9 @@ def test_publication_finishes_the_review_and_winds_it_up_once() -> None:
 )  # fmt: skip
 def test_a_decision_not_to_publish_is_refused(kind, stage, fragment) -> None:
     step = NotPublished(reasons="Risk to siblings", published_instead="The improvements made")
-    assert_refused(rules.check_not_published, review_file(kind, stage), JCRG_CHAIR, step, NOW, NOT_NOW, fragment)
+    assert_refused(
+        rules.check_not_published, review_file(kind, stage), JCRG_CHAIR, step, NOW, NOT_NOW, fragment
+    )
 
 
 @pytest.mark.parametrize("stage", [S.copy_sent, S.publication_scheduled])
@@ -400,148 +398,3 @@ def test_a_decision_not_to_publish_finishes_the_review(stage) -> None:
     rules.check_not_published(file, JCRG_CHAIR, step, NOW)
     assert rules.apply_not_published(file, JCRG_CHAIR, step, NOW) == [(Milestone.review_completed, NOW, None)]
     assert (file.outcome, file.published_instead) == ("completed_not_published", "The improvements made")
-
-
-# ---------------------------------------------------------------- the clock
-
-
-@pytest.mark.parametrize(
-    ("state", "expected_end", "told", "kind", "fragment"),
-    [
-        pytest.param(lambda: paused(review_file(LOCAL, S.terms_agreed)), date(2027, 6, 1), DAY, NOT_NOW,
-                     "the clock is already stopped (since 02 February 2027)", id="the clock stops once"),
-        pytest.param(lambda: review_file(LOCAL), date(2027, 2, 2), DAY, INVALID,
-                     "the expected end of the proceedings must be in the future",
-                     id="proceedings expected to have ended already are refused"),
-        pytest.param(lambda: review_file(LOCAL), date(2027, 6, 1), date(2027, 2, 9), INVALID, "is in the future",
-                     id="the Panel told on a future day is refused"),
-        pytest.param(lambda: review_file(OTHER, S.final_report), date(2027, 6, 1), DAY, NOT_NOW, "is finished",
-                     id="a finished review's clock does not stop"),
-    ],
-)  # fmt: skip
-def test_stopping_the_clock_is_refused(state, expected_end, told, kind, fragment) -> None:
-    step = ClockStopped(proceedings=ProceedingsKind.criminal_trial, reasons="Trial", expected_end=expected_end,
-                        panel_told_on=told)  # fmt: skip
-    assert_refused(rules.check_clock_stopped, state(), BUSINESS_UNIT, step, NOW, kind, fragment)
-
-
-def test_stopping_the_clock_pauses_every_pausable_deadline_and_nothing_else() -> None:
-    file = review_file(LOCAL, S.terms_agreed)
-    task = hold_checkpoint(file, NOW - timedelta(days=1))
-    step = ClockStopped(proceedings=ProceedingsKind.criminal_trial, reasons="Trial", expected_end=date(2027, 9, 1),
-                        panel_told_on=DAY)  # fmt: skip
-    rules.check_clock_stopped(file, BUSINESS_UNIT, step, NOW)
-    assert rules.apply_clock_stopped(file, BUSINESS_UNIT, step, NOW) == []
-    assert file.paused
-    assert {d.key: d.paused_since for d in file.deadlines} == {"cspr_completion": NOW, "cspr_monitoring": None}
-    assert file.deadlines[-1].subject == task.id
-    assert (file.pauses[-1].started_at, file.pauses[-1].expected_end) == (NOW, date(2027, 9, 1))
-
-
-def test_the_clock_restarts_only_when_stopped_and_records_the_days_moved() -> None:
-    file = review_file(LOCAL, S.terms_agreed)
-    refusal = assert_refused(rules.check_clock_restarted, file, BUSINESS_UNIT, ClockRestarted(reasons="Verdict"),
-                             NOW, NOT_NOW, "the clock is not stopped")  # fmt: skip
-    assert refusal.reason == "the clock is not stopped"
-    paused(file)
-    later = NOW + timedelta(days=30)
-    rules.check_clock_restarted(file, BUSINESS_UNIT, ClockRestarted(reasons="Verdict"), later)
-    assert rules.apply_clock_restarted(file, BUSINESS_UNIT, ClockRestarted(reasons="Verdict"), later) == []
-    rules.clock_moved_on(file, 30)
-    assert (file.paused, file.pauses[-1].ended_at, file.pauses[-1].days) == (False, later, 30)
-
-
-# ---------------------------------------------------------------- a national review's local duties
-
-
-@pytest.mark.parametrize(
-    ("actor", "owner_told"),
-    [
-        pytest.param(BUSINESS_UNIT, [], id="the Business Unit doing its own duty tells nobody"),
-        pytest.param(JCRG_CHAIR, ["business_unit"], id="the chair doing it tells the Business Unit"),
-    ],
-)
-def test_information_sent_to_the_panel_does_the_first_duty(actor, owner_told) -> None:
-    file = review_file(NATIONAL)
-    notices = len(file.notices)
-    step = InformationToPanel(sent_on=DAY)
-    rules.check_information_to_panel(file, actor, step, NOW)
-    assert rules.apply_information_to_panel(file, actor, step, NOW) == [
-        (Milestone.national_information_sent, NOW, None)
-    ]
-    assert file.stage is S.information_sent
-    assert [t.status for t in file.tasks] == [TaskStatus.completed, TaskStatus.open]
-    assert [n.owning_agency for n in file.notices[notices:]] == owner_told
-
-
-def test_the_panels_report_finishes_a_national_review_and_does_the_second_duty() -> None:
-    file = review_file(NATIONAL, S.information_sent)
-    rules.check_panel_report(file, JCRG_CHAIR, PANEL_REPORT, NOW)
-    assert rules.apply_panel_report(file, JCRG_CHAIR, PANEL_REPORT, NOW) == [(Milestone.review_completed, NOW, None)]
-    assert (file.stage, file.outcome, file.recommendations) == (S.finished, "national_review_reported", ["Learn"])
-    assert [t.status for t in file.tasks] == [TaskStatus.completed, TaskStatus.completed]
-
-
-# ---------------------------------------------------------------- the review's tasks
-
-
-def monitored():
-    file = review_file(LOCAL, S.reviewer_appointed)
-    hold_checkpoint(file, NOW - timedelta(days=2))
-    return file
-
-
-def monitored_and_done():
-    file = monitored()
-    rules.apply_checkpoint_done(file, BUSINESS_UNIT, CheckpointDone(task_id=f"{REFERENCE}.R1", summary="OK"), NOW)
-    return file
-
-
-def monitored_and_finished():
-    file = monitored()
-    file.stage, file.outcome = S.finished, "published"
-    return file
-
-
-TASK_REFUSALS = [
-    pytest.param(monitored, f"{REFERENCE}.R7", NOT_FOUND, f"case {REFERENCE} has no task {REFERENCE}.R7",
-                 id="a task the review does not have is not found"),
-    pytest.param(monitored_and_done, f"{REFERENCE}.R1", NOT_NOW, f"task {REFERENCE}.R1 was already completed",
-                 id="a task done is not done again"),
-    pytest.param(monitored_and_finished, f"{REFERENCE}.R1", NOT_NOW, "is finished (published)",
-                 id="a finished review takes no task step"),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(("state", "task_id", "kind", "fragment"), TASK_REFUSALS)
-def test_completing_a_checkpoint_is_refused(state, task_id, kind, fragment) -> None:
-    step = CheckpointDone(task_id=task_id, summary="On track")
-    assert_refused(rules.check_checkpoint_done, state(), BUSINESS_UNIT, step, NOW, kind, fragment)
-
-
-@pytest.mark.parametrize(("state", "task_id", "kind", "fragment"), TASK_REFUSALS)
-def test_withdrawing_a_review_task_is_refused(state, task_id, kind, fragment) -> None:
-    step = TaskWithdrawn(task_id=task_id, reasons="Not needed")
-    assert_refused(rules.check_task_withdrawn, state(), BUSINESS_UNIT, step, NOW, kind, fragment)
-
-
-def test_a_checkpoint_done_completes_its_task_and_meets_its_deadline() -> None:
-    file = monitored()
-    step = CheckpointDone(task_id=f"{REFERENCE}.R1", summary="On time; quality good")
-    rules.check_checkpoint_done(file, BUSINESS_UNIT, step, NOW)
-    reached = rules.apply_checkpoint_done(file, BUSINESS_UNIT, step, NOW)
-    assert reached == [(Milestone.task_completed, NOW, f"{REFERENCE}.R1")]
-    reach(file, reached, NOW)
-    task = file.tasks[0]
-    assert (task.status, task.summary, task.completed_by) == (TaskStatus.completed, "On time; quality good", BUSINESS_UNIT)
-    assert {d.key: d.status for d in file.deadlines}["cspr_monitoring"] is DeadlineStatus.met
-
-
-def test_a_withdrawn_review_task_ends_its_deadline_and_tells_its_owner() -> None:
-    file = monitored()
-    step = TaskWithdrawn(task_id=f"{REFERENCE}.R1", reasons="Merged with the next one")
-    rules.check_task_withdrawn(file, BUSINESS_UNIT, step, NOW)
-    assert rules.apply_task_withdrawn(file, BUSINESS_UNIT, step, NOW) == []
-    assert file.tasks[0].status is TaskStatus.withdrawn
-    assert {d.key: d.status for d in file.deadlines}["cspr_monitoring"] is DeadlineStatus.cancelled
-    assert (file.notices[-1].kind, file.notices[-1].owning_agency) == (NoticeKind.task_withdrawn, "business_unit")
