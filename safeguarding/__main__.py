@@ -42,7 +42,13 @@ def _commands() -> dict[str, Callable[[list[str]], int]]:
 
         return main(argv)
 
-    return {"run": run, "mint": mint, "audit": audit, "directory": directory, "mail": mail}
+    def steps(argv: list[str]) -> int:
+        from safeguarding.domain.steps import markdown_table
+
+        print(markdown_table())
+        return 0
+
+    return {"run": run, "mint": mint, "audit": audit, "directory": directory, "mail": mail, "steps": steps}
 
 
 def main(argv: list[str]) -> int:

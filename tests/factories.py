@@ -226,7 +226,8 @@ def reach(record: WorkRecord, reached: list[Reached], now: datetime) -> None:
 
 
 def hold_checkpoint(record: WorkRecord, now: datetime) -> Task:
-    """The first scheduled checkpoint's day: a task for whoever the policy names, with its deadline."""
+    """The first scheduled checkpoint's day: a task for whoever the policy names, with its deadline
+    (and, for a repeating one, the next one scheduled)."""
     checkpoint = record.checkpoints.pop(0)
     rule = record.policy.checkpoints[checkpoint.key]
     asked = rule.title if checkpoint.subject is None else f"{rule.title} ({checkpoint.subject})"
@@ -237,6 +238,15 @@ def hold_checkpoint(record: WorkRecord, now: datetime) -> Task:
         checkpoint.key, deadline_rule, tiers, now, due_dates(now + timedelta(days=14)), task.id, now
     )
     announce(record, task)
+    if rule.every is not None:  # a repeating checkpoint: the next one is scheduled
+        record.checkpoints.append(
+            ScheduledCheckpoint(
+                key=checkpoint.key,
+                at=checkpoint.at + timedelta(days=30),
+                subject=checkpoint.subject,
+                sequence=checkpoint.sequence + 1,
+            )
+        )
     return task
 
 

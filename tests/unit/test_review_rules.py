@@ -353,9 +353,8 @@ def test_recording_publication_is_refused(state, day, kind, fragment) -> None:
     assert_refused(rules.check_published, state(), BUSINESS_UNIT, step, NOW, kind, fragment)
 
 
-def test_publication_finishes_the_review_and_winds_it_up_once() -> None:
+def test_publication_finishes_the_review_and_meets_its_deadline() -> None:
     file = review_file(LOCAL, S.publication_scheduled)
-    task = hold_checkpoint(file, NOW)  # a monitoring checkpoint still open
     step = Published(published_on=DAY)
     rules.check_published(file, BUSINESS_UNIT, step, NOW)
     assert rules.apply_published(file, BUSINESS_UNIT, step, NOW) == [(Milestone.review_completed, NOW, None)]
@@ -367,10 +366,22 @@ def test_publication_finishes_the_review_and_winds_it_up_once() -> None:
     )
     reach(file, [(Milestone.review_completed, NOW, None)], NOW)
     assert [d.status for d in file.deadlines if d.key == "cspr_completion"] == [DeadlineStatus.met]
+
+
+def test_a_finished_review_winds_up_once_its_monitoring_ended_and_its_tasks_withdrawn() -> None:
+    file = review_file(LOCAL, S.publication_scheduled)
+    task = hold_checkpoint(file, NOW)  # a monitoring task open, the next month's scheduled
+    assert [(c.key, c.sequence) for c in file.checkpoints] == [("cspr_monitoring", 2)]
+    rules.wind_up(file, NOW)
+    assert (len(file.checkpoints), task.status) == (1, TaskStatus.open)  # not finished: nothing ends
+    rules.apply_published(file, BUSINESS_UNIT, Published(published_on=DAY), NOW)
     rules.wind_up(file, NOW)
     rules.wind_up(file, NOW)
-    assert file.task(task.id).status is TaskStatus.withdrawn
-    assert file.checkpoints == []
+    assert (file.checkpoints, task.status) == ([], TaskStatus.withdrawn)
+    assert [n.kind for n in file.notices if n.task_id == task.id] == [
+        NoticeKind.task_assigned,
+        NoticeKind.task_withdrawn,
+    ]
     assert [e.details for e in file.history if e.kind is EventKind.review_finished] == [
         {"outcome": "published", "recommendations": 1}
     ]
