@@ -12,7 +12,7 @@ November 2026 to January 2027, and the tests act at ``NOW``, Tuesday 2 February 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -94,6 +94,9 @@ from safeguarding.domain.yearly_report import (
     YearlyStart,
 )
 from safeguarding.platform.policy_files import load_policies
+from workflows.review import (
+    DUTIES,  # the local partners' duties in a national review, as its workflow words them
+)
 
 POLICY: Policy = load_policies(Path(__file__).resolve().parent.parent / "safeguarding" / "policies")[
     "pan-bedfordshire"
@@ -197,7 +200,7 @@ def open_deadline(
     rule = record.policy.deadlines[key]
     if due_at is None and rule.due == DATE_SET:
         action = record.action_for_task(subject)  # type: ignore[attr-defined]
-        due_at = datetime.combine(action.due_on, datetime.min.time().replace(hour=17), LONDON)
+        due_at = datetime.combine(action.due_on, time(17), LONDON)
     due_at = due_at or started_at + timedelta(days=7)
     tiers = record.policy.escalation_for(rule)
     dates = due_dates(due_at, len(rule.reminders), len(escalation_delays(tiers)))
@@ -551,8 +554,6 @@ def review_file(
     reached: list[Reached] = [(Milestone.review_decided, PANEL_RESPONDED, None)]
     duties = []
     if kind is ReviewKind.national_review:
-        from workflows.review import DUTIES
-
         reached.append((Milestone.national_review_taken, PANEL_RESPONDED, None))
         duties = [add_task(file, "business_unit", "review_duty", duty, PANEL_RESPONDED) for duty in DUTIES]
     reach(file, reached, PANEL_RESPONDED)
@@ -561,7 +562,7 @@ def review_file(
     for next_stage in SPINE[kind][1:]:
         if file.reached(stage):
             break
-        now = datetime.combine(REVIEW_DAYS[next_stage], datetime.min.time().replace(hour=12), UTC)
+        now = datetime.combine(REVIEW_DAYS[next_stage], time(12), UTC)
         _review_step(file, next_stage, now)
         review_rules.wind_up(file, now)
     if paused:
@@ -675,9 +676,7 @@ def yearly_file(
     if published_on is not None:
         step = ReportPublished(published_on=published_on)
         yearly_rules.check_publication(file, BUSINESS_UNIT, step, now)
-        sent_due = datetime.combine(
-            published_on + timedelta(days=9), datetime.min.time().replace(hour=17), LONDON
-        )
+        sent_due = datetime.combine(published_on + timedelta(days=9), time(17), LONDON)
         file.deadlines.append(YearlyDeadline(key=SENT, title="Yearly report sent", due_at=sent_due))
         yearly_rules.apply_publication(file, BUSINESS_UNIT, step, now)
     for to, day in sent:

@@ -26,7 +26,7 @@ BUSINESS_UNIT = Actor(user_id="bu.officer1", role=Role.business_unit)
 JCRG_CHAIR = Actor(user_id="jcrg.chair", role=Role.jcrg_chair)
 AGENCY = Actor(user_id="school.dsl", role=Role.partner_agency, agency="luton-schools")
 PARTNERS = {
-    partner: Actor(user_id=f"{partner.value}.lead", role=Role.safeguarding_partner)
+    partner: Actor(user_id=f"{partner.value}.lead", role=Role.safeguarding_partner, partner=partner)
     for partner in StatutoryPartner
 }
 

@@ -142,14 +142,14 @@ async def test_a_worker_killed_outright_is_replaced_and_a_real_deadline_still_es
     dev_server, sqlite_url, policy, task_queue
 ):
     """On the real dev server (the time-skipping server never releases a killed worker's sticky queue):
-    a 48-hour confirmation falls due half a minute after the worker is killed with SIGKILL."""
+    a 48-hour confirmation falls due seconds after the worker is killed with SIGKILL."""
     address = dev_server.client.service_client.config.target_host
     engine = make_engine(sqlite_url)
     first = start_worker_process(address, task_queue, sqlite_url)
     second = None
     try:
         now = datetime.now(UTC)
-        referred = now - timedelta(hours=48) + timedelta(seconds=25)
+        referred = now - timedelta(hours=48) + timedelta(seconds=15)
         case = opening(referred, route=Route.agency_referral, referred_at=referred)
         handle = await start_case(dev_server.client, task_queue, case, policy)
         due = deadline(await view(handle), "referral_written_confirmation").due_at

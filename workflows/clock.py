@@ -292,6 +292,8 @@ class Clock:
                     due_at=deadline.due_at.isoformat(),
                 )
                 self._log("deadline missed", deadline=deadline.key, due_at=deadline.due_at.isoformat())
+            if owed.kind == "breach":
+                continue
             self.record.record(
                 EventKind(f"{owed.kind}_sent"),
                 now,

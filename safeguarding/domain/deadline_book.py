@@ -21,7 +21,7 @@ from safeguarding.domain.policy import DeadlineRule, EscalationStep
 class Owed:
     """A reminder or an escalation the workflow owes because time has passed."""
 
-    kind: Literal["reminder", "escalation"]
+    kind: Literal["reminder", "escalation", "breach"]  # a breach alone: no tier falls at the due time
     deadline: Deadline
     recipients: list[str]
     number: int  # which reminder, or which tier of escalation (1, 2, ...)
@@ -160,4 +160,6 @@ class DeadlineBook:
                     escalation.sent = True
                     notices.append(Owed("escalation", deadline, escalation.recipients, tier, breach))
                     breach = False
+            if breach:  # recorded even when the first tier of escalation comes later
+                notices.append(Owed("breach", deadline, [], 0, breach=True))
         return notices

@@ -65,7 +65,8 @@ class YearlyView(BaseModel):
     deadlines: list[YearlyDeadline] = Field(default_factory=list)
     published_on: date | None = None
     sent_to: list[str] = Field(default_factory=list)
-    sent_on: date | None = None
+    sent_dates: dict[str, date] = Field(default_factory=dict)  # when it went to each (panel, dfe)
+    sent_on: date | None = None  # when it had gone to both
     history: list[str] = Field(default_factory=list)
 
 

@@ -3,7 +3,7 @@ withdrawal, impact checks and closing the plan."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -377,4 +377,14 @@ def test_a_settled_plan_closes(state) -> None:
     assert (file.history[-1].kind, file.history[-1].reasons) == (
         EventKind.action_plan_closed,
         "Every action settled",
+    )
+
+
+def test_an_actions_date_is_judged_on_the_partnerships_calendar_not_utcs() -> None:
+    """At half past midnight in summer it is already the next day in London: yesterday is in the past."""
+    just_after_midnight = datetime(2027, 6, 1, 23, 30, tzinfo=UTC)  # 00:30 on 2 June in London
+    yesterday = date(2027, 6, 1)
+    step = action(due_on=yesterday)
+    assert_refused(
+        rules.check_add_action, plan_file(), JCRG_CHAIR, step, just_after_midnight, INVALID, "in the past"
     )

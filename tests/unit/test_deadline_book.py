@@ -11,7 +11,7 @@ from safeguarding.domain.contracts import DueDates
 from safeguarding.domain.deadline_book import DeadlineBook, escalation_delays
 from safeguarding.domain.deadlines import DeadlineStatus
 from safeguarding.domain.milestones import Milestone
-from safeguarding.domain.policy import Duration, DurationUnit
+from safeguarding.domain.policy import Duration, DurationUnit, EscalationStep
 from tests.factories import POLICY, utc
 
 START = utc(2027, 2, 1, 9)
@@ -259,3 +259,28 @@ def test_cancelling_a_subject_ends_only_its_live_deadlines() -> None:
     assert owed(book, TIER3) == [
         ("escalation", 1, ["business_unit", "jcrg_chair"], True, "agency_information_return")
     ]
+
+
+def test_a_breach_is_owed_even_when_the_first_tier_of_escalation_comes_later() -> None:
+    """A policy whose first tier waits (``after``) still records the deadline as missed at its due time."""
+    rule = ACTION.model_copy(
+        update={
+            "escalation": [
+                EscalationStep(after=Duration(amount=5, unit=DurationUnit.working_days), to=["jcrg_chair"])
+            ]
+        }
+    )
+    book = DeadlineBook([])
+    book.open(
+        "action_due",
+        rule,
+        rule.escalation,
+        START,
+        DueDates(due_at=DUE, reminder_times=[], escalation_times=[TIER2]),
+        "P1",
+        START,
+    )
+    assert [(o.kind, o.breach) for o in book.owed(DUE + timedelta(minutes=1))] == [("breach", True)]
+    assert book.deadlines[0].status is DeadlineStatus.overdue
+    assert [(o.kind, o.number, o.breach) for o in book.owed(TIER2)] == [("escalation", 1, False)]
+    assert book.owed(TIER3) == []

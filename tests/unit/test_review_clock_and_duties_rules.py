@@ -211,3 +211,12 @@ def test_a_withdrawn_review_task_ends_its_deadline_and_tells_its_owner() -> None
         NoticeKind.task_withdrawn,
         "business_unit",
     )
+
+
+def test_a_national_reviews_duty_is_not_completed_as_a_checkpoint() -> None:
+    """Its duties are done by recording them (information sent, the Panel's report), which moves the review on."""
+    file = review_file(ReviewKind.national_review)
+    step = CheckpointDone(task_id=f"{REFERENCE}.R1", summary="Sent")
+    assert_refused(
+        rules.check_checkpoint_done, file, BUSINESS_UNIT, step, NOW, NOT_NOW, "information-to-panel"
+    )

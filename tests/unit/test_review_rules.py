@@ -33,6 +33,7 @@ from safeguarding.domain.review import (
     TermsAgreed,
 )
 from safeguarding.domain.rules import review as rules
+from safeguarding.domain.rules.review import KIND_WORDS
 from safeguarding.domain.tasks import TaskStatus
 from tests.factories import (
     BUSINESS_UNIT,
@@ -151,10 +152,10 @@ NOT_PART = [
 @pytest.mark.parametrize(
     ("kind", "check", "decision", "what"),
     NOT_PART,
-    ids=[f"{what} is not part of a {kind.value}" for kind, _, _, what in NOT_PART],
+    ids=[f"{what} is not part of {KIND_WORDS[kind]}" for kind, _, _, what in NOT_PART],
 )
 def test_a_step_not_on_the_kinds_spine_is_refused_as_not_part_of_it(kind, check, decision, what) -> None:
-    fragment = f"{what} is not part of a {kind.value.replace('_', ' ')}"
+    fragment = f"{what} is not part of {KIND_WORDS[kind]}"
     assert_refused(check, review_file(kind), actor_for(decision), decision, NOW, NOT_NOW, fragment)
 
 
@@ -409,3 +410,10 @@ def test_a_decision_not_to_publish_finishes_the_review(stage) -> None:
     rules.check_not_published(file, JCRG_CHAIR, step, NOW)
     assert rules.apply_not_published(file, JCRG_CHAIR, step, NOW) == [(Milestone.review_completed, NOW, None)]
     assert (file.outcome, file.published_instead) == ("completed_not_published", "The improvements made")
+
+
+def test_a_decision_not_to_publish_waits_for_the_clock_to_restart() -> None:
+    """Finishing a review while its clock is stopped would leave the stop open for good."""
+    file = review_file(LOCAL, S.copy_sent, paused=True)
+    step = NotPublished(reasons="Risk to siblings", published_instead="The improvements made")
+    assert_refused(rules.check_not_published, file, JCRG_CHAIR, step, NOW, NOT_NOW, "restart it before")

@@ -100,6 +100,9 @@ def test_met_on_is_the_end_of_that_working_day_at_the_latest() -> None:
         pytest.param(lambda: yearly_file(PUBLISHED_ON, [("panel", PUBLISHED_ON), ("dfe", PUBLISHED_ON)]),
                      ["dfe", "panel"], TODAY, NOT_NOW, "already recorded as sent to ['dfe', 'panel']",
                      id="a report sent to both is not sent again"),
+        pytest.param(lambda: yearly_file(PUBLISHED_ON, [("panel", PUBLISHED_ON), ("dfe", PUBLISHED_ON)]),
+                     ["panel"], TODAY, NOT_NOW, "already recorded as sent to ['dfe', 'panel']",
+                     id="a report sent to both is not sent to one of them again"),
     ],
 )  # fmt: skip
 def test_recording_the_sending_is_refused(state, to, day, kind, fragment) -> None:
@@ -159,3 +162,12 @@ def test_a_yearly_deadline_reminds_then_escalates_once_then_owes_nothing() -> No
 
 def test_a_met_yearly_deadline_owes_nothing() -> None:
     assert yearly_file(PUBLISHED_ON).deadline(PUBLISHED).next_moment is None
+
+
+def test_recorded_in_any_order_the_report_counts_as_sent_when_the_later_recipient_got_it() -> None:
+    """The DfE recorded first, sent on 20 May; the Panel recorded second, sent on 4 May: sent on 20 May."""
+    file = yearly_file(PUBLISHED_ON)
+    rules.apply_sending(file, BUSINESS_UNIT, ReportSent(sent_on=date(2027, 5, 20), to=["dfe"]), YEARLY_NOW)
+    rules.apply_sending(file, BUSINESS_UNIT, ReportSent(sent_on=date(2027, 5, 4), to=["panel"]), YEARLY_NOW)
+    assert file.sent_dates == {"dfe": date(2027, 5, 20), "panel": date(2027, 5, 4)}
+    assert (file.sent_on, file.deadline(SENT).met_at) == (date(2027, 5, 20), five_pm(date(2027, 5, 20)))

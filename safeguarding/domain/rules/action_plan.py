@@ -25,6 +25,7 @@ from safeguarding.domain.action_plan import (
     PlanFile,
     PlanRecommendation,
 )
+from safeguarding.domain.dates import local_date
 from safeguarding.domain.deadlines import Deadline
 from safeguarding.domain.events import EventKind
 from safeguarding.domain.milestones import Milestone, Reached
@@ -89,7 +90,7 @@ def check_add_action(file: PlanFile, actor: Actor, step: AddAction, now: datetim
     _open_plan(file)
     if not any(r.id == step.recommendation_id for r in file.recommendations):
         raise Refusal(f"the plan has no recommendation {step.recommendation_id}", RefusalKind.not_found)
-    if step.due_on < now.date():
+    if step.due_on < local_date(now, file.policy.timezone):
         raise Refusal(f"the due date {step.due_on} is in the past", RefusalKind.invalid)
 
 
@@ -194,7 +195,7 @@ def check_redate_action(file: PlanFile, actor: Actor, step: ActionRedated, now: 
     action = _open_action(file, step.action_id)
     if step.due_on == action.due_on:
         raise Refusal(f"action {action.id} is already due on {action.due_on}")
-    if step.due_on < now.date():
+    if step.due_on < local_date(now, file.policy.timezone):
         raise Refusal(f"the new due date {step.due_on} is in the past", RefusalKind.invalid)
 
 

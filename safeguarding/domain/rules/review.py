@@ -47,6 +47,12 @@ from safeguarding.domain.tasks import TaskStatus
 
 # ---------------------------------------------------------------- the order of the steps
 
+KIND_WORDS = {
+    ReviewKind.local_cspr: "a local CSPR",
+    ReviewKind.other_review: "another type of review",
+    ReviewKind.national_review: "a national review",
+}
+
 
 def _open(file: ReviewFile) -> None:
     if file.stage is ReviewStage.finished:
@@ -56,7 +62,7 @@ def _open(file: ReviewFile) -> None:
 def _belongs(file: ReviewFile, stage: ReviewStage, what: str) -> None:
     """The step is part of this kind of review (its stage is on the kind's spine)."""
     if stage not in SPINE[file.kind]:
-        raise Refusal(f"{what} is not part of a {file.kind.value.replace('_', ' ')}")
+        raise Refusal(f"{what} is not part of {KIND_WORDS[file.kind]}")
 
 
 def _next(file: ReviewFile, stage: ReviewStage, what: str) -> None:
@@ -293,6 +299,7 @@ def check_not_published(file: ReviewFile, actor: Actor, step: NotPublished, now:
         raise Refusal(
             "the final report goes to the Panel and the Secretary of State before a decision not to publish"
         )
+    _not_paused(file, "deciding not to publish")
 
 
 def apply_not_published(file: ReviewFile, actor: Actor, step: NotPublished, now: datetime) -> list[Reached]:
@@ -394,7 +401,12 @@ def apply_panel_report(
 
 def check_checkpoint_done(file: ReviewFile, actor: Actor, step: CheckpointDone, now: datetime) -> None:
     _open(file)
-    check_open_task(file, step.task_id)
+    task = check_open_task(file, step.task_id)
+    if task.kind == "review_duty":
+        raise Refusal(
+            "a national review's duty is done by recording it: POST /cases/"
+            f"{file.reference}/review/information-to-panel or /review/panel-report-received"
+        )
 
 
 def apply_checkpoint_done(

@@ -52,9 +52,11 @@ def check_sending(file: YearlyFile, actor: Actor, step: ReportSent, now: datetim
 
 
 def apply_sending(file: YearlyFile, actor: Actor, step: ReportSent, now: datetime) -> None:
-    """Sent to both the Panel and the DfE, the deadline is met on the day the second went."""
-    file.sent_to = sorted(set(file.sent_to) | set(step.to))
+    """Sent to both the Panel and the DfE, the deadline is met on the day the later of them got it."""
+    for recipient in step.to:
+        file.sent_dates.setdefault(recipient, step.sent_on)
+    file.sent_to = sorted(file.sent_dates)
     file.history.append(f"{now.isoformat()} sent to {step.to} by {actor.user_id}")
     if set(file.sent_to) == {"panel", "dfe"}:
-        file.sent_on = step.sent_on
-        file.deadline(SENT).met_at = met_on(file, step.sent_on, now)
+        file.sent_on = max(file.sent_dates.values())
+        file.deadline(SENT).met_at = met_on(file, file.sent_on, now)
