@@ -14,8 +14,9 @@ ASSETS := frontend/node_modules/.installed
 run: $(VENV)/.installed $(ASSETS)
 	$(BIN)/python -m safeguarding run
 
+# Two test processes: most tests wait on a Temporal server, a database or a clock, not on a core.
 test: $(VENV)/.installed-test $(ASSETS)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 install: $(VENV)/.installed $(ASSETS)
 install-test: $(VENV)/.installed-test $(ASSETS)

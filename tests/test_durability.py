@@ -149,7 +149,7 @@ async def test_a_worker_killed_outright_is_replaced_and_a_real_deadline_still_es
     second = None
     try:
         now = datetime.now(UTC)
-        referred = now - timedelta(hours=48) + timedelta(seconds=15)
+        referred = now - timedelta(hours=48) + timedelta(seconds=8)
         case = opening(referred, route=Route.agency_referral, referred_at=referred)
         handle = await start_case(dev_server.client, task_queue, case, policy)
         due = deadline(await view(handle), "referral_written_confirmation").due_at
