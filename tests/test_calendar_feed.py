@@ -7,7 +7,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -17,12 +19,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
+from safeguarding.domain.events import EventKind
 from safeguarding.domain.people import Role, StatutoryPartner
 from safeguarding.platform.identity import mint_local_token
 from safeguarding.platform.settings import Settings
 from safeguarding.render.calendar_feed import build_feed
 from safeguarding.store.audit import entries
-from safeguarding.store.tables import AgencyRow, CalendarFeedRow, CaseEventRow, CaseRow, DeadlineRow, TaskRow
+from safeguarding.store.tables import AgencyRow, CalendarFeedRow, DeadlineRow, TaskRow
+from tests import rows
 from tests.support import LONDON, london
 
 PUBLIC_URL = "https://safeguarding.example.org"
@@ -78,138 +82,67 @@ async def http(settings: Settings, engine: Engine) -> AsyncIterator[httpx.AsyncC
 
 
 def seed_partnership(engine: Engine) -> None:
-    def agency(code: str, name: str, active: bool = True) -> AgencyRow:
-        return AgencyRow(
-            code=code,
-            name=name,
-            roles=["information_return"],
-            mailboxes=[f"safeguarding@{code}.example.org"],
-            digest=False,
-            active=active,
-            updated_at=OPENED,
-            updated_by="bu.officer1",
-        )
-
-    def case(reference: str) -> CaseRow:
-        return CaseRow(
-            reference=reference,
-            workflow_id=f"case-{reference}",
-            partnership="pan-bedfordshire",
-            policy_version="test",
-            route="serious_incident_notification",
-            stage="rapid_review",
-            opened_at=OPENED,
-            version=1,
-            updated_at=OPENED,
-        )
-
-    def task(task_id: str, agency: str, status: str = "open", stream: str = "case") -> TaskRow:
-        return TaskRow(
-            task_id=task_id,
-            case_reference=task_id.split(".")[0],
-            stream=stream,
-            agency=agency,
-            kind="information_return",
-            asked_for=f"Chronology of contact ({task_id})",
-            requested_at=OPENED,
-            status=status,
-        )
+    """Two agencies and one merged away; a case with the school's and the police's information returns
+    (open, met, cancelled, returned but not yet marked met) and its own overdue rapid review; a review
+    with the school's return due in the summer."""
+    agency = partial(rows.agency, roles=["information_return"], updated_at=OPENED)
 
     def deadline(
-        reference: str,
-        deadline_id: str,
-        due_at: datetime,
-        *,
-        subject: str | None,
-        status: str = "open",
-        statutory: bool = False,
-        reminders: list[datetime] | None = None,
-        stream: str = "case",
-        title: str = "Information return",
+        reference: str, number: int, due_at: datetime, statutory: bool = False, **more: Any
     ) -> DeadlineRow:
-        return DeadlineRow(
-            case_reference=reference,
-            stream=stream,
-            deadline_id=deadline_id,
-            key="information_return",
-            title=title,
-            subject=subject,
-            statutory=statutory,
-            started_at=OPENED,
-            due_at=due_at,
-            status=status,
-            reminder_times=None if reminders is None else [r.isoformat() for r in reminders],
+        """Keyed as an information return, statutory only when said."""
+        return rows.deadline(
+            reference, number, "information_return", due_at, statutory=statutory, started_at=OPENED, **more
         )
 
-    with Session(engine) as session:
-        session.add_all(
-            [
-                agency("luton-schools", "Luton Schools"),
-                agency("bedfordshire-police", "Bedfordshire Police"),
-                agency("closed-trust", "A Trust Since Merged", active=False),
-                case(CASE),
-                case(REVIEW_CASE),
-            ]
-        )
-        session.flush()
-        session.add_all(
-            [
-                task(f"{CASE}.T1", "luton-schools"),
-                task(f"{CASE}.T2", "luton-schools"),
-                task(f"{CASE}.T3", "bedfordshire-police"),
-                task(f"{CASE}.T4", "luton-schools", status="completed"),
-                task(f"{CASE}.T5", "luton-schools", status="withdrawn"),
-                task(f"{CASE}.T6", "luton-schools", status="completed"),
-                task(f"{REVIEW_CASE}.R1", "luton-schools", stream="review"),
-                # What must never reach a calendar: the case's summary, the reasons, an agency's return.
-                CaseEventRow(
-                    case_reference=CASE,
-                    stream="case",
-                    seq=1,
-                    kind="case_opened",
-                    recorded_at=OPENED,
-                    reasons=REASONS,
-                    details={"summary": SUMMARY, "return": RETURN},
-                ),
-            ]
-        )
-        session.flush()
-        session.add_all(
-            [
-                deadline(
-                    CASE,
-                    "D1",
-                    london(2027, 1, 15, 17),
-                    subject=f"{CASE}.T1",
-                    statutory=True,
-                    reminders=[london(2027, 1, 13, 9), london(2027, 1, 15, 9)],
-                ),
-                deadline(
-                    CASE,
-                    "D2",
-                    london(2027, 3, 29, 17),
-                    subject=f"{CASE}.T2",
-                    reminders=[london(2027, 3, 26, 9)],
-                ),
-                deadline(CASE, "D3", london(2027, 2, 10, 17), subject=f"{CASE}.T3"),
-                deadline(CASE, "D4", london(2027, 2, 1, 17), subject=f"{CASE}.T4", status="met"),
-                deadline(CASE, "D5", london(2027, 2, 2, 17), subject=f"{CASE}.T5", status="cancelled"),
-                deadline(
-                    CASE,
-                    "D6",
-                    london(2026, 11, 3, 17),
-                    subject=None,
-                    status="overdue",
-                    statutory=True,
-                    title="Rapid review to the National Panel",
-                ),
-                deadline(CASE, "D7", london(2027, 2, 3, 17), subject=f"{CASE}.T6"),
-                deadline(
-                    REVIEW_CASE, "D1", london(2027, 6, 30, 17), subject=f"{REVIEW_CASE}.R1", stream="review"
-                ),
-            ]
-        )
-        session.commit()
+    def task(task_id: str, agency: str, **more: Any) -> TaskRow:
+        return rows.task(task_id, agency, f"Chronology of contact ({task_id})", requested_at=OPENED, **more)
+
+    rows.write(
+        engine,
+        [
+            agency("luton-schools", "Luton Schools"),
+            agency("bedfordshire-police", "Bedfordshire Police"),
+            agency("closed-trust", "A Trust Since Merged", active=False),
+            rows.case(CASE, "rapid_review", OPENED),
+            rows.case(REVIEW_CASE, "rapid_review", OPENED),
+            task(f"{CASE}.T1", "luton-schools"),
+            task(f"{CASE}.T2", "luton-schools"),
+            task(f"{CASE}.T3", "bedfordshire-police"),
+            task(f"{CASE}.T4", "luton-schools", status="completed"),
+            task(f"{CASE}.T5", "luton-schools", status="withdrawn"),
+            task(f"{CASE}.T6", "luton-schools", status="completed"),
+            task(f"{REVIEW_CASE}.R1", "luton-schools", stream="review"),
+            # What must never reach a calendar: the case's summary, the reasons, an agency's return.
+            rows.event(
+                CASE, 1, EventKind.case_opened, OPENED, reasons=REASONS, summary=SUMMARY, **{"return": RETURN}
+            ),
+            deadline(
+                CASE,
+                1,
+                london(2027, 1, 15, 17),
+                subject=f"{CASE}.T1",
+                statutory=True,
+                reminders=[london(2027, 1, 13, 9), london(2027, 1, 15, 9)],
+            ),
+            deadline(
+                CASE, 2, london(2027, 3, 29, 17), subject=f"{CASE}.T2", reminders=[london(2027, 3, 26, 9)]
+            ),
+            deadline(CASE, 3, london(2027, 2, 10, 17), subject=f"{CASE}.T3"),
+            deadline(CASE, 4, london(2027, 2, 1, 17), subject=f"{CASE}.T4", status="met"),
+            deadline(CASE, 5, london(2027, 2, 2, 17), subject=f"{CASE}.T5", status="cancelled"),
+            deadline(
+                CASE,
+                6,
+                london(2026, 11, 3, 17),
+                status="overdue",
+                statutory=True,
+                title="Rapid review to the National Panel",
+            ),
+            deadline(CASE, 7, london(2027, 2, 3, 17), subject=f"{CASE}.T6"),
+            deadline(REVIEW_CASE, 1, london(2027, 6, 30, 17), subject=f"{REVIEW_CASE}.R1", stream="review"),
+        ],
+    )
 
 
 async def make_feed(
@@ -348,47 +281,36 @@ def test_each_reminder_still_to_come_is_an_alarm_at_its_own_time(engine: Engine)
 
 def test_the_business_unit_feed_holds_the_duties_owned_by_its_role(engine: Engine):
     seed_partnership(engine)
-    with Session(engine) as session:
-        session.add(
-            AgencyRow(
-                code="lscp-business-unit",
-                name="Business Unit",
+    rows.write(
+        engine,
+        [
+            rows.agency(
+                "lscp-business-unit",
+                "Business Unit",
                 roles=["business_unit"],
                 mailboxes=[],
-                digest=False,
-                active=True,
                 updated_at=OPENED,
                 updated_by="seed",
-            )
-        )
-        session.add(
-            TaskRow(
-                task_id=f"{CASE}.T9",
-                case_reference=CASE,
-                stream="case",
-                agency="business_unit",
+            ),
+            rows.task(
+                f"{CASE}.T9",
+                "business_unit",
+                "Monthly monitoring of the review",
                 kind="checkpoint",
-                asked_for="Monthly monitoring of the review",
                 requested_at=OPENED,
-                status="open",
-            )
-        )
-        session.flush()
-        session.add(
-            DeadlineRow(
-                case_reference=CASE,
-                stream="case",
-                deadline_id="D9",
-                key="cspr_monitoring",
+            ),
+            rows.deadline(
+                CASE,
+                9,
+                "cspr_monitoring",
+                london(2027, 2, 26, 17),
                 title="Monitoring checkpoint",
                 subject=f"{CASE}.T9",
                 statutory=False,
                 started_at=OPENED,
-                due_at=london(2027, 2, 26, 17),
-                status="open",
-            )
-        )
-        session.commit()
+            ),
+        ],
+    )
 
     def uids_of(agency: str) -> set[str]:
         feed = build_feed(engine, agency, agency, london(2027, 1, 1), public_url=PUBLIC_URL)

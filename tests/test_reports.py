@@ -10,8 +10,10 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +26,7 @@ from temporalio.worker import Worker
 
 from activities.reports import ReportActivities
 from api.app import create_app
+from safeguarding.domain.events import EventKind
 from safeguarding.domain.people import Role, StatutoryPartner
 from safeguarding.domain.policy import Policy
 from safeguarding.domain.reporting import ReportMade, ReportOrder, ReportRequest, closing_the_loop_period
@@ -34,20 +37,8 @@ from safeguarding.queries.yearly_figures import yearly_figures
 from safeguarding.render.reports import render_html, render_pdf
 from safeguarding.store.audit import entries
 from safeguarding.store.engine import make_engine, migrate
-from safeguarding.store.tables import (
-    ActionPlanRow,
-    ActionRow,
-    AgencyRow,
-    CaseEventRow,
-    CaseRow,
-    DeadlineRow,
-    DeliveryRow,
-    NotificationRow,
-    RecommendationRow,
-    ReportRow,
-    ReviewRow,
-    TaskRow,
-)
+from safeguarding.store.tables import Base, DeadlineRow, DeliveryRow, NotificationRow, ReportRow
+from tests import rows
 from tests.support import LONDON, london
 from worker import SANDBOX
 from workflows.reporting import ClosingTheLoopWorkflow
@@ -76,525 +67,322 @@ NOT_PUBLISHED_BECAUSE = "Publication would identify the surviving siblings."
 
 
 def seed_year(engine: Engine) -> None:
-    seq: dict[tuple[str, str], int] = {}
+    """The partnership's year to the autumn of 2026: five of its cases, and another partnership's."""
+    case = partial(rows.case, policy_version="2026.3")
+    deadline = partial(rows.deadline, started_at=london(2024, 1, 1))
+    events = rows.Events()
 
-    def event(reference: str, stream: str, kind: str, at: datetime, /, **details: object) -> CaseEventRow:
-        seq[(reference, stream)] = seq.get((reference, stream), 0) + 1
-        reasons = details.pop("reasons", None)
-        return CaseEventRow(
-            case_reference=reference,
-            stream=stream,
-            seq=seq[(reference, stream)],
-            kind=kind,
-            recorded_at=at,
-            occurred_at=details.pop("occurred_at", None),
-            reasons=reasons,
-            details=details,
-        )
+    def cspr_due(reference: str, due_at: datetime, **more: Any) -> DeadlineRow:
+        """The review's six months (or as re-dated)."""
+        return deadline(reference, 1, "cspr_completion", due_at, stream="review", **more)
 
-    def case(reference: str, route: str, opened: datetime, stage: str, **more: object) -> CaseRow:
-        return CaseRow(
-            reference=reference,
-            workflow_id=f"case-{reference}",
-            partnership=more.pop("partnership", PARTNERSHIP),
-            policy_version="2026.3",
-            route=route,
-            stage=stage,
-            opened_at=opened,
-            version=1,
-            updated_at=opened,
-            **more,
+    def action_due(reference: str, number: int, due_at: datetime, **more: Any) -> DeadlineRow:
+        """The date set for action ``A<number>`` of the plan, whose task is ``P<number>``."""
+        return deadline(
+            reference, number, "action_due", due_at, stream="plan", subject=f"{reference}.P{number}", **more
         )
 
-    def deadline(
-        reference: str, stream: str, number: int, key: str, due: datetime, **more: object
-    ) -> DeadlineRow:
-        met_at = more.get("met_at")
-        return DeadlineRow(
-            case_reference=reference,
-            stream=stream,
-            deadline_id=f"D{number}",
-            key=key,
-            title=more.pop("title", key.replace("_", " ").capitalize()),
-            statutory=more.pop("statutory", True),
-            started_at=london(2024, 1, 1),
-            due_at=due,
-            status=more.pop("status", "met" if met_at else "open"),
-            **more,
+    year: list[Base] = [
+        rows.agency(
+            "lscp-business-unit",
+            "LSCP Business Unit",
+            roles=["business_unit"],
+            mailboxes=["lscp@luton.example.org"],
+            updated_at=london(2026, 1, 1),
         )
+    ]
 
-    def review(reference: str, stage: str, started: datetime, **more: object) -> ReviewRow:
-        return ReviewRow(
-            case_reference=reference,
-            workflow_id=f"case-{reference}/review",
-            kind="local_cspr",
-            stage=stage,
-            started_at=started,
-            paused=more.pop("paused", False),
-            version=1,
-            updated_at=started,
-            **more,
-        )
+    # Notified in May; its rapid review went to the Panel on time; an integrated CSPR/SAR, its clock
+    # stopped for a trial. The summary, the reasons and the school's return are in the log, and must stay.
+    year += [
+        case(SIN, "local_review", london(2026, 5, 4, 10)),
+        rows.task(f"{SIN}.T1", "luton-schools", RETURN, requested_at=london(2026, 5, 5), status="completed"),
+        rows.review(SIN, "terms_agreed", london(2026, 6, 12), paused=True, due_at=london(2027, 1, 12, 17)),
+        deadline(SIN, 1, "notify_panel", london(2026, 5, 11, 17), met_at=london(2026, 5, 6, 12)),
+        deadline(SIN, 2, "report_to_partners", london(2026, 5, 11, 17), met_at=london(2026, 5, 12, 9)),
+        deadline(SIN, 3, "rapid_review_to_panel", london(2026, 5, 26, 17), met_at=london(2026, 5, 20, 15)),
+        cspr_due(SIN, london(2027, 1, 12, 17)),  # paused: not due yet
+    ]
+    events(SIN, EventKind.case_opened, london(2026, 5, 4, 10), summary=SUMMARY, reasons=SUMMARY)
+    sent = london(2026, 5, 20, 15)
+    events(SIN, EventKind.rapid_review_sent, sent, occurred_at=sent)
+    events(SIN, EventKind.rapid_review_concluded, london(2026, 6, 10, 12), outcome="local_cspr")
+    commissioned = london(2026, 6, 12)
+    events(
+        SIN,
+        EventKind.review_commissioned,
+        commissioned,
+        stream="review",
+        occurred_at=commissioned,
+        kind="local_cspr",
+        methodology="Integrated CSPR/Safeguarding Adult Review",
+    )
+    events(
+        SIN,
+        EventKind.clock_stopped,
+        london(2026, 8, 3),
+        stream="review",
+        reasons=SUMMARY,
+        proceedings="criminal_trial",
+    )
 
-    def plan(reference: str) -> ActionPlanRow:
-        return ActionPlanRow(
-            case_reference=reference,
-            workflow_id=f"case-{reference}/plan",
-            status="open",
-            version=1,
-            updated_at=london(2026, 9, 30),
-        )
+    # Referred in July and screened in: notified to the Panel, its rapid review sent, awaiting the Panel.
+    year += [
+        case(REFERRAL_IN, "rapid_review", london(2026, 7, 1, 9), route="agency_referral"),
+        deadline(
+            REFERRAL_IN,
+            1,
+            "referral_written_confirmation",
+            london(2026, 7, 3, 9),
+            met_at=london(2026, 7, 4, 10),
+            statutory=False,
+        ),
+    ]
+    screened, notified, sent = london(2026, 7, 6), london(2026, 7, 7, 11), london(2026, 7, 27, 16)
+    events(
+        REFERRAL_IN,
+        EventKind.screened,
+        screened,
+        reasons=SCREENING_REASONS,
+        criteria_met=True,
+        learning_route=None,
+    )
+    events(REFERRAL_IN, EventKind.notification_recorded, notified, occurred_at=notified, recipient="panel")
+    events(REFERRAL_IN, EventKind.rapid_review_sent, sent, occurred_at=sent)
 
-    def action(reference: str, number: int, **fields: object) -> ActionRow:
-        return ActionRow(
-            case_reference=reference,
-            action_id=f"A{number}",
-            source="local_cspr",
-            escalations_sent=fields.pop("escalations_sent", 0),
-            progress=fields.pop("progress", []),
-            **fields,
+    # Referred in August, criteria not met: single-agency learning, and closed.
+    year.append(
+        case(
+            REFERRAL_OUT,
+            "closed",
+            london(2026, 8, 3, 9),
+            route="agency_referral",
+            outcome="screened_out:single_agency_learning",
+            closed_at=london(2026, 8, 10),
         )
+    )
+    events(
+        REFERRAL_OUT,
+        EventKind.screened,
+        london(2026, 8, 10),
+        reasons=SCREENING_REASONS,
+        criteria_met=False,
+        learning_route="single_agency_learning",
+    )
 
-    def progress(at: datetime, summary: str, *evidence: str) -> dict[str, object]:
-        return {"at": at.astimezone(UTC).isoformat(), "summary": summary, "evidence": list(evidence)}
-
-    def recommendation(reference: str, number: int, text: str) -> RecommendationRow:
-        return RecommendationRow(
-            case_reference=reference, recommendation_id=f"R{number}", text=text, source="local_cspr"
-        )
-
-    with Session(engine) as session:
-        session.add_all(
-            [
-                AgencyRow(
-                    code="lscp-business-unit",
-                    name="LSCP Business Unit",
-                    roles=["business_unit"],
-                    mailboxes=["lscp@luton.example.org"],
-                    digest=False,
-                    active=True,
-                    updated_at=london(2026, 1, 1),
-                    updated_by="bu.officer1",
-                ),
-                case(SIN, "serious_incident_notification", london(2026, 5, 4, 10), "local_review"),
-                case(REFERRAL_IN, "agency_referral", london(2026, 7, 1, 9), "rapid_review"),
-                case(
-                    REFERRAL_OUT,
-                    "agency_referral",
-                    london(2026, 8, 3, 9),
-                    "closed",
-                    outcome="screened_out:single_agency_learning",
-                    closed_at=london(2026, 8, 10),
-                ),
-                case(PUBLISHED, "serious_incident_notification", london(2025, 11, 20, 9), "local_review"),
-                case(UNPUBLISHED, "serious_incident_notification", london(2024, 9, 2, 9), "local_review"),
-                case(
-                    ELSEWHERE,
-                    "serious_incident_notification",
-                    london(2026, 5, 1, 9),
-                    "learning_actions",
-                    partnership="elsewhere",
-                ),
-            ]
-        )
-        session.flush()
-        session.add_all(
-            [
-                # The notification: summary and reasons are in the log, and must stay there.
-                event(SIN, "case", "case_opened", london(2026, 5, 4, 10), summary=SUMMARY, reasons=SUMMARY),
-                event(
-                    SIN,
-                    "case",
-                    "rapid_review_sent",
-                    london(2026, 5, 20, 15),
-                    occurred_at=london(2026, 5, 20, 15),
-                ),
-                event(SIN, "case", "rapid_review_concluded", london(2026, 6, 10, 12), outcome="local_cspr"),
-                event(
-                    SIN,
-                    "review",
-                    "review_commissioned",
-                    london(2026, 6, 12),
-                    occurred_at=london(2026, 6, 12),
-                    kind="local_cspr",
-                    methodology="Integrated CSPR/Safeguarding Adult Review",
-                ),
-                event(
-                    SIN,
-                    "review",
-                    "clock_stopped",
-                    london(2026, 8, 3),
-                    reasons=SUMMARY,
-                    proceedings="criminal_trial",
-                ),
-                TaskRow(
-                    task_id=f"{SIN}.T1",
-                    case_reference=SIN,
-                    stream="case",
-                    agency="luton-schools",
-                    kind="information_return",
-                    asked_for=RETURN,
-                    requested_at=london(2026, 5, 5),
-                    status="completed",
-                ),
-                event(
-                    REFERRAL_IN,
-                    "case",
-                    "screened",
-                    london(2026, 7, 6),
-                    reasons=SCREENING_REASONS,
-                    criteria_met=True,
-                    learning_route=None,
-                ),
-                # Screened in: notified to the Panel, its rapid review sent and still awaiting the Panel.
-                event(
-                    REFERRAL_IN,
-                    "case",
-                    "notification_recorded",
-                    london(2026, 7, 7, 11),
-                    occurred_at=london(2026, 7, 7, 11),
-                    recipient="panel",
-                ),
-                event(
-                    REFERRAL_IN,
-                    "case",
-                    "rapid_review_sent",
-                    london(2026, 7, 27, 16),
-                    occurred_at=london(2026, 7, 27, 16),
-                ),
-                event(
-                    REFERRAL_OUT,
-                    "case",
-                    "screened",
-                    london(2026, 8, 10),
-                    reasons=SCREENING_REASONS,
-                    criteria_met=False,
-                    learning_route="single_agency_learning",
-                ),
-                # The CSPR published within 6 months, and its plan.
-                event(
-                    PUBLISHED,
-                    "review",
-                    "review_commissioned",
-                    london(2026, 1, 12),
-                    occurred_at=london(2026, 1, 12),
-                ),
-                event(PUBLISHED, "review", "final_report", london(2026, 5, 15), received_on="2026-05-15"),
-                event(PUBLISHED, "review", "published", london(2026, 6, 30, 12), published_on="2026-06-30"),
-                event(
-                    PUBLISHED, "plan", "action_added", london(2026, 7, 1), action="A1", task=f"{PUBLISHED}.P1"
-                ),
-                event(
-                    PUBLISHED, "plan", "action_added", london(2026, 7, 1), action="A2", task=f"{PUBLISHED}.P2"
-                ),
-                event(
-                    PUBLISHED, "plan", "action_added", london(2026, 7, 1), action="A3", task=f"{PUBLISHED}.P3"
-                ),
-                event(
-                    PUBLISHED,
-                    "plan",
-                    "escalation_sent",
-                    london(2026, 9, 1, 9),
-                    deadline="D2",
-                    key="action_due",
-                    recipients=["owning_agency"],
-                    number=1,
-                ),
-                event(
-                    PUBLISHED,
-                    "plan",
-                    "escalation_sent",
-                    london(2026, 9, 15, 9),
-                    deadline="D2",
-                    key="action_due",
-                    recipients=["jcrg_chair"],
-                    number=2,
-                ),
-                event(
-                    PUBLISHED,
-                    "plan",
-                    "task_withdrawn",
-                    london(2026, 9, 20),
-                    reasons=SUMMARY,
-                    task=f"{PUBLISHED}.P3",
-                ),
-                # The CSPR completed but not published, and its plan.
-                event(
-                    UNPUBLISHED,
-                    "review",
-                    "review_commissioned",
-                    london(2024, 10, 1),
-                    occurred_at=london(2024, 10, 1),
-                ),
-                event(UNPUBLISHED, "review", "final_report", london(2025, 12, 1), received_on="2025-12-01"),
-                event(
-                    UNPUBLISHED,
-                    "review",
-                    "not_published",
-                    london(2026, 9, 10, 12),
-                    reasons=NOT_PUBLISHED_BECAUSE,
-                    published_instead=NOT_PUBLISHED_BECAUSE,
-                ),
-                event(
-                    UNPUBLISHED,
-                    "plan",
-                    "action_added",
-                    london(2026, 4, 20),
-                    action="A1",
-                    task=f"{UNPUBLISHED}.P1",
-                ),
-                event(
-                    UNPUBLISHED,
-                    "plan",
-                    "action_added",
-                    london(2026, 4, 20),
-                    action="A2",
-                    task=f"{UNPUBLISHED}.P2",
-                ),
-            ]
-        )
-        session.add_all(
-            [
-                review(SIN, "terms_agreed", london(2026, 6, 12), paused=True, due_at=london(2027, 1, 12, 17)),
-                review(
-                    PUBLISHED,
-                    "finished",
-                    london(2026, 1, 12),
-                    outcome="published",
-                    publication_date=date(2026, 6, 30),
-                    finished_at=london(2026, 6, 30, 12),
-                ),
-                review(
-                    UNPUBLISHED,
-                    "finished",
-                    london(2024, 10, 1),
-                    outcome="completed_not_published",
-                    finished_at=london(2026, 9, 10, 12),
-                ),
-                plan(PUBLISHED),
-                plan(UNPUBLISHED),
-                plan(ELSEWHERE),
-                # Deadlines due in the period, by key.
-                deadline(
-                    SIN, "case", 1, "notify_panel", london(2026, 5, 11, 17), met_at=london(2026, 5, 6, 12)
-                ),
-                deadline(
-                    SIN,
-                    "case",
-                    2,
-                    "report_to_partners",
-                    london(2026, 5, 11, 17),
-                    met_at=london(2026, 5, 12, 9),
-                ),
-                deadline(
-                    SIN,
-                    "case",
-                    3,
-                    "rapid_review_to_panel",
-                    london(2026, 5, 26, 17),
-                    met_at=london(2026, 5, 20, 15),
-                ),
-                deadline(SIN, "review", 1, "cspr_completion", london(2027, 1, 12, 17)),  # paused: not due yet
-                deadline(
-                    REFERRAL_IN,
-                    "case",
-                    1,
-                    "referral_written_confirmation",
-                    london(2026, 7, 3, 9),
-                    met_at=london(2026, 7, 4, 10),
-                    statutory=False,
-                ),
-                deadline(
-                    PUBLISHED,
-                    "review",
-                    1,
-                    "cspr_completion",
-                    london(2026, 7, 13, 17),
-                    met_at=london(2026, 6, 30, 12),
-                ),
-                deadline(
-                    PUBLISHED,
-                    "plan",
-                    1,
-                    "action_due",
-                    london(2026, 8, 28, 17),
-                    subject=f"{PUBLISHED}.P1",
-                    met_at=london(2026, 8, 15, 12),
-                ),
-                deadline(
-                    PUBLISHED,
-                    "plan",
-                    2,
-                    "action_due",
-                    london(2026, 8, 31, 17),
-                    subject=f"{PUBLISHED}.P2",
-                    status="overdue",
-                    breached_at=london(2026, 8, 31, 17),
-                ),
-                deadline(
-                    PUBLISHED,
-                    "plan",
-                    3,
-                    "action_due",
-                    london(2026, 9, 4, 17),
-                    subject=f"{PUBLISHED}.P3",
-                    status="cancelled",
-                ),
-                deadline(
-                    UNPUBLISHED,
-                    "review",
-                    1,
-                    "cspr_completion",
-                    london(2025, 4, 1, 17),
-                    met_at=london(2026, 9, 10, 12),
-                ),
-                deadline(
-                    UNPUBLISHED,
-                    "plan",
-                    1,
-                    "action_due",
-                    london(2026, 9, 15, 17),
-                    subject=f"{UNPUBLISHED}.P1",
-                    met_at=london(2026, 9, 1, 12),
-                ),
-                deadline(
-                    UNPUBLISHED,
-                    "plan",
-                    2,
-                    "action_due",
-                    london(2026, 12, 15, 17),
-                    subject=f"{UNPUBLISHED}.P2",
-                ),
-                deadline(ELSEWHERE, "plan", 1, "action_due", london(2026, 6, 1, 17), status="overdue"),
-                recommendation(
-                    PUBLISHED,
-                    1,
-                    "Strengthen information sharing between the front door and police on domestic abuse",
-                ),
-                recommendation(PUBLISHED, 2, "Record the child's lived experience in every assessment"),
-                recommendation(UNPUBLISHED, 1, "Improve health visitors' recognition of neglect in babies"),
-                recommendation(UNPUBLISHED, 2, "Review the early help offer for families with young babies"),
-                recommendation(ELSEWHERE, 1, "Another partnership's recommendation"),
-                action(
-                    PUBLISHED,
-                    1,
-                    agency="luton-childrens-social-care",
-                    lead_role="Head of the Front Door",
-                    recommendation_id="R1",
-                    themes=["information_sharing", "domestic_abuse"],
-                    description="Revise the MASH protocol for police domestic abuse notifications",
-                    measure="95% of notifications shared within 24 hours",
-                    due_at=london(2026, 8, 28, 17),
-                    status="completed",
-                    completed_at=london(2026, 8, 15, 12),
-                    evidence_of_impact="Audit of 20 notifications: 19 shared within 24 hours",
-                    progress=[
-                        progress(
-                            london(2026, 7, 20, 10),
-                            "Protocol revised and agreed at the MASH board",
-                            "mash-protocol-v3.pdf",
-                            "board-minutes-2026-07.pdf",
-                        )
-                    ],
-                ),
-                action(
-                    PUBLISHED,
-                    2,
-                    agency="bedfordshire-police",
-                    lead_role="Detective Chief Inspector, Public Protection",
-                    recommendation_id="R1",
-                    themes=["domestic_abuse"],
-                    description="Train public protection officers in joint triage",
-                    measure="Every officer in the unit trained",
-                    due_at=london(2026, 8, 31, 17),
-                    status="open",
-                    escalations_sent=2,
-                    progress=[
-                        progress(london(2026, 8, 10, 10), "Training plan drafted", "training-plan.docx")
-                    ],
-                ),
-                action(
-                    PUBLISHED,
-                    3,
-                    agency="luton-schools",
-                    lead_role="Chair of the designated safeguarding leads' network",
-                    recommendation_id="R2",
-                    themes=["voice_of_the_child"],
-                    description="Add the child's voice to school referral forms",
-                    measure="New form in use",
-                    due_at=london(2026, 9, 4, 17),
-                    status="withdrawn",
-                ),
-                action(
-                    UNPUBLISHED,
-                    1,
-                    agency="ccs-health",
-                    lead_role="Named Nurse for Safeguarding",
-                    recommendation_id="R1",
-                    themes=["neglect", "physical_harm_to_under_2s"],
-                    description="Roll out the Graded Care Profile 2 to all health visitors",
-                    measure="GCP2 used in 80% of neglect assessments",
-                    due_at=london(2026, 9, 15, 17),
-                    status="completed_pending_audit",
-                    completed_at=london(2026, 9, 1, 12),
-                    evidence_of_impact="GCP2 used in 84% of sampled assessments",
-                    progress=[
-                        progress(
-                            london(2026, 6, 30, 10), "45 health visitors trained", "gcp2-attendance.xlsx"
-                        )
-                    ],
-                ),
-                action(
-                    UNPUBLISHED,
-                    2,
-                    agency="ccs-health",
-                    lead_role="Head of Health Visiting",
-                    recommendation_id="R1",
-                    themes=["neglect"],
-                    description="Audit neglect referrals from health visiting",
-                    measure="Audit reported to the JCRG",
-                    due_at=london(2026, 12, 15, 17),
-                    status="open",
-                ),
-                action(
-                    ELSEWHERE,
-                    1,
-                    agency="elsewhere-council",
-                    lead_role="Director",
-                    recommendation_id="R1",
-                    themes=["neglect"],
-                    description="Another partnership's action",
-                    measure="Not ours",
-                    due_at=london(2026, 6, 1, 17),
-                    status="open",
-                ),
-            ]
-        )
-        session.flush()
-        session.add_all(
-            [
-                NotificationRow(
-                    idempotency_key=f"case-{PUBLISHED}/plan:D2:escalation:{number}",
-                    case_reference=PUBLISHED,
-                    kind="escalation",
-                    deadline_id="D2",
-                    deadline_key="action_due",
-                    recipients=recipients,
-                    owning_agency="bedfordshire-police",
-                    created_at=at,
-                    status="queued",
-                    stream="plan",
-                    task_id=f"{PUBLISHED}.P2",
-                    title="Action completed by the date set",
-                    number=number,
+    # A CSPR published in June, within six months, and its themed plan: one action done, one overdue and
+    # escalated twice, one withdrawn.
+    year += [
+        case(PUBLISHED, "local_review", london(2025, 11, 20, 9)),
+        rows.review(
+            PUBLISHED,
+            "finished",
+            london(2026, 1, 12),
+            outcome="published",
+            publication_date=date(2026, 6, 30),
+            finished_at=london(2026, 6, 30, 12),
+        ),
+        rows.action_plan(PUBLISHED, updated_at=london(2026, 9, 30)),
+        cspr_due(PUBLISHED, london(2026, 7, 13, 17), met_at=london(2026, 6, 30, 12)),
+        action_due(PUBLISHED, 1, london(2026, 8, 28, 17), met_at=london(2026, 8, 15, 12)),
+        action_due(
+            PUBLISHED, 2, london(2026, 8, 31, 17), status="overdue", breached_at=london(2026, 8, 31, 17)
+        ),
+        action_due(PUBLISHED, 3, london(2026, 9, 4, 17), status="cancelled"),
+        rows.recommendation(
+            PUBLISHED, 1, "Strengthen information sharing between the front door and police on domestic abuse"
+        ),
+        rows.recommendation(PUBLISHED, 2, "Record the child's lived experience in every assessment"),
+        rows.action(
+            PUBLISHED,
+            1,
+            "luton-childrens-social-care",
+            "Revise the MASH protocol for police domestic abuse notifications",
+            lead_role="Head of the Front Door",
+            recommendation=1,
+            themes=["information_sharing", "domestic_abuse"],
+            measure="95% of notifications shared within 24 hours",
+            due_at=london(2026, 8, 28, 17),
+            status="completed",
+            completed_at=london(2026, 8, 15, 12),
+            evidence_of_impact="Audit of 20 notifications: 19 shared within 24 hours",
+            progress=[
+                rows.progress(
+                    london(2026, 7, 20, 10),
+                    "Protocol revised and agreed at the MASH board",
+                    "mash-protocol-v3.pdf",
+                    "board-minutes-2026-07.pdf",
                 )
-                for number, recipients, at in [
-                    (1, ["owning_agency"], london(2026, 9, 1, 9)),
-                    (2, ["jcrg_chair"], london(2026, 9, 15, 9)),
-                ]
-            ]
+            ],
+        ),
+        rows.action(
+            PUBLISHED,
+            2,
+            "bedfordshire-police",
+            "Train public protection officers in joint triage",
+            lead_role="Detective Chief Inspector, Public Protection",
+            recommendation=1,
+            themes=["domestic_abuse"],
+            measure="Every officer in the unit trained",
+            due_at=london(2026, 8, 31, 17),
+            escalations_sent=2,
+            progress=[rows.progress(london(2026, 8, 10, 10), "Training plan drafted", "training-plan.docx")],
+        ),
+        rows.action(
+            PUBLISHED,
+            3,
+            "luton-schools",
+            "Add the child's voice to school referral forms",
+            lead_role="Chair of the designated safeguarding leads' network",
+            recommendation=2,
+            themes=["voice_of_the_child"],
+            measure="New form in use",
+            due_at=london(2026, 9, 4, 17),
+            status="withdrawn",
+        ),
+    ]
+    commissioned = london(2026, 1, 12)
+    events(PUBLISHED, EventKind.review_commissioned, commissioned, stream="review", occurred_at=commissioned)
+    events(PUBLISHED, EventKind.final_report, london(2026, 5, 15), stream="review", received_on="2026-05-15")
+    events(
+        PUBLISHED, EventKind.published, london(2026, 6, 30, 12), stream="review", published_on="2026-06-30"
+    )
+    for number in (1, 2, 3):
+        events(
+            PUBLISHED,
+            EventKind.action_added,
+            london(2026, 7, 1),
+            stream="plan",
+            action=f"A{number}",
+            task=f"{PUBLISHED}.P{number}",
         )
-        session.commit()
+    for number, recipients, at in [
+        (1, ["owning_agency"], london(2026, 9, 1, 9)),
+        (2, ["jcrg_chair"], london(2026, 9, 15, 9)),
+    ]:
+        events(
+            PUBLISHED,
+            EventKind.escalation_sent,
+            at,
+            stream="plan",
+            deadline="D2",
+            key="action_due",
+            recipients=recipients,
+            number=number,
+        )
+        year.append(
+            rows.notification(
+                f"{PUBLISHED}.P2",
+                "escalation",
+                f"case-{PUBLISHED}/plan:D2:escalation:{number}",
+                created_at=at,
+                recipients=recipients,
+                owning_agency="bedfordshire-police",
+                stream="plan",
+                title="Action completed by the date set",
+                deadline_id="D2",
+                deadline_key="action_due",
+                number=number,
+            )
+        )
+    events(
+        PUBLISHED,
+        EventKind.task_withdrawn,
+        london(2026, 9, 20),
+        stream="plan",
+        reasons=SUMMARY,
+        task=f"{PUBLISHED}.P3",
+    )
+
+    # A CSPR completed but decided not to publish, and its plan: one action done, awaiting its audit.
+    year += [
+        case(UNPUBLISHED, "local_review", london(2024, 9, 2, 9)),
+        rows.review(
+            UNPUBLISHED,
+            "finished",
+            london(2024, 10, 1),
+            outcome="completed_not_published",
+            finished_at=london(2026, 9, 10, 12),
+        ),
+        rows.action_plan(UNPUBLISHED, updated_at=london(2026, 9, 30)),
+        cspr_due(UNPUBLISHED, london(2025, 4, 1, 17), met_at=london(2026, 9, 10, 12)),
+        action_due(UNPUBLISHED, 1, london(2026, 9, 15, 17), met_at=london(2026, 9, 1, 12)),
+        action_due(UNPUBLISHED, 2, london(2026, 12, 15, 17)),
+        rows.recommendation(UNPUBLISHED, 1, "Improve health visitors' recognition of neglect in babies"),
+        rows.recommendation(UNPUBLISHED, 2, "Review the early help offer for families with young babies"),
+        rows.action(
+            UNPUBLISHED,
+            1,
+            "ccs-health",
+            "Roll out the Graded Care Profile 2 to all health visitors",
+            lead_role="Named Nurse for Safeguarding",
+            recommendation=1,
+            themes=["neglect", "physical_harm_to_under_2s"],
+            measure="GCP2 used in 80% of neglect assessments",
+            due_at=london(2026, 9, 15, 17),
+            status="completed_pending_audit",
+            completed_at=london(2026, 9, 1, 12),
+            evidence_of_impact="GCP2 used in 84% of sampled assessments",
+            progress=[
+                rows.progress(london(2026, 6, 30, 10), "45 health visitors trained", "gcp2-attendance.xlsx")
+            ],
+        ),
+        rows.action(
+            UNPUBLISHED,
+            2,
+            "ccs-health",
+            "Audit neglect referrals from health visiting",
+            lead_role="Head of Health Visiting",
+            recommendation=1,
+            themes=["neglect"],
+            measure="Audit reported to the JCRG",
+            due_at=london(2026, 12, 15, 17),
+        ),
+    ]
+    commissioned = london(2024, 10, 1)
+    events(
+        UNPUBLISHED, EventKind.review_commissioned, commissioned, stream="review", occurred_at=commissioned
+    )
+    events(
+        UNPUBLISHED, EventKind.final_report, london(2025, 12, 1), stream="review", received_on="2025-12-01"
+    )
+    events(
+        UNPUBLISHED,
+        EventKind.not_published,
+        london(2026, 9, 10, 12),
+        stream="review",
+        reasons=NOT_PUBLISHED_BECAUSE,
+        published_instead=NOT_PUBLISHED_BECAUSE,
+    )
+    for number in (1, 2):
+        events(
+            UNPUBLISHED,
+            EventKind.action_added,
+            london(2026, 4, 20),
+            stream="plan",
+            action=f"A{number}",
+            task=f"{UNPUBLISHED}.P{number}",
+        )
+
+    # Another partnership's case, its action overdue: never in these reports.
+    year += [
+        case(ELSEWHERE, "learning_actions", london(2026, 5, 1, 9), partnership="elsewhere"),
+        rows.action_plan(ELSEWHERE, updated_at=london(2026, 9, 30)),
+        deadline(ELSEWHERE, 1, "action_due", london(2026, 6, 1, 17), stream="plan", status="overdue"),
+        rows.recommendation(ELSEWHERE, 1, "Another partnership's recommendation"),
+        rows.action(
+            ELSEWHERE,
+            1,
+            "elsewhere-council",
+            "Another partnership's action",
+            lead_role="Director",
+            recommendation=1,
+            themes=["neglect"],
+            measure="Not ours",
+            due_at=london(2026, 6, 1, 17),
+        ),
+    ]
+    rows.write(engine, [*year, *events.rows])
 
 
 @pytest.fixture
