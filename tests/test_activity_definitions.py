@@ -50,7 +50,9 @@ def _signature(fn: typing.Callable) -> tuple[object, object]:
 def test_every_activity_a_workflow_calls_is_registered_with_the_models_it_was_defined_with():
     registered = _registered()
     definitions: list[ActivityDefinition] = [*CASE_ACTIVITIES, *DELIVERY_ACTIVITIES]
-    assert {d.name for d in definitions} == set(registered), "a definition without an implementation, or the reverse"
+    assert {d.name for d in definitions} == set(registered), (
+        "a definition without an implementation, or the reverse"
+    )
     for definition in definitions:
         takes, gives = _signature(registered[definition.name])
         assert (takes, gives) == (definition.takes, definition.gives), definition.name

@@ -263,4 +263,6 @@ async def test_a_partner_agency_cannot_take_a_review_decision(env, engine, polic
         handle = await begin(env, engine, policy, task_queue, await env.get_current_time())
         school = Actor(user_id="school.dsl", role=Role.partner_agency, agency="luton-schools")
         today = (await env.get_current_time()).date()
-        await refused(handle, school, ReviewerAppointed(reviewer="x", appointed_on=today), "cannot take this step")
+        await refused(
+            handle, school, ReviewerAppointed(reviewer="x", appointed_on=today), "cannot take this step"
+        )
