@@ -284,6 +284,7 @@ def _report_schedules(policy: Policy, task_queue: str) -> dict[str, Schedule]:
                     requested_by="schedule",
                     rules=rules,
                     timezone=policy.timezone,
+                    themes=policy.themes,
                 ),
                 id=closing,
                 task_queue=task_queue,

@@ -59,6 +59,7 @@ class ReportActivities:
             timezone=order.timezone,
             partnership_name=order.partnership_name,
             as_of=now,
+            themes=order.themes,
         )
         html = render_html(figures, made_at=now)
         pdf = render_pdf(html)

@@ -129,6 +129,7 @@ async def make_closing_the_loop(
                     requested_by=actor.user_id,
                     rules=policy.reports,  # type: ignore[arg-type]  (checked by _policy)
                     timezone=policy.timezone,
+                    themes=policy.themes,
                 ),
                 id=report_workflow_id(body.partnership, body.period_start, body.period_end),
                 task_queue=settings.task_queue,
@@ -206,7 +207,13 @@ async def get_yearly_figures(
         policy = _policy(policies, partnership)
         start = reporting_year_start(year, policy.reports)  # type: ignore[arg-type]
         made = await run_in_threadpool(
-            yearly_figures, engine, partnership, start, timezone=policy.timezone, partnership_name=policy.name
+            yearly_figures,
+            engine,
+            partnership,
+            start,
+            timezone=policy.timezone,
+            partnership_name=policy.name,
+            themes=policy.themes,
         )
         if format == "json":
             return made

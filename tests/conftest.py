@@ -49,7 +49,7 @@ def server_binary(name: str) -> str:
 
 @pytest.fixture(scope="session")
 def policy() -> Policy:
-    return load_policies(get_settings().policy_dir)["pan-bedfordshire"]
+    return load_policies(get_settings().policy_dir)["luton"]
 
 
 # ---------------------------------------------------------------- databases

@@ -28,7 +28,6 @@ from safeguarding.domain.action_plan import (
     AddRecommendation,
     PlanClosed,
     PlanFile,
-    Theme,
 )
 from safeguarding.domain.case import (
     CaseClosure,
@@ -99,7 +98,7 @@ from workflows.review import (
 )
 
 POLICY: Policy = load_policies(Path(__file__).resolve().parent.parent / "safeguarding" / "policies")[
-    "pan-bedfordshire"
+    "luton"
 ]
 LONDON = ZoneInfo("Europe/London")
 REFERENCE = "LSCP-0001"
@@ -333,7 +332,7 @@ def opening(
 ) -> CaseOpening:
     return CaseOpening(
         reference=REFERENCE,
-        partnership="pan-bedfordshire",
+        partnership="luton",
         route=route,
         la_aware_at=AWARE,
         referred_at=None if route is Route.serious_incident_notification else REFERRED,
@@ -591,7 +590,7 @@ def add_action(file: PlanFile, code: str = "luton-schools", due_on: date = ACTIO
         lead_role="Head of Safeguarding",
         description="Train every designated lead on the bruising protocol",
         measure="An audit of ten referrals",
-        themes=[Theme.physical_harm_to_under_2s],
+        themes=["physical_harm_to_under_2s"],
         due_on=due_on,
     )
     take(file, plan_rules.check_add_action, plan_rules.apply_add_action, JCRG_CHAIR, step, PLAN_OPENED)

@@ -47,7 +47,7 @@ HISTORIES = Path(__file__).resolve().parent / "histories"
 
 
 async def record(name: str) -> Path:
-    policy = load_policies(get_settings().policy_dir)["pan-bedfordshire"]
+    policy = load_policies(get_settings().policy_dir)["luton"]
     binary = Path(sys.executable).parent / "temporal-test-server"
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/read-model.sqlite"
@@ -154,7 +154,7 @@ async def record_yearly(name: str) -> Path:
     )
     from workflows.yearly_report import YearlyReportWorkflow
 
-    policy = load_policies(get_settings().policy_dir)["pan-bedfordshire"]
+    policy = load_policies(get_settings().policy_dir)["luton"]
     binary = Path(sys.executable).parent / "temporal-test-server"
     year = date(2026, 4, 1)
     with tempfile.TemporaryDirectory() as folder:

@@ -80,7 +80,7 @@ def case(
     route: str = "serious_incident_notification",
     outcome: str | None = None,
     closed_at: datetime | None = None,
-    partnership: str = "pan-bedfordshire",
+    partnership: str = "luton",
     policy_version: str = "test",
     version: int = 1,
     updated_at: datetime | None = None,

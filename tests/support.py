@@ -55,7 +55,7 @@ def opening(
 ) -> CaseOpening:
     return CaseOpening(
         reference=reference or new_reference(),
-        partnership="pan-bedfordshire",
+        partnership="luton",
         route=route,
         la_aware_at=la_aware_at,
         referred_at=referred_at,
@@ -115,7 +115,7 @@ def seed_case_row(engine, reference: str, opened_at: datetime) -> None:  # type:
             deadlines=[],
             tasks=[],
             case=CaseSummary(
-                partnership="pan-bedfordshire",
+                partnership="luton",
                 policy_version="test",
                 route="serious_incident_notification",
                 stage="local_review",

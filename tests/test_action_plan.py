@@ -22,9 +22,9 @@ from safeguarding.domain.action_plan import (
     PlanClosed,
     PlannedRecommendation,
     PlanStart,
-    Theme,
 )
 from safeguarding.domain.people import Actor, Role
+from safeguarding.domain.policy import DEFAULT_THEMES
 from safeguarding.domain.record import Stream, workflow_id_for
 from safeguarding.store.tables import ActionPlanRow, ActionRow, CaseEventRow, NotificationRow
 from tests.conftest import running_worker, sleep_until
@@ -41,7 +41,7 @@ AGENCIES = [
     "luton-early-help",
     "voluntary-sector-forum",
 ]
-THEMES = list(Theme)
+THEMES = list(DEFAULT_THEMES)
 ACTIONS = 20  # each fate four times; the rules themselves are unit-tested (tests/unit)
 
 # What happens to action i: by i % 5, and for the fifth kind by i % 10.
@@ -244,7 +244,7 @@ async def test_plan_steps_are_refused_with_reasons(env, engine, policy, task_que
             lead_role="Head teacher",
             description="Train",
             measure="Audit",
-            themes=[Theme.neglect],
+            themes=["neglect"],
             due_on=today + timedelta(days=30),
         )
         cases = [
@@ -306,7 +306,7 @@ async def test_steps_in_flight_while_the_plan_continues_as_new_are_all_kept(
                 lead_role="DSL",
                 description="Train",
                 measure="Audit",
-                themes=[Theme.neglect],
+                themes=["neglect"],
                 due_on=today + timedelta(days=60),
             ),
         )

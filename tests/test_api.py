@@ -60,7 +60,7 @@ def iso(moment: datetime) -> str:
 def incident(reference: str, **changes: object) -> dict[str, object]:
     body: dict[str, object] = {
         "reference": reference,
-        "partnership": "pan-bedfordshire",
+        "partnership": "luton",
         "route": "serious_incident_notification",
         "la_aware_at": iso(datetime.now(UTC) - timedelta(hours=2)),
         "referring_agency": "luton-childrens-social-care",
@@ -130,7 +130,7 @@ async def test_the_whole_rapid_review_over_http(service: httpx.AsyncClient):
     http = service
     reference = await open_case(http)
     case = (await http.get(f"/cases/{reference}")).json()
-    assert case["stage"] == "rapid_review" and case["policy_version"] == "2026.3"
+    assert case["stage"] == "rapid_review" and case["policy_version"] == "2026.4"
     assert {d["key"] for d in case["deadlines"]} == {"notify_panel", "report_to_partners"}
 
     now = iso(datetime.now(UTC))
@@ -524,7 +524,7 @@ async def test_a_cspr_and_its_action_plan_over_http(service: httpx.AsyncClient):
         response = await http.post(f"{review}/{path}", json=body, headers=who)
         assert response.status_code == 200, f"{path}: {response.text}"
 
-    policy = load_policies(get_settings().policy_dir)["pan-bedfordshire"]
+    policy = load_policies(get_settings().policy_dir)["luton"]
     calendar = WorkingCalendar(policy.timezone, policy.working_days)
     noon = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
     earliest = calendar.due(noon, policy.publication_notice).date()
@@ -864,7 +864,7 @@ async def test_every_endpoint_against_every_role(service: httpx.AsyncClient):
     fill = {
         "{reference}": "ROLE-CASE-1",
         "{task_id}": "ROLE-CASE-1.T1",
-        "{partnership}": "pan-bedfordshire",
+        "{partnership}": "luton",
         "{code}": "luton-schools",
         "{feed_id}": "no-such-feed",
         "{token}": "no-such-token",
@@ -979,7 +979,7 @@ async def test_fuzzing_every_operation_from_the_openapi_document_finds_no_server
     config = tmp_path / "schemathesis.toml"
     config.write_text(
         f'[parameters]\n"path.reference" = "{reference}"\n"path.task_id" = "{asked["tasks"][0]["id"]}"\n'
-        '"path.partnership" = "pan-bedfordshire"\n"path.code" = "fuzz-agency"\n'
+        '"path.partnership" = "luton"\n"path.code" = "fuzz-agency"\n'
         '"path.feed_id" = "fuzz-feed"\n"path.token" = "fuzz-token"\n"path.report" = "fuzz-report"\n'
         '"path.year" = 2031\n',
         encoding="utf-8",
@@ -1178,17 +1178,17 @@ async def test_the_delivery_schedules_are_made_once_and_follow_the_settings(serv
 
     # The partnership's reporting, from its policy: the closing-the-loop report on 1 April and
     # 1 October at 06:00 London time, the yearly report's process when the reporting year ends (1 April).
-    closing = await client.get_schedule_handle("closing-the-loop-pan-bedfordshire").describe()
+    closing = await client.get_schedule_handle("closing-the-loop-luton").describe()
     upcoming = [t.astimezone(LONDON) for t in closing.info.next_action_times[:2]]
     assert sorted((t.month, t.day, t.hour, t.minute) for t in upcoming) == [(4, 1, 6, 0), (10, 1, 6, 0)]
     assert upcoming[0] > datetime.now(UTC)
-    yearly = await client.get_schedule_handle("yearly-report-pan-bedfordshire").describe()
+    yearly = await client.get_schedule_handle("yearly-report-luton").describe()
     (start,) = [t.astimezone(LONDON) for t in yearly.info.next_action_times[:1]]
     assert (start.month, start.day, start.hour) == (4, 1, 6)
 
     # Triggered now (as on its day), the Schedule's own action makes the report, and a trigger again
     # makes no second one for the same period.
-    await client.get_schedule_handle("closing-the-loop-pan-bedfordshire").trigger()
+    await client.get_schedule_handle("closing-the-loop-luton").trigger()
     for _ in range(100):
         made = [
             r for r in (await service.get("/reports", headers=BU)).json() if r["created_by"] == "schedule"
@@ -1197,11 +1197,11 @@ async def test_the_delivery_schedules_are_made_once_and_follow_the_settings(serv
             break
         await asyncio.sleep(0.2)
     (report,) = made
-    assert report["kind"] == "closing_the_loop" and report["partnership"] == "pan-bedfordshire"
+    assert report["kind"] == "closing_the_loop" and report["partnership"] == "luton"
     # The period since the last scheduled day before now, up to the day before it (1 April / 1 October).
     from safeguarding.domain.reporting import closing_the_loop_period
     from safeguarding.platform.policy_files import load_policies
 
-    rules = load_policies(Settings().policy_dir)["pan-bedfordshire"].reports
+    rules = load_policies(Settings().policy_dir)["luton"].reports
     start, end = closing_the_loop_period(datetime.now(LONDON).date(), rules)
     assert (report["period_start"], report["period_end"]) == (start.isoformat(), end.isoformat())

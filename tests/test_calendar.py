@@ -31,7 +31,7 @@ def london(*args: int) -> datetime:
 
 @pytest.fixture(scope="module")
 def policy() -> Policy:
-    return load_policies(get_settings().policy_dir)["pan-bedfordshire"]
+    return load_policies(get_settings().policy_dir)["luton"]
 
 
 @pytest.fixture(scope="module")

@@ -499,7 +499,7 @@ async def test_the_reports_open_from_the_dashboard_for_those_who_read_them(tmp_p
             ReportRow(
                 id="ctl-20260401-20260930-abc",
                 kind="closing_the_loop",
-                partnership="pan-bedfordshire",
+                partnership="luton",
                 period_start=date(2026, 4, 1),
                 period_end=date(2026, 9, 30),
                 created_at=datetime(2026, 10, 1, 5, tzinfo=UTC),
@@ -511,7 +511,7 @@ async def test_the_reports_open_from_the_dashboard_for_those_who_read_them(tmp_p
         )
         session.add(
             YearlyReportRow(
-                partnership="pan-bedfordshire",
+                partnership="luton",
                 year_start=date(2025, 4, 1),
                 published_due_at=datetime(2026, 9, 30, 16, tzinfo=UTC),
                 published_on=date(2026, 9, 25),

@@ -1,5 +1,5 @@
-"""The declarative deadline policy: the default file's content, and refusal of faulty files with the
-file and line at fault."""
+"""The declarative deadline policy: the shared Pan Bedfordshire procedure, the three partnerships that
+inherit it, and refusal of faulty files with the file and line at fault."""
 
 from __future__ import annotations
 
@@ -8,10 +8,21 @@ from pydantic import TypeAdapter
 
 from safeguarding.domain.milestones import Milestone
 from safeguarding.domain.policy import DATE_SET, Duration, Policy, PolicyDuration
-from safeguarding.platform.policy_files import PolicyError, load_policies, load_policy_file, parse_policy
+from safeguarding.platform.policy_files import PolicyError, load_policies, parse_policy
 from safeguarding.platform.settings import get_settings
 
-DEFAULT_FILE = get_settings().policy_dir / "pan-bedfordshire.yaml"
+POLICIES = get_settings().policy_dir
+DEFAULT_FILE = POLICIES / "procedures" / "pan-bedfordshire.yaml"
+LUTON = (POLICIES / "luton.yaml").read_text(encoding="utf-8")
+
+
+def folder(tmp_path, procedure: str, **partnerships: str):
+    """A policy folder holding the procedure and the given partnerships' files."""
+    (tmp_path / "procedures").mkdir()
+    (tmp_path / "procedures" / "pan-bedfordshire.yaml").write_text(procedure, encoding="utf-8")
+    for name, text in partnerships.items():
+        (tmp_path / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return tmp_path
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +32,7 @@ def text() -> str:
 
 @pytest.fixture(scope="module")
 def policy() -> Policy:
-    return load_policies(get_settings().policy_dir)["pan-bedfordshire"]
+    return load_policies(get_settings().policy_dir)["luton"]
 
 
 def line_of(text: str, fragment: str) -> int:
@@ -32,8 +43,8 @@ def line_of(text: str, fragment: str) -> int:
 
 
 def test_the_default_policy_loads_with_a_version(policy):
-    assert policy.partnership == "pan-bedfordshire"
-    assert policy.version.strip()
+    assert policy.partnership == "luton" and policy.name == "Luton Safeguarding Children Partnership"
+    assert policy.version.strip() and policy.procedure == "pan-bedfordshire 2026.3"
     assert policy.timezone == "Europe/London"
     assert policy.working_days.end_of_working_day.hour == 17
 
@@ -105,10 +116,9 @@ def test_a_faulty_policy_is_refused_naming_the_file_and_line(tmp_path, text, old
     faulty = text.replace(old, new)
     assert faulty != text
     line = line_of(faulty, new.splitlines()[-1])  # the line at fault, wherever it lands in the text
-    path = tmp_path / "pan-bedfordshire.yaml"
-    path.write_text(faulty, encoding="utf-8")
+    path = folder(tmp_path, faulty, luton=LUTON) / "procedures" / "pan-bedfordshire.yaml"
     with pytest.raises(PolicyError) as refused:
-        load_policy_file(path)
+        load_policies(tmp_path)
     message = str(refused.value)
     assert f"{path} line {line}:" in message
     assert mentions in message
@@ -120,10 +130,10 @@ def test_a_policy_that_is_not_a_mapping_is_refused():
 
 
 def test_load_policies_refuses_a_file_named_other_than_its_partnership(tmp_path, text):
-    (tmp_path / "luton.yaml").write_text(text, encoding="utf-8")
+    folder(tmp_path, text, bedford=LUTON)
     with pytest.raises(PolicyError, match="must match the file name") as refused:
         load_policies(tmp_path)
-    assert str(tmp_path / "luton.yaml") in str(refused.value)
+    assert str(tmp_path / "bedford.yaml") in str(refused.value)
 
 
 def test_load_policies_refuses_an_empty_directory(tmp_path):
@@ -132,8 +142,42 @@ def test_load_policies_refuses_an_empty_directory(tmp_path):
 
 
 def test_load_policies_reads_a_correctly_named_file(tmp_path, text):
-    (tmp_path / "pan-bedfordshire.yaml").write_text(text, encoding="utf-8")
-    assert list(load_policies(tmp_path)) == ["pan-bedfordshire"]
+    assert list(load_policies(folder(tmp_path, text, luton=LUTON))) == ["luton"]
+
+
+def test_three_partnerships_share_the_pan_bedfordshire_procedure_each_with_its_own_name_and_reporting():
+    policies = load_policies(POLICIES)
+    assert sorted(policies) == ["bedford-borough", "central-bedfordshire", "luton"]
+    assert {p.procedure for p in policies.values()} == {"pan-bedfordshire 2026.3"}
+    assert len({p.name for p in policies.values()}) == 3
+    shared = policies["luton"].deadlines
+    assert all(p.deadlines == shared for p in policies.values())
+    # Luton's business plan 2025-27 adds a theme of its own; the others keep the shared list.
+    assert policies["luton"].themes["violence_against_women_and_girls"] == "Violence against women and girls"
+    assert "violence_against_women_and_girls" not in policies["bedford-borough"].themes
+    assert list(policies["luton"].themes)[:1] == ["neglect"]  # the procedure's order first
+
+
+def test_a_partnership_may_change_one_setting_of_a_shared_deadline(tmp_path, text):
+    own = LUTON + "deadlines:\n  agency_information_return:\n    due: 10 working days\n"
+    policy = load_policies(folder(tmp_path, text, luton=own))["luton"]
+    changed = policy.deadlines["agency_information_return"]
+    assert str(changed.due) == "10 working days"
+    assert changed.title == "Agency information return for the rapid review"  # the rest inherited
+
+
+def test_a_fault_in_the_partnerships_own_file_is_named_there(tmp_path, text):
+    own = LUTON.replace("version: \"2026.4\"", "version: \"2026.4\"\ncolour: blue")
+    folder(tmp_path, text, luton=own)
+    with pytest.raises(PolicyError) as refused:
+        load_policies(tmp_path)
+    assert f"{tmp_path / 'luton.yaml'} line {line_of(own, 'colour: blue')}:" in str(refused.value)
+
+
+def test_a_partnership_inheriting_an_unknown_procedure_is_refused(tmp_path, text):
+    folder(tmp_path, text, luton=LUTON.replace("inherits: pan-bedfordshire", "inherits: pan-bedford"))
+    with pytest.raises(PolicyError, match="no procedure 'pan-bedford' \\(known: pan-bedfordshire\\)"):
+        load_policies(tmp_path)
 
 
 def facts(route="serious_incident_notification", child_status="neither", child_died=False) -> dict:

@@ -93,7 +93,7 @@ def snapshot(ref: str = REF, **fields: Any) -> CaseSnapshot:
     deadlines, tasks = fields.pop("deadlines", []), fields.pop("tasks", [])
     summary = {
         "stage": "screening",
-        "partnership": "pan-bedfordshire",
+        "partnership": "luton",
         "opened_at": T0,
         "outcome": None,
         "closed_at": None,
@@ -177,7 +177,7 @@ def test_a_recorded_case_is_listed_with_its_stage_and_each_agency_sees_only_its_
     assert record(db, 1, snap, [1, 2]) == 2
 
     [case] = list_cases(db, now=T0)
-    assert (case.reference, case.stage, case.partnership) == (REF, "rapid_review", "pan-bedfordshire")
+    assert (case.reference, case.stage, case.partnership) == (REF, "rapid_review", "luton")
     police = list_tasks(db, agency="police", now=T0)
     assert [t.task_id for t in police] == [f"{REF}.T2", f"{REF}.T1"]  # soonest due first, open only
     assert [t.task_id for t in list_tasks(db, agency="health", now=T0)] == [f"{REF}.T3"]
@@ -275,14 +275,14 @@ def test_a_manager_sees_which_cases_are_overdue_now(db: Engine) -> None:
 
 
 def test_cases_can_be_filtered_by_stage_and_by_partnership(db: Engine) -> None:
-    record(db, 1, snapshot("CASE-A", stage="screening", partnership="pan-bedfordshire"))
-    record(db, 1, snapshot("CASE-B", stage="rapid_review", partnership="pan-bedfordshire"))
+    record(db, 1, snapshot("CASE-A", stage="screening", partnership="luton"))
+    record(db, 1, snapshot("CASE-B", stage="rapid_review", partnership="luton"))
     record(db, 1, snapshot("CASE-C", stage="rapid_review", partnership="north-shire"))
 
     assert [c.reference for c in list_cases(db, stage="screening", now=T0)] == ["CASE-A"]
     assert sorted(c.reference for c in list_cases(db, stage="rapid_review", now=T0)) == ["CASE-B", "CASE-C"]
     assert [c.reference for c in list_cases(db, partnership="north-shire", now=T0)] == ["CASE-C"]
-    in_beds = list_cases(db, partnership="pan-bedfordshire", stage="rapid_review", now=T0)
+    in_beds = list_cases(db, partnership="luton", stage="rapid_review", now=T0)
     assert [c.reference for c in in_beds] == ["CASE-B"]
 
 
@@ -485,7 +485,7 @@ BU = Actor(user_id="bu.officer", role=Role.business_unit)
 
 
 def work_record(ref: str = REF) -> WorkRecord:
-    policy = load_policies(get_settings().policy_dir)["pan-bedfordshire"]
+    policy = load_policies(get_settings().policy_dir)["luton"]
     return WorkRecord(reference=ref, stream=Stream.case, workflow_id=f"case-{ref}", policy=policy, facts={})
 
 

@@ -43,7 +43,7 @@ from tests.support import LONDON, london
 from worker import SANDBOX
 from workflows.reporting import ClosingTheLoopWorkflow
 
-PARTNERSHIP = "pan-bedfordshire"
+PARTNERSHIP = "luton"
 PUBLIC_URL = "https://safeguarding.example.org"
 SPRING, AUTUMN = date(2026, 4, 1), date(2026, 9, 30)
 # When the figures are judged, so that they do not change as the calendar moves on.

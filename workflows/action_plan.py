@@ -132,7 +132,7 @@ class ActionPlanWorkflow(Casework):
                     agency=a.agency,
                     lead_role=a.lead_role,
                     source=sources.get(a.recommendation_id, "unknown"),
-                    themes=[t.value for t in a.themes],
+                    themes=list(a.themes),
                     due_at=a.due_at or workflow.now(),
                     status=a.status.value,
                     completed_at=a.completed_at,

@@ -39,6 +39,7 @@ class ClosingTheLoopWorkflow:
                 period_end=end,
                 requested_by=request.requested_by,
                 timezone=request.timezone,
+                themes=request.themes,
             ),
             start_to_close=timedelta(minutes=10),
             retry=RetryPolicy(maximum_interval=timedelta(minutes=5)),

@@ -4,40 +4,20 @@ What the plan keeps, what people send to it, and the partnership's themes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from safeguarding.domain.fields import AgencyCode, PlausibleDate, Reasons, ShortText, StrictModel
 from safeguarding.domain.people import Actor
-from safeguarding.domain.policy import Policy
+from safeguarding.domain.policy import THEME_PATTERN, Policy
 from safeguarding.domain.record import WorkRecord
 from safeguarding.domain.tasks import Task, TaskDone
 
 # Continue as new after this many history events unless told otherwise (Temporal suggests it too).
 HISTORY_LIMIT = 5000
-
-
-class Theme(StrEnum):
-    """The partnership's themes for grouping learning (DOMAIN.md), and the golden threads."""
-
-    neglect = "neglect"
-    domestic_abuse = "domestic_abuse"
-    child_sexual_abuse = "child_sexual_abuse"
-    extrafamilial_harm = "extrafamilial_harm"
-    online_safety = "online_safety"
-    emotional_wellbeing_and_mental_health = "emotional_wellbeing_and_mental_health"
-    special_educational_needs_and_disabilities = "special_educational_needs_and_disabilities"
-    physical_harm_to_under_2s = "physical_harm_to_under_2s"
-    safeguarding_in_education = "safeguarding_in_education"
-    thresholds_and_early_help = "thresholds_and_early_help"
-    information_sharing = "information_sharing"
-    transitional_safeguarding = "transitional_safeguarding"
-    voice_of_the_child = "voice_of_the_child"
-    cultural_competence = "cultural_competence"
 
 
 class ActionStatus(StrEnum):
@@ -63,7 +43,9 @@ class AddAction(StrictModel):
     lead_role: ShortText = Field(description="The lead's role in the agency, e.g. 'Head of Safeguarding'.")
     description: ShortText
     measure: ShortText = Field(description="How success will be measured.")
-    themes: list[Theme] = Field(min_length=1, max_length=6)
+    themes: list[Annotated[str, StringConstraints(pattern=THEME_PATTERN)]] = Field(
+        min_length=1, max_length=6, description="The partnership's themes (its policy lists them)."
+    )
     due_on: PlausibleDate
 
 
@@ -150,7 +132,7 @@ class Action(BaseModel):
     lead_role: str
     description: str
     measure: str
-    themes: list[Theme]
+    themes: list[str]
     due_on: date
     due_at: datetime | None = None
     task_id: str
@@ -203,31 +185,3 @@ class PlanOutcome(BaseModel):
     actions: int
     completed: int
     withdrawn: int
-
-
-# The words for the themes (``Theme``), in the order the partnership's plans list them.
-THEME_LABELS: dict[str, str] = {
-    "neglect": "Neglect",
-    "domestic_abuse": "Domestic abuse",
-    "child_sexual_abuse": "Child sexual abuse",
-    "extrafamilial_harm": "Extrafamilial harm (exploitation, missing, serious youth violence)",
-    "online_safety": "Online safety",
-    "emotional_wellbeing_and_mental_health": "Emotional wellbeing and mental health",
-    "special_educational_needs_and_disabilities": "Special educational needs and disabilities",
-    "physical_harm_to_under_2s": "Physical harm to under-2s",
-    "safeguarding_in_education": "Safeguarding in education",
-    "thresholds_and_early_help": "Thresholds and early help",
-    "information_sharing": "Information sharing",
-    "transitional_safeguarding": "Transitional safeguarding",
-    "voice_of_the_child": "Voice of the child (golden thread)",
-    "cultural_competence": "Cultural competence (golden thread)",
-}
-
-
-def theme_order(themes: Iterable[str]) -> list[str]:
-    known = list(THEME_LABELS)
-    return sorted(set(themes), key=lambda t: (known.index(t) if t in known else len(known), t))
-
-
-def theme_label(theme: str) -> str:
-    return THEME_LABELS.get(theme, theme.replace("_", " ").capitalize())

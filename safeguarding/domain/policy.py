@@ -9,6 +9,7 @@ checking the files is ``safeguarding/platform/policy_files.py``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -266,12 +267,44 @@ class ReportingRules(BaseModel):
         return [_check_recipient(r) for r in value]
 
 
+# The themes learning is grouped by (DOMAIN.md), in the order plans list them: the policy's own, or these.
+DEFAULT_THEMES: dict[str, str] = {
+    "neglect": "Neglect",
+    "domestic_abuse": "Domestic abuse",
+    "child_sexual_abuse": "Child sexual abuse",
+    "extrafamilial_harm": "Extrafamilial harm (exploitation, missing, serious youth violence)",
+    "online_safety": "Online safety",
+    "emotional_wellbeing_and_mental_health": "Emotional wellbeing and mental health",
+    "special_educational_needs_and_disabilities": "Special educational needs and disabilities",
+    "physical_harm_to_under_2s": "Physical harm to under-2s",
+    "safeguarding_in_education": "Safeguarding in education",
+    "thresholds_and_early_help": "Thresholds and early help",
+    "information_sharing": "Information sharing",
+    "transitional_safeguarding": "Transitional safeguarding",
+    "voice_of_the_child": "Voice of the child (golden thread)",
+    "cultural_competence": "Cultural competence (golden thread)",
+}
+THEME_PATTERN = r"^[a-z][a-z0-9_]{1,60}$"
+
+
+def theme_label(theme: str, themes: dict[str, str] = DEFAULT_THEMES) -> str:
+    return themes.get(theme, theme.replace("_", " ").capitalize())
+
+
+def theme_order(found: Iterable[str], themes: dict[str, str] = DEFAULT_THEMES) -> list[str]:
+    """In the policy's order; a theme it does not list (a plan recorded under an older list) last."""
+    known = list(themes)
+    return sorted(set(found), key=lambda t: (known.index(t) if t in known else len(known), t))
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     partnership: str = Field(pattern=AGENCY_PATTERN)
     name: str
     version: str = Field(min_length=1, max_length=40)
+    # The shared procedure the partnership's file inherits from, and its version ("pan-bedfordshire 2026.3").
+    procedure: str | None = Field(default=None, max_length=80)
     timezone: str = "Europe/London"
     working_days: WorkingDays
     escalate_to: list[str] = Field(min_length=1, description="Default escalation when a deadline is missed.")
@@ -283,6 +316,9 @@ class Policy(BaseModel):
         default_factory=lambda: Duration(amount=7, unit="working_days")
     )
     reports: ReportingRules | None = None
+    themes: dict[Annotated[str, StringConstraints(pattern=THEME_PATTERN)], str] = Field(
+        default_factory=lambda: dict(DEFAULT_THEMES), min_length=1
+    )
 
     @field_validator("escalate_to")
     @classmethod

@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 from hashlib import sha256
 from typing import Self
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from safeguarding.domain.policy import ReportingRules
+from safeguarding.domain.policy import DEFAULT_THEMES, ReportingRules
 
 SCHEDULE = "schedule"  # requested_by when the Schedule starts the report
 
@@ -26,6 +26,7 @@ class ReportRequest(BaseModel):
     rules: ReportingRules
     timezone: str = "Europe/London"
     partnership_name: str | None = None
+    themes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_THEMES))  # the partnership's words
 
     @model_validator(mode="after")
     def _whole_period(self) -> Self:
@@ -53,6 +54,7 @@ class ReportOrder(BaseModel):
     period_end: date  # inclusive
     requested_by: str  # a user id, or "schedule"
     timezone: str = "Europe/London"
+    themes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_THEMES))
 
 
 class ReportMade(BaseModel):

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from safeguarding.domain.action_plan import theme_label, theme_order
+from safeguarding.domain.policy import DEFAULT_THEMES, theme_label, theme_order
 from safeguarding.domain.reporting import CLOSING_THE_LOOP, DEFAULT_TIMEZONE
 from safeguarding.queries.report_rows import (
     COMPLETED,
@@ -134,6 +134,7 @@ class ClosingTheLoop(BaseModel):
     period_end: date  # inclusive
     timezone: str = DEFAULT_TIMEZONE
     cut_off: datetime  # the end of the period, or when the report was made if earlier
+    theme_labels: dict[str, str] = Field(default_factory=dict)  # the partnership's words for its themes
     totals: ActionCounts
     themes: list[ThemeLearning]
     recommendations_without_actions: list[ReportedRecommendation]
@@ -150,6 +151,7 @@ def closing_the_loop_figures(
     timezone: str = DEFAULT_TIMEZONE,
     partnership_name: str | None = None,
     as_of: datetime | None = None,
+    themes: dict[str, str] = DEFAULT_THEMES,
 ) -> ClosingTheLoop:
     """The learning and the progress against recommendations of every review with an action plan, by
     theme; what is overdue and how it was escalated; how the deadlines due in the period were kept.
@@ -161,7 +163,7 @@ def closing_the_loop_figures(
     period = _Period(midnight(start, zone), midnight(end + timedelta(days=1), zone), as_of)
     with Session(engine) as session:
         model = ReportRows(session, partnership)
-    actions = _reported_actions(model, period)
+    actions = _reported_actions(model, period, themes)
     totals = ActionCounts()
     for action in actions:
         totals.count(action)
@@ -173,7 +175,8 @@ def closing_the_loop_figures(
         timezone=timezone,
         cut_off=period.cut_off,
         totals=totals,
-        themes=_by_theme(model, actions),
+        themes=_by_theme(model, actions, themes),
+        theme_labels=themes,
         recommendations_without_actions=_without_actions(model, period),
         overdue=_overdue(actions, period.cut_off),
         deadlines=_compliance(model.deadlines, period.start_at, period.end_at, period.cut_off),
@@ -194,7 +197,7 @@ def _plan_closed_before(model: ReportRows, reference: str, period: _Period) -> b
     return closed is not None and closed < period.start_at
 
 
-def _reported_actions(model: ReportRows, period: _Period) -> list[ReportedAction]:
+def _reported_actions(model: ReportRows, period: _Period, themes: dict[str, str]) -> list[ReportedAction]:
     """Every action of a plan still running in the period and added before its end, as it stood at the
     cut-off: one completed or withdrawn after it was still open then."""
     added_at, tasks, tiers = model.action_added_at, model.action_tasks, model.escalation_tiers
@@ -220,7 +223,7 @@ def _reported_actions(model: ReportRows, period: _Period) -> list[ReportedAction
                 lead_role=row.lead_role,
                 description=row.description,
                 measure=row.measure,
-                themes=theme_order(row.themes or []),
+                themes=theme_order(row.themes or [], themes),
                 due_at=row.due_at,
                 status=status,
                 completed_at=completed_at,
@@ -247,7 +250,9 @@ def _reported(rec: RecommendationRow) -> ReportedRecommendation:
     )
 
 
-def _by_theme(model: ReportRows, actions: list[ReportedAction]) -> list[ThemeLearning]:
+def _by_theme(
+    model: ReportRows, actions: list[ReportedAction], labels: dict[str, str]
+) -> list[ThemeLearning]:
     """Under each theme, each review's actions in it and the recommendations they follow."""
     by_theme: dict[str, list[ReportedAction]] = defaultdict(list)
     for action in actions:
@@ -256,7 +261,7 @@ def _by_theme(model: ReportRows, actions: list[ReportedAction]) -> list[ThemeLea
     recommendations = {(r.case_reference, r.recommendation_id): r for r in model.recommendations}
     published_on = model.published_on
     themes = []
-    for theme in theme_order(by_theme):
+    for theme in theme_order(by_theme, labels):
         counts = ActionCounts()
         by_case: dict[str, list[ReportedAction]] = defaultdict(list)
         for action in by_theme[theme]:
@@ -283,7 +288,9 @@ def _by_theme(model: ReportRows, actions: list[ReportedAction]) -> list[ThemeLea
                     actions=case_actions,
                 )
             )
-        themes.append(ThemeLearning(theme=theme, label=theme_label(theme), counts=counts, reviews=reviews))
+        themes.append(
+            ThemeLearning(theme=theme, label=theme_label(theme, labels), counts=counts, reviews=reviews)
+        )
     return themes
 
 

@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from safeguarding.domain.action_plan import theme_label, theme_order
 from safeguarding.domain.events import EventKind
+from safeguarding.domain.policy import DEFAULT_THEMES, theme_label, theme_order
 from safeguarding.domain.reporting import DEFAULT_TIMEZONE, YEARLY_FIGURES, add_years
 from safeguarding.queries.report_rows import COMPLETED, ReportRows, event_time, midnight
 from safeguarding.store.tables import CaseEventRow, CaseRow, DeadlineRow
@@ -44,6 +44,7 @@ class YearlyFigures(BaseModel):
     year_end: date  # inclusive
     timezone: str = DEFAULT_TIMEZONE
     cut_off: datetime  # the end of the year, or when the figures were made if earlier
+    theme_labels: dict[str, str] = Field(default_factory=dict)  # the partnership's words for its themes
     notifications: int  # cases notified to the Panel in the year (serious incident notifications and referrals screened in)
     referrals: list[ReferralFigures]
     rapid_reviews_concluded: int
@@ -71,6 +72,7 @@ def yearly_figures(
     timezone: str = DEFAULT_TIMEZONE,
     partnership_name: str | None = None,
     as_of: datetime | None = None,
+    themes: dict[str, str] = DEFAULT_THEMES,
 ) -> YearlyFigures:
     """The figures of the reporting year [year_start, year_start + 1 year), as known at its end (or now,
     for a year still running)."""
@@ -97,7 +99,8 @@ def yearly_figures(
         referrals=_referral_figures(model, opened, cut_off),
         **_rapid_review_figures(model, in_year, kept["rapid_review_to_panel"]),
         **_cspr_figures(model, zone, year_start, next_year, start_at, cut_off, kept["cspr_completion"]),
-        **_action_figures(model, in_year, cut_off),
+        **_action_figures(model, in_year, cut_off, themes),
+        theme_labels=themes,
     )
 
 
@@ -251,7 +254,9 @@ def _published_day(
     return None
 
 
-def _action_figures(model: ReportRows, in_year: Any, cut_off: datetime) -> dict[str, Any]:
+def _action_figures(
+    model: ReportRows, in_year: Any, cut_off: datetime, themes: dict[str, str]
+) -> dict[str, Any]:
     added_at = model.action_added_at
     tasks = model.action_tasks
     withdrawn_at = model.withdrawn_at
@@ -274,9 +279,9 @@ def _action_figures(model: ReportRows, in_year: Any, cut_off: datetime) -> dict[
         completed += done_in_year
         outstanding += still_open
         overdue += late
-        for theme in theme_order(action.themes or []):
+        for theme in theme_order(action.themes or [], themes):
             if done_in_year or still_open:
-                row = by_theme.setdefault(theme, ThemeActions(theme=theme, label=theme_label(theme)))
+                row = by_theme.setdefault(theme, ThemeActions(theme=theme, label=theme_label(theme, themes)))
                 row.completed += done_in_year
                 row.outstanding += still_open
                 row.overdue += late
@@ -284,5 +289,5 @@ def _action_figures(model: ReportRows, in_year: Any, cut_off: datetime) -> dict[
         "actions_completed": completed,
         "actions_outstanding": outstanding,
         "actions_overdue": overdue,
-        "actions_by_theme": [by_theme[t] for t in theme_order(by_theme)],
+        "actions_by_theme": [by_theme[t] for t in theme_order(by_theme, themes)],
     }

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from safeguarding.domain.action_plan import theme_label
+from safeguarding.domain.policy import DEFAULT_THEMES, theme_label
 from safeguarding.domain.reporting import long_date, period_words
 from safeguarding.queries.closing_the_loop import ClosingTheLoop
 from safeguarding.queries.yearly_figures import YearlyFigures
@@ -83,7 +83,6 @@ def _environment() -> Any:
         recipients=lambda names: ", ".join(_RECIPIENT_LABELS.get(n, _words(n)) for n in names),
         route=lambda r: _ROUTE_LABELS.get(r, _words(r)),
         source=lambda s: _SOURCE_LABELS.get(s, _words(s)),
-        theme=theme_label,
         css_string=_css_string,
     )
     return environment
@@ -112,7 +111,10 @@ def render_html(figures: ClosingTheLoop | YearlyFigures, *, made_at: datetime | 
         return f"{long_date(local.date())} at {local:%H:%M}"
 
     environment = _environment()
-    environment.filters.update(day=day, short_day=short_day, moment=moment_words)
+    labels = figures.theme_labels or DEFAULT_THEMES
+    environment.filters.update(
+        day=day, short_day=short_day, moment=moment_words, theme=lambda theme: theme_label(theme, labels)
+    )
     made = (made_at or datetime.now(UTC)).astimezone(zone)
     if isinstance(figures, ClosingTheLoop):
         template = environment.get_template("closing_the_loop.html")

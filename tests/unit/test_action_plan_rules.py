@@ -17,7 +17,6 @@ from safeguarding.domain.action_plan import (
     AddRecommendation,
     ImpactCheckDone,
     PlanClosed,
-    Theme,
 )
 from safeguarding.domain.deadline_book import DeadlineBook
 from safeguarding.domain.deadlines import DeadlineStatus
@@ -56,7 +55,7 @@ TASK = f"{REFERENCE}.P1"
 
 def action(recommendation="R1", due_on=ACTION_DUE):
     return AddAction(recommendation_id=recommendation, agency="luton-schools", lead_role="Head of Safeguarding",
-                     description="Train every designated lead", measure="An audit", themes=[Theme.neglect],
+                     description="Train every designated lead", measure="An audit", themes=["neglect"],
                      due_on=due_on)  # fmt: skip
 
 

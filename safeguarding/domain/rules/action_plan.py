@@ -92,6 +92,12 @@ def check_add_action(file: PlanFile, actor: Actor, step: AddAction, now: datetim
         raise Refusal(f"the plan has no recommendation {step.recommendation_id}", RefusalKind.not_found)
     if step.due_on < local_date(now, file.policy.timezone):
         raise Refusal(f"the due date {step.due_on} is in the past", RefusalKind.invalid)
+    unknown = [theme for theme in step.themes if theme not in file.policy.themes]
+    if unknown:
+        raise Refusal(
+            f"not a theme of this partnership: {', '.join(unknown)}; its themes are {', '.join(file.policy.themes)}",
+            RefusalKind.invalid,
+        )
 
 
 def apply_add_action(file: PlanFile, actor: Actor, step: AddAction, now: datetime) -> list[Reached]:
@@ -122,7 +128,7 @@ def apply_add_action(file: PlanFile, actor: Actor, step: AddAction, now: datetim
         agency=step.agency,
         task=task.id,
         due_on=step.due_on.isoformat(),
-        themes=[t.value for t in step.themes],
+        themes=list(step.themes),
     )
     return [(Milestone.action_agreed, now, task.id)]
 
