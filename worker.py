@@ -251,6 +251,20 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
                 lambda current, wanted=schedule: _keep_state(current, wanted)
             )
             log.info("schedule.updated", schedule=schedule_id)
+    await _remove_stale_report_schedules(client, set(schedules))
+
+
+async def _remove_stale_report_schedules(client: Client, wanted: set[str]) -> None:
+    """A partnership's reporting schedules go with its policy file (those of "pan-bedfordshire", the
+    name the service once gave Luton, among them): no report is made for a partnership not configured."""
+    async for listed in await client.list_schedules():
+        stale = listed.id.startswith(REPORT_SCHEDULE_PREFIXES) and listed.id not in wanted
+        if stale:
+            await client.get_schedule_handle(listed.id).delete()
+            log.info("schedule.removed", schedule=listed.id)
+
+
+REPORT_SCHEDULE_PREFIXES = ("closing-the-loop-", "yearly-report-")
 
 
 def _report_schedules(policy: Policy, task_queue: str) -> dict[str, Schedule]:

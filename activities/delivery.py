@@ -105,13 +105,14 @@ class DeliveryStarter:
             loop,
         )
 
-    def start_pending(self, case_reference: str | None = None) -> int:
+    def start_pending(self, partnership: str | None = None, case_reference: str | None = None) -> int:
+        """Start the deliveries not yet started: a case's (of ``partnership``), or every one."""
         query = select(DeliveryRow.id, DeliveryRow.idempotency_key).where(
             DeliveryRow.status == "pending", DeliveryRow.started.is_(False)
         )
         if case_reference is not None:
             query = query.join(NotificationRow, NotificationRow.id == DeliveryRow.notification_id).where(
-                NotificationRow.case_reference == case_reference
+                NotificationRow.partnership == partnership, NotificationRow.case_reference == case_reference
             )
         with self.engine.connect() as connection:
             waiting = connection.execute(query.order_by(DeliveryRow.id)).all()
@@ -174,7 +175,7 @@ class DeliveryActivities:
                 return "sent before"
             if delivery.status == "failed":
                 return "given up before"
-            agency = session.get_one(AgencyRow, delivery.agency)
+            agency = session.get_one(AgencyRow, (delivery.partnership, delivery.agency))
             held: list[int] = []
             if delivery.notification_id is None:  # a digest: every notice held for it
                 rows = session.execute(
@@ -233,17 +234,19 @@ class DeliveryActivities:
         now = datetime.now(UTC)
         with self.engine.begin() as connection:
             held = connection.execute(
-                select(DeliveryRow.id, DeliveryRow.agency, DeliveryRow.address).where(
-                    DeliveryRow.status == "digest", DeliveryRow.digest_id.is_(None)
-                )
+                select(
+                    DeliveryRow.id, DeliveryRow.partnership, DeliveryRow.agency, DeliveryRow.address
+                ).where(DeliveryRow.status == "digest", DeliveryRow.digest_id.is_(None))
             ).all()
-            groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-            for delivery_id, agency, address in held:
-                groups[(agency, address)].append(delivery_id)
-            for (agency, address), ids in groups.items():
+            # One digest per directory entry and mailbox: an agency serving two partnerships gets each
+            # partnership's digest from that partnership.
+            groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+            for delivery_id, partnership, agency, address in held:
+                groups[(partnership, agency, address)].append(delivery_id)
+            for (partnership, agency, address), ids in groups.items():
                 # A new digest for whatever is held now; a later run the same day makes another, so
                 # nothing is ever attached to a digest already on its way.
-                base = f"digest|{agency}|{address_key(address)}|{day.isoformat()}"
+                base = f"digest|{agency}@{partnership}|{address_key(address)}|{day.isoformat()}"
                 earlier = connection.execute(
                     select(func.count())
                     .select_from(DeliveryRow)
@@ -257,6 +260,7 @@ class DeliveryActivities:
                         "notification_id": None,
                         "digest_id": None,
                         "channel": "email",
+                        "partnership": partnership,
                         "agency": agency,
                         "address": address,
                         "status": "pending",

@@ -16,6 +16,7 @@ from temporalio import activity
 from activities.delivery import DeliveryStarter
 from safeguarding.domain.contracts import DeadlineNotice
 from safeguarding.domain.notices import Notice
+from safeguarding.domain.partnerships import FIRST_PARTNERSHIP, current
 from safeguarding.store import outbox
 from safeguarding.store.tables import TaskRow
 
@@ -30,17 +31,22 @@ class NoticeActivities:
     @activity.defn
     def dispatch_notice(self, notice: DeadlineNotice) -> bool:
         """Called by the case workflow when a reminder or an escalation is owed. True if newly queued."""
+        partnership = current(notice.partnership or FIRST_PARTNERSHIP)
         with self.engine.begin() as connection:
             asked = None
             if notice.subject is not None:  # a task's deadline: say again what is asked
                 asked = connection.execute(
-                    select(TaskRow.asked_for).where(TaskRow.task_id == notice.subject)
+                    select(TaskRow.asked_for).where(
+                        TaskRow.partnership == partnership, TaskRow.task_id == notice.subject
+                    )
                 ).scalar_one_or_none()
             queued = (
                 outbox.queue(
                     connection,
                     Notice(
                         key=notice.idempotency_key,
+                        partnership=partnership,
+                        recipients_in=notice.recipients_in,
                         case_reference=notice.case_reference,
                         kind=notice.kind,
                         recipients=notice.recipients,
@@ -55,13 +61,15 @@ class NoticeActivities:
                         number=_number(notice.idempotency_key),
                     ),
                     datetime.now(UTC),
+                    default_partnership=partnership,
                 )
                 is not None
             )
         if self.postroom is not None:
-            self.postroom.start_pending(notice.case_reference)
+            self.postroom.start_pending(partnership, notice.case_reference)
         log.info(
             f"notice.{notice.kind}",
+            partnership=partnership,
             case_reference=notice.case_reference,
             deadline=notice.deadline_key,
             due_at=notice.due_at.isoformat(),

@@ -17,11 +17,13 @@ from temporalio import activity
 from activities.delivery import DeliveryStarter
 from safeguarding.domain.contracts import CaseChanges
 from safeguarding.domain.deadlines import DeadlineStatus
+from safeguarding.domain.partnerships import FIRST_PARTNERSHIP, current
 from safeguarding.store import outbox
 from safeguarding.store.engine import dialect_insert
 from safeguarding.store.tables import (
     ActionPlanRow,
     ActionRow,
+    CaseContributionRow,
     CaseEventRow,
     CaseRow,
     DeadlineRow,
@@ -45,26 +47,47 @@ class ReadModelActivities:
         The notices the workflow's steps stated (a task assigned, re-dated, withdrawn; a decision to act
         on) are written in the same transaction, each once by its key.
         """
+        partnership = _partnership(changes)
         with self.engine.begin() as connection:
             new_events = len(self._append_events(connection, changes))
             now = datetime.now(UTC)
             for notice in changes.notices:
-                outbox.queue(connection, notice, now)
+                outbox.queue(connection, notice, now, default_partnership=partnership)
             applied = self._upsert_summary(connection, changes)
             if applied:
                 for table in (DeadlineRow, TaskRow):
                     connection.execute(
                         delete(table).where(
-                            table.case_reference == changes.reference, table.stream == changes.stream
+                            table.partnership == partnership,
+                            table.case_reference == changes.reference,
+                            table.stream == changes.stream,
                         )
                     )
                 if changes.deadlines:
                     connection.execute(dialect_insert(self.engine, DeadlineRow), _deadline_rows(changes))
                 if changes.tasks:
                     connection.execute(dialect_insert(self.engine, TaskRow), _task_rows(changes))
+                if changes.case is not None and changes.case.contributors:
+                    connection.execute(
+                        dialect_insert(self.engine, CaseContributionRow).on_conflict_do_nothing(
+                            index_elements=["partnership", "case_reference", "contributor"]
+                        ),
+                        [
+                            {
+                                "partnership": partnership,
+                                "case_reference": changes.reference,
+                                "contributor": c,
+                            }
+                            for c in changes.case.contributors
+                        ],
+                    )
                 if changes.plan is not None:
                     for table in (ActionRow, RecommendationRow):
-                        connection.execute(delete(table).where(table.case_reference == changes.reference))
+                        connection.execute(
+                            delete(table).where(
+                                table.partnership == partnership, table.case_reference == changes.reference
+                            )
+                        )
                     if changes.plan.actions:
                         connection.execute(dialect_insert(self.engine, ActionRow), _action_rows(changes))
                     if changes.plan.recommendations:
@@ -72,9 +95,10 @@ class ReadModelActivities:
                             dialect_insert(self.engine, RecommendationRow), _recommendation_rows(changes)
                         )
         if self.postroom is not None:
-            self.postroom.start_pending(changes.reference)
+            self.postroom.start_pending(partnership, changes.reference)
         log.info(
             "read_model.recorded",
+            partnership=partnership,
             case_reference=changes.reference,
             stream=changes.stream,
             workflow_id=changes.workflow_id,
@@ -91,6 +115,7 @@ class ReadModelActivities:
             return set()
         rows = [
             {
+                "partnership": _partnership(changes),
                 "case_reference": changes.reference,
                 "stream": changes.stream,
                 "seq": e.seq,
@@ -106,21 +131,32 @@ class ReadModelActivities:
             for e in changes.events
         ]
         insert = dialect_insert(self.engine, CaseEventRow).on_conflict_do_nothing(
-            index_elements=["case_reference", "stream", "seq"]
+            index_elements=["partnership", "case_reference", "stream", "seq"]
         )
         return {seq for (seq,) in connection.execute(insert.returning(CaseEventRow.seq), rows).all()}
 
     def _upsert_summary(self, connection: Any, changes: CaseChanges) -> bool:
         """Write the stream's summary if this version is newer than the stored one."""
         table, key, values = _summary_row(changes)
-        values |= {"version": changes.version, "updated_at": datetime.now(UTC)}
+        values |= {
+            "partnership": _partnership(changes),
+            "version": changes.version,
+            "updated_at": datetime.now(UTC),
+        }
+        keys = ("partnership", key)
         insert = dialect_insert(self.engine, table)
         upsert = insert.on_conflict_do_update(
-            index_elements=[key],
-            set_={k: insert.excluded[k] for k in values if k != key},
+            index_elements=list(keys),
+            set_={k: insert.excluded[k] for k in values if k not in keys},
             where=table.version < insert.excluded.version,
         ).returning(table.version)
         return connection.execute(upsert, values).first() is not None
+
+
+def _partnership(changes: CaseChanges) -> str:
+    """Whose case: today's code of the partnership it was opened in (before partnerships were kept
+    apart, every case was Luton's)."""
+    return current(changes.partnership or FIRST_PARTNERSHIP)
 
 
 def _summary_row(changes: CaseChanges) -> tuple[Any, str, dict[str, Any]]:
@@ -130,7 +166,7 @@ def _summary_row(changes: CaseChanges) -> tuple[Any, str, dict[str, Any]]:
             d.due_at for d in changes.deadlines if d.status in (DeadlineStatus.open, DeadlineStatus.overdue)
         ]
         case = changes.case.model_dump(
-            include={"partnership", "policy_version", "route", "stage", "outcome", "opened_at", "closed_at"}
+            include={"policy_version", "route", "stage", "outcome", "opened_at", "closed_at"}
         )
         return (
             CaseRow,
@@ -168,6 +204,7 @@ def _summary_row(changes: CaseChanges) -> tuple[Any, str, dict[str, Any]]:
 def _deadline_rows(changes: CaseChanges) -> list[dict[str, Any]]:
     return [
         {
+            "partnership": _partnership(changes),
             "case_reference": changes.reference,
             "stream": changes.stream,
             "deadline_id": d.id,
@@ -190,8 +227,10 @@ def _task_rows(changes: CaseChanges) -> list[dict[str, Any]]:
     # The agency's return itself stays in the workflow: the read model lists work, not content.
     return [
         {
+            "partnership": _partnership(changes),
             "task_id": t.id,
             "case_reference": changes.reference,
+            "agency_partnership": t.partnership or _partnership(changes),
             "stream": changes.stream,
             "agency": t.agency,
             "kind": t.kind,
@@ -208,6 +247,7 @@ def _task_rows(changes: CaseChanges) -> list[dict[str, Any]]:
 def _action_rows(changes: CaseChanges) -> list[dict[str, Any]]:
     return [
         {
+            "partnership": _partnership(changes),
             "case_reference": changes.reference,
             "action_id": a.id,
             "agency": a.agency,
@@ -230,6 +270,12 @@ def _action_rows(changes: CaseChanges) -> list[dict[str, Any]]:
 
 def _recommendation_rows(changes: CaseChanges) -> list[dict[str, Any]]:
     return [
-        {"case_reference": changes.reference, "recommendation_id": r.id, "text": r.text, "source": r.source}
+        {
+            "partnership": _partnership(changes),
+            "case_reference": changes.reference,
+            "recommendation_id": r.id,
+            "text": r.text,
+            "source": r.source,
+        }
         for r in changes.plan.recommendations  # type: ignore[union-attr]
     ]

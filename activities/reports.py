@@ -17,6 +17,7 @@ from temporalio import activity
 
 from activities.delivery import DeliveryStarter
 from safeguarding.domain.notices import Notice
+from safeguarding.domain.partnerships import current
 from safeguarding.domain.reporting import (
     BUSINESS_UNIT,
     CLOSING_THE_LOOP,
@@ -69,7 +70,7 @@ class ReportActivities:
             assert stored is not None
             return stored
         if self.postroom is not None:
-            self.postroom.start_pending(made_id)
+            self.postroom.start_pending(current(order.partnership), made_id)
         log.info(
             "report.made",
             report=made_id,
@@ -104,7 +105,7 @@ class ReportActivities:
                 {
                     "id": made_id,
                     "kind": CLOSING_THE_LOOP,
-                    "partnership": order.partnership,
+                    "partnership": current(order.partnership),
                     "period_start": order.period_start,
                     "period_end": order.period_end,
                     "created_at": now,
@@ -120,6 +121,7 @@ class ReportActivities:
                     connection,
                     Notice(
                         key=f"report:{made_id}",
+                        partnership=current(order.partnership),
                         # The outbox files every notice under a reference; a report's is its id.
                         case_reference=made_id,
                         kind="decision",
@@ -130,6 +132,7 @@ class ReportActivities:
                         asked=f"Open it, signed in, at {self.public_url}/dashboard{pdf_path}",
                     ),
                     now,
+                    default_partnership=current(order.partnership),
                 )
         return inserted is not None
 

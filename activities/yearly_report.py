@@ -10,6 +10,7 @@ from temporalio import activity
 
 from activities.delivery import DeliveryStarter
 from safeguarding.domain.notices import Notice
+from safeguarding.domain.partnerships import FIRST_PARTNERSHIP, current
 from safeguarding.domain.yearly_report import YearlyNotice, YearlyState
 from safeguarding.store import outbox
 from safeguarding.store.engine import dialect_insert
@@ -22,6 +23,8 @@ class YearlyReportActivities:
 
     @activity.defn
     def notify(self, notice: YearlyNotice) -> bool:
+        # A process begun before partnerships were kept apart files under its reference's partnership.
+        partnership = current(notice.partnership or FIRST_PARTNERSHIP)
         with self.engine.begin() as connection:
             queued = outbox.queue(
                 connection,
@@ -37,14 +40,18 @@ class YearlyReportActivities:
                     number=notice.number,
                 ),
                 datetime.now(UTC),
+                default_partnership=partnership,
             )
         if self.starter is not None:
-            self.starter.start_pending(notice.reference)
+            self.starter.start_pending(partnership, notice.reference)
         return queued is not None
 
     @activity.defn
     def record_state(self, state: YearlyState) -> None:
-        values = state.model_dump() | {"updated_at": datetime.now(UTC)}
+        values = state.model_dump() | {
+            "partnership": current(state.partnership),
+            "updated_at": datetime.now(UTC),
+        }
         insert = dialect_insert(self.engine, YearlyReportRow)
         with self.engine.begin() as connection:
             connection.execute(

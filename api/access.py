@@ -18,9 +18,11 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.temporal import just_opened
 from safeguarding.domain.people import Actor, Role
 from safeguarding.domain.steps import Step, roles_of
 from safeguarding.platform.identity import NotAuthenticated
+from safeguarding.queries.scope import Ambiguous, CaseAt, find_case
 from safeguarding.store.audit import AuditEntry, append, now
 
 BU = Role.business_unit
@@ -70,6 +72,7 @@ async def record(
         user_id=actor.user_id,
         role=actor.role.value,
         agency=actor.agency,
+        partnership=actor.partnership or next(iter(actor.partnerships), None),
         action=action,
         case_reference=case_reference,
         outcome=outcome,
@@ -85,11 +88,20 @@ def _action(request: Request) -> str:
 
 
 def allow(*roles: Role) -> Callable[..., Awaitable[Actor]]:
-    """The route's roles. Anyone else gets 403, and the attempt is recorded in the audit log."""
+    """The route's roles. Anyone else gets 403, and the attempt is recorded in the audit log.
+
+    On a route of one case (``{reference}``, or a task's ``{task_id}``) the case is found first, among
+    the actor's partnerships: another partnership's case is 404 for every role, exactly as one that does
+    not exist, and the attempt is audited. The actor then acts in the case's partnership (or the
+    contributing one they are of); the route reads the case with ``CaseDep``."""
 
     async def permitted(request: Request, actor: Annotated[Actor, Depends(authenticated)]) -> Actor:
+        reference = request.path_params.get("reference") or _reference_of_task(request)
+        if reference is not None:
+            case = await _find(request, actor, reference)
+            actor = actor.acting_in(case.acting_in)
+            request.state.actor = actor
         if actor.role not in roles:
-            reference = request.path_params.get("reference") or _reference_of_task(request)
             await record(
                 request,
                 actor,
@@ -107,6 +119,37 @@ def allow(*roles: Role) -> Callable[..., Awaitable[Actor]]:
 
     permitted.roles = roles  # type: ignore[attr-defined]  (read by the table-driven test)
     return permitted
+
+
+async def _find(request: Request, actor: Actor, reference: str) -> CaseAt:
+    wanted = request.query_params.get("partnership")
+    engine = request.app.state.engine
+    try:
+        case = await run_in_threadpool(find_case, engine, actor, reference, wanted)
+    except Ambiguous as several:
+        await record(request, actor, _action(request), "refused", 409, reference, "ambiguous reference")
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"{reference} is a case of each of {several}: say which with ?partnership=",
+        ) from None
+    if case is None and actor.role is not Role.partner_agency:
+        case = await just_opened(request.app.state.client, actor, reference, wanted)
+    if case is None:
+        await record(request, actor, _action(request), "not_found", 404, reference, "no such case")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case with reference {reference}")
+    request.state.case = case
+    return case
+
+
+def current_case(request: Request) -> CaseAt:
+    """The case the route's ``allow`` found (a route of one case only)."""
+    case = getattr(request.state, "case", None)
+    if case is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case")
+    return case
+
+
+CaseDep = Annotated[CaseAt, Depends(current_case)]
 
 
 def allow_step(*steps: Step) -> Callable[..., Awaitable[Actor]]:

@@ -1,7 +1,9 @@
-"""The audit log, for the Independent Scrutineer: every entry, and whether the chain still holds."""
+"""The audit log, for the Independent Scrutineer: the entries of their partnerships, and whether the
+chain (one for the whole deployment) still holds."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -27,9 +29,14 @@ async def export_audit(
     case_reference: Annotated[str | None, Query(pattern=CASE_REFERENCE_PATTERN)] = None,
 ) -> list[AuditRecord]:
     """Who did what, in which role and agency, on which case, when, with the reason given; each entry with
-    the hash of the one before it."""
+    the hash of the one before it. Only the entries of the partnerships the token names (one chain runs
+    through every partnership's entries: ``/audit/verify`` checks it whole)."""
     return await run_in_threadpool(
-        entries, engine, after_id=after_id, limit=limit, case_reference=case_reference
+        partial(entries, partnerships=actor.partnerships),
+        engine,
+        after_id=after_id,
+        limit=limit,
+        case_reference=case_reference,
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from api.access import AGENCY, BU, MANAGER, SCRUTINEER, allow, audited
 from api.dependencies import EngineDep, SettingsDep
+from api.partnerships import one_partnership
 from safeguarding.domain.fields import AgencyCode, StrictModel
 from safeguarding.domain.people import Actor
 from safeguarding.queries import calendar as feeds
@@ -40,10 +41,14 @@ class FeedRequest(StrictModel):
     label: Annotated[str, Field(max_length=200, pattern=LABEL_PATTERN)] | None = Field(
         default=None, description="The calendar's name in the calendar application."
     )
+    partnership: AgencyCode | None = Field(
+        default=None, description="Whose deadlines: one of yours (needed only if your token names several)."
+    )
 
 
 class IssuedFeed(BaseModel):
     id: str
+    partnership: str
     agency: str | None
     label: str
     url: str = Field(description="The secret address to subscribe to. Shown only now: keep it safe.")
@@ -81,14 +86,23 @@ async def issue_feed(
 
     async def issued() -> IssuedFeed:
         _may_manage(actor, body.agency)
+        partnership = one_partnership(actor, body.partnership, request.app.state.policies)
         try:
             feed = await run_in_threadpool(
-                calendar_feeds.issue_feed, engine, feed_id, token, body.agency, body.label, actor.user_id
+                calendar_feeds.issue_feed,
+                engine,
+                feed_id,
+                token,
+                partnership,
+                body.agency,
+                body.label,
+                actor.user_id,
             )
         except calendar_feeds.AgencyNotActive as problem:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(problem)) from None
         return IssuedFeed(
             id=feed.id,
+            partnership=feed.partnership,
             agency=feed.agency,
             label=feed.label,
             url=feed_url(settings.public_url, token),
@@ -107,17 +121,17 @@ async def issue_feed(
 async def list_feeds(
     engine: EngineDep, actor: Annotated[Actor, Depends(allow(BU, MANAGER, SCRUTINEER, AGENCY))]
 ) -> list[FeedListItem]:
-    """Newest first; never their URLs, which are not kept."""
+    """The feeds of the reader's partnerships, newest first; never their URLs, which are not kept."""
     if actor.role is AGENCY:
         if actor.agency is None:
             return []
-        return await run_in_threadpool(feeds.list_feeds, engine, actor.agency)
-    return await run_in_threadpool(feeds.list_feeds, engine, None)
+        return await run_in_threadpool(feeds.list_feeds, engine, actor.partnerships, actor.agency)
+    return await run_in_threadpool(feeds.list_feeds, engine, actor.partnerships, None)
 
 
 def _revoke(engine: Engine, feed_id: str, actor: Actor) -> None:
     feed = feeds.find_feed(engine, feed_id)
-    if feed is None:
+    if feed is None or feed.partnership not in actor.partnerships:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no calendar feed {feed_id}")
     _may_manage(actor, feed.agency)
     calendar_feeds.revoke_feed(engine, feed_id, actor.user_id)
@@ -162,7 +176,13 @@ async def serve_feed(token: str, engine: EngineDep, settings: SettingsDep) -> Re
     if feed is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NO_FEED)
     body = await run_in_threadpool(
-        build_feed, engine, feed.agency, feed.label, datetime.now(UTC), public_url=settings.public_url
+        build_feed,
+        engine,
+        feed.partnership,
+        feed.agency,
+        feed.label,
+        datetime.now(UTC),
+        public_url=settings.public_url,
     )
     return Response(
         content=body,

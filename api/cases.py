@@ -5,11 +5,12 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from api.access import AGENCY, EVERYONE, STAFF, allow, allow_step, record
-from api.dependencies import ClientDep, EngineDep
+from api.access import AGENCY, EVERYONE, STAFF, allow, allow_step, current_case, record
+from api.dependencies import ClientDep, EngineDep, PoliciesDep
+from api.partnerships import partnerships_read
 from api.steps import Reference, documented, take_step
 from api.temporal import query_case
 from safeguarding.domain import steps
@@ -17,6 +18,7 @@ from safeguarding.domain.action_plan import PlanView
 from safeguarding.domain.case import (
     CaseClosure,
     CaseView,
+    ContributionSent,
     InformationRequest,
     NotificationRecord,
     PanelResponse,
@@ -33,6 +35,7 @@ from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Actor
 from safeguarding.domain.record import Stream
 from safeguarding.domain.review import ReviewView
+from safeguarding.domain.tasks import Task
 from safeguarding.queries.cases import CaseListItem, list_cases
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.incident import CaseWorkflow
@@ -44,21 +47,25 @@ router = APIRouter(tags=["cases"])
 @router.get("/cases", response_model=list[CaseListItem], summary="List cases (staff; not partner agencies)")
 def get_cases(
     engine: EngineDep,
+    policies: PoliciesDep,
     actor: Annotated[Actor, Depends(allow(*STAFF))],
     stage: Stage | None = None,
     overdue: Annotated[
         bool | None, Query(description="Only cases with (true) or without (false) a deadline past due.")
     ] = None,
-    partnership: Annotated[str | None, Query(pattern=AGENCY_PATTERN)] = None,
+    partnership: Annotated[
+        str | None, Query(pattern=AGENCY_PATTERN, description="One of the reader's partnerships.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[CaseListItem]:
-    """From the SQL read model: every case with its stage and next due time, newest first."""
+    """From the SQL read model: the cases of the reader's partnerships (or the one asked for), with their
+    stage and next due time, newest first."""
     return list_cases(
         engine,
+        partnerships=partnerships_read(actor, partnership, policies),
         stage=stage.value if stage else None,
         overdue=overdue,
-        partnership=partnership,
         limit=limit,
         offset=offset,
     )
@@ -89,45 +96,86 @@ class AgencyCaseView(BaseModel):
     tasks: list[AgencyTask]
 
 
-@router.get("/cases/{reference}", response_model=CaseDetail | AgencyCaseView, summary="Read one case, live")
+class DueDate(BaseModel):
+    title: str
+    due_at: datetime
+    status: str
+    met_at: datetime | None = None
+
+
+class ContributorCaseView(BaseModel):
+    """What a contributing partnership's Business Unit sees of another's case: the minimum (reference,
+    stage, the lead's due dates, the outcome) and its own partnership's tasks. Never the lead's reasons,
+    the case's summary or other agencies' returns."""
+
+    reference: str
+    lead: str  # the partnership that leads the case
+    contributing: str  # the partnership the reader is of
+    stage: Stage
+    outcome: str | None
+    due_dates: list[DueDate]
+    tasks: list[AgencyTask]
+
+
+@router.get(
+    "/cases/{reference}",
+    response_model=CaseDetail | ContributorCaseView | AgencyCaseView,
+    summary="Read one case, live",
+    responses={404: {"description": "No such case among the reader's partnerships (or their work)."}},
+)
 async def get_case(
     reference: Reference,
     request: Request,
     client: ClientDep,
     actor: Annotated[Actor, Depends(allow(*EVERYONE))],
-) -> CaseDetail | AgencyCaseView:
+) -> CaseDetail | ContributorCaseView | AgencyCaseView:
     """The live state from the case's workflows: stage, every deadline (due, met, missed), tasks,
     history; and, once they exist, the review (stage, pauses, deadlines) and the action plan.
-    A partner agency sees only the case's reference and stage and its own tasks on it."""
-    case: CaseView = await query_case(client, reference, CaseWorkflow.view)
+    A partner agency sees only the case's reference and stage and its own tasks on it; a contributing
+    partnership's Business Unit the case's minimum and its own partnership's tasks."""
+    found = current_case(request)
+    case: CaseView = await query_case(client, found, CaseWorkflow.view)
     review = plan = None
     if case.review_workflow_id:
-        review = await query_case(client, reference, ReviewWorkflow.view, Stream.review)
+        review = await query_case(client, found, ReviewWorkflow.view, Stream.review)
     if case.plan_workflow_id:
-        plan = await query_case(client, reference, ActionPlanWorkflow.view, Stream.plan)
+        plan = await query_case(client, found, ActionPlanWorkflow.view, Stream.plan)
+    every_task = [*case.tasks, *(review.tasks if review else []), *(plan.tasks if plan else [])]
+    await record(request, actor, "GET /cases/{reference}", "read", 200, reference)
     if actor.role is AGENCY:
-        tasks = [
-            t
-            for t in [*case.tasks, *(review.tasks if review else []), *(plan.tasks if plan else [])]
-            if t.agency == actor.agency
-        ]
-        if not tasks:
-            await record(
-                request, actor, "GET /cases/{reference}", "denied", 403, reference, "no work on this case"
-            )
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"{actor.agency} has no work on case {reference}")
         return AgencyCaseView(
             reference=reference,
             stage=case.stage,
             tasks=[
-                AgencyTask(
-                    **t.model_dump(include=set(AgencyTask.model_fields)),
-                )
-                for t in tasks
+                _agency_task(t)
+                for t in every_task
+                if t.agency == actor.agency and actor.serves(t.partnership or found.partnership)
             ],
         )
-    await record(request, actor, "GET /cases/{reference}", "read", 200, reference)
+    if found.contributing:
+        deadlines = [
+            *case.deadlines,
+            *(review.deadlines if review else []),
+            *(plan.deadlines if plan else []),
+        ]
+        return ContributorCaseView(
+            reference=reference,
+            lead=found.partnership,
+            contributing=found.acting_in,
+            stage=case.stage,
+            outcome=case.outcome,
+            due_dates=[
+                DueDate(title=d.title, due_at=d.due_at, status=d.status.value, met_at=d.met_at)
+                for d in deadlines
+                if d.subject is None
+            ],
+            tasks=[_agency_task(t) for t in every_task if t.partnership == found.acting_in],
+        )
     return CaseDetail(**dict(case), review=review, plan=plan)
+
+
+def _agency_task(task: Task) -> AgencyTask:
+    return AgencyTask(**task.model_dump(include=set(AgencyTask.model_fields)))
 
 
 # ---------------------------------------------------------------- the steps of intake and the rapid review
@@ -230,6 +278,17 @@ async def record_panel_response(
     actor: Annotated[Actor, Depends(allow_step(steps.RECORD_PANEL_RESPONSE))],
 ) -> StepOutcome:
     return await take_step(request, client, reference, CaseWorkflow.record_panel_response, actor, body)
+
+
+@router.post(steps.SEND_CONTRIBUTION.path, **documented(steps.SEND_CONTRIBUTION))
+async def send_contribution(
+    reference: Reference,
+    body: ContributionSent,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.SEND_CONTRIBUTION))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, CaseWorkflow.send_contribution, actor, body)
 
 
 @router.post(steps.CLOSE_CASE.path, **documented(steps.CLOSE_CASE))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import partial
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -26,8 +27,10 @@ from api.pages import PageProblem, PageRoute, Viewer, _page, _refuse, _staff_onl
 from safeguarding.domain.case import Stage
 from safeguarding.domain.fields import CASE_REFERENCE_PATTERN
 from safeguarding.domain.people import Actor
+from safeguarding.domain.policy import Policy
 from safeguarding.queries.case_timeline import case_timeline
 from safeguarding.queries.cases import case_list
+from safeguarding.queries.scope import Ambiguous, find_case
 from safeguarding.queries.stored_reports import list_reports, report_body, yearly_processes
 from safeguarding.queries.timeliness import timeliness
 from safeguarding.queries.work import agency_work, overdue_by_agency
@@ -52,12 +55,14 @@ async def cases_page(
     agency: its own work."""
     now, engine = _now(), request.app.state.engine
     if actor.role is AGENCY:
-        work = await run_in_threadpool(agency_work, engine, actor.agency, now=now)  # type: ignore[arg-type]
+        work = await run_in_threadpool(agency_work, engine, actor.agency, actor.partnerships, now=now)  # type: ignore[arg-type]
         return _page(request, "agency.html", {"title": "Your agency's work", "actor": actor, "work": work})
     chosen = stage if stage in Stage.__members__ else None
     number = int(page) if page and page.isdigit() and 0 < int(page) < 100_000 else 1
-    cases = await run_in_threadpool(case_list, engine, now=now, stage=chosen, page=number)
-    years = await run_in_threadpool(timeliness, engine, request.app.state.policies, now=now)
+    cases = await run_in_threadpool(
+        partial(case_list, partnerships=actor.partnerships), engine, now=now, stage=chosen, page=number
+    )
+    years = await run_in_threadpool(timeliness, engine, _own(request, actor), now=now)
     return _page(
         request,
         "cases.html",
@@ -65,27 +70,47 @@ async def cases_page(
     )
 
 
+def _own(request: Request, actor: Actor) -> dict[str, Policy]:
+    """The policies of the reader's partnerships."""
+    return {p: policy for p, policy in request.app.state.policies.items() if p in actor.partnerships}
+
+
 @router.get("/dashboard/cases/{reference}")
-async def case_page(request: Request, reference: str, actor: Viewer) -> Response:
+async def case_page(
+    request: Request, reference: str, actor: Viewer, partnership: str | None = None
+) -> Response:
     """Staff: the case's timeline. A partner agency: the case's reference and stage and its own work on
-    it, and nothing of a case it has no work on."""
+    it; a contributing partnership's Business Unit, its own partnership's work on it. A case of another
+    partnership, or one an agency has no work on, is not found, as one that does not exist."""
     now, engine = _now(), request.app.state.engine
-    known = REFERENCE.match(reference) is not None
-    if actor.role is AGENCY:
-        work = (
-            await run_in_threadpool(agency_work, engine, actor.agency, now=now, reference=reference)  # type: ignore[arg-type]
-            if known
-            else None
+    found = None
+    if REFERENCE.match(reference) is not None:
+        try:
+            found = await run_in_threadpool(find_case, engine, actor, reference, partnership)
+        except Ambiguous as several:
+            raise PageProblem(
+                409,
+                "Which partnership's case?",
+                f"Case {reference} is a case of each of {several}: add ?partnership= to the address.",
+            ) from None
+    if found is None:
+        await record(request, actor, "GET /dashboard/cases/{reference}", "not_found", 404, reference)
+        raise PageProblem(404, "Case not found", "There is no case with this reference.")
+    actor = actor.acting_in(found.acting_in)
+    if actor.role is AGENCY or found.contributing:
+        owner = actor.agency if actor.role is AGENCY else None
+        directories = actor.partnerships if actor.role is AGENCY else [found.acting_in]
+        work = await run_in_threadpool(
+            agency_work, engine, owner, directories, now=now, case=(found.partnership, reference)
         )
-        if work is None or not (work.tasks or work.actions):
-            raise await _refuse(request, actor, reference if known else None, "no work on this case")
+        await record(request, actor, "GET /dashboard/cases/{reference}", "read", 200, reference)
         return _page(
             request,
             "agency_case.html",
             {"title": f"Case {reference}", "actor": actor, "reference": reference, "work": work},
         )
-    await _staff_only(request, actor, reference if known else None)
-    timeline = await run_in_threadpool(case_timeline, engine, reference, now=now) if known else None
+    await _staff_only(request, actor, reference)
+    timeline = await run_in_threadpool(case_timeline, engine, found.partnership, reference, now=now)
     if timeline is None:
         raise PageProblem(404, "Case not found", "There is no case with this reference.")
     await record(request, actor, "GET /dashboard/cases/{reference}", "read", 200, reference)
@@ -106,7 +131,9 @@ async def case_page(request: Request, reference: str, actor: Viewer) -> Response
 async def overdue_page(request: Request, actor: Viewer) -> Response:
     """Staff: open actions and tasks past their due date, by the agency that owns them."""
     await _staff_only(request, actor)
-    agencies = await run_in_threadpool(overdue_by_agency, request.app.state.engine, now=_now())
+    agencies = await run_in_threadpool(
+        overdue_by_agency, request.app.state.engine, actor.partnerships, now=_now()
+    )
     return _page(
         request,
         "overdue.html",
@@ -126,9 +153,9 @@ async def reports_page(request: Request, actor: Viewer) -> Response:
     """The stored reports, to open in the browser (the emails about a new report link here)."""
     if not _report_readers(actor):
         raise await _refuse(request, actor, None, f"role {actor.role.value} does not read reports")
-    reports = await run_in_threadpool(list_reports, request.app.state.engine, None, "closing_the_loop")
-
-    processes = await run_in_threadpool(yearly_processes, request.app.state.engine)
+    engine = request.app.state.engine
+    reports = await run_in_threadpool(list_reports, engine, actor.partnerships, "closing_the_loop")
+    processes = await run_in_threadpool(yearly_processes, engine, actor.partnerships)
     return _page(
         request,
         "reports.html",
@@ -143,7 +170,9 @@ async def report_download(request: Request, report: str, form: str, actor: Viewe
     if form not in ("pdf", "html"):
         raise PageProblem(404, "Page not found", "There is no such report.")
 
-    found = await run_in_threadpool(report_body, request.app.state.engine, report, form == "pdf")
+    found = await run_in_threadpool(
+        report_body, request.app.state.engine, actor.partnerships, report, form == "pdf"
+    )
     if found is None:
         raise PageProblem(404, "Page not found", "There is no such report.")
     _, body = found

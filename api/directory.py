@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.access import AGENCY, BU, EVERYONE, allow, record
-from api.dependencies import EngineDep
+from api.dependencies import EngineDep, PoliciesDep
+from api.partnerships import one_partnership, partnerships_read
 from safeguarding.domain.directory import Agency, AgencyDetails
 from safeguarding.domain.fields import AGENCY_PATTERN
 from safeguarding.domain.people import Actor
@@ -38,24 +39,43 @@ def _own_only(actor: Actor, code: str) -> None:
         )
 
 
+PartnershipQuery = Annotated[
+    str | None,
+    Query(pattern=AGENCY_PATTERN, description="Whose directory: one of the reader's partnerships."),
+]
+
+
 @router.get(
-    "/agencies", response_model=list[Agency], summary="The partner directory (an agency sees its own)"
+    "/agencies",
+    response_model=list[Agency],
+    summary="The partner directories of the reader's partnerships (an agency sees its own entries)",
 )
 async def list_agencies(
-    engine: EngineDep, actor: Annotated[Actor, Depends(allow(*EVERYONE))]
+    engine: EngineDep,
+    policies: PoliciesDep,
+    actor: Annotated[Actor, Depends(allow(*EVERYONE))],
+    partnership: PartnershipQuery = None,
 ) -> list[Agency]:
-    agencies = await run_in_threadpool(directory.all_agencies, engine)
-    return [a for a in agencies if actor.role is not AGENCY or a.code == actor.agency]
+    """Each partnership has its own directory; an organisation serving several has an entry in each."""
+    found = []
+    for code in partnerships_read(actor, partnership, policies):
+        found += await run_in_threadpool(directory.all_agencies, engine, code)
+    return [a for a in found if actor.role is not AGENCY or a.code == actor.agency]
 
 
-@router.get("/agencies/{code}", response_model=Agency, summary="One agency of the directory")
+@router.get("/agencies/{code}", response_model=Agency, summary="One agency of a partnership's directory")
 async def get_agency(
-    code: Code, engine: EngineDep, actor: Annotated[Actor, Depends(allow(*EVERYONE))]
+    code: Code,
+    engine: EngineDep,
+    policies: PoliciesDep,
+    actor: Annotated[Actor, Depends(allow(*EVERYONE))],
+    partnership: PartnershipQuery = None,
 ) -> Agency:
     _own_only(actor, code)
-    found = [a for a in await run_in_threadpool(directory.all_agencies, engine) if a.code == code]
+    chosen = one_partnership(actor, partnership, policies)
+    found = [a for a in await run_in_threadpool(directory.all_agencies, engine, chosen) if a.code == code]
     if not found:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agency {code} in the directory")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agency {code} in {chosen}'s directory")
     return found[0]
 
 
@@ -70,15 +90,18 @@ async def put_agency(
     details: AgencyDetails,
     request: Request,
     engine: EngineDep,
+    policies: PoliciesDep,
     actor: Annotated[Actor, Depends(allow(BU))],
+    partnership: PartnershipQuery = None,
 ) -> AgencyWritten:
     """The whole entry. A webhook URL given for the first time gets a new signing secret, shown in this
     answer only; removing the URL removes the secret. To stop notifications, set ``active`` false: the
     entry stays, so past deliveries still name it."""
     codec = request.app.state.client.data_converter.payload_codec
 
+    chosen = one_partnership(actor, partnership, policies)
     entry, secret, created = await run_in_threadpool(
-        directory.put_agency, engine, code, details, actor.user_id, lambda text: seal(codec, text)
+        directory.put_agency, engine, chosen, code, details, actor.user_id, lambda text: seal(codec, text)
     )
     written = AgencyWritten(**entry.model_dump(), webhook_secret=secret)
     await record(
@@ -88,7 +111,7 @@ async def put_agency(
         "accepted",
         200,
         None,
-        f"{'added' if created else 'changed'} {code}",
+        f"{'added' if created else 'changed'} {code} in {chosen}'s directory",
     )
     return written
 
@@ -99,14 +122,20 @@ async def put_agency(
     summary="Make a new webhook signing secret (Business Unit)",
 )
 async def rotate_webhook_secret(
-    code: Code, request: Request, engine: EngineDep, actor: Annotated[Actor, Depends(allow(BU))]
+    code: Code,
+    request: Request,
+    engine: EngineDep,
+    policies: PoliciesDep,
+    actor: Annotated[Actor, Depends(allow(BU))],
+    partnership: PartnershipQuery = None,
 ) -> WebhookSecret:
     """The old secret stops working at once: give the new one to the agency before its next delivery."""
     codec = request.app.state.client.data_converter.payload_codec
+    chosen = one_partnership(actor, partnership, policies)
     secret = directory.new_webhook_secret()
     try:
         await run_in_threadpool(
-            directory.replace_webhook_secret, engine, code, seal(codec, secret), actor.user_id
+            directory.replace_webhook_secret, engine, chosen, code, seal(codec, secret), actor.user_id
         )
         problem = None
     except (directory.NotInDirectory, directory.NoWebhook) as refused:

@@ -6,15 +6,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine, select
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.access import BU, allow, audited
-from api.dependencies import ClientDep, PoliciesDep, SettingsDep
+from api.dependencies import ClientDep, EngineDep, PoliciesDep, SettingsDep
+from api.partnerships import require_known, require_served
 from api.temporal import query_case, wait_until_open
 from safeguarding.domain.case import CaseOpening, CaseStart, CaseView
 from safeguarding.domain.people import Actor
-from workflows.incident import CaseWorkflow, workflow_id_for
+from safeguarding.domain.record import workflow_id_for
+from safeguarding.queries.scope import CaseAt
+from safeguarding.store.tables import CaseRow
+from workflows.incident import CaseWorkflow
 
 router = APIRouter(tags=["incidents"])
 
@@ -29,6 +35,7 @@ CLOCK_TOLERANCE = timedelta(minutes=5)
     responses={
         200: {"description": "A case with this reference and these facts exists already: it is returned."},
         409: {"description": "The reference is already used by a case with different facts."},
+        403: {"description": "The partnership is not one the token names."},
         422: {"description": "Malformed input, an unknown partnership, or a time in the future."},
     },
 )
@@ -38,6 +45,7 @@ async def open_case(
     response: Response,
     actor: Annotated[Actor, Depends(allow(BU))],
     client: ClientDep,
+    engine: EngineDep,
     policies: PoliciesDep,
     settings: SettingsDep,
 ) -> CaseView:
@@ -48,13 +56,10 @@ async def open_case(
     """
 
     async def opened() -> CaseView:
-        policy = policies.get(opening.partnership)
-        if policy is None:
-            known = ", ".join(sorted(policies))
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                f"unknown partnership {opening.partnership!r}; known: {known}",
-            )
+        require_served(actor, opening.partnership, policies)
+        for contribution in opening.contributors:
+            require_known(contribution.partnership, policies)
+        policy = policies[opening.partnership]
         latest = datetime.now(UTC) + CLOCK_TOLERANCE
         for field in ("la_aware_at", "referred_at"):
             value = getattr(opening, field)
@@ -63,17 +68,28 @@ async def open_case(
                     status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field} ({value.isoformat()}) is in the future"
                 )
 
+        opener = actor.acting_in(opening.partnership)
+        # A case opened before partnerships were kept apart keeps the workflow id it was started with.
+        known = await run_in_threadpool(_workflow_of, engine, opening.partnership, opening.reference)
+        case = CaseAt(
+            opening.partnership,
+            opening.reference,
+            known or workflow_id_for(opening.partnership, opening.reference),
+            opening.partnership,
+        )
         try:
+            if known is not None:
+                raise WorkflowAlreadyStartedError(known, "CaseWorkflow")
             await client.start_workflow(
                 CaseWorkflow.run,
-                CaseStart(opening=opening, policy=policy, opened_by=actor),
-                id=workflow_id_for(opening.reference),
+                CaseStart(opening=opening, policy=policy, opened_by=opener),
+                id=case.workflow_id,
                 task_queue=settings.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
-            existing: CaseOpening = await query_case(client, opening.reference, CaseWorkflow.opening)
+            existing: CaseOpening = await query_case(client, case, CaseWorkflow.opening)
             if existing != opening:
                 raise HTTPException(
                     status.HTTP_409_CONFLICT,
@@ -81,6 +97,15 @@ async def open_case(
                     "check the reference, or read the case with GET /cases/{reference}",
                 ) from None
             response.status_code = status.HTTP_200_OK
-        return await wait_until_open(client, opening.reference)
+        return await wait_until_open(client, case)
 
-    return await audited(request, actor, opening.reference, None, opened())
+    return await audited(request, actor.acting_in(opening.partnership), opening.reference, None, opened())
+
+
+def _workflow_of(engine: Engine, partnership: str, reference: str) -> str | None:
+    with engine.connect() as connection:
+        return connection.execute(
+            select(CaseRow.workflow_id).where(
+                CaseRow.partnership == partnership, CaseRow.reference == reference
+            )
+        ).scalar_one_or_none()

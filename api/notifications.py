@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 
-from api.access import AGENCY, EVERYONE, allow
+from api.access import AGENCY, EVERYONE, allow, current_case
 from api.dependencies import EngineDep
 from safeguarding.domain.fields import CASE_REFERENCE_PATTERN
 from safeguarding.domain.people import Actor
@@ -20,14 +21,21 @@ router = APIRouter(tags=["notifications"])
     "/cases/{reference}/notifications",
     response_model=list[Notification],
     summary="Notifications about a case and every delivery attempt (an agency sees its own)",
+    responses={404: {"description": "No such case among the reader's partnerships (or their work)."}},
 )
 async def get_case_notifications(
     reference: Annotated[str, Path(pattern=CASE_REFERENCE_PATTERN)],
+    request: Request,
     engine: EngineDep,
     actor: Annotated[Actor, Depends(allow(*EVERYONE))],
 ) -> list[Notification]:
-    agency = actor.agency if actor.role is AGENCY else None
-    found = await run_in_threadpool(case_notifications, engine, reference, agency)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case {reference}")
-    return found
+    """Staff of the case's partnership see every notification; a partner agency what went to it; a
+    contributing partnership's Business Unit what went to its own partnership's entries."""
+    case = current_case(request)
+    if actor.role is AGENCY:
+        mine = partial(case_notifications, agency=actor.agency, directories=actor.partnerships)
+    elif case.contributing:
+        mine = partial(case_notifications, directories=[case.acting_in])
+    else:
+        mine = partial(case_notifications)
+    return await run_in_threadpool(mine, engine, case.partnership, case.reference)

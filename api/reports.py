@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import BU, REPORT_READERS, allow, audited
 from api.dependencies import ClientDep, EngineDep, PoliciesDep, SettingsDep
+from api.partnerships import partnerships_read, require_served
 from safeguarding.domain.fields import AGENCY_PATTERN, PlausibleDate, StrictModel
 from safeguarding.domain.people import Actor
 from safeguarding.domain.policy import Policy
@@ -117,6 +118,7 @@ async def make_closing_the_loop(
 
     async def made() -> ReportListItem:
         policy = _policy(policies, body.partnership)
+        require_served(actor, body.partnership, policies)
         _check_period(body.period_start, body.period_end)
         try:
             handle = await client.start_workflow(
@@ -168,12 +170,17 @@ async def make_closing_the_loop(
 )
 async def list_reports(
     engine: EngineDep,
+    policies: PoliciesDep,
     actor: Annotated[Actor, Depends(allow(*REPORT_READERS))],
-    partnership: Annotated[str | None, Query(pattern=AGENCY_PATTERN)] = None,
+    partnership: Annotated[
+        str | None, Query(pattern=AGENCY_PATTERN, description="One of the reader's partnerships.")
+    ] = None,
     kind: Literal["closing_the_loop", "yearly_figures"] | None = None,
 ) -> list[ReportListItem]:
-    """Newest period first; their metadata and where to download them, never their bodies."""
-    return await run_in_threadpool(stored_reports.list_reports, engine, partnership, kind)
+    """The reports of the reader's partnerships, newest period first; their metadata and where to
+    download them, never their bodies."""
+    scope = partnerships_read(actor, partnership, policies)
+    return await run_in_threadpool(stored_reports.list_reports, engine, scope, kind)
 
 
 @router.get(
@@ -204,17 +211,9 @@ async def get_yearly_figures(
     end, or now for a year still running."""
 
     async def figures() -> YearlyFigures | Response:
-        policy = _policy(policies, partnership)
-        start = reporting_year_start(year, policy.reports)  # type: ignore[arg-type]
-        made = await run_in_threadpool(
-            yearly_figures,
-            engine,
-            partnership,
-            start,
-            timezone=policy.timezone,
-            partnership_name=policy.name,
-            themes=policy.themes,
-        )
+        _policy(policies, partnership)
+        require_served(actor, partnership, policies)
+        made = await run_in_threadpool(_figures, engine, policies[partnership], year)
         if format == "json":
             return made
         html = render_html(made)
@@ -233,8 +232,55 @@ async def get_yearly_figures(
     return await audited(request, actor, None, f"yearly figures {partnership} {year} ({format})", figures())
 
 
-def _body(engine: Engine, report: str, pdf: bool) -> tuple[str, str | bytes]:
-    found = report_body(engine, report, pdf)
+def _figures(engine: Engine, policy: Policy, year: int) -> YearlyFigures:
+    start = reporting_year_start(year, policy.reports)  # type: ignore[arg-type]
+    return yearly_figures(
+        engine,
+        policy.partnership,
+        start,
+        timezone=policy.timezone,
+        partnership_name=policy.name,
+        themes=policy.themes,
+    )
+
+
+@router.get(
+    "/reports/yearly-figures/side-by-side",
+    response_model=list[YearlyFigures],
+    summary="Several partnerships' yearly figures side by side (those the reader's token names)",
+    responses={422: {"description": "An unknown partnership, or a year out of range."}},
+)
+async def get_yearly_figures_side_by_side(
+    request: Request,
+    engine: EngineDep,
+    policies: PoliciesDep,
+    actor: Annotated[Actor, Depends(allow(*REPORT_READERS))],
+    year: Annotated[
+        int, Query(ge=2000, le=2100, description="The calendar year the reporting years start in.")
+    ],
+    partnership: Annotated[
+        list[str] | None,
+        Query(description="Which of the reader's partnerships (repeat); all of them if none is given."),
+    ] = None,
+) -> list[YearlyFigures]:
+    """For the pan-area assurance group: a manager whose token names several partnerships reads their
+    figures for the same reporting year together. Only read: nothing here changes anything."""
+
+    async def figures() -> list[YearlyFigures]:
+        chosen = partnership or list(actor.partnerships)
+        for code in chosen:
+            _policy(policies, code)
+            require_served(actor, code, policies)
+        return [
+            await run_in_threadpool(_figures, engine, policies[code], year) for code in dict.fromkeys(chosen)
+        ]
+
+    chosen_words = ", ".join(partnership or actor.partnerships)
+    return await audited(request, actor, None, f"yearly figures {chosen_words} {year}", figures())
+
+
+def _body(engine: Engine, partnerships: list[str], report: str, pdf: bool) -> tuple[str, str | bytes]:
+    found = report_body(engine, partnerships, report, pdf)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no report {report}")
     return found
@@ -254,7 +300,11 @@ async def report_html(
 ) -> Response:
     """The report as the accessible HTML page it was stored as. Every download is in the audit log."""
     _, html = await audited(
-        request, actor, None, f"report {report} (html)", run_in_threadpool(_body, engine, report, False)
+        request,
+        actor,
+        None,
+        f"report {report} (html)",
+        run_in_threadpool(_body, engine, actor.partnerships, report, False),
     )
     return Response(html, media_type="text/html; charset=utf-8", headers=REPORT_HEADERS)
 
@@ -273,7 +323,11 @@ async def report_pdf(
 ) -> Response:
     """The report as the tagged PDF stored with it. Every download is in the audit log."""
     filename, pdf = await audited(
-        request, actor, None, f"report {report} (pdf)", run_in_threadpool(_body, engine, report, True)
+        request,
+        actor,
+        None,
+        f"report {report} (pdf)",
+        run_in_threadpool(_body, engine, actor.partnerships, report, True),
     )
     return Response(
         pdf,

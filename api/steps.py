@@ -13,7 +13,7 @@ from fastapi import Path, Request
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from api.access import audited
+from api.access import audited, current_case
 from api.temporal import require_known_agencies, run_step
 from safeguarding.domain.fields import CASE_REFERENCE_PATTERN
 from safeguarding.domain.outcome import StepOutcome
@@ -53,11 +53,14 @@ async def take_step(
     body: BaseModel,
     stream: Stream = Stream.case,
 ) -> StepOutcome:
-    """Send one step to the case's workflow (or its review's, or its plan's); audited, accepted or not."""
+    """Send one step to the case's workflow (or its review's, or its plan's); audited, accepted or not.
+    The case is the one the route's ``allow`` found among the actor's partnerships, and the actor acts
+    in its partnership (or the contributing one they are of, whose directory names its agencies)."""
+    case = current_case(request)
 
     async def checked() -> StepOutcome:
-        await require_known_agencies(request.app.state.engine, body)
+        await require_known_agencies(request.app.state.engine, case.acting_in, body)
         step = Attributed[type(body)](actor=actor, decision=body)  # type: ignore[misc]
-        return await run_step(client, reference, update, step, stream)
+        return await run_step(client, case, update, step, stream)
 
     return await audited(request, actor, reference, getattr(body, "reasons", None), checked())

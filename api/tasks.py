@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, sta
 from pydantic import BaseModel
 
 from api.access import AGENCY, EVERYONE, allow, allow_step
-from api.dependencies import ClientDep, EngineDep
+from api.dependencies import ClientDep, EngineDep, PoliciesDep
+from api.partnerships import partnerships_read
 from api.steps import take_step
 from safeguarding.domain import steps
 from safeguarding.domain.action_plan import ImpactCheckDone
@@ -42,16 +43,26 @@ class Withdrawal(StrictModel):
 )
 def get_tasks(
     engine: EngineDep,
+    policies: PoliciesDep,
     actor: Annotated[Actor, Depends(allow(*EVERYONE))],
     agency: Annotated[
         str | None,
-        Query(pattern=AGENCY_PATTERN, description="Whose tasks; a partner agency's own by default."),
+        Query(
+            pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$",
+            description="Whose tasks: an agency code, or an office's role (business_unit); a partner "
+            "agency's own by default.",
+        ),
     ] = None,
     status_: Annotated[
         str | None, Query(alias="status", pattern="^(open|completed|withdrawn|all)$")
     ] = "open",
+    partnership: Annotated[
+        str | None, Query(pattern=AGENCY_PATTERN, description="One of the reader's partnerships.")
+    ] = None,
 ) -> list[TaskListItem]:
-    """Open tasks by default, soonest due first, from the read model."""
+    """Open tasks by default, soonest due first, from the read model: the agency's tasks as an entry of
+    the reader's partnerships' directories (of another partnership's case too, where one of them
+    contributes). The Business Unit's own tasks: ?agency=business_unit."""
     if actor.role is AGENCY:
         if agency not in (None, actor.agency):
             raise HTTPException(
@@ -60,7 +71,12 @@ def get_tasks(
         agency = actor.agency
     if agency is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "say whose tasks: ?agency=<agency code>")
-    return list_tasks(engine, agency=agency, status=None if status_ == "all" else status_)
+    return list_tasks(
+        engine,
+        agency=agency,
+        partnerships=partnerships_read(actor, partnership, policies),
+        status=None if status_ == "all" else status_,
+    )
 
 
 def _parse(task_id: str) -> tuple[str, Stream]:

@@ -18,8 +18,10 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from safeguarding.domain.people import Actor
 from safeguarding.domain.record import Stream, workflow_id_for
 from safeguarding.domain.refusal import RefusalKind
+from safeguarding.queries.scope import CaseAt
 from safeguarding.store.directory import unknown_agencies
 from workflows.incident import CaseWorkflow
 
@@ -32,12 +34,29 @@ _STATUS_FOR_REFUSAL = {
 _STREAM_NAME = {Stream.case: "case", Stream.review: "review", Stream.plan: "action plan"}
 
 
-def case_handle(client: Client, reference: str, stream: Stream = Stream.case) -> WorkflowHandle[Any, Any]:
-    return client.get_workflow_handle(workflow_id_for(reference, stream))
+def case_handle(client: Client, case: CaseAt, stream: Stream = Stream.case) -> WorkflowHandle[Any, Any]:
+    return client.get_workflow_handle(case.workflow(stream))
 
 
 def no_such_case(reference: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no case with reference {reference}")
+
+
+async def just_opened(client: Client, actor: Actor, reference: str, wanted: str | None) -> CaseAt | None:
+    """A case of the actor's partnerships that its workflow has but the read model does not show yet
+    (opened a moment ago); None if there is none."""
+    for partnership in actor.partnerships:
+        if wanted is not None and partnership != wanted:
+            continue
+        workflow_id = workflow_id_for(partnership, reference)
+        try:
+            await client.get_workflow_handle(workflow_id).describe()
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                continue
+            raise _temporal_unavailable(error) or error from None
+        return CaseAt(partnership, reference, workflow_id, partnership)
+    return None
 
 
 def _temporal_unavailable(error: Exception) -> HTTPException | None:
@@ -60,49 +79,52 @@ def _temporal_unavailable(error: Exception) -> HTTPException | None:
     return None
 
 
-async def _missing(client: Client, reference: str, stream: Stream) -> HTTPException:
-    """Say why a workflow is not there: no such case, or the case has not reached this part yet."""
+async def _missing(client: Client, case: CaseAt, stream: Stream) -> HTTPException:
+    """Say why a workflow is not there: no such case, or the case has not reached this part yet (said
+    only to those who find the case at all)."""
     if stream is Stream.case:
-        return no_such_case(reference)
+        return no_such_case(case.reference)
     try:
-        await case_handle(client, reference).describe()
+        await case_handle(client, case).describe()
     except RPCError:
-        return no_such_case(reference)
-    return HTTPException(status.HTTP_409_CONFLICT, f"case {reference} has no {_STREAM_NAME[stream]} (yet)")
+        return no_such_case(case.reference)
+    return HTTPException(
+        status.HTTP_409_CONFLICT, f"case {case.reference} has no {_STREAM_NAME[stream]} (yet)"
+    )
 
 
-async def query_case(client: Client, reference: str, query: Any, stream: Stream = Stream.case) -> Any:
+async def query_case(client: Client, case: CaseAt, query: Any, stream: Stream = Stream.case) -> Any:
     try:
-        return await case_handle(client, reference, stream).query(query)
+        return await case_handle(client, case, stream).query(query)
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
-            raise await _missing(client, reference, stream) from None
+            raise await _missing(client, case, stream) from None
         raise _temporal_unavailable(error) or error from None
     except WorkflowQueryFailedError as error:
         raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"case {reference} could not be read: {error}"
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"case {case.reference} could not be read: {error}"
         ) from None
 
 
-def _unknown_agencies(engine: Engine, codes: list[str]) -> list[str]:
+def _unknown_agencies(engine: Engine, partnership: str, codes: list[str]) -> list[str]:
     with engine.connect() as connection:
-        return unknown_agencies(connection, codes)
+        return unknown_agencies(connection, partnership, codes)
 
 
-async def require_known_agencies(engine: Engine, body: Any) -> None:
-    """Work goes only to agencies in the partner directory (where their notifications are sent):
-    an unknown or inactive code is refused before the case sees it."""
+async def require_known_agencies(engine: Engine, partnership: str, body: Any) -> None:
+    """Work goes only to agencies in the partnership's own directory (where their notifications are
+    sent): an unknown or inactive code is refused before the case sees it."""
     codes = list(getattr(body, "agencies", None) or [])
     if isinstance(getattr(body, "agency", None), str):
         codes.append(body.agency)
     if not codes:
         return
-    unknown = await run_in_threadpool(_unknown_agencies, engine, codes)
+    unknown = await run_in_threadpool(_unknown_agencies, engine, partnership, codes)
     if unknown:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"not an active agency of the partner directory: {', '.join(unknown)}; "
-            "the Business Unit adds or reactivates one with PUT /agencies/{code}",
+            f"not an active agency of {partnership}'s partner directory: {', '.join(unknown)}; "
+            "its Business Unit adds or reactivates one with PUT /agencies/{code}",
         )
 
 
@@ -114,11 +136,9 @@ def as_refusal(error: WorkflowUpdateFailedError) -> Exception:
     return error
 
 
-async def run_step(
-    client: Client, reference: str, update: Any, step: Any, stream: Stream = Stream.case
-) -> Any:
+async def run_step(client: Client, case: CaseAt, update: Any, step: Any, stream: Stream = Stream.case) -> Any:
     """Send one human step; a refusal becomes 409/403/404/422 with the workflow's reason."""
-    handle = case_handle(client, reference, stream)
+    handle = case_handle(client, case, stream)
     try:
         return await handle.execute_update(update, step)
     except WorkflowUpdateFailedError as error:
@@ -132,19 +152,20 @@ async def run_step(
         try:
             description = await handle.describe()
         except RPCError:
-            raise await _missing(client, reference, stream) from None
+            raise await _missing(client, case, stream) from None
         if description.status is not WorkflowExecutionStatus.RUNNING:
             raise HTTPException(
-                status.HTTP_409_CONFLICT, f"the {_STREAM_NAME[stream]} of case {reference} is finished"
+                status.HTTP_409_CONFLICT,
+                f"the {_STREAM_NAME[stream]} of case {case.reference} is finished",
             ) from None
         raise
 
 
-async def wait_until_open(client: Client, reference: str) -> Any:
+async def wait_until_open(client: Client, case: CaseAt) -> Any:
     """The case once its opening is complete; a case whose workflow has ended is read as it stands."""
     try:
-        return await case_handle(client, reference).execute_update(CaseWorkflow.await_opened)
+        return await case_handle(client, case).execute_update(CaseWorkflow.await_opened)
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise _temporal_unavailable(error) or error from None
-    return await query_case(client, reference, CaseWorkflow.view)
+    return await query_case(client, case, CaseWorkflow.view)

@@ -10,13 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from pydantic import Field
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import BU, REPORT_READERS, allow, allow_step, audited
 from api.dependencies import ClientDep, PoliciesDep
+from api.partnerships import require_served
 from api.temporal import as_refusal
 from safeguarding.domain import steps
 from safeguarding.domain.fields import AGENCY_PATTERN, StrictModel
@@ -28,6 +29,7 @@ from safeguarding.domain.yearly_report import (
     YearlyStart,
     YearlyView,
     workflow_id,
+    workflow_ids,
 )
 from workflows.yearly_report import YearlyReportWorkflow
 
@@ -57,10 +59,24 @@ def _start(policy: Policy, year: int) -> YearlyStart:
     )
 
 
-def _policy(policies: dict[str, Policy], partnership: str) -> Policy:
-    if partnership not in policies:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no partnership {partnership}")
+def _policy(policies: dict[str, Policy], partnership: str, actor: Actor) -> Policy:
+    """The policy of one of the actor's partnerships: an unknown one is 422, another's 403."""
+    require_served(actor, partnership, policies)
     return policies[partnership]
+
+
+async def _process(client: Client, partnership: str, year_start: date) -> WorkflowHandle[Any, Any] | None:
+    """The partnership's process for the year (under an older code of it, if begun before)."""
+    for process in workflow_ids(partnership, year_start):
+        handle = client.get_workflow_handle(process)
+        try:
+            await handle.describe()
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                continue
+            raise
+        return handle
+    return None
 
 
 @router.post(
@@ -78,10 +94,13 @@ async def start_yearly_report(
 ) -> YearlyView:
     """For a reporting year that has ended (the Schedule starts it by itself); starting it again
     returns the one already running."""
-    start = _start(_policy(policies, body.partnership), body.year)
+    start = _start(_policy(policies, body.partnership, actor), body.year)
 
     async def begin() -> YearlyView:
         process = workflow_id(start.partnership, start.year_start)
+        existing = await _process(client, start.partnership, start.year_start)
+        if existing is not None:
+            return await existing.query(YearlyReportWorkflow.view)
         try:
             handle = await client.start_workflow(
                 YearlyReportWorkflow.run,
@@ -114,17 +133,11 @@ async def get_yearly_report(
     policies: PoliciesDep,
     actor: Annotated[Actor, Depends(allow(*REPORT_READERS))],
 ) -> YearlyView:
-    start = _start(_policy(policies, partnership), year)
-    try:
-        return await client.get_workflow_handle(workflow_id(partnership, start.year_start)).query(
-            YearlyReportWorkflow.view
-        )
-    except RPCError as error:
-        if error.status is RPCStatusCode.NOT_FOUND:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND, f"no yearly report process for {partnership} {year}"
-            ) from None
-        raise
+    start = _start(_policy(policies, partnership, actor), year)
+    handle = await _process(client, partnership, start.year_start)
+    if handle is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no yearly report process for {partnership} {year}")
+    return await handle.query(YearlyReportWorkflow.view)
 
 
 async def _step(
@@ -135,8 +148,12 @@ async def _step(
     update: Any,
     step: Attributed[Any],
 ) -> YearlyView:
-    start = _start(_policy(policies, partnership), year)
-    handle = client.get_workflow_handle(workflow_id(partnership, start.year_start))
+    start = _start(_policy(policies, partnership, step.actor), year)
+    handle = await _process(client, partnership, start.year_start)
+    if handle is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"no running yearly report process for {partnership} {year}"
+        )
     try:
         return await handle.execute_update(update, step)
     except WorkflowUpdateFailedError as error:
@@ -163,7 +180,7 @@ async def record_published(
     policies: PoliciesDep,
     actor: Annotated[Actor, Depends(allow_step(steps.RECORD_YEARLY_PUBLICATION))],
 ) -> YearlyView:
-    published = Attributed[ReportPublished](actor=actor, decision=body)
+    published = Attributed[ReportPublished](actor=actor.acting_in(partnership), decision=body)
     call = _step(client, policies, partnership, year, YearlyReportWorkflow.record_publication, published)
     return await audited(request, actor, None, f"yearly report {partnership} {year} published", call)
 
@@ -182,6 +199,6 @@ async def record_sent(
     policies: PoliciesDep,
     actor: Annotated[Actor, Depends(allow_step(steps.RECORD_YEARLY_SENDING))],
 ) -> YearlyView:
-    sent = Attributed[ReportSent](actor=actor, decision=body)
+    sent = Attributed[ReportSent](actor=actor.acting_in(partnership), decision=body)
     call = _step(client, policies, partnership, year, YearlyReportWorkflow.record_sending, sent)
     return await audited(request, actor, None, f"yearly report {partnership} {year} sent", call)

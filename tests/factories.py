@@ -97,9 +97,7 @@ from workflows.review import (
     DUTIES,  # the local partners' duties in a national review, as its workflow words them
 )
 
-POLICY: Policy = load_policies(Path(__file__).resolve().parent.parent / "safeguarding" / "policies")[
-    "luton"
-]
+POLICY: Policy = load_policies(Path(__file__).resolve().parent.parent / "safeguarding" / "policies")["luton"]
 LONDON = ZoneInfo("Europe/London")
 REFERENCE = "LSCP-0001"
 
@@ -329,17 +327,21 @@ def opening(
     route: Route = Route.serious_incident_notification,
     child_status: ChildStatus = ChildStatus.neither,
     child_died: bool = False,
+    **more: Any,
 ) -> CaseOpening:
-    return CaseOpening(
-        reference=REFERENCE,
-        partnership="luton",
-        route=route,
-        la_aware_at=AWARE,
-        referred_at=None if route is Route.serious_incident_notification else REFERRED,
-        referring_agency="luton-childrens-social-care",
-        child_status=child_status,
-        child_died=child_died,
-        summary="Infant admitted to hospital with unexplained injuries.",
+    return CaseOpening.model_validate(
+        {
+            "reference": REFERENCE,
+            "partnership": "luton",
+            "route": route,
+            "la_aware_at": AWARE,
+            "referred_at": None if route is Route.serious_incident_notification else REFERRED,
+            "referring_agency": "luton-childrens-social-care",
+            "child_status": child_status,
+            "child_died": child_died,
+            "summary": "Infant admitted to hospital with unexplained injuries.",
+            **more,
+        }
     )
 
 
@@ -542,7 +544,7 @@ def review_file(
     file = ReviewFile(
         reference=REFERENCE,
         stream=Stream.review,
-        workflow_id=workflow_id_for(REFERENCE, Stream.review),
+        workflow_id=workflow_id_for("luton", REFERENCE, Stream.review),
         policy=POLICY,
         facts={**opening().facts(), "review_kind": kind.value},
         kind=kind,
@@ -627,7 +629,7 @@ def plan_file(actions: Sequence[str] = (), *, recommendations: int = 1, closed: 
     file = PlanFile(
         reference=REFERENCE,
         stream=Stream.plan,
-        workflow_id=workflow_id_for(REFERENCE, Stream.plan),
+        workflow_id=workflow_id_for("luton", REFERENCE, Stream.plan),
         policy=POLICY,
         facts=opening().facts(),
     )

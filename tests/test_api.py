@@ -130,7 +130,7 @@ async def test_the_whole_rapid_review_over_http(service: httpx.AsyncClient):
     http = service
     reference = await open_case(http)
     case = (await http.get(f"/cases/{reference}")).json()
-    assert case["stage"] == "rapid_review" and case["policy_version"] == "2026.4"
+    assert case["stage"] == "rapid_review" and case["policy_version"] == "2026.5"
     assert {d["key"] for d in case["deadlines"]} == {"notify_panel", "report_to_partners"}
 
     now = iso(datetime.now(UTC))

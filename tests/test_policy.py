@@ -44,7 +44,7 @@ def line_of(text: str, fragment: str) -> int:
 
 def test_the_default_policy_loads_with_a_version(policy):
     assert policy.partnership == "luton" and policy.name == "Luton Safeguarding Children Partnership"
-    assert policy.version.strip() and policy.procedure == "pan-bedfordshire 2026.3"
+    assert policy.version.strip() and policy.procedure == "pan-bedfordshire 2026.4"
     assert policy.timezone == "Europe/London"
     assert policy.working_days.end_of_working_day.hour == 17
 
@@ -148,7 +148,7 @@ def test_load_policies_reads_a_correctly_named_file(tmp_path, text):
 def test_three_partnerships_share_the_pan_bedfordshire_procedure_each_with_its_own_name_and_reporting():
     policies = load_policies(POLICIES)
     assert sorted(policies) == ["bedford-borough", "central-bedfordshire", "luton"]
-    assert {p.procedure for p in policies.values()} == {"pan-bedfordshire 2026.3"}
+    assert {p.procedure for p in policies.values()} == {"pan-bedfordshire 2026.4"}
     assert len({p.name for p in policies.values()}) == 3
     shared = policies["luton"].deadlines
     assert all(p.deadlines == shared for p in policies.values())
@@ -167,7 +167,7 @@ def test_a_partnership_may_change_one_setting_of_a_shared_deadline(tmp_path, tex
 
 
 def test_a_fault_in_the_partnerships_own_file_is_named_there(tmp_path, text):
-    own = LUTON.replace("version: \"2026.4\"", "version: \"2026.4\"\ncolour: blue")
+    own = LUTON.replace('version: "2026.5"', 'version: "2026.5"\ncolour: blue')
     folder(tmp_path, text, luton=own)
     with pytest.raises(PolicyError) as refused:
         load_policies(tmp_path)

@@ -47,7 +47,7 @@ from safeguarding.domain.deadline_book import Owed
 from safeguarding.domain.events import EventKind
 from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Attributed
-from safeguarding.domain.record import Stream, workflow_id_for
+from safeguarding.domain.record import Stream
 from safeguarding.domain.rules import action_plan as plan
 from workflows.casework import Casework, Check
 
@@ -63,7 +63,7 @@ class ActionPlanWorkflow(Casework):
             self.file = PlanFile(
                 reference=start.reference,
                 stream=Stream.plan,
-                workflow_id=workflow_id_for(start.reference, Stream.plan),
+                workflow_id=workflow.info().workflow_id,
                 policy=start.policy,
                 facts=start.facts,
             )

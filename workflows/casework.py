@@ -112,9 +112,15 @@ class Casework(Clock):
 
     # ------------------------------------------------------------ human steps
 
+    def _contributors(self) -> list[str]:
+        """The partnerships that contribute to the case (only the case's own workflow has any)."""
+        return []
+
     def _check(self, step: Step, attributed: Attributed[Any], check: Check) -> None:
+        record = self.record
+        step.check_partnership(attributed.actor, record.reference, record.partnership, self._contributors())
         step.check_actor(attributed.actor)
-        check(self.record, attributed.actor, attributed.decision, workflow.now())
+        check(record, attributed.actor, attributed.decision, workflow.now())
 
     def _validate(self, step: Step, attributed: Attributed[Any], check: Check) -> None:
         """An update's validator: a refused step never reaches history, and the caller gets the reason."""
@@ -193,6 +199,7 @@ class Casework(Clock):
             CaseChanges(
                 version=version,
                 stream=record.stream.value,
+                partnership=record.partnership,
                 reference=record.reference,
                 workflow_id=record.workflow_id,
                 events=events,

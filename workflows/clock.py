@@ -311,6 +311,8 @@ class Clock:
         return DeadlineNotice(
             idempotency_key=f"{self.record.workflow_id}:{deadline.id}:{owed.kind}:{owed.number}",
             case_reference=self.record.reference,
+            partnership=self.record.partnership,
+            recipients_in=task.partnership if task else None,
             kind=owed.kind,
             deadline_id=deadline.id,
             deadline_key=deadline.key,

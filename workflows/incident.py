@@ -26,6 +26,7 @@ from safeguarding.domain.case import (
     CaseOutcome,
     CaseStart,
     CaseView,
+    ContributionSent,
     InformationRequest,
     InformationReturn,
     NotificationRecord,
@@ -44,8 +45,9 @@ from safeguarding.domain.events import EventKind
 from safeguarding.domain.milestones import Milestone, Reached
 from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Attributed
-from safeguarding.domain.record import Stream, workflow_id_for
+from safeguarding.domain.record import Stream, stream_workflow_id, workflow_id_for
 from safeguarding.domain.review import ReviewStart
+from safeguarding.domain.rules import contributions as contributions_rules
 from safeguarding.domain.rules import intake, rapid_review, tasks
 from safeguarding.domain.tasks import TaskWithdrawal
 from workflows.action_plan import ActionPlanWorkflow
@@ -70,7 +72,7 @@ REVIEW_KIND = {
 class CaseWorkflow(Casework):
     @workflow.init
     def __init__(self, start: CaseStart) -> None:
-        self.file = CaseFile.open(start.opening, start.policy, workflow.now())
+        self.file = CaseFile.open(start.opening, start.policy, workflow.now(), workflow.info().workflow_id)
         self._start_casework(self.file)
         self._opened_by = start.opened_by
         self._published_stage: Stage | None = None
@@ -100,6 +102,11 @@ class CaseWorkflow(Casework):
             for recipient, sent_at in sorted(opening.notified.items(), key=lambda item: item[1]):
                 made = NotificationRecord(recipient=recipient, sent_at=sent_at)
                 await self._reach(intake.apply_notification(file, self._opened_by, made, now))
+            if opening.contributors:
+                asked, contributions = contributions_rules.open_contributions(file, now)
+                await self._reach(contributions)
+                for task in asked:
+                    tasks.announce(file, task)
             self._publish_stage()
         # Side by side, and awaited together, so that a failure in either is never silent.
         await asyncio.gather(self._run_casework(), self._follow_up())
@@ -115,8 +122,9 @@ class CaseWorkflow(Casework):
     def _snapshot(self, changes: CaseChanges) -> CaseChanges:
         file = self.file
         changes.case = CaseSummary(
-            partnership=file.opening.partnership,
+            partnership=file.partnership,
             policy_version=file.policy.version,
+            contributors=file.contributors,
             route=file.opening.route.value,
             stage=file.stage.value,
             outcome=file.outcome,
@@ -127,6 +135,9 @@ class CaseWorkflow(Casework):
 
     def _after_step(self) -> None:
         self._publish_stage()
+
+    def _contributors(self) -> list[str]:
+        return self.file.contributors
 
     # ------------------------------------------------------------ queries
 
@@ -300,6 +311,25 @@ class CaseWorkflow(Casework):
     def _validate_record_panel_response(self, step: Attributed[PanelResponse]) -> None:
         self._validate(steps.RECORD_PANEL_RESPONSE, step, rapid_review.check_panel_response)
 
+    # ------------------------------------------------------------ a contribution to a review led elsewhere
+
+    @workflow.update
+    async def send_contribution(self, step: Attributed[ContributionSent]) -> StepOutcome:
+        """Business Unit: our contribution to a review another area leads was sent; the case closes."""
+        async with self._step(
+            steps.SEND_CONTRIBUTION, step, contributions_rules.check_contribution_sent
+        ) as changes:
+            now = workflow.now()
+            await changes.reach(
+                contributions_rules.apply_contribution_sent(self.file, step.actor, step.decision, now)
+            )
+            contributions_rules.close_contribution(self.file, now)
+        return self._outcome(changes)
+
+    @send_contribution.validator
+    def _validate_send_contribution(self, step: Attributed[ContributionSent]) -> None:
+        self._validate(steps.SEND_CONTRIBUTION, step, contributions_rules.check_contribution_sent)
+
     # ------------------------------------------------------------ closure
 
     @workflow.update
@@ -349,7 +379,7 @@ class CaseWorkflow(Casework):
     async def _review(self, kind: str):  # type: ignore[no-untyped-def]
         file = self.file
         recommendation = file.rapid_review.recommendation
-        file.review_workflow_id = workflow_id_for(file.reference, Stream.review)
+        file.review_workflow_id = stream_workflow_id(file.workflow_id, Stream.review)
         await self._note(EventKind.review_started, workflow_id=file.review_workflow_id, kind=kind)
         outcome = await workflow.execute_child_workflow(
             ReviewWorkflow.run,
@@ -371,7 +401,7 @@ class CaseWorkflow(Casework):
 
     async def _action_plan(self, planned: list[PlannedRecommendation]) -> None:
         file = self.file
-        file.plan_workflow_id = workflow_id_for(file.reference, Stream.plan)
+        file.plan_workflow_id = stream_workflow_id(file.workflow_id, Stream.plan)
         await self._note(
             EventKind.action_plan_started, workflow_id=file.plan_workflow_id, recommendations=len(planned)
         )

@@ -25,7 +25,7 @@ from safeguarding.domain.events import EventKind
 from safeguarding.domain.milestones import Milestone, Reached
 from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Attributed
-from safeguarding.domain.record import Stream, workflow_id_for
+from safeguarding.domain.record import Stream
 from safeguarding.domain.review import (
     CheckpointDone,
     ClockRestarted,
@@ -75,7 +75,7 @@ class ReviewWorkflow(Casework):
         self.file = ReviewFile(
             reference=start.reference,
             stream=Stream.review,
-            workflow_id=workflow_id_for(start.reference, Stream.review),
+            workflow_id=workflow.info().workflow_id,
             policy=start.policy,
             facts=start.facts,
             kind=ReviewKind(start.kind),

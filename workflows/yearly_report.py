@@ -23,6 +23,7 @@ from safeguarding.domain import steps
 from safeguarding.domain.activities import COMPUTE_DUE_DATES, NOTIFY_YEARLY, RECORD_YEARLY_STATE
 from safeguarding.domain.contracts import DueDateItem, DueDateRequest
 from safeguarding.domain.dates import local_date, start_of_day
+from safeguarding.domain.partnerships import current
 from safeguarding.domain.people import Attributed
 from safeguarding.domain.refusal import Refusal, RefusalKind
 from safeguarding.domain.rules import yearly_report as rules
@@ -132,6 +133,7 @@ class YearlyReportWorkflow:
                 YearlyNotice(
                     key=f"{workflow.info().workflow_id}:{deadline.key}:{kind}:{number}",
                     reference=reference(start.partnership, start.year_start),
+                    partnership=start.partnership,
                     kind=kind,
                     deadline_key=deadline.key,
                     title=deadline.title,
@@ -174,6 +176,13 @@ class YearlyReportWorkflow:
     # ------------------------------------------------------------ the Business Unit's steps
 
     def _check(self, step: steps.Step, attributed: Attributed[Any], check: Check) -> None:
+        file = self.file
+        step.check_partnership(
+            attributed.actor,
+            file.partnership,
+            current(file.partnership),
+            missing=f"no yearly report for {file.year_start.year}",
+        )
         step.check_actor(attributed.actor)
         check(self.file, attributed.actor, attributed.decision, workflow.now())
 

@@ -26,6 +26,7 @@ from safeguarding.domain.fields import (
     StrictModel,
 )
 from safeguarding.domain.milestones import Milestone
+from safeguarding.domain.partnerships import Contribution
 from safeguarding.domain.people import Actor, StatutoryPartner
 from safeguarding.domain.policy import Policy
 from safeguarding.domain.record import Stream, WorkRecord, workflow_id_for
@@ -40,6 +41,8 @@ class Stage(StrEnum):
     other_review = "other_review"
     learning_actions = "learning_actions"
     national_review = "national_review"
+    # Our contribution to a review another area leads (route contribution_to_external_review).
+    contributing = "contributing"
     closed = "closed"
 
 
@@ -88,6 +91,25 @@ class PanelResponseKind(StrEnum):
     national_review = "national_review"
 
 
+class ExternalReviewKind(StrEnum):
+    rapid_review = "rapid_review"
+    child_safeguarding_practice_review = "child_safeguarding_practice_review"
+    other_review = "other_review"
+
+
+class ExternalLead(StrictModel):
+    """The area that leads a review we contribute to, when it is not run on this deployment."""
+
+    name: ShortText = Field(
+        max_length=200,
+        description="The leading partnership, e.g. Hertfordshire Safeguarding Children Partnership.",
+    )
+    review: ExternalReviewKind
+    their_reference: Annotated[str, StringConstraints(min_length=1, max_length=60)] | None = Field(
+        default=None, description="The lead's own reference for the review, if it gave one."
+    )
+
+
 class CaseOpening(StrictModel):
     """What the Business Unit knows when a case is opened."""
 
@@ -96,7 +118,11 @@ class CaseOpening(StrictModel):
     route: Route
     la_aware_at: AwareDatetime = Field(description="When the local authority became aware of the incident.")
     referred_at: AwareDatetime | None = Field(
-        default=None, description="When the referral was made (required for agency and CDOP referrals)."
+        default=None,
+        description=(
+            "When the referral was made (required for agency and CDOP referrals), or when the leading "
+            "area asked for our contribution."
+        ),
     )
     referring_agency: AgencyCode
     child_status: ChildStatus
@@ -106,6 +132,43 @@ class CaseOpening(StrictModel):
         default_factory=dict,
         description="Notifications already sent when the case is opened (a case entered after the event).",
     )
+    contributors: list[Contribution] = Field(
+        default_factory=list,
+        max_length=5,
+        description=(
+            "Partnerships that contribute to this case: where the child lives, is looked after or is "
+            "placed. The opening partnership (where the incident happened) leads."
+        ),
+    )
+
+    external_lead: ExternalLead | None = Field(
+        default=None,
+        description="For a contribution_to_external_review: the area that leads the review.",
+    )
+
+    @model_validator(mode="after")
+    def _external_lead_only_for_a_contribution(self) -> CaseOpening:
+        external = self.route is Route.contribution_to_external_review
+        if external and self.external_lead is None:
+            raise ValueError(
+                "a contribution to another area's review names the area that leads it (external_lead)"
+            )
+        if not external and self.external_lead is not None:
+            raise ValueError("external_lead is given only for a contribution_to_external_review")
+        if external and (self.contributors or self.notified):
+            raise ValueError(
+                "a contribution to another area's review has no contributors or notifications of its own"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _contributors_are_others(self) -> CaseOpening:
+        codes = [c.partnership for c in self.contributors]
+        if self.partnership in codes:
+            raise ValueError("the lead partnership does not contribute to its own case")
+        if len(set(codes)) != len(codes):
+            raise ValueError("each contributing partnership is named once")
+        return self
 
     @model_validator(mode="after")
     def _referral_has_a_time(self) -> CaseOpening:
@@ -230,6 +293,16 @@ class CaseClosure(StrictModel):
     reasons: Reasons
 
 
+class ContributionSent(StrictModel):
+    """Our contribution sent to the area that leads the review (route contribution_to_external_review)."""
+
+    sent_at: AwareDatetime = Field(description="When it was sent.")
+    documents: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+        min_length=1, max_length=40, description="What was sent: the titles of the documents."
+    )
+    note: ShortText | None = None
+
+
 class SignOffRecord(BaseModel):
     partner: StatutoryPartner
     agrees: bool
@@ -265,6 +338,8 @@ class CaseView(BaseModel):
     child_status: ChildStatus
     child_died: bool
     summary: str
+    contributors: list[Contribution] = Field(default_factory=list)
+    external_lead: ExternalLead | None = None
     screening: ScreeningDecision | None = None
     referral_confirmed_at: datetime | None = None
     notifications: dict[str, datetime] = Field(default_factory=dict)
@@ -292,32 +367,41 @@ class CaseFile(WorkRecord):
     plan_workflow_id: str | None = None
 
     @classmethod
-    def open(cls, opening: CaseOpening, policy: Policy, now: datetime) -> CaseFile:
+    def open(
+        cls, opening: CaseOpening, policy: Policy, now: datetime, workflow_id: str | None = None
+    ) -> CaseFile:
         serious = opening.route is Route.serious_incident_notification
+        contributing = opening.route is Route.contribution_to_external_review
         return cls(
             reference=opening.reference,
             stream=Stream.case,
-            workflow_id=workflow_id_for(opening.reference),
+            workflow_id=workflow_id or workflow_id_for(opening.partnership, opening.reference),
             policy=policy,
             facts=opening.facts(),
             opening=opening,
             opened_at=now,
-            stage=Stage.rapid_review if serious else Stage.screening,
+            stage=Stage.rapid_review if serious else Stage.contributing if contributing else Stage.screening,
         )
 
     @property
+    def contributors(self) -> list[str]:
+        return [c.partnership for c in self.opening.contributors]
+
+    @property
     def is_referral(self) -> bool:
-        return self.opening.route is not Route.serious_incident_notification
+        return self.opening.route in (Route.agency_referral, Route.cdop_referral)
 
     @property
     def notifiable(self) -> bool:
         """A serious incident the Panel must hear of: notified as such, or a referral screened in."""
+        if self.opening.route is Route.contribution_to_external_review:
+            return False  # the leading area notifies
         return not self.is_referral or bool(self.screening and self.screening.criteria_met)
 
     def view(self) -> CaseView:
         return CaseView(
             reference=self.reference,
-            partnership=self.opening.partnership,
+            partnership=self.partnership,
             policy_version=self.policy.version,
             route=self.opening.route,
             stage=self.stage,
@@ -327,6 +411,8 @@ class CaseFile(WorkRecord):
             child_status=self.opening.child_status,
             child_died=self.opening.child_died,
             summary=self.opening.summary,
+            contributors=self.opening.contributors,
+            external_lead=self.opening.external_lead,
             screening=self.screening,
             referral_confirmed_at=self.referral_confirmed_at,
             notifications=self.notifications,

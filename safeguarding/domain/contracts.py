@@ -63,6 +63,10 @@ class DeadlineNotice(BaseModel):
 
     idempotency_key: str
     case_reference: str
+    # Whose case (None: sent by a run begun before partnerships were kept apart), and for a contributing
+    # partnership's own task, the directory its recipients are in.
+    partnership: str | None = None
+    recipients_in: str | None = None
     kind: Literal["reminder", "escalation"]
     deadline_id: str
     deadline_key: str
@@ -79,6 +83,7 @@ class CaseSummary(BaseModel):
     partnership: str
     policy_version: str
     route: str
+    contributors: list[str] = Field(default_factory=list)
     stage: str
     outcome: str | None
     opened_at: datetime
@@ -143,6 +148,8 @@ class CaseChanges(BaseModel):
 
     version: int
     stream: str
+    # Whose case (None: written by a run begun before partnerships were kept apart, all Luton's).
+    partnership: str | None = None
     reference: str
     workflow_id: str
     events: list[CaseEvent]

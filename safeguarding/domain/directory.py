@@ -52,6 +52,7 @@ class AgencyDetails(StrictModel):
 
 class Agency(AgencyDetails):
     code: AgencyCode
+    partnership: AgencyCode
     has_webhook_secret: bool = False
     updated_at: datetime
     updated_by: str
@@ -65,4 +66,5 @@ class SeedEntry(BaseModel):
 
 class SeedFile(BaseModel):
     source: str
+    partnership: Annotated[str, StringConstraints(pattern=AGENCY_PATTERN)]
     agencies: list[SeedEntry]

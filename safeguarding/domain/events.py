@@ -35,6 +35,9 @@ class EventKind(StrEnum):
     panel_responded = "panel_responded"
     recommendation_reopened = "recommendation_reopened"
     rapid_review_concluded = "rapid_review_concluded"
+    # cases across areas
+    contribution_requested = "contribution_requested"  # a contributing partnership asked for its part
+    contribution_sent = "contribution_sent"  # our part sent to the area that leads (an external lead)
     # what follows the rapid review, on the case
     review_started = "review_started"
     review_finished = "review_finished"  # on the case (the child's outcome) and on the review

@@ -10,6 +10,8 @@ class Route(StrEnum):
     serious_incident_notification = "serious_incident_notification"
     agency_referral = "agency_referral"
     cdop_referral = "cdop_referral"
+    # Our part in a review another area leads and runs elsewhere: our agencies' information, sent to it.
+    contribution_to_external_review = "contribution_to_external_review"
 
 
 class ChildStatus(StrEnum):

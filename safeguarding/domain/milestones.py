@@ -21,6 +21,9 @@ class Milestone(StrEnum):
     ofsted_notified = "ofsted_notified"
     rapid_review_sent = "rapid_review_sent"
     panel_responded = "panel_responded"
+    # Cases across areas
+    contribution_requested = "contribution_requested"
+    contribution_sent = "contribution_sent"
     # The review (issue 3)
     review_decided = "review_decided"
     review_report_sent = "review_report_sent"

@@ -31,6 +31,10 @@ class NoticeKind(StrEnum):
 
 class Notice(BaseModel):
     key: str
+    # Whose case (or report, or year) it concerns (None: from a run begun before partnerships were
+    # kept apart), and, for a contributing partnership's own task, the directory its recipients are in.
+    partnership: str | None = None
+    recipients_in: str | None = None
     case_reference: str  # or, for a report or the yearly process, what the outbox files it under
     kind: NoticeKind
     recipients: list[str]  # the policy's names: roles, or owning_agency
@@ -74,12 +78,21 @@ TASK_TITLES = {
     "action": "Action from the action plan",
     "checkpoint": "Monitoring checkpoint",
     "review_duty": "Duty of the local partners in a national review",
+    "coordination": "Information from your partnership's agencies for another partnership's review",
 }
 
 
 def task_notice(
-    workflow_id: str, reference: str, stream: str, task: Task, kind: NoticeKind, *, number: int = 1
+    workflow_id: str,
+    reference: str,
+    stream: str,
+    task: Task,
+    kind: NoticeKind,
+    *,
+    number: int = 1,
+    partnership: str | None = None,
 ) -> Notice:
+    """``partnership``: the case's."""
     """To the agency (or office) that owns the task. ``number``: which change of its due date."""
     suffix = {
         NoticeKind.task_assigned: "assigned",
@@ -89,6 +102,8 @@ def task_notice(
     }[kind]
     return Notice(
         key=f"{workflow_id}:{task.id}:{suffix}",
+        partnership=partnership,
+        recipients_in=task.partnership,
         case_reference=reference,
         kind=kind,
         recipients=[OWNING_AGENCY],
@@ -108,13 +123,16 @@ def closed_by_someone_else(task: Task) -> bool:
     return by is not None and by.agency != task.agency and by.role.value != task.agency
 
 
-def decision_notice(workflow_id: str, reference: str, stream: str, event: CaseEvent) -> Notice | None:
+def decision_notice(
+    workflow_id: str, reference: str, stream: str, event: CaseEvent, partnership: str | None = None
+) -> Notice | None:
     """For a decision that asks someone to act, keyed by the event that recorded it."""
     if event.kind not in DECISIONS:
         return None
     recipients, title, asked = DECISIONS[event.kind]
     return Notice(
         key=f"{workflow_id}:event:{event.seq}",
+        partnership=partnership,
         case_reference=reference,
         kind=NoticeKind.decision,
         recipients=recipients,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from safeguarding.domain.fields import AgencyCode, StrictModel, UserId
 
@@ -27,12 +27,27 @@ class StatutoryPartner(StrEnum):
 
 
 class Actor(StrictModel):
-    """Who did something, and in which role. Staff identifiers only; issue 4 takes them from a token."""
+    """Who did something, and in which role. Staff identifiers only, taken from a token.
+
+    ``partnerships`` are the partnerships the token names (a person may serve several: an agency that
+    serves the whole of Bedfordshire, a manager of the pan-area assurance group). ``partnership`` is the
+    one this act is in: the partnership the case belongs to (or contributes to), set by the API when it
+    finds the case; a step recorded before partnerships were kept apart has neither.
+    """
 
     user_id: UserId
     role: Role
     agency: AgencyCode | None = None
     partner: StatutoryPartner | None = None  # which statutory partner a safeguarding partner acts for
+    partnerships: list[AgencyCode] = Field(default_factory=list)
+    partnership: AgencyCode | None = None
+
+    def acting_in(self, partnership: str) -> Actor:
+        return self.model_copy(update={"partnership": partnership})
+
+    def serves(self, partnership: str) -> bool:
+        """Whether the token names ``partnership`` (an actor recorded before partnerships, every one)."""
+        return not self.partnerships or partnership in self.partnerships
 
 
 D = TypeVar("D", bound=BaseModel)

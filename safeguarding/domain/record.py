@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from safeguarding.domain.deadlines import Deadline
 from safeguarding.domain.events import CaseEvent, EventKind
 from safeguarding.domain.notices import Notice, NoticeKind, decision_notice, task_notice
+from safeguarding.domain.partnerships import current
 from safeguarding.domain.people import Actor
 from safeguarding.domain.policy import Policy
 from safeguarding.domain.tasks import Task
@@ -32,9 +33,16 @@ TASK_LETTER = {Stream.case: "T", Stream.review: "R", Stream.plan: "P"}
 STREAM_FOR_LETTER = {letter: stream for stream, letter in TASK_LETTER.items()}
 
 
-def workflow_id_for(reference: str, stream: Stream = Stream.case) -> str:
-    """``case-<ref>`` for the case; its children add ``/review`` or ``/plan`` (a reference has no slash)."""
-    return f"case-{reference}" if stream is Stream.case else f"case-{reference}/{stream.value}"
+def workflow_id_for(partnership: str, reference: str, stream: Stream = Stream.case) -> str:
+    """``<partnership>/case-<ref>`` for the case (a reference is unique within its partnership); its
+    children add ``/review`` or ``/plan``. Cases opened before partnerships were kept apart keep the
+    ids they were started with (``case-<ref>``): read a case's id from the read model, not from here."""
+    return stream_workflow_id(f"{partnership}/case-{reference}", stream)
+
+
+def stream_workflow_id(case_workflow_id: str, stream: Stream) -> str:
+    """The id of a case's review or plan workflow, from the case's own workflow id."""
+    return case_workflow_id if stream is Stream.case else f"{case_workflow_id}/{stream.value}"
 
 
 class ScheduledCheckpoint(BaseModel):
@@ -88,15 +96,32 @@ class WorkRecord(BaseModel):
 
     def notify_decision(self, event: CaseEvent) -> None:
         """The decision ``event`` records asks someone to act: they hear of it."""
-        notice = decision_notice(self.workflow_id, self.reference, self.stream.value, event)
+        notice = decision_notice(self.workflow_id, self.reference, self.stream.value, event, self.partnership)
         if notice is not None:
             self.notices.append(notice)
 
     def notify_task(self, task: Task, kind: NoticeKind, *, number: int = 1) -> None:
         """The agency (or office) owning ``task`` hears that it was assigned, moved, withdrawn or closed."""
         self.notices.append(
-            task_notice(self.workflow_id, self.reference, self.stream.value, task, kind, number=number)
+            task_notice(
+                self.workflow_id,
+                self.reference,
+                self.stream.value,
+                task,
+                kind,
+                number=number,
+                partnership=self.partnership,
+            )
         )
+
+    @property
+    def partnership(self) -> str:
+        """Whose case this is (a case opened under an older code is filed under today's)."""
+        return current(self.policy.partnership)
+
+    def task_partnership(self, task: Task) -> str:
+        """Whose directory the task's owner is in: a contributing partnership's, or the case's own."""
+        return task.partnership or self.partnership
 
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.id == task_id), None)

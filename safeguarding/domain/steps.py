@@ -27,6 +27,7 @@ from safeguarding.domain.action_plan import (
 )
 from safeguarding.domain.case import (
     CaseClosure,
+    ContributionSent,
     InformationRequest,
     InformationReturn,
     NotificationRecord,
@@ -86,6 +87,9 @@ class Step:
     method: str  # its HTTP method and path
     roles: tuple[Role, ...]
     does: str  # what it records, in a line
+    # Taken by a contributing partnership on another's case too, for its own part (its own agencies,
+    # its own tasks); every other step only by the case's own partnership.
+    contributors: bool = False
 
     @property
     def path(self) -> str:
@@ -96,6 +100,29 @@ class Step:
         if actor.role not in self.roles:
             raise Refusal(
                 f"a {actor.role.value} cannot take this step; it is for: {', '.join(r.value for r in self.roles)}",
+                RefusalKind.forbidden,
+            )
+
+    def check_partnership(
+        self,
+        actor: Actor,
+        reference: str,
+        partnership: str,
+        contributors: list[str] | tuple[str, ...] = (),
+        *,
+        missing: str | None = None,
+    ) -> None:
+        """Another partnership's case answers as one that does not exist (404); a contributing
+        partnership takes only the steps marked for contributors (403). An actor recorded before
+        partnerships were kept apart acts in none and is not checked."""
+        acting = actor.partnership
+        if acting is None or acting == partnership:
+            return
+        if acting not in contributors:
+            raise Refusal(missing or f"no case with reference {reference}", RefusalKind.not_found)
+        if not self.contributors:
+            raise Refusal(
+                f"{acting} contributes to case {reference}; {partnership} takes this step",
                 RefusalKind.forbidden,
             )
 
@@ -123,14 +150,21 @@ RECORD_NOTIFICATION = Step(
 REQUEST_INFORMATION = Step(
     C, "request_information", InformationRequest, f"{CASE}/information-requests", (BU,),
     "ask agencies for information; one task each, due per the policy",
+    contributors=True,
 )  # fmt: skip
 SUBMIT_RETURN = Step(
     C, "submit_return", InformationReturn, f"{TASK}/complete", (AGENCY, BU),
     "an agency's information return (the agency it was asked of, or the Business Unit for it)",
+    contributors=True,
 )  # fmt: skip
 WITHDRAW_CASE_TASK = Step(
     C, "withdraw_task", TaskWithdrawal, f"{TASK}/withdraw", (BU,),
     "an information request no longer needed: its task and deadline end",
+    contributors=True,
+)  # fmt: skip
+SEND_CONTRIBUTION = Step(
+    C, "send_contribution", ContributionSent, f"{CASE}/contribution", (BU,),
+    "our contribution to a review another area leads, sent (closes the contribution)",
 )  # fmt: skip
 RECOMMEND = Step(
     C, "recommend", Recommendation, f"{CASE}/recommendation", JCRG,
@@ -289,5 +323,7 @@ def markdown_table() -> str:
     lines = ["| route | who | step | what |", "|---|---|---|---|"]
     for step in STEPS:
         who = ", ".join(role.value for role in step.roles)
+        if step.contributors:
+            who += " (and a contributing partnership's, for its own part)"
         lines.append(f"| `{step.method}` | {who} | `{step.process.value}.{step.update}` | {step.does} |")
     return "\n".join(lines)

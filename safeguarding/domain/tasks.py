@@ -42,12 +42,15 @@ class TaskStatus(StrEnum):
     withdrawn = "withdrawn"
 
 
-TaskKind = Literal["information_return", "checkpoint", "review_duty", "action"]
+TaskKind = Literal["information_return", "checkpoint", "review_duty", "action", "coordination"]
 
 
 class Task(BaseModel):
     id: str
     agency: str  # the agency that owns it, or the role that does (business_unit, jcrg_chair)
+    # A contributing partnership's task (its agencies' returns, its Business Unit's coordination): whose
+    # directory ``agency`` is in. None: the case's own partnership.
+    partnership: str | None = None
     kind: TaskKind = "information_return"
     asked_for: str
     requested_at: datetime

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from safeguarding.domain.fields import StrictModel
+from safeguarding.domain.partnerships import RENAMED
 from safeguarding.domain.people import Actor
 from safeguarding.domain.policy import ReportingRules, WorkingDays
 
@@ -96,6 +97,13 @@ def workflow_id(partnership: str, year_start: date) -> str:
     return f"yearly-report-{partnership}-{year_start.year}"
 
 
+def workflow_ids(partnership: str, year_start: date) -> list[str]:
+    """Where the partnership's process for a year may run: under its code, or under an older code of
+    it (a process begun before partnerships were kept apart)."""
+    older = [old for old, new in RENAMED.items() if new == partnership]
+    return [workflow_id(code, year_start) for code in [partnership, *older]]
+
+
 def reference(partnership: str, year_start: date) -> str:
     """What the outbox files its notices under (no case: the partnership's year)."""
     return f"yearly-{partnership}-{year_start.year}"
@@ -104,6 +112,7 @@ def reference(partnership: str, year_start: date) -> str:
 class YearlyNotice(BaseModel):
     key: str
     reference: str  # yearly-<partnership>-<year>
+    partnership: str | None = None  # None: from a run begun before partnerships were kept apart
     kind: str  # reminder | escalation
     deadline_key: str
     title: str

@@ -3,16 +3,21 @@ embedded default, against a local signing key.
 
 Claims used: the user (``sub`` by default: a staff identifier, never a child's or family's name), the
 role (one of ``Role``; a list is accepted, as Microsoft Entra ID sends app roles), the agency of a partner
-agency user, and which statutory partner a safeguarding partner signs for.
+agency user, which statutory partner a safeguarding partner signs for, and the partnerships the person
+acts in (``partnerships`` by default, setting ``SLL_PARTNERSHIP_CLAIM``: a code or a list of codes). A
+token without a partnership is refused.
 
     python -m safeguarding mint --role business_unit --user bu.officer1
     python -m safeguarding mint --role partner_agency --user school.dsl --agency luton-schools
     python -m safeguarding mint --role safeguarding_partner --user police.lead --partner police
+    python -m safeguarding mint --role manager --user panbeds.lead --partnership luton \
+        --partnership bedford-borough --partnership central-bedfordshire
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import secrets
 import sys
 from datetime import UTC, datetime, timedelta
@@ -22,6 +27,8 @@ from typing import Any
 import jwt
 from pydantic import ValidationError
 
+from safeguarding.domain.fields import AGENCY_PATTERN
+from safeguarding.domain.partnerships import FIRST_PARTNERSHIP
 from safeguarding.domain.people import Actor, Role, StatutoryPartner
 from safeguarding.platform.settings import Settings, get_settings
 
@@ -50,14 +57,17 @@ def mint_local_token(
     role: Role,
     agency: str | None = None,
     partner: StatutoryPartner | None = None,
+    partnerships: list[str] | None = None,
     hours: float = 8,
 ) -> str:
+    """A local token; ``partnerships`` Luton's by default (an empty list: a token without the claim)."""
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
         "iss": LOCAL_ISSUER,
         "aud": settings.token_audience,
         "sub": user,
         "role": role.value,
+        settings.partnership_claim: [FIRST_PARTNERSHIP] if partnerships is None else list(partnerships),
         "iat": now,
         "exp": now + timedelta(hours=hours),
     }
@@ -107,7 +117,18 @@ class TokenVerifier:
             raise NotAuthenticated("the token has expired") from None
         except (jwt.PyJWTError, ValueError) as error:
             raise NotAuthenticated(f"the token is not valid ({type(error).__name__})") from None
-        return _actor(claims, user_claim, role_claim, agency_claim, partner_claim)
+        actor = _actor(claims, user_claim, role_claim, agency_claim, partner_claim)
+        return actor.model_copy(update={"partnerships": _partnerships(claims, settings.partnership_claim)})
+
+
+def _partnerships(claims: dict[str, Any], claim: str) -> list[str]:
+    value = claims.get(claim)
+    codes = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+    if not codes:
+        raise NotAuthenticated(f"the token must name the partnerships its holder acts in ({claim})")
+    if not all(isinstance(c, str) and re.fullmatch(AGENCY_PATTERN, c) for c in codes):
+        raise NotAuthenticated(f"the token's partnerships ({claim}) are not in an accepted form")
+    return list(dict.fromkeys(codes))
 
 
 def _actor(
@@ -151,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     mint.add_argument(
         "--partner", choices=list(StatutoryPartner.__members__), help="for safeguarding_partner"
     )
+    mint.add_argument(
+        "--partnership",
+        action="append",
+        dest="partnerships",
+        help=f"a partnership the person acts in (repeat for several; default {FIRST_PARTNERSHIP})",
+    )
     mint.add_argument("--hours", type=float, default=8)
     args = parser.parse_args(argv)
     settings = get_settings()
@@ -160,7 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     role = Role(args.role)
     partner = StatutoryPartner(args.partner) if args.partner else None
     token = mint_local_token(
-        settings, user=args.user, role=role, agency=args.agency, partner=partner, hours=args.hours
+        settings,
+        user=args.user,
+        role=role,
+        agency=args.agency,
+        partner=partner,
+        partnerships=args.partnerships,
+        hours=args.hours,
     )
     # The token must verify as the service will: a missing agency or partner is caught here.
     try:

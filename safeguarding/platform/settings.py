@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     oidc_role_claim: str = "roles"  # a role name, or a list holding one (Entra ID app roles)
     oidc_agency_claim: str = "agency"
     oidc_partner_claim: str = "partner"
+    # The partnerships a person acts in (a code, or a list of codes: luton, bedford-borough, ...). A token
+    # without it is refused: every read and step is limited to the partnerships it names.
+    partnership_claim: str = "partnerships"
     # The dashboard's sign-in through the identity provider (authorization code with PKCE). Without
     # these, the dashboard asks for a token to be pasted.
     oidc_authorize_url: str | None = None

@@ -14,20 +14,35 @@ from safeguarding.queries.due import LIVE
 from safeguarding.store.tables import AgencyRow, CalendarFeedRow, DeadlineRow, TaskRow
 
 
-def live_deadlines(engine: Engine, agency: str | None) -> list[tuple[DeadlineRow, TaskRow | None]]:
+def live_deadlines(
+    engine: Engine, partnership: str, agency: str | None
+) -> list[tuple[DeadlineRow, TaskRow | None]]:
+    """The partnership's live deadlines, or the open tasks its directory's ``agency`` owes (on another
+    partnership's case too, where the partnership contributes)."""
     query = (
         select(DeadlineRow, TaskRow)
-        .outerjoin(TaskRow, TaskRow.task_id == DeadlineRow.subject)
+        .outerjoin(
+            TaskRow,
+            (TaskRow.partnership == DeadlineRow.partnership)
+            & (TaskRow.case_reference == DeadlineRow.case_reference)
+            & (TaskRow.task_id == DeadlineRow.subject),
+        )
         .where(DeadlineRow.status.in_(LIVE))
         .order_by(DeadlineRow.due_at, DeadlineRow.case_reference, DeadlineRow.stream, DeadlineRow.deadline_id)
     )
     with Session(engine) as session:
-        if agency is not None:
+        if agency is None:
+            query = query.where(DeadlineRow.partnership == partnership)
+        else:
             # An agency's calendar holds only the work still asked of it: its own tasks, and for one of
             # the partnership's offices the tasks owned by a role it holds (the Business Unit's duties).
-            entry = session.get(AgencyRow, agency)
+            entry = session.get(AgencyRow, (partnership, agency))
             owners = [agency, *(entry.roles if entry is not None else [])]
-            query = query.where(TaskRow.agency.in_(owners), TaskRow.status == TaskStatus.open.value)
+            query = query.where(
+                TaskRow.agency.in_(owners),
+                TaskRow.agency_partnership == partnership,
+                TaskRow.status == TaskStatus.open.value,
+            )
         return [(row.DeadlineRow, row.TaskRow) for row in session.execute(query)]
 
 
@@ -35,6 +50,7 @@ class FeedListItem(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
+    partnership: str
     agency: str | None
     label: str
     created_at: datetime
@@ -43,9 +59,13 @@ class FeedListItem(BaseModel):
     revoked_by: str | None
 
 
-def list_feeds(engine: Engine, agency: str | None) -> list[FeedListItem]:
-    """Newest first, revoked ones too; never their URLs, which are not kept."""
-    query = select(CalendarFeedRow).order_by(CalendarFeedRow.created_at.desc(), CalendarFeedRow.id)
+def list_feeds(engine: Engine, partnerships: list[str], agency: str | None) -> list[FeedListItem]:
+    """The partnerships' feeds, newest first, revoked ones too; never their URLs, which are not kept."""
+    query = (
+        select(CalendarFeedRow)
+        .where(CalendarFeedRow.partnership.in_(partnerships))
+        .order_by(CalendarFeedRow.created_at.desc(), CalendarFeedRow.id)
+    )
     if agency is not None:
         query = query.where(CalendarFeedRow.agency == agency)
     with Session(engine) as session:
@@ -69,7 +89,7 @@ def live_feed(engine: Engine, hashed_token: str) -> FeedListItem | None:
         if feed is None:
             return None
         if feed.agency is not None:
-            agency = session.get(AgencyRow, feed.agency)
+            agency = session.get(AgencyRow, (feed.partnership, feed.agency))
             if agency is None or not agency.active:
                 return None  # an agency taken out of the directory loses its feeds with it
         return FeedListItem.model_validate(feed)

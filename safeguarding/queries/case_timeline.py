@@ -95,26 +95,35 @@ class CaseTimeline(BaseModel):
     notifications: list[Notification]
 
 
-def case_timeline(engine: Engine, reference: str, *, now: datetime) -> CaseTimeline | None:
-    """Everything a member of staff sees of a case: its decisions (who and why), deadlines (due against
-    met), tasks, actions and the notifications sent. One query per table, each by the case reference."""
+def case_timeline(engine: Engine, partnership: str, reference: str, *, now: datetime) -> CaseTimeline | None:
+    """Everything a member of the partnership's staff sees of its case: its decisions (who and why),
+    deadlines (due against met), tasks, actions and the notifications sent. One query per table, each
+    by the case's key."""
     with Session(engine) as session:
         head = session.execute(
             select(CaseRow, ReviewRow, ActionPlanRow.status)
-            .outerjoin(ReviewRow, ReviewRow.case_reference == CaseRow.reference)
-            .outerjoin(ActionPlanRow, ActionPlanRow.case_reference == CaseRow.reference)
-            .where(CaseRow.reference == reference)
+            .outerjoin(
+                ReviewRow,
+                (ReviewRow.partnership == CaseRow.partnership)
+                & (ReviewRow.case_reference == CaseRow.reference),
+            )
+            .outerjoin(
+                ActionPlanRow,
+                (ActionPlanRow.partnership == CaseRow.partnership)
+                & (ActionPlanRow.case_reference == CaseRow.reference),
+            )
+            .where(CaseRow.partnership == partnership, CaseRow.reference == reference)
         ).first()
         if head is None:
             return None
         case_row, review_row, plan_status = head
-        rows = _case_rows(session, reference)
-        sent = notification_rows(session, reference)
+        rows = _case_rows(session, partnership, reference)
+        sent = notification_rows(session, partnership, reference)
         names = agency_names(
             session,
-            {t.agency for t in rows.tasks}
-            | {a.agency for a in rows.actions}
-            | {d.agency for _, d, _ in sent if d},
+            {(t.agency_partnership, t.agency) for t in rows.tasks}
+            | {(partnership, a.agency) for a in rows.actions}
+            | {(d.partnership, d.agency) for _, d, _ in sent if d},
         )
     reminders_of = {
         (d.stream, d.subject): d.reminder_times for d in rows.deadlines if d.subject and d.status in LIVE
@@ -131,7 +140,7 @@ def case_timeline(engine: Engine, reference: str, *, now: datetime) -> CaseTimel
         ],
         actions=[action_line(a, case_row.stage, names, now) for a in rows.actions],
         recommendations=[RecommendationLine.model_validate(r) for r in rows.recommendations],
-        notifications=notifications_of(sent, names, None),
+        notifications=notifications_of(sent, names),
     )
 
 
@@ -156,29 +165,32 @@ class _CaseRows:
     recommendations: Sequence[RecommendationRow]
 
 
-def _case_rows(session: Session, reference: str) -> _CaseRows:
+def _case_rows(session: Session, partnership: str, reference: str) -> _CaseRows:
+    def of_case(table: Any) -> Any:
+        return (table.partnership == partnership) & (table.case_reference == reference)
+
     return _CaseRows(
         events=session.scalars(
             select(CaseEventRow)
-            .where(CaseEventRow.case_reference == reference, CaseEventRow.kind.not_in(QUIET_EVENTS))
+            .where(of_case(CaseEventRow), CaseEventRow.kind.not_in(QUIET_EVENTS))
             .order_by(CaseEventRow.id)
         ).all(),
         deadlines=session.scalars(
             select(DeadlineRow)
-            .where(DeadlineRow.case_reference == reference)
+            .where(of_case(DeadlineRow))
             .order_by(DeadlineRow.due_at, DeadlineRow.stream, DeadlineRow.deadline_id)
         ).all(),
         tasks=session.scalars(
             select(TaskRow)
-            .where(TaskRow.case_reference == reference, TaskRow.kind != "action")
+            .where(of_case(TaskRow), TaskRow.kind != "action")
             .order_by(TaskRow.requested_at, TaskRow.task_id)
         ).all(),
         actions=session.scalars(
-            select(ActionRow).where(ActionRow.case_reference == reference).order_by(ActionRow.action_id)
+            select(ActionRow).where(of_case(ActionRow)).order_by(ActionRow.action_id)
         ).all(),
         recommendations=session.scalars(
             select(RecommendationRow)
-            .where(RecommendationRow.case_reference == reference)
+            .where(of_case(RecommendationRow))
             .order_by(RecommendationRow.recommendation_id)
         ).all(),
     )

@@ -47,10 +47,17 @@ class CaseList(BaseModel):
 
 
 def case_list(
-    engine: Engine, *, now: datetime, stage: str | None = None, page: int = 1, page_size: int = PAGE_SIZE
+    engine: Engine,
+    *,
+    partnerships: list[str],
+    now: datetime,
+    stage: str | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
 ) -> CaseList:
-    """Cases with their next live deadline (of any of the case's workflows), soonest first; cases with
-    nothing due come last. One query: the live deadlines (few, by the status index) ranked per case."""
+    """The partnerships' cases with their next live deadline (of any of the case's workflows), soonest
+    first; cases with nothing due come last. One query: the live deadlines (few, by the status index)
+    ranked per case."""
     ranked = _ranked_live_deadlines()
     next_due = ranked.c.due_at
     query = (
@@ -68,8 +75,16 @@ def case_list(
             func.count().over().label("total"),
             func.sum(case((next_due < now, 1), else_=0)).over().label("overdue"),
         )
-        .outerjoin(ranked, and_(ranked.c.case_reference == CaseRow.reference, ranked.c.rank == 1))
-        .order_by(next_due.is_(None), next_due, CaseRow.reference)
+        .outerjoin(
+            ranked,
+            and_(
+                ranked.c.partnership == CaseRow.partnership,
+                ranked.c.case_reference == CaseRow.reference,
+                ranked.c.rank == 1,
+            ),
+        )
+        .where(CaseRow.partnership.in_(partnerships))
+        .order_by(next_due.is_(None), next_due, CaseRow.reference, CaseRow.partnership)
         .limit(page_size)
         .offset((max(page, 1) - 1) * page_size)
     )
@@ -78,7 +93,7 @@ def case_list(
     with Session(engine) as session:
         rows = session.execute(query).all()
     if not rows and page > 1:  # past the last page (the list shrank): show the first
-        return case_list(engine, now=now, stage=stage, page=1, page_size=page_size)
+        return case_list(engine, partnerships=partnerships, now=now, stage=stage, page=1, page_size=page_size)
     total = rows[0].total if rows else 0
     lines = [_case_line(row, now) for row in rows]
     return CaseList(
@@ -95,6 +110,7 @@ def _ranked_live_deadlines():  # type: ignore[no-untyped-def]
     """Each case's live deadlines ranked by due time (the first is its next)."""
     return (
         select(
+            DeadlineRow.partnership,
             DeadlineRow.case_reference,
             DeadlineRow.key,
             DeadlineRow.title,
@@ -102,7 +118,7 @@ def _ranked_live_deadlines():  # type: ignore[no-untyped-def]
             DeadlineRow.reminder_times,
             func.row_number()
             .over(
-                partition_by=DeadlineRow.case_reference,
+                partition_by=(DeadlineRow.partnership, DeadlineRow.case_reference),
                 order_by=(DeadlineRow.due_at, DeadlineRow.stream, DeadlineRow.deadline_id),
             )
             .label("rank"),
@@ -147,6 +163,7 @@ class CaseListItem(BaseModel):
 def _overdue_deadline(now: datetime):  # type: ignore[no-untyped-def]
     return exists().where(
         and_(
+            DeadlineRow.partnership == CaseRow.partnership,
             DeadlineRow.case_reference == CaseRow.reference,
             DeadlineRow.status.in_(LIVE),
             DeadlineRow.due_at < now,
@@ -157,20 +174,22 @@ def _overdue_deadline(now: datetime):  # type: ignore[no-untyped-def]
 def list_cases(
     engine: Engine,
     *,
+    partnerships: list[str],
     stage: str | None = None,
     overdue: bool | None = None,
-    partnership: str | None = None,
     limit: int = 100,
     offset: int = 0,
     now: datetime | None = None,
 ) -> list[CaseListItem]:
     now = now or datetime.now(UTC)
     is_overdue = _overdue_deadline(now)
-    query = select(CaseRow, is_overdue.label("overdue")).order_by(CaseRow.opened_at.desc(), CaseRow.reference)
+    query = (
+        select(CaseRow, is_overdue.label("overdue"))
+        .where(CaseRow.partnership.in_(partnerships))
+        .order_by(CaseRow.opened_at.desc(), CaseRow.reference, CaseRow.partnership)
+    )
     if stage is not None:
         query = query.where(CaseRow.stage == stage)
-    if partnership is not None:
-        query = query.where(CaseRow.partnership == partnership)
     if overdue is not None:
         query = query.where(is_overdue if overdue else ~is_overdue)
     with Session(engine) as session:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
-from safeguarding.store.tables import AgencyRow, CaseRow, DeliveryAttemptRow, DeliveryRow, NotificationRow
+from safeguarding.store.tables import AgencyRow, DeliveryAttemptRow, DeliveryRow, NotificationRow
 
 
 class Attempt(BaseModel):
@@ -43,7 +43,7 @@ class Notification(BaseModel):
     deliveries: list[Delivery]
 
 
-def notification_rows(session: Session, reference: str) -> Sequence[Any]:
+def notification_rows(session: Session, partnership: str, reference: str) -> Sequence[Any]:
     """One query: each notification with each of its deliveries and each attempt (a digest's attempts
     are its own delivery's)."""
     tried = func.coalesce(DeliveryRow.digest_id, DeliveryRow.id)
@@ -51,13 +51,20 @@ def notification_rows(session: Session, reference: str) -> Sequence[Any]:
         select(NotificationRow, DeliveryRow, DeliveryAttemptRow)
         .outerjoin(DeliveryRow, DeliveryRow.notification_id == NotificationRow.id)
         .outerjoin(DeliveryAttemptRow, DeliveryAttemptRow.delivery_id == tried)
-        .where(NotificationRow.case_reference == reference)
+        .where(NotificationRow.partnership == partnership, NotificationRow.case_reference == reference)
         .order_by(NotificationRow.id, DeliveryRow.id, DeliveryAttemptRow.number)
     ).all()
 
 
-def notifications_of(rows: Sequence[Any], names: dict[str, str], agency: str | None) -> list[Notification]:
-    """The rows as notifications; ``agency``: only what went to that agency."""
+def notifications_of(
+    rows: Sequence[Any],
+    names: dict[tuple[str, str], str],
+    agency: str | None = None,
+    directories: list[str] | None = None,
+) -> list[Notification]:
+    """The rows as notifications; ``agency``: only what went to that agency; ``directories``: only what
+    went to entries of these partnerships' directories (a contributing partnership sees its own)."""
+    mine = agency is not None or directories is not None
     found: dict[int, Notification] = {}
     deliveries: dict[int, Delivery] = {}
     for note, delivery, attempt in rows:
@@ -67,11 +74,13 @@ def notifications_of(rows: Sequence[Any], names: dict[str, str], agency: str | N
             )
         if delivery is None or (agency is not None and delivery.agency != agency):
             continue
+        if directories is not None and delivery.partnership not in directories:
+            continue
         if delivery.id not in deliveries:
             deliveries[delivery.id] = Delivery(
                 channel=delivery.channel,
                 agency=delivery.agency,
-                agency_name=names.get(delivery.agency, delivery.agency),
+                agency_name=names.get((delivery.partnership, delivery.agency), delivery.agency),
                 address=delivery.address,
                 status=delivery.status,
                 sent_at=delivery.sent_at,
@@ -82,22 +91,31 @@ def notifications_of(rows: Sequence[Any], names: dict[str, str], agency: str | N
             deliveries[delivery.id].attempts.append(
                 Attempt(number=attempt.number, at=attempt.at, outcome=attempt.outcome, detail=attempt.detail)
             )
-    return [n for n in found.values() if agency is None or n.deliveries]
+    return [n for n in found.values() if not mine or n.deliveries]
 
 
-def agency_names(bind: Connection | Session, codes: set[str]) -> dict[str, str]:
-    if not codes:
+def agency_names(bind: Connection | Session, entries: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The directory's names of these entries, by (partnership, code)."""
+    if not entries:
         return {}
-    return dict(
-        bind.execute(select(AgencyRow.code, AgencyRow.name).where(AgencyRow.code.in_(sorted(codes)))).all()
-    )
+    codes = sorted({code for _, code in entries})
+    rows = bind.execute(
+        select(AgencyRow.partnership, AgencyRow.code, AgencyRow.name).where(AgencyRow.code.in_(codes))
+    ).all()
+    return {(p, code): name for p, code, name in rows if (p, code) in entries}
 
 
-def case_notifications(engine: Engine, reference: str, agency: str | None) -> list[Notification] | None:
-    """Every notification about the case, its deliveries and their attempts; None if there is no case."""
+def case_notifications(
+    engine: Engine,
+    partnership: str,
+    reference: str,
+    *,
+    agency: str | None = None,
+    directories: list[str] | None = None,
+) -> list[Notification]:
+    """Every notification about the partnership's case, its deliveries and their attempts (only those
+    to ``agency``, or to entries of ``directories``, if given)."""
     with Session(engine) as session:
-        if session.get(CaseRow, reference) is None:
-            return None
-        rows = notification_rows(session, reference)
-        names = agency_names(session, {d.agency for _, d, _ in rows if d is not None})
-    return notifications_of(rows, names, agency)
+        rows = notification_rows(session, partnership, reference)
+        names = agency_names(session, {(d.partnership, d.agency) for _, d, _ in rows if d is not None})
+    return notifications_of(rows, names, agency, directories)

@@ -40,10 +40,9 @@ def report_item(report: ReportMade | Any) -> ReportListItem:
     )
 
 
-def list_reports(
-    engine: Engine, partnership: str | None = None, kind: str | None = None
-) -> list[ReportListItem]:
-    """Newest period first: their metadata and where to read them, never their bodies."""
+def list_reports(engine: Engine, partnerships: list[str], kind: str | None = None) -> list[ReportListItem]:
+    """The partnerships' reports, newest period first: their metadata and where to read them, never
+    their bodies."""
     query = select(
         ReportRow.id,
         ReportRow.kind,
@@ -53,16 +52,18 @@ def list_reports(
         ReportRow.created_at,
         ReportRow.created_by,
     ).order_by(ReportRow.period_end.desc(), ReportRow.created_at.desc(), ReportRow.id)
-    if partnership is not None:
-        query = query.where(ReportRow.partnership == partnership)
+    query = query.where(ReportRow.partnership.in_(partnerships))
     if kind is not None:
         query = query.where(ReportRow.kind == kind)
     with engine.connect() as connection:
         return [report_item(row) for row in connection.execute(query)]
 
 
-def report_body(engine: Engine, report: str, pdf: bool) -> tuple[str, str | bytes] | None:
-    """A stored report's body (HTML or PDF) and the name to save it under; None if there is none."""
+def report_body(
+    engine: Engine, partnerships: list[str], report: str, pdf: bool
+) -> tuple[str, str | bytes] | None:
+    """A stored report's body (HTML or PDF) and the name to save it under; None if there is none among
+    the partnerships' reports."""
     with engine.connect() as connection:
         found = connection.execute(
             select(
@@ -71,7 +72,7 @@ def report_body(engine: Engine, report: str, pdf: bool) -> tuple[str, str | byte
                 ReportRow.period_start,
                 ReportRow.period_end,
                 ReportRow.pdf if pdf else ReportRow.html,
-            ).where(ReportRow.id == report)
+            ).where(ReportRow.id == report, ReportRow.partnership.in_(partnerships))
         ).first()
     if found is None or found[-1] is None:
         return None
@@ -79,11 +80,13 @@ def report_body(engine: Engine, report: str, pdf: bool) -> tuple[str, str | byte
     return f"{kind.replace('_', '-')}-{partnership}-{start}-{end}.{'pdf' if pdf else 'html'}", body
 
 
-def yearly_processes(engine: Engine) -> list[Any]:
-    """The yearly report's process for each year and partnership, newest year first."""
+def yearly_processes(engine: Engine, partnerships: list[str]) -> list[Any]:
+    """The yearly report's process for each year of the partnerships, newest year first."""
     with engine.connect() as connection:
         return list(
             connection.execute(
-                select(YearlyReportRow.__table__).order_by(YearlyReportRow.year_start.desc())
+                select(YearlyReportRow.__table__)
+                .where(YearlyReportRow.partnership.in_(partnerships))
+                .order_by(YearlyReportRow.year_start.desc(), YearlyReportRow.partnership)
             ).all()
         )

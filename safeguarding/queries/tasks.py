@@ -14,6 +14,7 @@ from safeguarding.store.tables import TaskRow
 class TaskListItem(BaseModel):
     task_id: str
     case_reference: str
+    case_partnership: str  # whose case (another partnership's, for a contributing partnership's task)
     agency: str
     kind: str
     asked_for: str
@@ -25,12 +26,19 @@ class TaskListItem(BaseModel):
 
 
 def list_tasks(
-    engine: Engine, *, agency: str, status: str | None = "open", now: datetime | None = None
+    engine: Engine,
+    *,
+    agency: str,
+    partnerships: list[str],
+    status: str | None = "open",
+    now: datetime | None = None,
 ) -> list[TaskListItem]:
+    """The tasks of ``agency`` as an entry of these partnerships' directories (a contributing
+    partnership's agencies' tasks on another's case among them)."""
     now = now or datetime.now(UTC)
     query = (
         select(TaskRow)
-        .where(TaskRow.agency == agency)
+        .where(TaskRow.agency == agency, TaskRow.agency_partnership.in_(partnerships))
         .order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.task_id)
     )
     if status is not None:
@@ -41,6 +49,7 @@ def list_tasks(
         TaskListItem(
             task_id=row.task_id,
             case_reference=row.case_reference,
+            case_partnership=row.partnership,
             agency=row.agency,
             kind=row.kind,
             asked_for=row.asked_for,

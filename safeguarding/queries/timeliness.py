@@ -11,7 +11,7 @@ from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.orm import Session
 
 from safeguarding.domain.policy import Policy
-from safeguarding.store.tables import CaseRow, DeadlineRow
+from safeguarding.store.tables import DeadlineRow
 
 # The yearly report's timeliness measures: the deadline that records each, and what it is called.
 TIMELINESS_MEASURES: dict[str, str] = {
@@ -53,7 +53,8 @@ def reporting_year(policy: Policy, now: datetime) -> tuple[datetime, datetime]:
 
 
 def timeliness(engine: Engine, policies: dict[str, Policy], *, now: datetime) -> list[Timeliness]:
-    """Per partnership, this reporting year's share of each measure's deadlines met on time.
+    """Per partnership of ``policies`` (the reader's), this reporting year's share of each measure's
+    deadlines met on time.
 
     A deadline counts in the year its outcome became known: when it was met, or, never met, when it fell
     due. It is on time when met on or before its due time. Deadlines cancelled, or not yet due, do not
@@ -64,17 +65,14 @@ def timeliness(engine: Engine, policies: dict[str, Policy], *, now: datetime) ->
     years = {name: reporting_year(policy, now) for name, policy in policies.items()}
     earliest = min(start for start, _ in years.values())
     latest = max(end for _, end in years.values())
-    query = (
-        select(CaseRow.partnership, DeadlineRow.key, DeadlineRow.due_at, DeadlineRow.met_at)
-        .join(CaseRow, CaseRow.reference == DeadlineRow.case_reference)
-        .where(
-            DeadlineRow.key.in_(list(TIMELINESS_MEASURES)),
-            DeadlineRow.status != "cancelled",
-            or_(
-                and_(DeadlineRow.met_at >= earliest, DeadlineRow.met_at < latest),
-                and_(DeadlineRow.met_at.is_(None), DeadlineRow.due_at >= earliest, DeadlineRow.due_at < now),
-            ),
-        )
+    query = select(DeadlineRow.partnership, DeadlineRow.key, DeadlineRow.due_at, DeadlineRow.met_at).where(
+        DeadlineRow.partnership.in_(list(policies)),
+        DeadlineRow.key.in_(list(TIMELINESS_MEASURES)),
+        DeadlineRow.status != "cancelled",
+        or_(
+            and_(DeadlineRow.met_at >= earliest, DeadlineRow.met_at < latest),
+            and_(DeadlineRow.met_at.is_(None), DeadlineRow.due_at >= earliest, DeadlineRow.due_at < now),
+        ),
     )
     tally: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     with Session(engine) as session:

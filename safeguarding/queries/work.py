@@ -45,15 +45,18 @@ class ActionLine(BaseModel):
     state: DueState | None
 
 
+Names = dict[tuple[str, str], str]  # directory names by (partnership, agency code)
+
+
 def task_line(
-    task: TaskRow, stage: str, names: dict[str, str], reminder_times: list[str] | None, now: datetime
+    task: TaskRow, stage: str, names: Names, reminder_times: list[str] | None, now: datetime
 ) -> TaskLine:
     return TaskLine(
         task_id=task.task_id,
         case_reference=task.case_reference,
         case_stage=stage,
         agency=task.agency,
-        agency_name=names.get(task.agency, task.agency),
+        agency_name=names.get((task.agency_partnership, task.agency), task.agency),
         kind=task.kind,
         asked_for=task.asked_for,
         requested_at=task.requested_at,
@@ -69,13 +72,13 @@ def task_line(
     )
 
 
-def action_line(action: ActionRow, stage: str, names: dict[str, str], now: datetime) -> ActionLine:
+def action_line(action: ActionRow, stage: str, names: Names, now: datetime) -> ActionLine:
     return ActionLine(
         case_reference=action.case_reference,
         case_stage=stage,
         action_id=action.action_id,
         agency=action.agency,
-        agency_name=names.get(action.agency, action.agency),
+        agency_name=names.get((action.partnership, action.agency), action.agency),
         description=action.description,
         recommendation_id=action.recommendation_id,
         due_at=action.due_at,
@@ -100,45 +103,76 @@ class AgencyWork(BaseModel):
         return next((w.case_stage for w in [*self.tasks, *self.actions]), None)
 
 
-def agency_work(engine: Engine, agency: str, *, now: datetime, reference: str | None = None) -> AgencyWork:
-    """The agency's tasks (soonest due first, open work before finished) and actions, on every case or
-    on one. By the agency index; one query per table."""
+def agency_work(
+    engine: Engine,
+    agency: str | None,
+    partnerships: list[str],
+    *,
+    now: datetime,
+    case: tuple[str, str] | None = None,
+) -> AgencyWork:
+    """The agency's tasks (soonest due first, open work before finished) and actions, from the
+    directories of ``partnerships`` (those its staff's token names), on every case or on one (its
+    partnership and reference). ``agency`` None: every entry's of those directories (a contributing
+    partnership's own part of another's case). By the agency index; one query per table."""
+    of_agency = TaskRow.agency == agency if agency is not None else TaskRow.agency.is_not(None)
     task_query = (
         select(TaskRow, CaseRow.stage, DeadlineRow.reminder_times)
-        .join(CaseRow, CaseRow.reference == TaskRow.case_reference)
+        .join(
+            CaseRow,
+            (CaseRow.partnership == TaskRow.partnership) & (CaseRow.reference == TaskRow.case_reference),
+        )
         .outerjoin(
             DeadlineRow,
             and_(
+                DeadlineRow.partnership == TaskRow.partnership,
                 DeadlineRow.case_reference == TaskRow.case_reference,
                 DeadlineRow.stream == TaskRow.stream,
                 DeadlineRow.subject == TaskRow.task_id,
                 DeadlineRow.status.in_(LIVE),
             ),
         )
-        .where(TaskRow.agency == agency, TaskRow.kind != "action")
+        .where(
+            of_agency,
+            TaskRow.agency_partnership.in_(partnerships),
+            TaskRow.kind != "action",
+        )
         .order_by(TaskRow.status != "open", TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.task_id)
     )
     action_query = (
         select(ActionRow, CaseRow.stage)
-        .join(CaseRow, CaseRow.reference == ActionRow.case_reference)
-        .where(ActionRow.agency == agency)
+        .join(
+            CaseRow,
+            (CaseRow.partnership == ActionRow.partnership) & (CaseRow.reference == ActionRow.case_reference),
+        )
+        # Actions are the lead's plan's: a contributing partnership has none.
+        .where(ActionRow.agency == (agency or ""), ActionRow.partnership.in_(partnerships))
         .order_by(
             ActionRow.status != OPEN_ACTION, ActionRow.due_at, ActionRow.case_reference, ActionRow.action_id
         )
     )
-    if reference is not None:
-        task_query = task_query.where(TaskRow.case_reference == reference)
-        action_query = action_query.where(ActionRow.case_reference == reference)
+    if case is not None:
+        partnership, reference = case
+        task_query = task_query.where(TaskRow.partnership == partnership, TaskRow.case_reference == reference)
+        action_query = action_query.where(
+            ActionRow.partnership == partnership, ActionRow.case_reference == reference
+        )
     with Session(engine) as session:
         task_rows = session.execute(task_query).all()
         action_rows = session.execute(action_query).all()
-        names = agency_names(session, {agency})
+        names = agency_names(
+            session,
+            {(p, agency) for p in partnerships} | {(t.agency_partnership, t.agency) for t, _, _ in task_rows},
+        )
     tasks: dict[str, TaskLine] = {}
     for task, stage, reminder_times in task_rows:  # a task has at most one live deadline
         tasks.setdefault(task.task_id, task_line(task, stage, names, reminder_times, now))
     return AgencyWork(
-        agency=agency,
-        agency_name=names.get(agency, agency),
+        agency=agency or partnerships[0],
+        agency_name=next(
+            (names[(p, agency)] for p in partnerships if agency and (p, agency) in names),
+            agency or partnerships[0],
+        ),
         tasks=list(tasks.values()),
         actions=[action_line(action, stage, names, now) for action, stage in action_rows],
     )
@@ -151,32 +185,56 @@ class AgencyOverdue(BaseModel):
     tasks: list[TaskLine]
 
 
-def overdue_by_agency(engine: Engine, *, now: datetime) -> list[AgencyOverdue]:
-    """Open actions and tasks past their due time, grouped by the agency that owns them, the agencies
-    with the most first. By the due-time and status indexes: only overdue rows are read."""
+def overdue_by_agency(engine: Engine, partnerships: list[str], *, now: datetime) -> list[AgencyOverdue]:
+    """Open actions and tasks past their due time owed to the partnerships' cases by the agencies of
+    their own directories, grouped by the agency that owns them, the agencies with the most first. By
+    the due-time and status indexes: only overdue rows are read."""
     with Session(engine) as session:
         action_rows = session.execute(
             select(ActionRow, CaseRow.stage)
-            .join(CaseRow, CaseRow.reference == ActionRow.case_reference)
-            .where(ActionRow.status == OPEN_ACTION, ActionRow.due_at < now)
+            .join(
+                CaseRow,
+                (CaseRow.partnership == ActionRow.partnership)
+                & (CaseRow.reference == ActionRow.case_reference),
+            )
+            .where(
+                ActionRow.status == OPEN_ACTION,
+                ActionRow.due_at < now,
+                ActionRow.partnership.in_(partnerships),
+            )
             .order_by(ActionRow.due_at, ActionRow.case_reference, ActionRow.action_id)
         ).all()
         task_rows = session.execute(
             select(TaskRow, CaseRow.stage)
-            .join(CaseRow, CaseRow.reference == TaskRow.case_reference)
-            .where(TaskRow.status == "open", TaskRow.due_at < now, TaskRow.kind != "action")
+            .join(
+                CaseRow,
+                (CaseRow.partnership == TaskRow.partnership) & (CaseRow.reference == TaskRow.case_reference),
+            )
+            .where(
+                TaskRow.status == "open",
+                TaskRow.due_at < now,
+                TaskRow.kind != "action",
+                TaskRow.agency_partnership.in_(partnerships),
+            )
             .order_by(TaskRow.due_at, TaskRow.task_id)
         ).all()
-        names = agency_names(session, {a.agency for a, _ in action_rows} | {t.agency for t, _ in task_rows})
+        names = agency_names(
+            session,
+            {(a.partnership, a.agency) for a, _ in action_rows}
+            | {(t.agency_partnership, t.agency) for t, _ in task_rows},
+        )
     grouped: dict[str, AgencyOverdue] = {}
 
-    def group(agency: str) -> AgencyOverdue:
+    def group(partnership: str, agency: str) -> AgencyOverdue:
         return grouped.setdefault(
-            agency, AgencyOverdue(agency=agency, agency_name=names.get(agency, agency), actions=[], tasks=[])
+            agency,
+            AgencyOverdue(
+                agency=agency, agency_name=names.get((partnership, agency), agency), actions=[], tasks=[]
+            ),
         )
 
     for action, stage in action_rows:
-        group(action.agency).actions.append(action_line(action, stage, names, now))
+        group(action.partnership, action.agency).actions.append(action_line(action, stage, names, now))
     for task, stage in task_rows:
-        group(task.agency).tasks.append(task_line(task, stage, names, None, now))
+        group(task.agency_partnership, task.agency).tasks.append(task_line(task, stage, names, None, now))
     return sorted(grouped.values(), key=lambda g: (-(len(g.actions) + len(g.tasks)), g.agency_name))

@@ -73,12 +73,18 @@ def _event(deadline: DeadlineRow, task: TaskRow | None, public_url: str, now: da
 
 
 def build_feed(
-    engine: Engine, agency: str | None, label: str, now: datetime, *, public_url: str | None = None
+    engine: Engine,
+    partnership: str,
+    agency: str | None,
+    label: str,
+    now: datetime,
+    *,
+    public_url: str | None = None,
 ) -> bytes:
     """The calendar of live (open or overdue) deadlines: an agency's open tasks, or, for ``agency``
     None, every live deadline of the partnership. Links start at ``public_url`` (the settings' by default)."""
     public_url = public_url or get_settings().public_url
-    deadlines = live_deadlines(engine, agency)
+    deadlines = live_deadlines(engine, partnership, agency)
 
     calendar = Calendar()
     calendar.add("prodid", PRODID)

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
+from safeguarding.domain.partnerships import FIRST_PARTNERSHIP
 from safeguarding.store.engine import make_engine
 from safeguarding.store.tables import AuditRow
 
@@ -31,6 +32,9 @@ class AuditEntry(BaseModel):
     user_id: str
     role: str
     agency: str | None = None
+    # The partnership the attempt was in (none on entries written before partnerships were kept
+    # apart: those were all Luton's, and their hashes are kept as they were written).
+    partnership: str | None = None
     action: str
     case_reference: str | None = None
     outcome: str  # accepted, refused, denied, read
@@ -45,8 +49,11 @@ class AuditRecord(AuditEntry):
 
 
 def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+    content = entry.model_dump(mode="json")
+    if content["partnership"] is None:  # an entry from before partnerships hashes as it was written
+        del content["partnership"]
     canonical = json.dumps(
-        {"prev": prev_hash, **entry.model_dump(mode="json")},
+        {"prev": prev_hash, **content},
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -77,9 +84,19 @@ def append(engine: Engine, entry: AuditEntry, attempts: int = 50) -> AuditRecord
 
 
 def entries(
-    engine: Engine, *, after_id: int = 0, limit: int = 1000, case_reference: str | None = None
+    engine: Engine,
+    *,
+    partnerships: list[str],
+    after_id: int = 0,
+    limit: int = 1000,
+    case_reference: str | None = None,
 ) -> list[AuditRecord]:
-    query = select(AuditRow).where(AuditRow.id > after_id).order_by(AuditRow.id).limit(limit)
+    """The entries of these partnerships (an entry from before partnerships were kept apart is
+    Luton's), oldest first."""
+    scope = AuditRow.partnership.in_(partnerships)
+    if FIRST_PARTNERSHIP in partnerships:
+        scope = scope | AuditRow.partnership.is_(None)
+    query = select(AuditRow).where(AuditRow.id > after_id, scope).order_by(AuditRow.id).limit(limit)
     if case_reference is not None:
         query = query.where(AuditRow.case_reference == case_reference)
     with engine.connect() as connection:

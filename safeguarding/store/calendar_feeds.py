@@ -27,13 +27,22 @@ class AgencyNotActive(ValueError):
 
 
 def issue_feed(
-    engine: Engine, feed_id: str, token: str, agency: str | None, label: str | None, by: str
+    engine: Engine,
+    feed_id: str,
+    token: str,
+    partnership: str,
+    agency: str | None,
+    label: str | None,
+    by: str,
 ) -> CalendarFeedRow:
+    """A feed of the partnership's open deadlines, or of one agency's (an entry of its directory)."""
     with Session(engine) as session:
         if agency is not None:
-            entry = session.get(AgencyRow, agency)
+            entry = session.get(AgencyRow, (partnership, agency))
             if entry is None or not entry.active:
-                state = "is not in the partner directory" if entry is None else "is no longer active"
+                state = (
+                    f"is not in {partnership}'s partner directory" if entry is None else "is no longer active"
+                )
                 raise AgencyNotActive(
                     f"agency {agency!r} {state}; use the code of an active agency "
                     "from the partner directory, or null for the whole partnership"
@@ -42,6 +51,7 @@ def issue_feed(
         feed = CalendarFeedRow(
             id=feed_id,
             token_hash=token_hash(token),
+            partnership=partnership,
             agency=agency,
             label=(label or WHOLE_PARTNERSHIP).strip(),
             created_at=datetime.now(UTC),

@@ -15,19 +15,26 @@ from sqlalchemy import Connection, update
 
 from safeguarding.domain.delivery import address_key
 from safeguarding.domain.notices import Notice
+from safeguarding.domain.partnerships import current
 from safeguarding.store.directory import recipients
 from safeguarding.store.engine import dialect_insert
 from safeguarding.store.tables import DeliveryRow, NotificationRow
 
 
-def queue(connection: Connection, notice: Notice, now: datetime) -> int | None:
-    """Write the notification and plan its deliveries; None if it was written before."""
+def queue(connection: Connection, notice: Notice, now: datetime, *, default_partnership: str) -> int | None:
+    """Write the notification, filed under the partnership it concerns, and plan its deliveries from
+    that partnership's directory (a contributing partnership's, for its own tasks); None if it was
+    written before. ``default_partnership``: for a notice from a run begun before partnerships were
+    kept apart."""
+    partnership = current(notice.partnership or default_partnership)
+    directory = notice.recipients_in or partnership
     inserted = connection.execute(
         dialect_insert(connection, NotificationRow)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(NotificationRow.id),
         {
             "idempotency_key": notice.key,
+            "partnership": partnership,
             "case_reference": notice.case_reference,
             "kind": notice.kind.value,
             "deadline_id": notice.deadline_id,
@@ -47,9 +54,8 @@ def queue(connection: Connection, notice: Notice, now: datetime) -> int | None:
     if inserted is None:
         return None
     notification_id = inserted[0]
-    rows = _deliveries(
-        notification_id, notice.key, recipients(connection, notice.recipients, notice.owning_agency), now
-    )
+    found = recipients(connection, directory, notice.recipients, notice.owning_agency)
+    rows = _deliveries(notification_id, notice.key, directory, found, now)
     if rows:
         connection.execute(
             dialect_insert(connection, DeliveryRow).on_conflict_do_nothing(
@@ -66,7 +72,9 @@ def queue(connection: Connection, notice: Notice, now: datetime) -> int | None:
     return notification_id
 
 
-def _deliveries(notification_id: int, key: str, agencies: list[Any], now: datetime) -> list[dict[str, Any]]:
+def _deliveries(
+    notification_id: int, key: str, partnership: str, agencies: list[Any], now: datetime
+) -> list[dict[str, Any]]:
     rows = []
     for agency in agencies:
         channels = [("email", mailbox) for mailbox in agency.mailboxes]
@@ -79,6 +87,7 @@ def _deliveries(notification_id: int, key: str, agencies: list[Any], now: dateti
                     "notification_id": notification_id,
                     "digest_id": None,
                     "channel": channel,
+                    "partnership": partnership,
                     "agency": agency.code,
                     "address": address,
                     # Machines get every event at once; people on the digest get it the next morning.

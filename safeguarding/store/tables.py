@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -47,12 +48,32 @@ class Base(DeclarativeBase):
     pass
 
 
+def _of_case() -> ForeignKeyConstraint:
+    """A row of a case's: it belongs to one case of one partnership."""
+    return ForeignKeyConstraint(
+        ["partnership", "case_reference"], ["cases.partnership", "cases.reference"], ondelete="CASCADE"
+    )
+
+
+class CaseContributionRow(Base):
+    """A partnership that contributes to another's case (the child lives, is looked after or is placed
+    in its area): its staff may read the case's minimum and take its own part."""
+
+    __tablename__ = "case_contributions"
+    __table_args__ = (_of_case(),)
+
+    partnership: Mapped[str] = mapped_column(String(64), primary_key=True)  # the lead's
+    case_reference: Mapped[str] = mapped_column(String(40), primary_key=True)
+    contributor: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
 class CaseRow(Base):
     __tablename__ = "cases"
 
+    # A case is its partnership's: two partnerships may use the same reference.
+    partnership: Mapped[str] = mapped_column(String(64), primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), primary_key=True)
-    workflow_id: Mapped[str] = mapped_column(String(80))
-    partnership: Mapped[str] = mapped_column(String(64), index=True)
+    workflow_id: Mapped[str] = mapped_column(String(120))
     policy_version: Mapped[str] = mapped_column(String(40))
     route: Mapped[str] = mapped_column(String(40))
     stage: Mapped[str] = mapped_column(String(40), index=True)
@@ -66,11 +87,10 @@ class CaseRow(Base):
 
 class DeadlineRow(Base):
     __tablename__ = "deadlines"
-    __table_args__ = (Index("ix_deadlines_key_met_at", "key", "met_at"),)
+    __table_args__ = (Index("ix_deadlines_key_met_at", "key", "met_at"), _of_case())
 
-    case_reference: Mapped[str] = mapped_column(
-        ForeignKey("cases.reference", ondelete="CASCADE"), primary_key=True
-    )
+    partnership: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_reference: Mapped[str] = mapped_column(String(40), primary_key=True)
     stream: Mapped[str] = mapped_column(String(10), primary_key=True, default="case")
     deadline_id: Mapped[str] = mapped_column(String(20), primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
@@ -87,9 +107,13 @@ class DeadlineRow(Base):
 
 class TaskRow(Base):
     __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_case", "partnership", "case_reference"), _of_case())
 
+    partnership: Mapped[str] = mapped_column(String(64), primary_key=True)  # the case's partnership
     task_id: Mapped[str] = mapped_column(String(60), primary_key=True)
-    case_reference: Mapped[str] = mapped_column(ForeignKey("cases.reference", ondelete="CASCADE"), index=True)
+    case_reference: Mapped[str] = mapped_column(String(40))
+    # Whose directory the owning agency is in: the case's partnership, or a contributing one's.
+    agency_partnership: Mapped[str] = mapped_column(String(64), index=True)
     stream: Mapped[str] = mapped_column(String(10), default="case")
     agency: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -104,9 +128,12 @@ class CaseEventRow(Base):
     """The append-only event log: one row per case event, never updated or deleted."""
 
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("case_reference", "stream", "seq", name="uq_case_events_stream_seq"),)
+    __table_args__ = (
+        UniqueConstraint("partnership", "case_reference", "stream", "seq", name="uq_case_events_case_seq"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partnership: Mapped[str] = mapped_column(String(64))
     case_reference: Mapped[str] = mapped_column(String(40), index=True)
     stream: Mapped[str] = mapped_column(String(10), default="case")
     seq: Mapped[int] = mapped_column(Integer)
@@ -124,11 +151,11 @@ class ReviewRow(Base):
     """The case's review (a CSPR, another review, or the local duties of a national review)."""
 
     __tablename__ = "reviews"
+    __table_args__ = (_of_case(),)
 
-    case_reference: Mapped[str] = mapped_column(
-        ForeignKey("cases.reference", ondelete="CASCADE"), primary_key=True
-    )
-    workflow_id: Mapped[str] = mapped_column(String(90))
+    partnership: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_reference: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(40))
     stage: Mapped[str] = mapped_column(String(40), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -144,11 +171,11 @@ class ReviewRow(Base):
 
 class ActionPlanRow(Base):
     __tablename__ = "action_plans"
+    __table_args__ = (_of_case(),)
 
-    case_reference: Mapped[str] = mapped_column(
-        ForeignKey("cases.reference", ondelete="CASCADE"), primary_key=True
-    )
-    workflow_id: Mapped[str] = mapped_column(String(90))
+    partnership: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_reference: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(20), index=True)
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -156,10 +183,10 @@ class ActionPlanRow(Base):
 
 class ActionRow(Base):
     __tablename__ = "actions"
+    __table_args__ = (_of_case(),)
 
-    case_reference: Mapped[str] = mapped_column(
-        ForeignKey("cases.reference", ondelete="CASCADE"), primary_key=True
-    )
+    partnership: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_reference: Mapped[str] = mapped_column(String(40), primary_key=True)
     action_id: Mapped[str] = mapped_column(String(20), primary_key=True)
     agency: Mapped[str] = mapped_column(String(64), index=True)
     lead_role: Mapped[str] = mapped_column(String(100))
@@ -185,6 +212,7 @@ class NotificationRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    partnership: Mapped[str] = mapped_column(String(64), index=True)  # whose case, report or year
     case_reference: Mapped[str] = mapped_column(String(100), index=True)  # a case, a report, a year
     kind: Mapped[str] = mapped_column(String(20))
     deadline_id: Mapped[str | None] = mapped_column(String(20))
@@ -206,10 +234,10 @@ class RecommendationRow(Base):
     """A recommendation an action plan follows (from a review, a rapid review, or added)."""
 
     __tablename__ = "recommendations"
+    __table_args__ = (_of_case(),)
 
-    case_reference: Mapped[str] = mapped_column(
-        ForeignKey("cases.reference", ondelete="CASCADE"), primary_key=True
-    )
+    partnership: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_reference: Mapped[str] = mapped_column(String(40), primary_key=True)
     recommendation_id: Mapped[str] = mapped_column(String(10), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(40))
@@ -255,6 +283,8 @@ class AgencyRow(Base):
 
     __tablename__ = "agencies"
 
+    # One organisation serving several partnerships has an entry in each (the same code).
+    partnership: Mapped[str] = mapped_column(String(64), primary_key=True)
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list] = mapped_column(JSON)
@@ -277,6 +307,7 @@ class DeliveryRow(Base):
     notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), index=True)
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"), index=True)
     channel: Mapped[str] = mapped_column(String(10))  # email | webhook
+    partnership: Mapped[str] = mapped_column(String(64))  # the directory the agency's entry is in
     agency: Mapped[str] = mapped_column(String(64), index=True)
     address: Mapped[str] = mapped_column(String(500))
     # pending -> sent | failed; for an agency on the daily digest: digest -> digested (in a digest)
@@ -309,6 +340,7 @@ class CalendarFeedRow(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    partnership: Mapped[str] = mapped_column(String(64), index=True)
     agency: Mapped[str | None] = mapped_column(String(64), index=True)  # None: the whole partnership
     label: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -325,6 +357,8 @@ class AuditRow(Base):
     user_id: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(40))
     agency: Mapped[str | None] = mapped_column(String(64))
+    # The partnership the attempt was in (none: before partnerships were kept apart, all Luton's).
+    partnership: Mapped[str | None] = mapped_column(String(64), index=True)
     action: Mapped[str] = mapped_column(String(120))
     case_reference: Mapped[str | None] = mapped_column(String(40), index=True)
     outcome: Mapped[str] = mapped_column(String(20))

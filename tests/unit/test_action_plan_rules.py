@@ -262,8 +262,8 @@ def test_each_new_date_is_kept_in_the_actions_history_and_told_to_its_agency() -
     ]
     redated = [n for n in file.notices if n.kind is NoticeKind.task_redated]
     assert [(n.key, n.due_at, n.owning_agency) for n in redated] == [
-        (f"case-{REFERENCE}/plan:{TASK}:redated:1", first, "luton-schools"),
-        (f"case-{REFERENCE}/plan:{TASK}:redated:2", second, "luton-schools"),
+        (f"luton/case-{REFERENCE}/plan:{TASK}:redated:1", first, "luton-schools"),
+        (f"luton/case-{REFERENCE}/plan:{TASK}:redated:2", second, "luton-schools"),
     ]
     assert file.history[-1].details == {"action": "A1", "due_on": "2027-06-30"}
 

@@ -244,10 +244,10 @@ def care_leaver_death_with_information_asked():
     [
         pytest.param(lambda: case_file(REFERRAL, Stage.closed), f"case {REFERENCE} is already closed",
                      id="a closed case is not closed again"),
-        pytest.param(lambda: case_file(stage=Stage.local_review, review_workflow_id="case-LSCP-0001/review"),
+        pytest.param(lambda: case_file(stage=Stage.local_review, review_workflow_id="luton/case-LSCP-0001/review"),
                      "closes by itself when its review and action plan are finished",
                      id="a case with a review running closes by itself"),
-        pytest.param(lambda: case_file(stage=Stage.learning_actions, plan_workflow_id="case-LSCP-0001/plan"),
+        pytest.param(lambda: case_file(stage=Stage.learning_actions, plan_workflow_id="luton/case-LSCP-0001/plan"),
                      "closes by itself", id="a case with an action plan running closes by itself"),
         pytest.param(lambda: case_file(upto="sent"),
                      "is at stage rapid_review: a case closes after its rapid review is concluded",

@@ -157,9 +157,9 @@ def test_each_agency_asked_hears_of_its_task_with_its_due_date() -> None:
     file = asked("luton-schools", "luton-health")
     due = {d.subject: d.due_at for d in file.deadlines if d.key == "agency_information_return"}
     assert [(n.kind, n.owning_agency, n.task_id, n.due_at, n.key) for n in file.notices] == [
-        (NoticeKind.task_assigned, "luton-schools", TASK, due[TASK], f"case-{REFERENCE}:{TASK}:assigned"),
+        (NoticeKind.task_assigned, "luton-schools", TASK, due[TASK], f"luton/case-{REFERENCE}:{TASK}:assigned"),
         (NoticeKind.task_assigned, "luton-health", f"{REFERENCE}.T2", due[f"{REFERENCE}.T2"],
-         f"case-{REFERENCE}:{REFERENCE}.T2:assigned"),
+         f"luton/case-{REFERENCE}:{REFERENCE}.T2:assigned"),
     ]  # fmt: skip
 
 
@@ -266,7 +266,7 @@ def test_a_recommendation_asks_the_partners_to_sign_off_without_the_jcrgs_reason
         ["safeguarding_partner"],
         "Sign-off needed: the rapid review's recommendation",
     )
-    assert notice.key == f"case-{REFERENCE}:event:{event.seq}"
+    assert notice.key == f"luton/case-{REFERENCE}:event:{event.seq}"
     assert REASONS not in notice.model_dump_json()
 
 

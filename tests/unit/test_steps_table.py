@@ -36,6 +36,7 @@ WHO = {
     steps.SEND_RAPID_REVIEW: {BU},
     steps.RECORD_PANEL_RESPONSE: {BU},
     steps.CLOSE_CASE: {BU},
+    steps.SEND_CONTRIBUTION: {BU},
     steps.APPOINT_REVIEWER: {BU, *JCRG},
     steps.AGREE_TERMS: {BU, *JCRG},
     steps.RECORD_FAMILY_ENGAGEMENT: {BU, CHAIR},
@@ -71,7 +72,7 @@ def name(step: Step) -> str:
 
 
 def test_the_table_lists_every_step_once() -> None:
-    assert len(STEPS) == len(WHO) == 39
+    assert len(STEPS) == len(WHO) == 40
     assert set(STEPS) == set(WHO)
 
 
@@ -156,3 +157,41 @@ def test_the_readme_table_has_a_row_per_step() -> None:
         "| `POST /cases/{reference}/sign-offs` | safeguarding_partner | `case.sign_off` | "
         "the local authority, police or ICB agrees, or returns it to the JCRG (each for itself) |"
     ) in table
+
+
+# ---------------------------------------------------------------- which partnership takes a step
+
+CONTRIBUTORS_TAKE = {steps.REQUEST_INFORMATION, steps.SUBMIT_RETURN, steps.WITHDRAW_CASE_TASK}
+
+
+def acting(partnership: str | None, role: Role = BU) -> Actor:
+    return Actor(user_id="someone", role=role, partnerships=[partnership or "luton"], partnership=partnership)
+
+
+def test_only_a_contributing_partnerships_own_part_is_marked_for_contributors() -> None:
+    assert {step for step in STEPS if step.contributors} == CONTRIBUTORS_TAKE
+
+
+@pytest.mark.parametrize("step", STEPS, ids=name)
+def test_another_partnerships_case_is_not_found_for_every_step(step: Step) -> None:
+    with pytest.raises(Refusal) as refused:
+        step.check_partnership(acting("bedford-borough"), "LSCP-1", "luton", ["central-bedfordshire"])
+    assert refused.value.kind is RefusalKind.not_found
+    assert str(refused.value) == "no case with reference LSCP-1"
+
+
+@pytest.mark.parametrize("step", STEPS, ids=name)
+def test_the_cases_own_partnership_and_actors_recorded_before_partnerships_pass(step: Step) -> None:
+    step.check_partnership(acting("luton"), "LSCP-1", "luton", ["central-bedfordshire"])
+    step.check_partnership(acting(None), "LSCP-1", "luton")
+
+
+@pytest.mark.parametrize("step", STEPS, ids=name)
+def test_a_contributor_takes_only_its_own_part(step: Step) -> None:
+    contributor = acting("central-bedfordshire")
+    if step in CONTRIBUTORS_TAKE:
+        step.check_partnership(contributor, "LSCP-1", "luton", ["central-bedfordshire"])
+        return
+    with pytest.raises(Refusal) as refused:
+        step.check_partnership(contributor, "LSCP-1", "luton", ["central-bedfordshire"])
+    assert refused.value.kind is RefusalKind.forbidden

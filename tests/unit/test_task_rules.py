@@ -101,7 +101,7 @@ def test_announcing_a_task_gives_its_owner_the_due_date_of_its_deadline() -> Non
     assert task.due_at == deadline.due_at == REQUESTED + timedelta(days=7)
     (notice,) = file.notices
     assert (notice.key, notice.kind, notice.recipients, notice.owning_agency) == (
-        f"case-{REFERENCE}:{task.id}:assigned", NoticeKind.task_assigned, ["owning_agency"], "luton-schools"
+        f"luton/case-{REFERENCE}:{task.id}:assigned", NoticeKind.task_assigned, ["owning_agency"], "luton-schools"
     )  # fmt: skip
     assert (notice.title, notice.asked, notice.due_at, notice.stream) == (
         "Information for the rapid review", "A chronology", deadline.due_at, Stream.case.value
@@ -149,7 +149,7 @@ def test_a_task_closed_by_someone_other_than_its_owner_tells_the_owner(owner, by
     assert (task.summary, task.documents) == ("Done", ["notes.pdf"])
     assert closed_by_someone_else(task) is owner_hears
     expected = (
-        [(NoticeKind.task_completed, owner, f"case-{REFERENCE}:{task.id}:completed")] if owner_hears else []
+        [(NoticeKind.task_completed, owner, f"luton/case-{REFERENCE}:{task.id}:completed")] if owner_hears else []
     )
     assert [(n.kind, n.owning_agency, n.key) for n in file.notices] == expected
 
@@ -184,7 +184,7 @@ def test_withdrawing_a_task_cancels_only_its_own_deadlines_and_tells_its_agency(
     assert withdrawal.details == {"task": T1, "agency": "luton-schools"}
     notice = file.notices[-1]
     assert (notice.kind, notice.owning_agency, notice.key) == (
-        NoticeKind.task_withdrawn, "luton-schools", f"case-{REFERENCE}:{T1}:withdrawn"
+        NoticeKind.task_withdrawn, "luton-schools", f"luton/case-{REFERENCE}:{T1}:withdrawn"
     )  # fmt: skip
     assert step.reasons not in notice.model_dump_json()
 
@@ -233,4 +233,4 @@ def test_a_review_task_is_withdrawn_as_a_case_task_is() -> None:
     task = rules.add_task(file, "business_unit", "checkpoint", "Monitoring", NOW)
     rules.apply_task_withdrawal(file, BUSINESS_UNIT, TaskWithdrawal(task_id=task.id, reasons="Merged"), NOW)
     assert task.status is TaskStatus.withdrawn
-    assert file.notices[-1].key == f"case-{REFERENCE}/review:{task.id}:withdrawn"
+    assert file.notices[-1].key == f"luton/case-{REFERENCE}/review:{task.id}:withdrawn"

@@ -31,6 +31,8 @@ from safeguarding.domain.rules.common import check_happened, fmt
 from safeguarding.domain.rules.tasks import cancel_live_deadlines, withdraw_open_tasks
 
 POST_RAPID_REVIEW = {Stage.local_review, Stage.other_review, Stage.learning_actions, Stage.national_review}
+# Where a case may be closed by hand (a contribution to another area's review, if the lead withdraws it).
+CLOSABLE = {*POST_RAPID_REVIEW, Stage.contributing}
 NOTIFICATION_MILESTONES = set(NOTIFICATION_MILESTONE.values())
 LIVE = (DeadlineStatus.open, DeadlineStatus.overdue)
 
@@ -161,7 +163,7 @@ def check_closure(file: CaseFile, actor: Actor, closure: CaseClosure, now: datet
         raise Refusal(f"case {file.reference} closes by itself when its review and action plan are finished")
     # A care leaver's death needs no rapid review: such a case may close once the notifications are made.
     care_leaver_death = file.opening.child_status is ChildStatus.care_leaver and file.opening.child_died
-    if file.stage not in POST_RAPID_REVIEW and not (care_leaver_death and _no_rapid_review_work(file)):
+    if file.stage not in CLOSABLE and not (care_leaver_death and _no_rapid_review_work(file)):
         raise Refusal(
             f"case {file.reference} is at stage {file.stage.value}: a case closes after its rapid review is concluded"
         )

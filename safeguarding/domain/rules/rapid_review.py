@@ -39,6 +39,7 @@ from safeguarding.domain.rules.tasks import (
     add_task,
     check_open_task,
     complete_task,
+    find_own_task,
     find_task,
     withdraw_open_tasks,
 )
@@ -66,25 +67,43 @@ def require_stage(file: CaseFile, step: str) -> RapidReviewView:
 def check_information_request(
     file: CaseFile, actor: Actor, request: InformationRequest, now: datetime
 ) -> None:
-    review = require_stage(file, "requesting agency information")
-    if review.signed_off_at is not None:
-        raise Refusal(
-            "the recommendation is already signed off; information is requested before the decision"
-        )
-    open_agencies = {t.agency: t.id for t in file.tasks if t.status is TaskStatus.open}
+    if file.stage is not Stage.contributing:
+        review = require_stage(file, "requesting agency information")
+        if review.signed_off_at is not None:
+            raise Refusal(
+                "the recommendation is already signed off; information is requested before the decision"
+            )
+    asking = asking_partnership(file, actor)
+    open_agencies = {
+        t.agency: t.id
+        for t in file.tasks
+        if t.status is TaskStatus.open
+        and t.kind == "information_return"
+        and file.task_partnership(t) == asking
+    }
     repeated = [a for a in request.agencies if a in open_agencies]
     if repeated:
         listed = ", ".join(f"{a} ({open_agencies[a]})" for a in repeated)
         raise Refusal(f"already waiting for a return from {listed}; complete or withdraw that task first")
 
 
+def asking_partnership(file: CaseFile, actor: Actor) -> str:
+    """Whose agencies a Business Unit asks: its own partnership's (a contributor asks its own)."""
+    return actor.partnership or file.partnership
+
+
 def apply_information_request(
     file: CaseFile, actor: Actor, request: InformationRequest, now: datetime
 ) -> tuple[list[Task], list[Reached]]:
-    """One task per agency; each is announced to its agency once its deadline gives it a due date."""
+    """One task per agency; each is announced to its agency once its deadline gives it a due date.
+    A contributing partnership's Business Unit asks its own agencies, from its own directory."""
+    asking = asking_partnership(file, actor)
+    contributor = asking if asking != file.partnership else None
     tasks = [
-        add_task(file, agency, "information_return", request.asked_for, now) for agency in request.agencies
+        add_task(file, agency, "information_return", request.asked_for, now, partnership=contributor)
+        for agency in request.agencies
     ]
+    details = {"partnership": contributor} if contributor else {}
     file.record(
         EventKind.information_requested,
         now,
@@ -92,6 +111,7 @@ def apply_information_request(
         agencies=request.agencies,
         asked_for=request.asked_for,
         tasks=[t.id for t in tasks],
+        **details,
     )
     return tasks, [(Milestone.information_requested, now, t.id) for t in tasks]
 
@@ -100,8 +120,10 @@ def check_information_return(
     file: CaseFile, actor: Actor, submission: InformationReturn, now: datetime
 ) -> None:
     # Whose task it is comes first: another agency learns nothing about it, not even its state.
-    task = find_task(file, submission.task_id)
-    if actor.role is Role.partner_agency and actor.agency != task.agency:
+    task = find_own_task(file, actor, submission.task_id)
+    if actor.role is Role.partner_agency and (
+        actor.agency != task.agency or not actor.serves(file.task_partnership(task))
+    ):
         raise Refusal(f"this task belongs to {task.agency}, not to {actor.agency}", RefusalKind.forbidden)
     check_open_task(file, submission.task_id)
 

@@ -27,6 +27,16 @@ def find_task(record: WorkRecord, task_id: str) -> Task:
     return task
 
 
+def find_own_task(record: WorkRecord, actor: Actor, task_id: str) -> Task:
+    """A task the actor's partnership may act on: a contributing partnership's Business Unit finds only
+    its own partnership's tasks (the lead's answer as tasks that do not exist)."""
+    task = find_task(record, task_id)
+    acting = actor.partnership
+    if acting is not None and acting != record.partnership and record.task_partnership(task) != acting:
+        raise Refusal(f"case {record.reference} has no task {task_id}", RefusalKind.not_found)
+    return task
+
+
 def check_open_task(record: WorkRecord, task_id: str) -> Task:
     task = find_task(record, task_id)
     if task.status is TaskStatus.completed:
@@ -36,9 +46,25 @@ def check_open_task(record: WorkRecord, task_id: str) -> Task:
     return task
 
 
-def add_task(record: WorkRecord, agency: str, kind: TaskKind, asked_for: str, now: datetime) -> Task:
-    """A new open task; announce it with ``announce`` once its due date is known."""
-    task = Task(id=record.next_task_id(), agency=agency, kind=kind, asked_for=asked_for, requested_at=now)
+def add_task(
+    record: WorkRecord,
+    agency: str,
+    kind: TaskKind,
+    asked_for: str,
+    now: datetime,
+    *,
+    partnership: str | None = None,
+) -> Task:
+    """A new open task; announce it with ``announce`` once its due date is known. ``partnership``: a
+    contributing partnership's, whose directory ``agency`` is in."""
+    task = Task(
+        id=record.next_task_id(),
+        agency=agency,
+        partnership=partnership,
+        kind=kind,
+        asked_for=asked_for,
+        requested_at=now,
+    )
     record.tasks.append(task)
     return task
 
@@ -85,6 +111,7 @@ def withdraw_task(record: WorkRecord, task: Task, actor: Actor | None, reasons: 
 def check_task_withdrawal(
     record: WorkRecord, actor: Actor, withdrawal: TaskWithdrawal, now: datetime
 ) -> None:
+    find_own_task(record, actor, withdrawal.task_id)
     check_open_task(record, withdrawal.task_id)
 
 
