@@ -91,6 +91,7 @@ class CaseWorkflow(Casework):
                 route=opening.route.value,
                 policy_version=file.policy.version,
                 stage=file.stage.value,
+                **({"lead": opening.external_lead.name} if opening.external_lead else {}),
             )
             reached: list[Reached] = [(Milestone.case_opened, opening.la_aware_at, None)]
             if file.notifiable:

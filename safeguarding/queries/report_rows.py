@@ -44,6 +44,8 @@ REPORTED_EVENTS = [
     EventKind.task_withdrawn,
     EventKind.action_plan_closed,
     EventKind.escalation_sent,
+    EventKind.case_opened,
+    EventKind.contribution_sent,
 ]
 
 
@@ -74,10 +76,10 @@ class ReportRows:
         self.cases = {
             c.reference: c for c in session.scalars(select(CaseRow).where(CaseRow.partnership == partnership))
         }
-        theirs = select(CaseRow.reference).where(CaseRow.partnership == partnership)
+        self.partnership = partnership
 
         def rows(table: Any, *where: Any) -> list[Any]:
-            return list(session.scalars(select(table).where(table.case_reference.in_(theirs), *where)))
+            return list(session.scalars(select(table).where(table.partnership == partnership, *where)))
 
         self.reviews = {r.case_reference: r for r in rows(ReviewRow)}
         self.plans = {p.case_reference: p for p in rows(ActionPlanRow)}

@@ -10,14 +10,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from safeguarding.domain.events import EventKind
+from safeguarding.domain.facts import Route
 from safeguarding.domain.policy import DEFAULT_THEMES, theme_label, theme_order
 from safeguarding.domain.reporting import DEFAULT_TIMEZONE, YEARLY_FIGURES, add_years
 from safeguarding.queries.report_rows import COMPLETED, ReportRows, event_time, midnight
-from safeguarding.store.tables import CaseEventRow, CaseRow, DeadlineRow
+from safeguarding.store.tables import CaseContributionRow, CaseEventRow, CaseRow, DeadlineRow, TaskRow
 
 
 class ReferralFigures(BaseModel):
@@ -34,6 +35,15 @@ class ThemeActions(BaseModel):
     completed: int = 0  # completed in the year
     outstanding: int = 0  # open at the year's end (or at the cut-off)
     overdue: int = 0  # of those outstanding: past due
+
+
+class Contribution(BaseModel):
+    """Our part in another area's review in the year: on this deployment (the lead is a partnership
+    here), or led elsewhere (recorded as a contribution to an external review)."""
+
+    lead: str  # the leading partnership's code here, or the name an external lead was recorded under
+    led_elsewhere: bool
+    sent: bool  # our part was sent (the coordination task completed, or the contribution recorded sent)
 
 
 class YearlyFigures(BaseModel):
@@ -62,6 +72,8 @@ class YearlyFigures(BaseModel):
     actions_outstanding: int
     actions_overdue: int
     actions_by_theme: list[ThemeActions]
+    # Contributions to other areas' reviews asked of us in the year (the 2022-23 report counts two).
+    contributions_to_other_areas: list[Contribution] = Field(default_factory=list)
 
 
 def yearly_figures(
@@ -80,11 +92,13 @@ def yearly_figures(
     next_year = add_years(year_start, 1)
     start_at = midnight(year_start, zone)
     cut_off = min(as_of or datetime.now(UTC), midnight(next_year, zone))
-    with Session(engine) as session:
-        model = ReportRows(session, partnership)
 
     def in_year(moment: datetime | None) -> bool:
         return moment is not None and start_at <= moment < cut_off
+
+    with Session(engine) as session:
+        model = ReportRows(session, partnership)
+        elsewhere = _contributions_here(session, partnership, in_year, cut_off)
 
     opened = [c for c in model.cases.values() if in_year(c.opened_at)]
     kept = {key: _deadlines_by_case(model, key) for key in ("rapid_review_to_panel", "cspr_completion")}
@@ -100,8 +114,59 @@ def yearly_figures(
         **_rapid_review_figures(model, in_year, kept["rapid_review_to_panel"]),
         **_cspr_figures(model, zone, year_start, next_year, start_at, cut_off, kept["cspr_completion"]),
         **_action_figures(model, in_year, cut_off, themes),
+        contributions_to_other_areas=[*elsewhere, *_contributions_led_elsewhere(model, opened, cut_off)],
         theme_labels=themes,
     )
+
+
+def _contributions_here(
+    session: Session, partnership: str, in_year: Any, cut_off: datetime
+) -> list[Contribution]:
+    """Cases of other partnerships on this deployment that we contribute to, opened in the year; sent
+    once our coordination task was completed before the cut-off."""
+    rows = session.execute(
+        select(CaseRow.partnership, CaseRow.reference, CaseRow.opened_at)
+        .join(
+            CaseContributionRow,
+            (CaseContributionRow.partnership == CaseRow.partnership)
+            & (CaseContributionRow.case_reference == CaseRow.reference),
+        )
+        .where(CaseContributionRow.contributor == partnership)
+        .order_by(CaseRow.opened_at)
+    ).all()
+    found = []
+    for lead, reference, opened_at in rows:
+        if not in_year(opened_at):
+            continue
+        done = session.execute(
+            select(TaskRow.completed_at).where(
+                TaskRow.partnership == lead,
+                TaskRow.case_reference == reference,
+                TaskRow.agency_partnership == partnership,
+                TaskRow.kind == "coordination",
+            )
+        ).scalar_one_or_none()
+        found.append(Contribution(lead=lead, led_elsewhere=False, sent=done is not None and done < cut_off))
+    return found
+
+
+def _contributions_led_elsewhere(
+    model: ReportRows, opened: list[CaseRow], cut_off: datetime
+) -> list[Contribution]:
+    """Our contributions to reviews run elsewhere, asked of us in the year."""
+    leads = {e.case_reference: e.details.get("lead") for e in model.events_of(EventKind.case_opened, "case")}
+    sent = {
+        e.case_reference
+        for e in model.events_of(EventKind.contribution_sent, "case")
+        if e.recorded_at < cut_off
+    }
+    return [
+        Contribution(
+            lead=leads.get(c.reference) or "another area", led_elsewhere=True, sent=c.reference in sent
+        )
+        for c in opened
+        if c.route == Route.contribution_to_external_review.value
+    ]
 
 
 def _referral_figures(model: ReportRows, opened: list[CaseRow], cut_off: datetime) -> list[ReferralFigures]:

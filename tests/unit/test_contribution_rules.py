@@ -45,7 +45,10 @@ LEAD, CONTRIBUTOR = "luton", "central-bedfordshire"
 
 def bu_of(partnership: str) -> Actor:
     return Actor(
-        user_id=f"bu.{partnership}", role=Role.business_unit, partnerships=[partnership], partnership=partnership
+        user_id=f"bu.{partnership}",
+        role=Role.business_unit,
+        partnerships=[partnership],
+        partnership=partnership,
     )
 
 
@@ -61,7 +64,9 @@ def agency_of(code: str, *partnerships: str) -> Actor:
 
 def cross_area_case() -> CaseFile:
     """Incident in Luton, child looked after by Central Bedfordshire: opened as the workflow opens it."""
-    crossing = opening(contributors=[Contribution(partnership=CONTRIBUTOR, basis=ContributionBasis.looked_after)])
+    crossing = opening(
+        contributors=[Contribution(partnership=CONTRIBUTOR, basis=ContributionBasis.looked_after)]
+    )
     file = CaseFile.open(crossing, POLICY, OPENED)
     asked, reached = contributions.open_contributions(file, OPENED)
     reach(file, reached, OPENED)
@@ -87,7 +92,11 @@ def test_a_contributor_gets_a_coordination_task_due_by_the_policy_and_told_to_it
     (deadline,) = [d for d in file.deadlines if d.subject == task.id]
     assert deadline.key == "contribution_coordinated" and task.due_at == deadline.due_at
     (notice,) = [n for n in file.notices if n.kind is NoticeKind.task_assigned]
-    assert (notice.partnership, notice.recipients_in, notice.owning_agency) == (LEAD, CONTRIBUTOR, "business_unit")
+    assert (notice.partnership, notice.recipients_in, notice.owning_agency) == (
+        LEAD,
+        CONTRIBUTOR,
+        "business_unit",
+    )
 
 
 def test_a_contributor_asks_its_own_agencies_and_the_lead_its_own_even_the_same_organisation() -> None:
@@ -163,7 +172,9 @@ def test_a_contribution_opens_at_its_own_stage_with_the_policys_deadline_and_not
     assert keys == {"external_review_contribution"}, keys
 
 
-def test_sending_the_contribution_waits_for_the_agencies_then_meets_its_deadline_and_closes_the_case() -> None:
+def test_sending_the_contribution_waits_for_the_agencies_then_meets_its_deadline_and_closes_the_case() -> (
+    None
+):
     file = contribution_case()
     (task,) = ask(file, BUSINESS_UNIT, "luton-schools")
     sent = ContributionSent(sent_at=utc(2026, 10, 20), documents=["Combined chronology", "Agency report"])

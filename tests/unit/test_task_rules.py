@@ -149,7 +149,9 @@ def test_a_task_closed_by_someone_other_than_its_owner_tells_the_owner(owner, by
     assert (task.summary, task.documents) == ("Done", ["notes.pdf"])
     assert closed_by_someone_else(task) is owner_hears
     expected = (
-        [(NoticeKind.task_completed, owner, f"luton/case-{REFERENCE}:{task.id}:completed")] if owner_hears else []
+        [(NoticeKind.task_completed, owner, f"luton/case-{REFERENCE}:{task.id}:completed")]
+        if owner_hears
+        else []
     )
     assert [(n.kind, n.owning_agency, n.key) for n in file.notices] == expected
 

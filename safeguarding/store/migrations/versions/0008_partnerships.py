@@ -23,6 +23,10 @@ branch_labels = None
 depends_on = None
 
 HOME = "luton"
+RENAMED_ENTRIES = [
+    ("joint-case-review-group", "Pan Bedfordshire Joint Case Review Group", "Luton Joint Case Review Group"),
+    ("luton-childrens-social-care", "Luton Borough Council: Children's Services", "Luton Borough Council"),
+]
 OF_CASE = (["partnership", "case_reference"], ["cases.partnership", "cases.reference"])
 _APPEND_ONLY_MESSAGE = "case_events is append-only"
 
@@ -295,6 +299,14 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_partnership", "audit_log", ["partnership"])
     for table in ("reports", "yearly_reports"):
         op.execute(f"UPDATE {table} SET partnership = '{HOME}' WHERE partnership = 'pan-bedfordshire'")
+    # Luton's entries as Luton names them, where the seed's old words were never edited.
+    for code, old, new in RENAMED_ENTRIES:
+        op.execute(
+            sa.text(
+                "UPDATE agencies SET name = :new WHERE partnership = :home AND code = :code "
+                "AND name = :old AND updated_by = 'seed'"
+            ).bindparams(new=new, home=HOME, code=code, old=old)
+        )
 
 
 def downgrade() -> None:
