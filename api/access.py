@@ -11,6 +11,7 @@ work; managers read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.temporal import just_opened
+from safeguarding.domain.fields import CASE_REFERENCE_PATTERN
 from safeguarding.domain.people import Actor, Role
 from safeguarding.domain.steps import Step, roles_of
 from safeguarding.platform.identity import NotAuthenticated
@@ -37,6 +39,8 @@ JCRG = (JCRG_MEMBER, JCRG_CHAIR)
 REPORT_READERS = (BU, MANAGER, SCRUTINEER, *JCRG, PARTNER)
 STAFF = (BU, JCRG_MEMBER, JCRG_CHAIR, PARTNER, SCRUTINEER, MANAGER)  # everyone but partner agencies
 EVERYONE = (*STAFF, AGENCY)
+
+REFERENCE = re.compile(CASE_REFERENCE_PATTERN)
 
 _bearer = HTTPBearer(auto_error=False, description="A token from the partnership's identity provider.")
 
@@ -97,10 +101,12 @@ def allow(*roles: Role) -> Callable[..., Awaitable[Actor]]:
 
     async def permitted(request: Request, actor: Annotated[Actor, Depends(authenticated)]) -> Actor:
         reference = request.path_params.get("reference") or _reference_of_task(request)
-        if reference is not None:
+        # A malformed reference is no case's: the route's own validation answers it (422).
+        if reference is not None and REFERENCE.match(reference):
             case = await _find(request, actor, reference)
             actor = actor.acting_in(case.acting_in)
             request.state.actor = actor
+        partnership = request.path_params.get("partnership")
         if actor.role not in roles:
             await record(
                 request,
@@ -115,6 +121,8 @@ def allow(*roles: Role) -> Callable[..., Awaitable[Actor]]:
                 status.HTTP_403_FORBIDDEN,
                 f"a {actor.role.value} may not do this; it is for: {', '.join(r.value for r in roles)}",
             )
+        if partnership is not None:  # a route of one partnership's (its yearly report, its policy)
+            actor = await _in_partnership(request, actor, partnership)
         return actor
 
     permitted.roles = roles  # type: ignore[attr-defined]  (read by the table-driven test)
@@ -139,6 +147,26 @@ async def _find(request: Request, actor: Actor, reference: str) -> CaseAt:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case with reference {reference}")
     request.state.case = case
     return case
+
+
+async def _in_partnership(request: Request, actor: Actor, partnership: str) -> Actor:
+    """The actor acts in ``partnership`` if the token names it; another partnership's is 404 (an
+    unknown one 422, naming the known ones), and the attempt is audited."""
+    policies = request.app.state.policies
+    if partnership not in policies:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"unknown partnership {partnership!r}; known: {', '.join(sorted(policies))}",
+        )
+    if partnership not in actor.partnerships:
+        await record(request, actor, _action(request), "not_found", 404, None, f"not of {partnership}")
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"nothing of {partnership} for you: your token names {', '.join(actor.partnerships)}",
+        )
+    actor = actor.acting_in(partnership)
+    request.state.actor = actor
+    return actor
 
 
 def current_case(request: Request) -> CaseAt:

@@ -35,7 +35,7 @@ CLOCK_TOLERANCE = timedelta(minutes=5)
     responses={
         200: {"description": "A case with this reference and these facts exists already: it is returned."},
         409: {"description": "The reference is already used by a case with different facts."},
-        403: {"description": "The partnership is not one the token names."},
+        404: {"description": "The partnership is not one the token names."},
         422: {"description": "Malformed input, an unknown partnership, or a time in the future."},
     },
 )

@@ -18,12 +18,13 @@ def require_known(partnership: str, policies: dict[str, Policy]) -> None:
 
 
 def require_served(actor: Actor, partnership: str, policies: dict[str, Policy]) -> None:
-    """A partnership the token does not name is not the reader's to read or act in (403)."""
+    """A partnership the token does not name has nothing for the reader (404, as for a case of another
+    partnership): its reports, directory and processes are not theirs to read or act on."""
     require_known(partnership, policies)
     if partnership not in actor.partnerships:
         raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            f"not a partnership of yours ({partnership}); your token names: {', '.join(actor.partnerships)}",
+            status.HTTP_404_NOT_FOUND,
+            f"nothing of {partnership} for you: your token names {', '.join(actor.partnerships)}",
         )
 
 

@@ -27,6 +27,8 @@ from safeguarding.store.tables import (
     TaskRow,
 )
 
+LUTON = "luton"
+
 # Who recorded an event: (user, role, agency).
 Actor = tuple[str, str, str | None]
 WEEK = timedelta(days=7)
@@ -59,8 +61,10 @@ def agency(
     mailboxes: Sequence[str] | None = None,
     active: bool = True,
     updated_by: str = "bu.officer1",
+    partnership: str = LUTON,
 ) -> AgencyRow:
     return AgencyRow(
+        partnership=partnership,
         code=code,
         name=name,
         roles=list(roles),
@@ -87,7 +91,7 @@ def case(
 ) -> CaseRow:
     return CaseRow(
         reference=reference,
-        workflow_id=f"case-{reference}",
+        workflow_id=f"{partnership}/case-{reference}",
         partnership=partnership,
         policy_version=policy_version,
         route=route,
@@ -116,11 +120,13 @@ def deadline(
     title: str | None = None,
     statutory: bool = True,
     started_at: datetime | None = None,
+    partnership: str = LUTON,
 ) -> DeadlineRow:
     """Deadline ``D<number>`` of the case's stream: met if ``met_at`` is given, otherwise open; titled
     from its key ("Action due"); started a week before it falls due; with no list of reminders unless
     ``reminders`` is given (SQL NULL: the readers take it as none)."""
     row = DeadlineRow(
+        partnership=partnership,
         case_reference=reference,
         stream=stream,
         deadline_id=f"D{number}",
@@ -150,12 +156,16 @@ def task(
     kind: str = "information_return",
     status: str = "open",
     completed_at: datetime | None = None,
+    partnership: str = LUTON,
+    agency_partnership: str | None = None,
 ) -> TaskRow:
     """A task asked of an agency, requested a week before it is due (or when ``requested_at`` says)."""
     if requested_at is None:
         assert due_at is not None, "a task with no due date needs requested_at"
         requested_at = due_at - WEEK
     return TaskRow(
+        partnership=partnership,
+        agency_partnership=agency_partnership or partnership,
         task_id=task_id,
         case_reference=case_of(task_id),
         stream=stream,
@@ -180,10 +190,12 @@ def event(
     occurred_at: datetime | None = None,
     actor: Actor | None = None,
     reasons: str | None = None,
+    partnership: str = LUTON,
     **details: object,
 ) -> CaseEventRow:
     user, role, agency_code = actor or (None, None, None)
     return CaseEventRow(
+        partnership=partnership,
         case_reference=reference,
         stream=stream,
         seq=seq,
@@ -226,10 +238,12 @@ def review(
     finished_at: datetime | None = None,
     version: int = 1,
     updated_at: datetime | None = None,
+    partnership: str = LUTON,
 ) -> ReviewRow:
     return ReviewRow(
+        partnership=partnership,
         case_reference=reference,
-        workflow_id=f"case-{reference}/review",
+        workflow_id=f"{partnership}/case-{reference}/review",
         kind=kind,
         stage=stage,
         started_at=started_at,
@@ -245,11 +259,12 @@ def review(
 
 
 def action_plan(
-    reference: str, *, updated_at: datetime, status: str = "open", version: int = 1
+    reference: str, *, updated_at: datetime, status: str = "open", version: int = 1, partnership: str = LUTON
 ) -> ActionPlanRow:
     return ActionPlanRow(
+        partnership=partnership,
         case_reference=reference,
-        workflow_id=f"case-{reference}/plan",
+        workflow_id=f"{partnership}/case-{reference}/plan",
         status=status,
         version=version,
         updated_at=updated_at,
@@ -257,10 +272,14 @@ def action_plan(
 
 
 def recommendation(
-    reference: str, number: int, text: str, *, source: str = "local_cspr"
+    reference: str, number: int, text: str, *, source: str = "local_cspr", partnership: str = LUTON
 ) -> RecommendationRow:
     return RecommendationRow(
-        case_reference=reference, recommendation_id=f"R{number}", text=text, source=source
+        partnership=partnership,
+        case_reference=reference,
+        recommendation_id=f"R{number}",
+        text=text,
+        source=source,
     )
 
 
@@ -281,9 +300,11 @@ def action(
     evidence_of_impact: str | None = None,
     escalations_sent: int = 0,
     progress: Sequence[dict[str, object]] = (),
+    partnership: str = LUTON,
 ) -> ActionRow:
     """Action ``A<number>`` of the case's plan, following recommendation ``R<recommendation>``."""
     return ActionRow(
+        partnership=partnership,
         case_reference=reference,
         action_id=f"A{number}",
         agency=agency,
@@ -323,10 +344,12 @@ def notification(
     asked: str | None = None,
     number: int | None = None,
     id: int | None = None,
+    partnership: str = LUTON,
 ) -> NotificationRow:
     """The outbox's notice of something about a task (assigned, an escalation...), not yet delivered."""
     return NotificationRow(
         id=id,
+        partnership=partnership,
         idempotency_key=idempotency_key,
         case_reference=case_of(task_id),
         kind=kind,
@@ -354,6 +377,7 @@ def email_sent(notification: NotificationRow, address: str, *, sent_at: datetime
         idempotency_key=f"{notification.idempotency_key}:email:{notification.owning_agency}",
         notification_id=notification.id,
         channel="email",
+        partnership=notification.partnership,
         agency=notification.owning_agency,
         address=address,
         status="sent",

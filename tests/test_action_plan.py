@@ -271,7 +271,7 @@ async def test_plan_steps_are_refused_with_reasons(env, engine, policy, task_que
             (
                 agency_lead("bedfordshire-police"),
                 ActionProgress(action_id="A1", summary="x", evidence=["e"]),
-                "belongs to luton-schools",
+                "the plan has no action A1",
             ),
             (
                 JCRG_CHAIR,

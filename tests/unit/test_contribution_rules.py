@@ -133,8 +133,8 @@ def test_an_agency_returns_only_what_its_own_partnerships_asked_of_it() -> None:
     returned = InformationReturn(task_id=theirs.id, summary="Chronology attached", documents=["chronology"])
     luton_only = agency_of("bedfordshire-police", LEAD)
     assert_refused(
-        rapid_review.check_information_return, file, luton_only, returned, REQUESTED, RefusalKind.forbidden,
-        "belongs to bedfordshire-police",
+        rapid_review.check_information_return, file, luton_only, returned, REQUESTED, RefusalKind.not_found,
+        f"has no task {theirs.id}",
     )  # fmt: skip
     serving_both = agency_of("bedfordshire-police", LEAD, CONTRIBUTOR)
     take(file, rapid_review.check_information_return, rapid_review.apply_information_return, serving_both,

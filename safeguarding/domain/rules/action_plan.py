@@ -142,10 +142,10 @@ def announce_action(file: PlanFile, action: Action) -> None:
 
 def check_progress(file: PlanFile, actor: Actor, step: ActionProgress, now: datetime) -> None:
     _open_plan(file)
-    # Whose action it is comes first: another agency learns nothing about it, not even its state.
-    action = find_action(file, step.action_id)
-    if actor.role is Role.partner_agency and actor.agency != action.agency:
-        raise Refusal(f"action {action.id} belongs to {action.agency}", RefusalKind.forbidden)
+    # Whose action it is comes first: another agency's action answers as one that does not exist.
+    action = file.action(step.action_id)
+    if action is None or (actor.role is Role.partner_agency and actor.agency != action.agency):
+        raise Refusal(f"the plan has no action {step.action_id}", RefusalKind.not_found)
     _open_action(file, step.action_id)
 
 

@@ -119,12 +119,13 @@ def apply_information_request(
 def check_information_return(
     file: CaseFile, actor: Actor, submission: InformationReturn, now: datetime
 ) -> None:
-    # Whose task it is comes first: another agency learns nothing about it, not even its state.
+    # Whose task it is comes first: another agency's (or another partnership's) task answers as one
+    # that does not exist, so nothing is learnt of it, not even that it is there.
     task = find_own_task(file, actor, submission.task_id)
     if actor.role is Role.partner_agency and (
         actor.agency != task.agency or not actor.serves(file.task_partnership(task))
     ):
-        raise Refusal(f"this task belongs to {task.agency}, not to {actor.agency}", RefusalKind.forbidden)
+        raise Refusal(f"case {file.reference} has no task {submission.task_id}", RefusalKind.not_found)
     check_open_task(file, submission.task_id)
 
 
