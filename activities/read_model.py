@@ -156,7 +156,8 @@ class ReadModelActivities:
 def _partnership(changes: CaseChanges) -> str:
     """Whose case: today's code of the partnership it was opened in (before partnerships were kept
     apart, every case was Luton's)."""
-    return current(changes.partnership or FIRST_PARTNERSHIP)
+    recorded = changes.partnership or (changes.case.partnership if changes.case is not None else None)
+    return current(recorded or FIRST_PARTNERSHIP)
 
 
 def _summary_row(changes: CaseChanges) -> tuple[Any, str, dict[str, Any]]:

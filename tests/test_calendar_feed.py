@@ -185,7 +185,8 @@ async def test_a_school_subscribes_to_its_open_deadlines_shown_at_five_in_the_af
     made = await make_feed(http, signed_in(settings, Role.partner_agency, "luton-schools"), "luton-schools")
     assert made.status_code == 201, made.text
     feed = made.json()
-    assert set(feed) == {"id", "agency", "label", "url", "created_at"}
+    assert set(feed) == {"id", "partnership", "agency", "label", "url", "created_at"}
+    assert feed["partnership"] == "luton"
     assert feed["agency"] == "luton-schools" and feed["label"] == "Luton Schools: open deadlines"
     assert feed["url"].startswith(f"{PUBLIC_URL}/calendar/") and feed["url"].endswith(".ics")
 
@@ -226,7 +227,7 @@ async def test_a_school_subscribes_to_its_open_deadlines_shown_at_five_in_the_af
         assert token not in str(vars(row))
     assert any(
         e.action == "POST /calendar-feeds" and e.outcome == "accepted" and feed["id"] in (e.reason or "")
-        for e in entries(engine)
+        for e in entries(engine, partnerships=["luton"])
     )
 
 
@@ -259,7 +260,7 @@ def test_each_reminder_still_to_come_is_an_alarm_at_its_own_time(engine: Engine)
     seed_partnership(engine)
 
     def alarms(now: datetime) -> dict[str, list]:
-        feed = build_feed(engine, "luton-schools", "School", now, public_url=PUBLIC_URL)
+        feed = build_feed(engine, "luton", "luton-schools", "School", now, public_url=PUBLIC_URL)
         return {str(e["uid"]): list(e.walk("VALARM")) for e in Calendar.from_ical(feed).walk("VEVENT")}
 
     before_any = alarms(london(2027, 1, 1))
@@ -313,7 +314,7 @@ def test_the_business_unit_feed_holds_the_duties_owned_by_its_role(engine: Engin
     )
 
     def uids_of(agency: str) -> set[str]:
-        feed = build_feed(engine, agency, agency, london(2027, 1, 1), public_url=PUBLIC_URL)
+        feed = build_feed(engine, "luton", agency, agency, london(2027, 1, 1), public_url=PUBLIC_URL)
         return {str(e["uid"]) for e in Calendar.from_ical(feed).walk("VEVENT")}
 
     assert uid(CASE, "D9") in uids_of("lscp-business-unit")
@@ -342,7 +343,7 @@ async def test_a_revoked_feed_url_answers_as_if_it_had_never_been_issued(
     assert "url" not in listed and "token_hash" not in listed
     assert any(
         e.action == "DELETE /calendar-feeds/{feed_id}" and feed["id"] in (e.reason or "")
-        for e in entries(engine)
+        for e in entries(engine, partnerships=["luton"])
     )
 
     # Revoking again is accepted and keeps the first revocation.
@@ -358,7 +359,7 @@ async def test_an_agency_taken_out_of_the_directory_loses_its_feed(
     path = urlsplit(feed["url"]).path
     assert (await http.get(path)).status_code == 200
     with Session(engine) as session, session.begin():
-        session.get(AgencyRow, "luton-schools").active = False
+        session.get(AgencyRow, ("luton", "luton-schools")).active = False
     assert (await http.get(path)).status_code == 404
 
 
@@ -402,7 +403,7 @@ async def test_a_feed_is_made_only_for_an_active_agency_of_the_directory(
 
     unknown = await make_feed(http, bu, "luton-school")
     assert unknown.status_code == 422
-    assert "'luton-school' is not in the partner directory" in unknown.json()["detail"]
+    assert "'luton-school' is not in luton's partner directory" in unknown.json()["detail"]
     merged = await make_feed(http, bu, "closed-trust")
     assert merged.status_code == 422 and "no longer active" in merged.json()["detail"]
     assert (await make_feed(http, bu, "luton-schools", colour="red")).status_code == 422

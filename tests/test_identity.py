@@ -54,6 +54,7 @@ class FakeIdentityProvider:
             "iss": ISSUER,
             "aud": AUDIENCE,
             "sub": "bu.officer1",
+            "partnerships": ["luton"],
             "iat": now,
             "exp": now + timedelta(hours=1),
         }
@@ -143,3 +144,21 @@ def test_the_mint_command_prints_a_token_that_verifies_and_refuses_an_incomplete
         [*command, "--role", "partner_agency"], capture_output=True, text=True, env=environment, check=False
     )
     assert incomplete.returncode == 2 and "must name the agency" in incomplete.stderr
+
+
+def test_a_token_names_the_partnerships_its_holder_acts_in(provider, verifier):
+    """The claim is a setting; a token without it is refused (401), one naming several is kept whole."""
+    several = verifier.verify(provider.token(roles=["manager"], partnerships=["luton", "bedford-borough"]))
+    assert several.partnerships == ["luton", "bedford-borough"] and several.partnership is None
+    one = verifier.verify(provider.token(roles=["business_unit"], partnerships="central-bedfordshire"))
+    assert one.partnerships == ["central-bedfordshire"]
+    with pytest.raises(NotAuthenticated, match="must name the partnerships"):
+        verifier.verify(provider.token(roles=["business_unit"], partnerships=None))
+    with pytest.raises(NotAuthenticated, match="must name the partnerships"):
+        verifier.verify(provider.token(roles=["business_unit"], partnerships=[]))
+    with pytest.raises(NotAuthenticated, match="not in an accepted form"):
+        verifier.verify(provider.token(roles=["business_unit"], partnerships=["Luton Borough"]))
+    renamed = TokenVerifier(verifier.settings.model_copy(update={"partnership_claim": "lscp"}))
+    assert renamed.verify(provider.token(roles=["manager"], lscp=["luton"])).partnerships == ["luton"]
+    with pytest.raises(NotAuthenticated, match=r"\(lscp\)"):
+        renamed.verify(provider.token(roles=["manager"]))

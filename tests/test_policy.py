@@ -88,7 +88,7 @@ def test_every_deadline_has_a_source_and_someone_to_remind(policy):
     [
         ("due: 48 hours", "due: 48 hourz", "is not a duration"),
         ("reminders: [24 hours]", "reminders: [24 hourz]", "is not a duration"),
-        ("starts_on: referral_made", "starts_on: referral_mad", "Input should be"),
+        ("starts_on: referral_made", "starts_on: referral_maid", "Input should be"),
         (
             "escalate_to: [business_unit, jcrg_chair]",
             "escalate_to: [business_unitt, jcrg_chair]",
@@ -113,7 +113,7 @@ def test_every_deadline_has_a_source_and_someone_to_remind(policy):
     ],
 )
 def test_a_faulty_policy_is_refused_naming_the_file_and_line(tmp_path, text, old, new, mentions):
-    faulty = text.replace(old, new)
+    faulty = text.replace(old, new, 1)
     assert faulty != text
     line = line_of(faulty, new.splitlines()[-1])  # the line at fault, wherever it lands in the text
     path = folder(tmp_path, faulty, luton=LUTON) / "procedures" / "pan-bedfordshire.yaml"

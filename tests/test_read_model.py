@@ -176,12 +176,12 @@ def test_a_recorded_case_is_listed_with_its_stage_and_each_agency_sees_only_its_
     )
     assert record(db, 1, snap, [1, 2]) == 2
 
-    [case] = list_cases(db, now=T0)
+    [case] = list_cases(db, partnerships=["luton"], now=T0)
     assert (case.reference, case.stage, case.partnership) == (REF, "rapid_review", "luton")
-    police = list_tasks(db, agency="police", now=T0)
+    police = list_tasks(db, partnerships=["luton"], agency="police", now=T0)
     assert [t.task_id for t in police] == [f"{REF}.T2", f"{REF}.T1"]  # soonest due first, open only
-    assert [t.task_id for t in list_tasks(db, agency="health", now=T0)] == [f"{REF}.T3"]
-    assert [t.task_id for t in list_tasks(db, agency="police", status="completed", now=T0)] == [f"{REF}.T4"]
+    assert [t.task_id for t in list_tasks(db, partnerships=["luton"], agency="health", now=T0)] == [f"{REF}.T3"]
+    assert [t.task_id for t in list_tasks(db, partnerships=["luton"], agency="police", status="completed", now=T0)] == [f"{REF}.T4"]
     assert event_seqs(db) == [1, 2]
 
 
@@ -201,7 +201,7 @@ def test_an_agencys_return_is_never_copied_into_the_read_model(db: Engine) -> No
 def test_an_unmet_task_without_a_due_time_is_listed_after_tasks_that_are_due(db: Engine) -> None:
     tasks = [task(REF, 1, "police", None), task(REF, 2, "police", T0 + timedelta(days=3))]
     record(db, 1, snapshot(tasks=tasks))
-    assert [t.task_id for t in list_tasks(db, agency="police", now=T0)] == [f"{REF}.T2", f"{REF}.T1"]
+    assert [t.task_id for t in list_tasks(db, partnerships=["luton"], agency="police", now=T0)] == [f"{REF}.T2", f"{REF}.T1"]
 
 
 def test_a_retried_write_records_each_event_exactly_once(db: Engine) -> None:
@@ -264,14 +264,14 @@ def test_a_manager_sees_which_cases_are_overdue_now(db: Engine) -> None:
     for ref, deadlines in cases.items():
         record(db, 1, snapshot(ref, deadlines=deadlines))
 
-    overdue = list_cases(db, overdue=True, now=now)
+    overdue = list_cases(db, partnerships=["luton"], overdue=True, now=now)
     assert sorted(c.reference for c in overdue) == ["BREACHED", "OPEN-PAST"]
     assert all(c.overdue for c in overdue)
-    on_time = list_cases(db, overdue=False, now=now)
+    on_time = list_cases(db, partnerships=["luton"], overdue=False, now=now)
     assert {c.reference for c in on_time} == {"ALL-FUTURE", "CANCELLED-PAST", "MET-PAST", "NO-DEADLINES"}
     assert not any(c.overdue for c in on_time)
     # A minute before those deadlines fell due, neither case was overdue.
-    assert list_cases(db, overdue=True, now=past - timedelta(minutes=1)) == []
+    assert list_cases(db, partnerships=["luton"], overdue=True, now=past - timedelta(minutes=1)) == []
 
 
 def test_cases_can_be_filtered_by_stage_and_by_partnership(db: Engine) -> None:
@@ -279,11 +279,13 @@ def test_cases_can_be_filtered_by_stage_and_by_partnership(db: Engine) -> None:
     record(db, 1, snapshot("CASE-B", stage="rapid_review", partnership="luton"))
     record(db, 1, snapshot("CASE-C", stage="rapid_review", partnership="north-shire"))
 
-    assert [c.reference for c in list_cases(db, stage="screening", now=T0)] == ["CASE-A"]
-    assert sorted(c.reference for c in list_cases(db, stage="rapid_review", now=T0)) == ["CASE-B", "CASE-C"]
-    assert [c.reference for c in list_cases(db, partnership="north-shire", now=T0)] == ["CASE-C"]
-    in_beds = list_cases(db, partnership="luton", stage="rapid_review", now=T0)
-    assert [c.reference for c in in_beds] == ["CASE-B"]
+    both = ["luton", "north-shire"]
+    assert [c.reference for c in list_cases(db, partnerships=both, stage="screening", now=T0)] == ["CASE-A"]
+    in_both = list_cases(db, partnerships=both, stage="rapid_review", now=T0)
+    assert sorted(c.reference for c in in_both) == ["CASE-B", "CASE-C"]
+    assert [c.reference for c in list_cases(db, partnerships=["north-shire"], now=T0)] == ["CASE-C"]
+    in_luton = list_cases(db, partnerships=["luton"], stage="rapid_review", now=T0)
+    assert [c.reference for c in in_luton] == ["CASE-B"]
 
 
 def test_cases_page_newest_opened_first(db: Engine) -> None:
@@ -291,10 +293,10 @@ def test_cases_page_newest_opened_first(db: Engine) -> None:
     for n, ref in enumerate(refs):  # written out of order so insertion order cannot pass for sorting
         record(db, 1, snapshot(ref, opened_at=T0 + timedelta(days=(n * 3) % 5)))
     expected = sorted(refs, key=lambda r: (refs.index(r) * 3) % 5, reverse=True)
-    pages = [list_cases(db, limit=2, offset=offset, now=T0) for offset in (0, 2, 4)]
+    pages = [list_cases(db, partnerships=["luton"], limit=2, offset=offset, now=T0) for offset in (0, 2, 4)]
     assert [len(p) for p in pages] == [2, 2, 1]
     assert [c.reference for page in pages for c in page] == expected
-    assert list_cases(db, limit=2, offset=5, now=T0) == []
+    assert list_cases(db, partnerships=["luton"], limit=2, offset=5, now=T0) == []
 
 
 def test_next_due_is_the_earliest_deadline_still_to_be_met(db: Engine) -> None:
@@ -305,7 +307,7 @@ def test_next_due_is_the_earliest_deadline_still_to_be_met(db: Engine) -> None:
         db, 1, snapshot(deadlines=[*gone, d3, deadline("D4", T0 + timedelta(days=4), DeadlineStatus.overdue)])
     )
     record(db, 1, snapshot("ALL-MET", deadlines=[deadline("D1", T0, DeadlineStatus.met)]))
-    by_ref = {c.reference: c for c in list_cases(db, now=T0)}
+    by_ref = {c.reference: c for c in list_cases(db, partnerships=["luton"], now=T0)}
     assert by_ref[REF].next_due_at == T0 + timedelta(days=4)
     assert by_ref["ALL-MET"].next_due_at is None
     # Once D4 is met, the next one due is D3.
@@ -374,7 +376,7 @@ def test_times_read_back_are_utc_and_the_same_instant_as_written(db: Engine) -> 
     due = datetime(2026, 3, 9, 17, 0, tzinfo=plus_one)
     record(db, 1, snapshot(opened_at=opened, deadlines=[deadline("D1", due)]), [1])
 
-    [case] = list_cases(db, now=T0)
+    [case] = list_cases(db, partnerships=["luton"], now=T0)
     with db.connect() as c:
         due_back = c.execute(select(DeadlineRow.due_at)).scalar_one()
         recorded_back = c.execute(select(CaseEventRow.recorded_at)).scalar_one()
@@ -472,12 +474,12 @@ def test_agencies_hear_of_a_task_once_when_assigned_redated_and_withdrawn(db: En
         ("task_completed", action.id, "bedfordshire-police", due),
     ]
     assert addresses == [
-        ("task_assigned", "safeguarding@luton-schools.example"),
-        ("task_assigned", "safeguarding@bedfordshire-police.example"),
-        ("task_redated", "safeguarding@luton-schools.example"),
-        ("task_withdrawn", "safeguarding@bedfordshire-police.example"),
-        ("task_assigned", "safeguarding@bedfordshire-police.example"),
-        ("task_completed", "safeguarding@bedfordshire-police.example"),
+        ("task_assigned", "safeguarding@luton-schools.luton.example"),
+        ("task_assigned", "safeguarding@bedfordshire-police.luton.example"),
+        ("task_redated", "safeguarding@luton-schools.luton.example"),
+        ("task_withdrawn", "safeguarding@bedfordshire-police.luton.example"),
+        ("task_assigned", "safeguarding@bedfordshire-police.luton.example"),
+        ("task_completed", "safeguarding@bedfordshire-police.luton.example"),
     ]
 
 
@@ -517,7 +519,7 @@ def test_the_partners_hear_once_that_a_recommendation_awaits_their_sign_off(db: 
     ]
     assert "information sharing" not in notices[0].asked  # what is asked, not the JCRG's reasons
     assert addresses == [
-        "safeguarding@bedfordshire-police.example",
-        "safeguarding@blmk-icb.example",
-        "safeguarding@luton-childrens-social-care.example",
+        "safeguarding@bedfordshire-police.luton.example",
+        "safeguarding@blmk-icb.luton.example",
+        "safeguarding@luton-childrens-social-care.luton.example",
     ]
