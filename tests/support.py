@@ -72,7 +72,7 @@ async def start_case(
     handle = await client.start_workflow(
         CaseWorkflow.run,
         CaseStart(opening=case, policy=policy, opened_by=BUSINESS_UNIT),
-        id=workflow_id_for(case.reference),
+        id=workflow_id_for(case.partnership, case.reference),
         task_queue=task_queue,
     )
     await handle.execute_update(CaseWorkflow.await_opened)
@@ -110,7 +110,7 @@ def seed_case_row(engine, reference: str, opened_at: datetime) -> None:  # type:
             version=1,
             stream="case",
             reference=reference,
-            workflow_id=f"case-{reference}",
+            workflow_id=f"luton/case-{reference}",
             events=[],
             deadlines=[],
             tasks=[],
@@ -156,7 +156,7 @@ async def start_review(
             methodology="Systems approach",
             decided_at=decided_at,
         ),
-        id=stream_id(reference, Stream.review),
+        id=stream_id(policy.partnership, reference, Stream.review),
         task_queue=task_queue,
     )
     await handle.execute_update(ReviewWorkflow.await_opened)

@@ -71,7 +71,10 @@ async def start_plan(env, engine, policy, task_queue, history_limit: int):
         history_limit=history_limit,
     )
     first = await env.client.start_workflow(
-        ActionPlanWorkflow.run, start, id=workflow_id_for(reference, Stream.plan), task_queue=task_queue
+        ActionPlanWorkflow.run,
+        start,
+        id=workflow_id_for("luton", reference, Stream.plan),
+        task_queue=task_queue,
     )
     await first.execute_update(ActionPlanWorkflow.await_opened)
     # Steps go to whichever run is current: the plan continues as new on its way.

@@ -64,7 +64,7 @@ async def refused(handle, actor, step, reason: str) -> None:
 
 async def begin(env, engine, policy, task_queue, decided, kind="local_cspr"):
     handle = await start_review(env.client, task_queue, policy, decided, kind)
-    seed_case_row(engine, handle.id.removeprefix("case-").removesuffix("/review"), decided)
+    seed_case_row(engine, handle.id.removeprefix("luton/case-").removesuffix("/review"), decided)
     return handle
 
 

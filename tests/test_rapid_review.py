@@ -177,7 +177,7 @@ async def test_a_serious_incident_goes_from_notification_to_a_signed_off_local_r
         assert deadline(state, "agency_information_return", police).status is DeadlineStatus.cancelled
         assert next(t for t in state.tasks if t.id == police).status is TaskStatus.withdrawn
         # The review starts as the case's child workflow.
-        assert state.review_workflow_id == f"case-{case.reference}/review"
+        assert state.review_workflow_id == f"luton/case-{case.reference}/review"
         signed = events(state, "partner_signed_off")
         assert [(e.actor.user_id, e.details["partner"]) for e in signed] == [
             ("local_authority.lead", "local_authority"),

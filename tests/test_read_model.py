@@ -180,8 +180,12 @@ def test_a_recorded_case_is_listed_with_its_stage_and_each_agency_sees_only_its_
     assert (case.reference, case.stage, case.partnership) == (REF, "rapid_review", "luton")
     police = list_tasks(db, partnerships=["luton"], agency="police", now=T0)
     assert [t.task_id for t in police] == [f"{REF}.T2", f"{REF}.T1"]  # soonest due first, open only
-    assert [t.task_id for t in list_tasks(db, partnerships=["luton"], agency="health", now=T0)] == [f"{REF}.T3"]
-    assert [t.task_id for t in list_tasks(db, partnerships=["luton"], agency="police", status="completed", now=T0)] == [f"{REF}.T4"]
+    assert [t.task_id for t in list_tasks(db, partnerships=["luton"], agency="health", now=T0)] == [
+        f"{REF}.T3"
+    ]
+    assert [
+        t.task_id for t in list_tasks(db, partnerships=["luton"], agency="police", status="completed", now=T0)
+    ] == [f"{REF}.T4"]
     assert event_seqs(db) == [1, 2]
 
 
@@ -201,7 +205,10 @@ def test_an_agencys_return_is_never_copied_into_the_read_model(db: Engine) -> No
 def test_an_unmet_task_without_a_due_time_is_listed_after_tasks_that_are_due(db: Engine) -> None:
     tasks = [task(REF, 1, "police", None), task(REF, 2, "police", T0 + timedelta(days=3))]
     record(db, 1, snapshot(tasks=tasks))
-    assert [t.task_id for t in list_tasks(db, partnerships=["luton"], agency="police", now=T0)] == [f"{REF}.T2", f"{REF}.T1"]
+    assert [t.task_id for t in list_tasks(db, partnerships=["luton"], agency="police", now=T0)] == [
+        f"{REF}.T2",
+        f"{REF}.T1",
+    ]
 
 
 def test_a_retried_write_records_each_event_exactly_once(db: Engine) -> None:

@@ -367,9 +367,17 @@ def seed_year(engine: Engine) -> None:
     # Another partnership's case, its action overdue: never in these reports.
     year += [
         case(ELSEWHERE, "learning_actions", london(2026, 5, 1, 9), partnership="elsewhere"),
-        rows.action_plan(ELSEWHERE, updated_at=london(2026, 9, 30)),
-        deadline(ELSEWHERE, 1, "action_due", london(2026, 6, 1, 17), stream="plan", status="overdue"),
-        rows.recommendation(ELSEWHERE, 1, "Another partnership's recommendation"),
+        rows.action_plan(ELSEWHERE, updated_at=london(2026, 9, 30), partnership="elsewhere"),
+        deadline(
+            ELSEWHERE,
+            1,
+            "action_due",
+            london(2026, 6, 1, 17),
+            stream="plan",
+            status="overdue",
+            partnership="elsewhere",
+        ),
+        rows.recommendation(ELSEWHERE, 1, "Another partnership's recommendation", partnership="elsewhere"),
         rows.action(
             ELSEWHERE,
             1,
@@ -380,6 +388,7 @@ def seed_year(engine: Engine) -> None:
             themes=["neglect"],
             measure="Not ours",
             due_at=london(2026, 6, 1, 17),
+            partnership="elsewhere",
         ),
     ]
     rows.write(engine, [*year, *events.rows])
@@ -872,6 +881,10 @@ async def test_the_business_unit_asks_for_the_report_and_the_readers_download_it
         )
         assert denied.status_code == 403
 
-    downloads = [(e.role, e.outcome) for e in entries(seeded, partnerships=["luton"]) if e.action == "GET /reports/{report}.pdf"]
+    downloads = [
+        (e.role, e.outcome)
+        for e in entries(seeded, partnerships=["luton"])
+        if e.action == "GET /reports/{report}.pdf"
+    ]
     assert ("manager", "accepted") in downloads and ("business_unit", "refused") in downloads
     assert ("partner_agency", "denied") in downloads

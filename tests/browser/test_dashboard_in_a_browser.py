@@ -113,8 +113,9 @@ async def test_a_manager_and_a_partner_agency_each_see_what_they_may(
             page = await browser.new_page()
             page.set_default_timeout(10_000)
             # Script errors, refusals by the Content-Security-Policy, and GOV.UK files not served. (The
-            # 401 and 403 pages this test asks for are logged too; they are expected.)
-            expected = ("status of 401", "status of 403")
+            # 401, 403 and 404 pages this test asks for are logged too; they are expected. A file not
+            # served is caught below, by its response.)
+            expected = ("status of 401", "status of 403", "status of 404")
             problems: list[str] = []
             page.on(
                 "console",
@@ -198,7 +199,8 @@ async def test_a_manager_and_a_partner_agency_each_see_what_they_may(
             assert response is not None and response.status == 403
             assert await page.get_by_role("heading", name="You cannot see this page").is_visible()
             response = await page.goto(f"{base}/dashboard/cases/{DUE_SOON}")  # no work of the school's
-            assert response is not None and response.status == 403
+            assert response is not None and response.status == 404  # as a case that does not exist
+            assert await page.get_by_role("heading", name="Case not found").is_visible()
 
             assert not problems, problems  # no script error, no resource refused by the CSP
         finally:
