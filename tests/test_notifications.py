@@ -233,6 +233,77 @@ async def test_escalations_go_to_the_roles_the_policy_names(env, engine, policy,
     assert subjects["dsl@school.example"] == []  # not the school's work
 
 
+async def test_two_partnerships_each_escalate_to_their_own_mailboxes_only(env, engine, policy, task_queue):
+    """Luton and Central Bedfordshire on one deployment, each with an information return left overdue
+    by Bedfordshire Police (one organisation, an entry in each directory): each partnership's escalation
+    reaches its own Business Unit and JCRG chair, and each police mailbox hears of its own partnership's
+    task only. The JCRG chair of the one never hears of the other's case."""
+    from safeguarding.platform.policy_files import load_policies
+    from safeguarding.platform.settings import get_settings
+
+    central_policy = load_policies(get_settings().policy_dir)["central-bedfordshire"]
+    seed(engine)
+    mailboxes = {
+        ("luton", "lscp-business-unit"): "business.unit@lscp.example",
+        ("luton", "joint-case-review-group"): "jcrg.chair@lscp.example",
+        ("luton", "bedfordshire-police"): "mash@police.example",
+        ("central-bedfordshire", "cbscp-business-unit"): "business.unit@cbscp.example",
+        ("central-bedfordshire", "joint-case-review-group"): "jcrg.chair@cbscp.example",
+        ("central-bedfordshire", "bedfordshire-police"): "central.mash@police.example",
+    }
+    with engine.begin() as connection:
+        for (partnership, code), address in mailboxes.items():
+            connection.execute(
+                update(AgencyRow)
+                .where(AgencyRow.partnership == partnership, AgencyRow.code == code)
+                .values(mailboxes=[address])
+            )
+    port = free_port()
+    mailroom = Mailroom()
+    smtp = Controller(mailroom, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        async with running_worker(env.client, engine, task_queue, postroom=postroom(port)):
+            started = await env.get_current_time()
+            luton_case = opening(started).model_copy(update={"reference": "LSCP-ESC-1"})
+            central_case = opening(started).model_copy(
+                update={"reference": "CBSCP-ESC-1", "partnership": "central-bedfordshire"}
+            )
+            for case, case_policy in ((luton_case, policy), (central_case, central_policy)):
+                handle = await start_case(env.client, task_queue, case, case_policy)
+                await handle.execute_update(
+                    CaseWorkflow.request_information,
+                    by(BUSINESS_UNIT, InformationRequest(agencies=["bedfordshire-police"], asked_for=ASKED)),
+                )
+            await env.sleep(timedelta(days=10))  # past the 5 working days
+            await until(lambda: len(mailroom.received) >= 10, "both partnerships' reminders and escalations")
+            await asyncio.sleep(1)
+    finally:
+        smtp.stop()
+    subjects = {address: [m["Subject"] for m in mailroom.to(address)] for address in mailboxes.values()}
+    overdue = "Overdue: Agency information return for the rapid review (escalation 1)"
+    for partnership, reference, other in (
+        ("luton", "LSCP-ESC-1", "CBSCP-ESC-1"),
+        ("central-bedfordshire", "CBSCP-ESC-1", "LSCP-ESC-1"),
+    ):
+        office = "lscp" if partnership == "luton" else "cbscp"
+        for who in ("business.unit", "jcrg.chair"):
+            heard = subjects[f"{who}@{office}.example"]
+            assert [s for s in heard if overdue in s] == [f"[{reference}] {overdue}"], (
+                who,
+                partnership,
+                heard,
+            )
+            assert not any(other in s for s in heard), (who, partnership, heard)
+        police = subjects["mash@police.example" if partnership == "luton" else "central.mash@police.example"]
+        assert sum(f"[{reference}] New task" in s for s in police) == 1 and not any(
+            other in s for s in police
+        )
+    assert sorted(a for recipients, _, _ in mailroom.received for a in recipients) == sorted(
+        a for a in mailboxes.values() for _ in mailroom.to(a)
+    )
+
+
 async def test_a_digest_agency_gets_one_email_a_day(env, engine, policy, task_queue):
     directory(engine, **{"luton-schools": {"digest": True}})
     port = free_port()
