@@ -289,11 +289,8 @@ async def test_two_partnerships_each_escalate_to_their_own_mailboxes_only(env, e
         office = "lscp" if partnership == "luton" else "cbscp"
         for who in ("business.unit", "jcrg.chair"):
             heard = subjects[f"{who}@{office}.example"]
-            assert [s for s in heard if overdue in s] == [f"[{reference}] {overdue}"], (
-                who,
-                partnership,
-                heard,
-            )
+            escalations = [s for s in heard if overdue in s]
+            assert len(escalations) == 1 and escalations[0].startswith(f"[{reference}] {overdue}"), heard
             assert not any(other in s for s in heard), (who, partnership, heard)
         police = subjects["mash@police.example" if partnership == "luton" else "central.mash@police.example"]
         assert sum(f"[{reference}] New task" in s for s in police) == 1 and not any(

@@ -215,7 +215,7 @@ async def test_a_contribution_to_a_review_led_elsewhere_is_counted_in_the_yearly
     sent = await step(http, reference, "contribution", sending, BU)
     assert sent["stage"] == "closed"
     closed = await ok(await http.get(f"/cases/{reference}"))
-    (deadline,) = closed["deadlines"]
+    (deadline,) = [d for d in closed["deadlines"] if d["key"] == "external_review_contribution"]
     assert deadline["status"] == "met" and closed["outcome"] == "contribution_sent"
     after = (
         await ok(await http.get("/reports/yearly-figures", params={"partnership": LUTON, "year": year}))
