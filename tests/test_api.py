@@ -1230,16 +1230,43 @@ async def test_a_case_shows_what_was_sent_to_whom_and_an_agency_sees_its_own(ser
 
 
 async def test_the_delivery_schedules_are_made_once_and_follow_the_settings(service: httpx.AsyncClient):
-    from temporalio.client import Client
+    from temporalio.client import (
+        Client,
+        Schedule,
+        ScheduleActionStartWorkflow,
+        ScheduleIntervalSpec,
+        ScheduleSpec,
+        ScheduleState,
+    )
+    from temporalio.service import RPCError
 
     from tests.conftest import TEST_CONVERTER
     from worker import DIGEST_SCHEDULE, SWEEP_SCHEDULE, ensure_schedules
 
     client = await Client.connect(TEMPORAL["target"], data_converter=TEST_CONVERTER)
+    # A schedule of a partnership no longer configured (the name the service once gave Luton's).
+    stale = "closing-the-loop-pan-bedfordshire"
+    await client.create_schedule(
+        stale,
+        Schedule(
+            action=ScheduleActionStartWorkflow("ClosingTheLoopWorkflow", id=stale, task_queue="api-tests"),
+            spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(days=180))]),
+            state=ScheduleState(paused=True),
+        ),
+    )
+    for _ in range(100):  # the list of schedules is eventually consistent
+        if stale in [s.id async for s in await client.list_schedules()]:
+            break
+        await asyncio.sleep(0.1)
     settings = Settings(task_queue="api-tests", digest_time="07:30")
     await ensure_schedules(client, settings)
     await ensure_schedules(client, settings)  # every start of a worker does this
     ids = [s.id async for s in await client.list_schedules()]
+    with pytest.raises(RPCError, match="not found"):  # removed (asked of the schedule itself: no lag)
+        await client.get_schedule_handle(stale).describe()
+    for partnership in ("luton", "bedford-borough", "central-bedfordshire"):
+        for kind in ("closing-the-loop", "yearly-report"):
+            await client.get_schedule_handle(f"{kind}-{partnership}").describe()  # each partnership's own
     assert sorted(i for i in ids if i in (DIGEST_SCHEDULE, SWEEP_SCHEDULE)) == [
         DIGEST_SCHEDULE,
         SWEEP_SCHEDULE,

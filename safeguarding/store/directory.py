@@ -69,7 +69,9 @@ def seed(engine: Engine, paths: list[Path] | None = None, *, demo_mailboxes: boo
     gives each new entry a mailbox at a reserved domain (``demo_mailbox``)."""
     added = []
     with engine.begin() as connection:
-        existing = {(p, code) for p, code in connection.execute(select(AgencyRow.partnership, AgencyRow.code))}
+        existing = {
+            (p, code) for p, code in connection.execute(select(AgencyRow.partnership, AgencyRow.code))
+        }
         for path in paths if paths is not None else default_directories():
             seed_file = load_seed(path)
             partnership = seed_file.partnership
