@@ -70,6 +70,11 @@ async def cases_page(
     )
 
 
+def _name(request: Request, partnership: str) -> str:
+    policy = request.app.state.policies.get(partnership)
+    return policy.name if policy is not None else partnership
+
+
 def _own(request: Request, actor: Actor) -> dict[str, Policy]:
     """The policies of the reader's partnerships."""
     return {p: policy for p, policy in request.app.state.policies.items() if p in actor.partnerships}
@@ -107,7 +112,13 @@ async def case_page(
         return _page(
             request,
             "agency_case.html",
-            {"title": f"Case {reference}", "actor": actor, "reference": reference, "work": work},
+            {
+                "title": f"Case {reference}",
+                "actor": actor,
+                "reference": reference,
+                "work": work,
+                "lead": _name(request, found.partnership) if found.contributing else None,
+            },
         )
     await _staff_only(request, actor, reference)
     timeline = await run_in_threadpool(case_timeline, engine, found.partnership, reference, now=now)

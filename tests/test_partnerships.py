@@ -119,6 +119,15 @@ async def test_a_case_across_areas_seen_from_both_partnerships(service: httpx.As
     assert lead_due[panel["title"]] == panel["due_at"]  # the lead's own due dates, as the lead has them
     for hidden in (LUTON_REASONS, SUMMARY, "CENTRAL POLICE RETURN", "luton-schools", "summary"):
         assert hidden not in str(minimum), hidden
+    # On the dashboard too: its own partnership's work on the case; a third partnership finds no case.
+    page = await http.get(f"/dashboard/cases/{reference}", headers={"Cookie": _session(CENTRAL_BU)})
+    assert page.status_code == 200 and coordination["id"] in page.text
+    assert "which Luton Safeguarding Children Partnership leads" in page.text
+    for hidden in (LUTON_REASONS, SUMMARY, "luton-schools", "CENTRAL POLICE RETURN"):
+        assert hidden not in page.text, hidden
+    bedford = auth("bu.bedford", "business_unit", partnerships=["bedford-borough"])
+    elsewhere = await http.get(f"/dashboard/cases/{reference}", headers={"Cookie": _session(bedford)})
+    assert elsewhere.status_code == 404 and "Case not found" in elsewhere.text
     # Luton's staff see the whole case, Central Bedfordshire's part in it too.
     full = await ok(await http.get(f"/cases/{reference}"))
     assert {t["partnership"] for t in full["tasks"]} == {None, CENTRAL}
@@ -169,6 +178,11 @@ async def test_a_case_across_areas_seen_from_both_partnerships(service: httpx.As
     assert {"lead": LUTON, "led_elsewhere": False, "sent": True} not in luton_figures[
         "contributions_to_other_areas"
     ]
+
+
+def _session(headers: dict[str, str]) -> str:
+    """The dashboard's session cookie holding the token of ``headers``."""
+    return f"sll_session={headers['Authorization'].removeprefix('Bearer ')}"
 
 
 def _reporting_year() -> int:

@@ -160,10 +160,8 @@ def agency_work(
     with Session(engine) as session:
         task_rows = session.execute(task_query).all()
         action_rows = session.execute(action_query).all()
-        names = agency_names(
-            session,
-            {(p, agency) for p in partnerships} | {(t.agency_partnership, t.agency) for t, _, _ in task_rows},
-        )
+        own = {(p, agency) for p in partnerships} if agency is not None else set()
+        names = agency_names(session, own | {(t.agency_partnership, t.agency) for t, _, _ in task_rows})
     tasks: dict[str, TaskLine] = {}
     for task, stage, reminder_times in task_rows:  # a task has at most one live deadline
         tasks.setdefault(task.task_id, task_line(task, stage, names, reminder_times, now))
