@@ -15,7 +15,7 @@ from api.steps import take_step
 from safeguarding.domain import steps
 from safeguarding.domain.action_plan import ImpactCheckDone
 from safeguarding.domain.case import InformationReturn
-from safeguarding.domain.fields import AGENCY_PATTERN, Reasons, StrictModel
+from safeguarding.domain.fields import AGENCY_PATTERN, Dated, Reasons
 from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Actor
 from safeguarding.domain.record import STREAM_FOR_LETTER, Stream
@@ -34,7 +34,7 @@ TASK_ID = re.compile(r"^(?P<reference>[A-Za-z0-9][A-Za-z0-9-]{1,39})\.(?P<letter
 TaskId = Annotated[str, Path(max_length=60, description="e.g. LSCP-2026-014.T1")]
 
 
-class Withdrawal(StrictModel):
+class Withdrawal(Dated):
     reasons: Reasons
 
 
@@ -109,7 +109,12 @@ async def complete_task(
 ) -> StepOutcome:
     """An information return (the agency it was asked of), or the notes of a checkpoint (Business Unit)."""
     reference, stream = _parse(task_id)
-    done = {"task_id": task_id, "summary": completion.summary, "documents": completion.documents}
+    done = {
+        "task_id": task_id,
+        "summary": completion.summary,
+        "documents": completion.documents,
+        "occurred_at": completion.occurred_at,
+    }
     body: BaseModel
     if stream is Stream.case:
         update, body = CaseWorkflow.submit_return, InformationReturn(**done)
@@ -143,10 +148,13 @@ async def withdraw_task(
         )
     body: BaseModel
     if stream is Stream.case:
-        update, body = CaseWorkflow.withdraw_task, TaskWithdrawal(task_id=task_id, reasons=withdrawal.reasons)
+        update, body = (
+            CaseWorkflow.withdraw_task,
+            TaskWithdrawal(task_id=task_id, reasons=withdrawal.reasons, occurred_at=withdrawal.occurred_at),
+        )
     else:
         update, body = (
             ReviewWorkflow.withdraw_task,
-            TaskWithdrawn(task_id=task_id, reasons=withdrawal.reasons),
+            TaskWithdrawn(task_id=task_id, reasons=withdrawal.reasons, occurred_at=withdrawal.occurred_at),
         )
     return await take_step(request, client, reference, update, actor, body, stream)

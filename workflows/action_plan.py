@@ -184,7 +184,7 @@ class ActionPlanWorkflow(Casework):
     ) -> StepOutcome:
         """A step whose whole effect is its ``apply_*`` and the milestones it reaches."""
         async with self._step(step, attributed, check) as changes:
-            await changes.reach(apply(self.file, attributed.actor, attributed.decision, workflow.now()))
+            await changes.reach(apply(self.file, attributed.actor, attributed.decision, changes.at))
         return self._outcome(changes)
 
     # ------------------------------------------------------------ recommendations and actions
@@ -204,7 +204,7 @@ class ActionPlanWorkflow(Casework):
     async def add_action(self, step: Attributed[AddAction]) -> StepOutcome:
         """JCRG: an action for an agency, due on the date set; the agency hears of it."""
         async with self._step(steps.ADD_ACTION, step, plan.check_add_action) as changes:
-            await changes.reach(plan.apply_add_action(self.file, step.actor, step.decision, workflow.now()))
+            await changes.reach(plan.apply_add_action(self.file, step.actor, step.decision, changes.at))
             plan.announce_action(self.file, self.file.actions[-1])
         return self._outcome(changes)
 
@@ -238,7 +238,7 @@ class ActionPlanWorkflow(Casework):
         async with self._step(steps.REDATE_ACTION, step, plan.check_redate_action) as changes:
             action = plan.find_action(self.file, step.decision.action_id)
             await self._redate(plan.action_deadline(self.file, action), step.decision.due_on)
-            plan.apply_redate_action(self.file, step.actor, step.decision, workflow.now())
+            plan.apply_redate_action(self.file, step.actor, step.decision, changes.at)
         return self._outcome(changes)
 
     @redate_action.validator

@@ -27,6 +27,7 @@ from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Actor, Attributed
 from safeguarding.domain.record import WorkRecord
 from safeguarding.domain.refusal import Refusal
+from safeguarding.domain.rules.common import step_time
 from safeguarding.domain.steps import Step
 from safeguarding.domain.tasks import Task
 from workflows.calls import call
@@ -58,6 +59,8 @@ class StepChanges:
         self.events: list = []
         self.tasks: list[Task] = []
         self.deadlines: list[Deadline] = []
+        # When the step truly happened (its ``occurred_at``, or now): the time its rules run at.
+        self.at: datetime = workflow.now()
 
     async def reach(self, reached: list[Reached]) -> None:
         """Milestones the step reached: the deadlines they meet, open or start (an activity computes
@@ -116,11 +119,18 @@ class Casework(Clock):
         """The partnerships that contribute to the case (only the case's own workflow has any)."""
         return []
 
-    def _check(self, step: Step, attributed: Attributed[Any], check: Check) -> None:
+    def _began(self) -> tuple[datetime | None, str]:
+        """When the stream's work began, and in words: no dated step goes before it."""
+        return self.record.began_at, "the start of this work"
+
+    def _check(self, step: Step, attributed: Attributed[Any], check: Check) -> datetime:
+        """Who may, then the step's rules at the time it truly happened; returns that time."""
         record = self.record
         step.check_partnership(attributed.actor, record.reference, record.partnership, self._contributors())
         step.check_actor(attributed.actor)
-        check(record, attributed.actor, attributed.decision, workflow.now())
+        at = step_time(attributed.decision, workflow.now(), *self._began())
+        check(record, attributed.actor, attributed.decision, at)
+        return at
 
     def _validate(self, step: Step, attributed: Attributed[Any], check: Check) -> None:
         """An update's validator: a refused step never reaches history, and the caller gets the reason."""
@@ -141,10 +151,13 @@ class Casework(Clock):
             async with self._lock:
                 changes = StepChanges(self)
                 try:
-                    self._check(step, attributed, check)
+                    changes.at = self._check(step, attributed, check)
+                    self.record.recording(workflow.now())
                     yield changes
                 except Refusal as refusal:
                     raise refusal_error(refusal) from None
+                finally:
+                    self.record.recording(None)
                 changes.close()
                 self._after_step()
             self._wake.set()

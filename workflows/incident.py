@@ -13,6 +13,7 @@ Every step reads the same way: the update, then its validator; the rules are in
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
@@ -140,6 +141,9 @@ class CaseWorkflow(Casework):
     def _contributors(self) -> list[str]:
         return self.file.contributors
 
+    def _began(self) -> tuple[datetime | None, str]:
+        return self.file.opening.la_aware_at, "the local authority became aware"
+
     # ------------------------------------------------------------ queries
 
     @workflow.query
@@ -169,7 +173,7 @@ class CaseWorkflow(Casework):
         """Business Unit: the referring agency's written confirmation of its referral arrived."""
         async with self._step(steps.CONFIRM_REFERRAL, step, intake.check_referral_confirmation) as changes:
             await changes.reach(
-                intake.apply_referral_confirmation(self.file, step.actor, step.decision, workflow.now())
+                intake.apply_referral_confirmation(self.file, step.actor, step.decision, changes.at)
             )
         return self._outcome(changes)
 
@@ -181,7 +185,7 @@ class CaseWorkflow(Casework):
     async def screen(self, step: Attributed[ScreeningDecision]) -> StepOutcome:
         """JCRG / Business Unit: does the referral meet the serious incident notification criteria?"""
         async with self._step(steps.SCREEN, step, intake.check_screening) as changes:
-            await changes.reach(intake.apply_screening(self.file, step.actor, step.decision, workflow.now()))
+            await changes.reach(intake.apply_screening(self.file, step.actor, step.decision, changes.at))
         return self._outcome(changes)
 
     @screen.validator
@@ -192,9 +196,7 @@ class CaseWorkflow(Casework):
     async def record_notification(self, step: Attributed[NotificationRecord]) -> StepOutcome:
         """Business Unit: the Panel, the partners, the Secretary of State or Ofsted was notified."""
         async with self._step(steps.RECORD_NOTIFICATION, step, intake.check_notification) as changes:
-            await changes.reach(
-                intake.apply_notification(self.file, step.actor, step.decision, workflow.now())
-            )
+            await changes.reach(intake.apply_notification(self.file, step.actor, step.decision, changes.at))
         return self._outcome(changes)
 
     @record_notification.validator
@@ -226,7 +228,7 @@ class CaseWorkflow(Casework):
         """Partner agency: submit the information return of one of its tasks."""
         async with self._step(steps.SUBMIT_RETURN, step, rapid_review.check_information_return) as changes:
             await changes.reach(
-                rapid_review.apply_information_return(self.file, step.actor, step.decision, workflow.now())
+                rapid_review.apply_information_return(self.file, step.actor, step.decision, changes.at)
             )
         return self._outcome(changes)
 
@@ -238,7 +240,7 @@ class CaseWorkflow(Casework):
     async def withdraw_task(self, step: Attributed[TaskWithdrawal]) -> StepOutcome:
         """Business Unit: an information request is no longer needed; its task and deadline end."""
         async with self._step(steps.WITHDRAW_CASE_TASK, step, tasks.check_task_withdrawal) as changes:
-            tasks.apply_task_withdrawal(self.file, step.actor, step.decision, workflow.now())
+            tasks.apply_task_withdrawal(self.file, step.actor, step.decision, changes.at)
         return self._outcome(changes)
 
     @withdraw_task.validator
@@ -250,7 +252,7 @@ class CaseWorkflow(Casework):
         """JCRG: the rapid review's recommendation, with the reasons for it."""
         async with self._step(steps.RECOMMEND, step, rapid_review.check_recommendation) as changes:
             await changes.reach(
-                rapid_review.apply_recommendation(self.file, step.actor, step.decision, workflow.now())
+                rapid_review.apply_recommendation(self.file, step.actor, step.decision, changes.at)
             )
         return self._outcome(changes)
 
@@ -262,9 +264,7 @@ class CaseWorkflow(Casework):
     async def sign_off(self, step: Attributed[PartnerSignOff]) -> StepOutcome:
         """Safeguarding partner (local authority, police or ICB): agree to the recommendation or return it."""
         async with self._step(steps.SIGN_OFF, step, rapid_review.check_sign_off) as changes:
-            await changes.reach(
-                rapid_review.apply_sign_off(self.file, step.actor, step.decision, workflow.now())
-            )
+            await changes.reach(rapid_review.apply_sign_off(self.file, step.actor, step.decision, changes.at))
         return self._outcome(changes)
 
     @sign_off.validator
@@ -290,7 +290,7 @@ class CaseWorkflow(Casework):
     async def send_rapid_review(self, step: Attributed[RapidReviewSent]) -> StepOutcome:
         """Business Unit: the signed-off rapid review was sent to the Panel."""
         async with self._step(steps.SEND_RAPID_REVIEW, step, rapid_review.check_sent) as changes:
-            await changes.reach(rapid_review.apply_sent(self.file, step.actor, step.decision, workflow.now()))
+            await changes.reach(rapid_review.apply_sent(self.file, step.actor, step.decision, changes.at))
         return self._outcome(changes)
 
     @send_rapid_review.validator
@@ -337,7 +337,7 @@ class CaseWorkflow(Casework):
     async def close_case(self, step: Attributed[CaseClosure]) -> StepOutcome:
         """Business Unit: close the case, with reasons. Open tasks are withdrawn."""
         async with self._step(steps.CLOSE_CASE, step, intake.check_closure) as changes:
-            await changes.reach(intake.apply_closure(self.file, step.actor, step.decision, workflow.now()))
+            await changes.reach(intake.apply_closure(self.file, step.actor, step.decision, changes.at))
         return self._outcome(changes)
 
     @close_case.validator

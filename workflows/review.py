@@ -147,6 +147,9 @@ class ReviewWorkflow(Casework):
         """GET /cases/{ref}: the review's stage, deadlines, pauses and tasks."""
         return self.file.view()
 
+    def _began(self) -> tuple[datetime | None, str]:
+        return self.file.decided_at, "the decision to hold the review"
+
     # ------------------------------------------------------------ the reviewer and the terms
 
     async def _take(
@@ -154,7 +157,7 @@ class ReviewWorkflow(Casework):
     ) -> StepOutcome:
         """A step whose whole effect is its ``apply_*`` and the milestones it reaches."""
         async with self._step(step, attributed, check) as changes:
-            now = workflow.now()
+            now = changes.at
             await changes.reach(apply(self.file, attributed.actor, attributed.decision, now))
             review.wind_up(self.file, now)
         return self._outcome(changes)
@@ -243,7 +246,7 @@ class ReviewWorkflow(Casework):
     async def send_copy(self, step: Attributed[CopySent]) -> StepOutcome:
         """Business Unit: the final report went to the Panel and the Secretary of State (and Ofsted)."""
         async with self._step(steps.SEND_COPY, step, review.check_copy_sent) as changes:
-            reached = review.apply_copy_sent(self.file, step.actor, step.decision, workflow.now())
+            reached = review.apply_copy_sent(self.file, step.actor, step.decision, changes.at)
             # The earliest publication date: the policy's notice after the copy, on the working-day calendar.
             notice = DueDateItem(
                 started_at=_noon(step.decision.sent_on), due=self.file.policy.publication_notice
@@ -314,7 +317,7 @@ class ReviewWorkflow(Casework):
     async def restart_clock(self, step: Attributed[ClockRestarted]) -> StepOutcome:
         """Business Unit: the clock restarts; every review deadline moves on by the days it stood."""
         async with self._step(steps.RESTART_CLOCK, step, review.check_clock_restarted) as changes:
-            now = workflow.now()
+            now = changes.at
             review.apply_clock_restarted(self.file, step.actor, step.decision, now)
             review.clock_moved_on(self.file, await self._resume_clock(now))
         return self._outcome(changes)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from safeguarding.domain.fields import AgencyCode, PlausibleDate, Reasons, ShortText, StrictModel
+from safeguarding.domain.fields import AgencyCode, Dated, PlausibleDate, Reasons, ShortText
 from safeguarding.domain.people import Actor
 from safeguarding.domain.policy import THEME_PATTERN, Policy
 from safeguarding.domain.record import WorkRecord
@@ -30,13 +30,13 @@ class ActionStatus(StrEnum):
 SETTLED = {ActionStatus.completed, ActionStatus.completed_pending_audit, ActionStatus.withdrawn}
 
 
-class AddRecommendation(StrictModel):
+class AddRecommendation(Dated):
     step: Literal["add_recommendation"] = "add_recommendation"
     text: ShortText
     source: Literal["rapid_review", "local_cspr", "other_review", "national_review", "audit"]
 
 
-class AddAction(StrictModel):
+class AddAction(Dated):
     step: Literal["add_action"] = "add_action"
     recommendation_id: str = Field(pattern=r"^R[0-9]{1,4}$")
     agency: AgencyCode
@@ -49,14 +49,14 @@ class AddAction(StrictModel):
     due_on: PlausibleDate
 
 
-class ActionProgress(StrictModel):
+class ActionProgress(Dated):
     step: Literal["progress"] = "progress"
     action_id: str = Field(pattern=r"^A[0-9]{1,5}$")
     summary: Reasons
     evidence: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1, max_length=20)
 
 
-class ActionSignedOff(StrictModel):
+class ActionSignedOff(Dated):
     step: Literal["sign_off_action"] = "sign_off_action"
     action_id: str = Field(pattern=r"^A[0-9]{1,5}$")
     outcome: Literal["completed", "completed_pending_audit"]
@@ -64,14 +64,14 @@ class ActionSignedOff(StrictModel):
     reasons: Reasons
 
 
-class ActionRedated(StrictModel):
+class ActionRedated(Dated):
     step: Literal["redate_action"] = "redate_action"
     action_id: str = Field(pattern=r"^A[0-9]{1,5}$")
     due_on: PlausibleDate
     reasons: Reasons
 
 
-class ActionWithdrawn(StrictModel):
+class ActionWithdrawn(Dated):
     step: Literal["withdraw_action"] = "withdraw_action"
     action_id: str = Field(pattern=r"^A[0-9]{1,5}$")
     reasons: Reasons
@@ -81,7 +81,7 @@ class ImpactCheckDone(TaskDone):
     step: Literal["checkpoint_done"] = "checkpoint_done"
 
 
-class PlanClosed(StrictModel):
+class PlanClosed(Dated):
     step: Literal["close_plan"] = "close_plan"
     reasons: Reasons
 

@@ -21,6 +21,7 @@ from safeguarding.domain.fields import (
     AgencyCode,
     AwareDatetime,
     CaseReference,
+    Dated,
     Reasons,
     ShortText,
     StrictModel,
@@ -202,7 +203,7 @@ class ReferralConfirmation(StrictModel):
     note: ShortText | None = None
 
 
-class ScreeningDecision(StrictModel):
+class ScreeningDecision(Dated):
     criteria_met: bool
     learning_route: ScreeningLearningRoute | None = Field(
         default=None, description="Required when the criteria are not met: where the learning goes instead."
@@ -226,7 +227,7 @@ class NotificationRecord(StrictModel):
     )
 
 
-class InformationRequest(StrictModel):
+class InformationRequest(Dated):
     agencies: list[AgencyCode] = Field(min_length=1, max_length=40)
     asked_for: ShortText = Field(
         description="What is asked of each agency, e.g. a chronology of involvement."
@@ -239,7 +240,7 @@ class InformationRequest(StrictModel):
         return self
 
 
-class InformationReturn(StrictModel):
+class InformationReturn(Dated):
     task_id: str = Field(max_length=60)
     summary: Reasons = Field(description="The agency's return (involvement summary / chronology).")
     documents: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
@@ -247,7 +248,7 @@ class InformationReturn(StrictModel):
     )
 
 
-class Recommendation(StrictModel):
+class Recommendation(Dated):
     recommendation: RecommendationKind
     methodology: ShortText | None = Field(default=None, description="Required for a local CSPR.")
     review_type: OtherReviewType | None = Field(default=None, description="Required for another review.")
@@ -268,7 +269,7 @@ class Recommendation(StrictModel):
         return self
 
 
-class PartnerSignOff(StrictModel):
+class PartnerSignOff(Dated):
     partner: StatutoryPartner
     agrees: bool
     reasons: Reasons
@@ -289,7 +290,7 @@ class PanelResponse(StrictModel):
     reasons: Reasons = Field(description="What the Panel said, in short.")
 
 
-class CaseClosure(StrictModel):
+class CaseClosure(Dated):
     reasons: Reasons
 
 

@@ -93,6 +93,9 @@ class DeadlineBook:
             if deadline.met_by is milestone and deadline.subject == subject:
                 deadline.status = DeadlineStatus.met
                 deadline.met_at = at
+                if at > deadline.due_at and deadline.breached_at is None:
+                    # Met late by a step dated after its due time: it was missed at its due time.
+                    deadline.breached_at = deadline.due_at
                 met.append(deadline)
         return met
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 # The case reference becomes part of the workflow id and of task ids, so it is kept to a safe
 # alphabet with no dots (a task id is "<reference>.T<n>").
@@ -60,3 +60,15 @@ class StrictModel(BaseModel):
     """Every input refuses fields it does not know: a typo must not be silently dropped."""
 
     model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Dated(StrictModel):
+    """A step that says when it truly happened. People record what happened when it happened, not when
+    they type it: ``occurred_at`` (a time with its offset) is the step's time for its deadlines and its
+    order; the time it was recorded is kept beside it. Left out, it is now."""
+
+    occurred_at: AwareDatetime | None = Field(
+        default=None,
+        description="When this truly happened (a time with its offset), if not now: deadlines start and "
+        "are met from it. Not in the future, not before the case began or the step it follows.",
+    )

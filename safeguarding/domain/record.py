@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from safeguarding.domain.deadlines import Deadline
 from safeguarding.domain.events import CaseEvent, EventKind
@@ -69,6 +69,18 @@ class WorkRecord(BaseModel):
     # What the steps so far have told someone to hear of; written to the outbox with the events.
     notices: list[Notice] = Field(default_factory=list)
     version: int = 0
+    # While a dated step is taken: the server's time, kept as each event's ``recorded_at`` (the step's
+    # rules run at the time it truly happened, which becomes the events' ``occurred_at``).
+    _recording_at: datetime | None = PrivateAttr(default=None)
+
+    def recording(self, at: datetime | None) -> None:
+        self._recording_at = at
+
+    @property
+    def began_at(self) -> datetime | None:
+        """When this stream's work began, as recorded (no dated step goes before it)."""
+        first = self.history[0] if self.history and self.first_seq == 1 else None
+        return (first.occurred_at or first.recorded_at) if first is not None else None
 
     def record(
         self,
@@ -81,10 +93,13 @@ class WorkRecord(BaseModel):
         reasons: str | None = None,
         **details: Any,
     ) -> CaseEvent:
+        recorded_at = self._recording_at or now
+        if occurred_at is None and now != recorded_at:
+            occurred_at = now  # a dated step: the time it truly happened
         event = CaseEvent(
             seq=self.first_seq + len(self.history),
             kind=kind,
-            recorded_at=now,
+            recorded_at=recorded_at,
             occurred_at=occurred_at,
             actor=actor,
             reasons=reasons,

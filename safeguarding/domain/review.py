@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from safeguarding.domain.deadlines import Deadline
 from safeguarding.domain.events import CaseEvent
-from safeguarding.domain.fields import PlausibleDate, Reasons, ShortText, StrictModel
+from safeguarding.domain.fields import Dated, PlausibleDate, Reasons, ShortText, StrictModel
 from safeguarding.domain.people import Actor, StatutoryPartner
 from safeguarding.domain.policy import Policy
 from safeguarding.domain.record import WorkRecord
@@ -108,7 +108,7 @@ class DraftReceived(StrictModel):
     received_on: PlausibleDate
 
 
-class ReportApproved(StrictModel):
+class ReportApproved(Dated):
     step: Literal["report_approved"] = "report_approved"
     partner: StatutoryPartner
     reasons: Reasons
@@ -138,7 +138,7 @@ class Published(StrictModel):
     published_on: PlausibleDate
 
 
-class NotPublished(StrictModel):
+class NotPublished(Dated):
     step: Literal["not_published"] = "not_published"
     reasons: Reasons
     published_instead: ShortText = Field(description="What is published instead, e.g. the improvements made.")
@@ -150,7 +150,7 @@ class ProceedingsKind(StrEnum):
     other = "other"
 
 
-class ClockStopped(StrictModel):
+class ClockStopped(Dated):
     step: Literal["clock_stopped"] = "clock_stopped"
     proceedings: ProceedingsKind
     reasons: Reasons
@@ -158,7 +158,7 @@ class ClockStopped(StrictModel):
     panel_told_on: PlausibleDate = Field(description="When the Panel was told of the delay.")
 
 
-class ClockRestarted(StrictModel):
+class ClockRestarted(Dated):
     step: Literal["clock_restarted"] = "clock_restarted"
     reasons: Reasons
 

@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from safeguarding.domain.fields import Reasons, StrictModel
+from safeguarding.domain.fields import Dated, Reasons
 from safeguarding.domain.people import Actor
 
 
-class TaskCompletion(StrictModel):
+class TaskCompletion(Dated):
     """Body of POST /tasks/{id}/complete: an information return."""
 
     summary: Reasons
@@ -21,12 +21,12 @@ class TaskCompletion(StrictModel):
     )
 
 
-class TaskWithdrawal(StrictModel):
+class TaskWithdrawal(Dated):
     task_id: str = Field(max_length=60)
     reasons: Reasons
 
 
-class TaskDone(StrictModel):
+class TaskDone(Dated):
     """A checkpoint or duty task completed (monitoring notes, an impact audit, information sent)."""
 
     task_id: str = Field(max_length=60)

@@ -32,6 +32,7 @@ from safeguarding.domain.milestones import Milestone, Reached
 from safeguarding.domain.notices import NoticeKind
 from safeguarding.domain.people import Actor, Role
 from safeguarding.domain.refusal import Refusal, RefusalKind
+from safeguarding.domain.rules.common import not_before
 from safeguarding.domain.rules.tasks import add_task, check_open_task, complete_task, find_task, withdraw_task
 
 
@@ -47,8 +48,11 @@ def find_action(file: PlanFile, action_id: str) -> Action:
     return action
 
 
-def _open_action(file: PlanFile, action_id: str) -> Action:
+def _open_action(file: PlanFile, action_id: str, at: datetime | None = None) -> Action:
+    """An open action; a step on it dated ``at`` is not before the action was added."""
     action = find_action(file, action_id)
+    if at is not None and action.changes:
+        not_before(at, action.changes[0].at, "this step", f"action {action_id} was added")
     if action.status in SETTLED:
         raise Refusal(f"action {action_id} is {action.status.value}")
     return action
@@ -146,7 +150,7 @@ def check_progress(file: PlanFile, actor: Actor, step: ActionProgress, now: date
     action = file.action(step.action_id)
     if action is None or (actor.role is Role.partner_agency and actor.agency != action.agency):
         raise Refusal(f"the plan has no action {step.action_id}", RefusalKind.not_found)
-    _open_action(file, step.action_id)
+    _open_action(file, step.action_id, now)
 
 
 def apply_progress(file: PlanFile, actor: Actor, step: ActionProgress, now: datetime) -> list[Reached]:
@@ -163,7 +167,7 @@ def apply_progress(file: PlanFile, actor: Actor, step: ActionProgress, now: date
 
 def check_sign_off_action(file: PlanFile, actor: Actor, step: ActionSignedOff, now: datetime) -> None:
     _open_plan(file)
-    action = _open_action(file, step.action_id)
+    action = _open_action(file, step.action_id, now)
     if not any(c.kind == "progress" for c in action.changes):
         raise Refusal(f"action {action.id} has no progress with evidence from {action.agency} yet")
 
@@ -198,7 +202,7 @@ def apply_sign_off_action(
 
 def check_redate_action(file: PlanFile, actor: Actor, step: ActionRedated, now: datetime) -> None:
     _open_plan(file)
-    action = _open_action(file, step.action_id)
+    action = _open_action(file, step.action_id, now)
     if step.due_on == action.due_on:
         raise Refusal(f"action {action.id} is already due on {action.due_on}")
     if step.due_on < local_date(now, file.policy.timezone):
@@ -235,7 +239,7 @@ def apply_redate_action(file: PlanFile, actor: Actor, step: ActionRedated, now: 
 
 def check_withdraw_action(file: PlanFile, actor: Actor, step: ActionWithdrawn, now: datetime) -> None:
     _open_plan(file)
-    _open_action(file, step.action_id)
+    _open_action(file, step.action_id, now)
 
 
 def apply_withdraw_action(
@@ -259,7 +263,7 @@ def check_impact_check(file: PlanFile, actor: Actor, step: ImpactCheckDone, now:
             "an action is completed by the JCRG's sign-off: the agency posts its progress with evidence "
             f"(POST /cases/{file.reference}/action-plan/progress)"
         )
-    check_open_task(file, step.task_id)
+    check_open_task(file, step.task_id, now)
 
 
 def apply_impact_check(file: PlanFile, actor: Actor, step: ImpactCheckDone, now: datetime) -> list[Reached]:

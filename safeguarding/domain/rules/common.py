@@ -38,3 +38,19 @@ def check_day_happened(day: date, now: datetime) -> None:
         raise Refusal(
             f"{day_words(day)} is in the future; record it once it has happened", RefusalKind.invalid
         )
+
+
+def step_time(decision: object, now: datetime, began: datetime | None, began_what: str) -> datetime:
+    """When a step truly happened: its ``occurred_at``, or now. Not in the future, not before the case
+    (or review, or plan) began."""
+    at = getattr(decision, "occurred_at", None)
+    if at is None:
+        return now
+    check_happened(at, now, "occurred_at", began, began_what)
+    return at
+
+
+def not_before(at: datetime, earlier: datetime | None, what: str, earlier_what: str) -> None:
+    """A dated step is not before the step it follows."""
+    if earlier is not None and at < earlier - CLOCK_TOLERANCE:
+        raise Refusal(f"{what} ({fmt(at)}) is before {earlier_what} ({fmt(earlier)})", RefusalKind.invalid)

@@ -34,7 +34,7 @@ from safeguarding.domain.events import EventKind
 from safeguarding.domain.milestones import Milestone, Reached
 from safeguarding.domain.people import Actor, Role, StatutoryPartner
 from safeguarding.domain.refusal import Refusal, RefusalKind
-from safeguarding.domain.rules.common import check_happened, fmt
+from safeguarding.domain.rules.common import check_happened, fmt, not_before
 from safeguarding.domain.rules.tasks import (
     add_task,
     check_open_task,
@@ -126,7 +126,7 @@ def check_information_return(
         actor.agency != task.agency or not actor.serves(file.task_partnership(task))
     ):
         raise Refusal(f"case {file.reference} has no task {submission.task_id}", RefusalKind.not_found)
-    check_open_task(file, submission.task_id)
+    check_open_task(file, submission.task_id, now)
 
 
 def apply_information_return(
@@ -203,6 +203,7 @@ def check_sign_off(file: CaseFile, actor: Actor, sign_off: PartnerSignOff, now: 
     earlier = next((s for s in review.sign_offs if s.partner is sign_off.partner), None)
     if earlier is not None:
         raise Refusal(f"{sign_off.partner.value} already signed off this recommendation on {fmt(earlier.at)}")
+    not_before(now, review.recommended_at, "the sign-off", "the JCRG's recommendation")
 
 
 def apply_sign_off(file: CaseFile, actor: Actor, sign_off: PartnerSignOff, now: datetime) -> list[Reached]:

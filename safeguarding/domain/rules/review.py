@@ -401,7 +401,7 @@ def apply_panel_report(
 
 def check_checkpoint_done(file: ReviewFile, actor: Actor, step: CheckpointDone, now: datetime) -> None:
     _open(file)
-    task = check_open_task(file, step.task_id)
+    task = check_open_task(file, step.task_id, now)
     if task.kind == "review_duty":
         raise Refusal(
             "a national review's duty is done by recording it: POST /cases/"
@@ -413,14 +413,14 @@ def apply_checkpoint_done(
     file: ReviewFile, actor: Actor, step: CheckpointDone, now: datetime
 ) -> list[Reached]:
     _record(file, EventKind.checkpoint_done, actor, step, now)
-    task = check_open_task(file, step.task_id)
+    task = check_open_task(file, step.task_id, now)
     complete_task(file, task, actor, now, summary=step.summary)
     return [(Milestone.task_completed, now, task.id)]
 
 
 def check_task_withdrawn(file: ReviewFile, actor: Actor, step: TaskWithdrawn, now: datetime) -> None:
     _open(file)
-    check_open_task(file, step.task_id)
+    check_open_task(file, step.task_id, now)
 
 
 def apply_task_withdrawn(file: ReviewFile, actor: Actor, step: TaskWithdrawn, now: datetime) -> list[Reached]:

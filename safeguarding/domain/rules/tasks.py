@@ -16,7 +16,7 @@ from safeguarding.domain.notices import NoticeKind, closed_by_someone_else
 from safeguarding.domain.people import Actor
 from safeguarding.domain.record import WorkRecord
 from safeguarding.domain.refusal import Refusal, RefusalKind
-from safeguarding.domain.rules.common import fmt
+from safeguarding.domain.rules.common import fmt, not_before
 from safeguarding.domain.tasks import Task, TaskKind, TaskStatus, TaskWithdrawal
 
 
@@ -37,12 +37,15 @@ def find_own_task(record: WorkRecord, actor: Actor, task_id: str) -> Task:
     return task
 
 
-def check_open_task(record: WorkRecord, task_id: str) -> Task:
+def check_open_task(record: WorkRecord, task_id: str, at: datetime | None = None) -> Task:
+    """An open task; a step on it dated ``at`` is not before it was asked for."""
     task = find_task(record, task_id)
     if task.status is TaskStatus.completed:
         raise Refusal(f"task {task.id} was already completed on {fmt(task.completed_at)}")  # type: ignore[arg-type]
     if task.status is TaskStatus.withdrawn:
         raise Refusal(f"task {task.id} was withdrawn; nothing is owed on it")
+    if at is not None:
+        not_before(at, task.requested_at, "this step", f"the request of task {task.id}")
     return task
 
 
@@ -112,7 +115,7 @@ def check_task_withdrawal(
     record: WorkRecord, actor: Actor, withdrawal: TaskWithdrawal, now: datetime
 ) -> None:
     find_own_task(record, actor, withdrawal.task_id)
-    check_open_task(record, withdrawal.task_id)
+    check_open_task(record, withdrawal.task_id, now)
 
 
 def apply_task_withdrawal(
