@@ -19,6 +19,7 @@ from safeguarding.domain.contracts import CaseChanges
 from safeguarding.domain.deadlines import DeadlineStatus
 from safeguarding.domain.partnerships import FIRST_PARTNERSHIP, current
 from safeguarding.store import outbox
+from safeguarding.store.audit import AuditEntry, append_in
 from safeguarding.store.engine import dialect_insert
 from safeguarding.store.tables import (
     ActionPlanRow,
@@ -49,6 +50,7 @@ class ReadModelActivities:
         """
         partnership = _partnership(changes)
         with self.engine.begin() as connection:
+            audited = _audit(connection, changes, partnership)
             new_events = len(self._append_events(connection, changes))
             now = datetime.now(UTC)
             for notice in changes.notices:
@@ -106,6 +108,7 @@ class ReadModelActivities:
             snapshot_applied=applied,
             events_new=new_events,
             events_sent=len(changes.events),
+            audited=audited,
         )
         return new_events
 
@@ -151,6 +154,30 @@ class ReadModelActivities:
             where=table.version < insert.excluded.version,
         ).returning(table.version)
         return connection.execute(upsert, values).first() is not None
+
+
+def _audit(connection: Any, changes: CaseChanges, partnership: str) -> int:
+    """The accepted steps' audit entries, in the same transaction as their events: each once by its key
+    (a retried write finds it there). First, so that on PostgreSQL the chain's lock is taken before any
+    row lock. How many were new."""
+    written = 0
+    for note in changes.audit:
+        entry = AuditEntry(
+            at=note.at,
+            occurred_at=note.occurred_at,
+            user_id=note.actor.user_id,
+            role=note.actor.role.value,
+            agency=note.actor.agency,
+            partnership=note.actor.partnership or partnership,
+            action=note.action,
+            case_reference=note.case_reference,
+            outcome="accepted",
+            status_code=200,
+            reason=note.reason,
+            entry_key=note.key,
+        )
+        written += append_in(connection, entry) is not None
+    return written
 
 
 def _partnership(changes: CaseChanges) -> str:

@@ -86,6 +86,11 @@ async def record(
     await run_in_threadpool(append, request.app.state.engine, entry)
 
 
+def audit_action(request: Request) -> str:
+    """The request in the audit log's words: its method and route."""
+    return _action(request)
+
+
 def _action(request: Request) -> str:
     route = request.scope.get("route")
     return f"{request.method} {getattr(route, 'path', request.url.path)}"
@@ -192,13 +197,24 @@ def _reference_of_task(request: Request) -> str | None:
 
 
 async def audited(
-    request: Request, actor: Actor, reference: str | None, reason: str | None, call: Awaitable[Any]
+    request: Request,
+    actor: Actor,
+    reference: str | None,
+    reason: str | None,
+    call: Awaitable[Any],
+    *,
+    accepted_by_workflow: bool = False,
 ) -> Any:
-    """Take a step and record it, accepted or refused, with the reason the person gave."""
+    """Take a step and record it, accepted or refused, with the reason the person gave. A workflow's
+    step is recorded by the workflow itself once accepted (as durable as the step); here only its
+    refusal. A 5xx is no answer about the step (it may yet be taken): not recorded as refused. If a
+    refusal cannot be recorded, the database error answers 503 (nothing was done)."""
     try:
         result = await call
     except HTTPException as refusal:
-        await record(request, actor, _action(request), "refused", refusal.status_code, reference, reason)
+        if refusal.status_code < 500:
+            await record(request, actor, _action(request), "refused", refusal.status_code, reference, reason)
         raise
-    await record(request, actor, _action(request), "accepted", 200, reference, reason)
+    if not accepted_by_workflow:
+        await record(request, actor, _action(request), "accepted", 200, reference, reason)
     return result

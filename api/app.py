@@ -32,6 +32,8 @@ from api import (
     tasks,
     yearly_reports,
 )
+from api.errors import answer_outages
+from api.idempotency import IdempotencyMiddleware, document_keys
 from safeguarding.platform.identity import TokenVerifier
 from safeguarding.platform.logs import configure_logging, redact_access_log
 from safeguarding.platform.policy_files import load_policies
@@ -90,12 +92,15 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         StaticFiles(directory=pages.GOVUK_FRONTEND_DIR, check_dir=False),
         name="govuk-frontend",
     )
+    answer_outages(app)
+    app.add_middleware(IdempotencyMiddleware)
+    document_keys(app)
     # Only the Temporal UI calls from a browser (the codec endpoint); credentials travel as bearer tokens.
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.codec_cors_origins,
         allow_methods=["POST", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+        allow_headers=["Authorization", "Content-Type", "X-Namespace", "Idempotency-Key"],
     )
     return app
 

@@ -13,7 +13,8 @@ from fastapi import Path, Request
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from api.access import audited, current_case
+from api.access import audit_action, audited, current_case
+from api.idempotency import key_of, update_id_of
 from api.temporal import require_known_agencies, run_step
 from safeguarding.domain.fields import CASE_REFERENCE_PATTERN
 from safeguarding.domain.outcome import StepOutcome
@@ -30,7 +31,18 @@ STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "This role (or agency, or partner) does not take this step."},
     404: {"description": "No such case, task, action or recommendation."},
     409: {"description": "The process does not allow this step now; the reason says why. Nothing changed."},
-    422: {"description": "Malformed input, or a time that cannot be right. Nothing changed."},
+    422: {
+        "description": "Malformed input, a time that cannot be right, or an Idempotency-Key first used "
+        "for another request. Nothing changed."
+    },
+    503: {
+        "description": "The database or the workflow service is unavailable: nothing was done. Try again "
+        "after Retry-After seconds, with the same Idempotency-Key."
+    },
+    504: {
+        "description": "The step was sent but not confirmed in time; it may still be taken. Send the same "
+        "request again with the same Idempotency-Key to get its one outcome."
+    },
 }
 
 
@@ -60,7 +72,21 @@ async def take_step(
 
     async def checked() -> StepOutcome:
         await require_known_agencies(request.app.state.engine, case.acting_in, body)
-        step = Attributed[type(body)](actor=actor, decision=body)  # type: ignore[misc]
-        return await run_step(client, case, update, step, stream)
+        step = Attributed[type(body)](  # type: ignore[misc]
+            actor=actor, decision=body, action=audit_action(request)
+        )
+        return await run_step(
+            client,
+            case,
+            update,
+            step,
+            stream,
+            update_id=update_id_of(request),
+            key=key_of(request),
+            answer_within=request.app.state.settings.step_answer_timeout,
+        )
 
-    return await audited(request, actor, reference, getattr(body, "reasons", None), checked())
+    # An accepted step is audited by its workflow (with the step, exactly once); a refusal here.
+    return await audited(
+        request, actor, reference, getattr(body, "reasons", None), checked(), accepted_by_workflow=True
+    )

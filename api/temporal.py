@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import HTTPException, status
@@ -136,15 +137,48 @@ def as_refusal(error: WorkflowUpdateFailedError) -> Exception:
     return error
 
 
-async def run_step(client: Client, case: CaseAt, update: Any, step: Any, stream: Stream = Stream.case) -> Any:
-    """Send one human step; a refusal becomes 409/403/404/422 with the workflow's reason."""
+def unconfirmed(key: str | None) -> HTTPException:
+    """A step sent but not confirmed in time: it may yet be taken, exactly once."""
+    if key is None:
+        return HTTPException(
+            status.HTTP_504_GATEWAY_TIMEOUT,
+            "the step was not confirmed in time and may still be taken: look at the case before "
+            "trying again, or send steps with an Idempotency-Key so that a retry is always safe",
+        )
+    return HTTPException(
+        status.HTTP_504_GATEWAY_TIMEOUT,
+        f"the step was not confirmed in time and may still be taken: send the same request again "
+        f"with Idempotency-Key {key} to get its one outcome",
+        headers={"Idempotency-Key": key, "Retry-After": "5"},
+    )
+
+
+async def run_step(
+    client: Client,
+    case: CaseAt,
+    update: Any,
+    step: Any,
+    stream: Stream = Stream.case,
+    *,
+    update_id: str | None = None,
+    key: str | None = None,
+    answer_within: float | None = None,
+) -> Any:
+    """Send one human step; a refusal becomes 409/403/404/422 with the workflow's reason. Sent with the
+    request's update id (from its Idempotency-Key), a retry gets the step's one outcome from Temporal;
+    not confirmed within ``answer_within`` seconds, 504 with the key to retry with."""
     handle = case_handle(client, case, stream)
     try:
-        return await handle.execute_update(update, step)
+        return await handle.execute_update(
+            update,
+            step,
+            id=update_id,
+            rpc_timeout=timedelta(seconds=answer_within) if answer_within else None,
+        )
     except WorkflowUpdateFailedError as error:
         raise as_refusal(error) from None
-    except WorkflowUpdateRPCTimeoutOrCancelledError as error:
-        raise _temporal_unavailable(error) from None  # type: ignore[misc]
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise unconfirmed(key) from None
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise _temporal_unavailable(error) or error from None

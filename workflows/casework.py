@@ -22,6 +22,7 @@ from safeguarding.domain.activities import RECORD_CASE_CHANGES
 from safeguarding.domain.contracts import CaseChanges
 from safeguarding.domain.deadline_book import DeadlineBook
 from safeguarding.domain.deadlines import Deadline
+from safeguarding.domain.events import AuditNote
 from safeguarding.domain.milestones import Reached
 from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Actor, Attributed
@@ -158,6 +159,7 @@ class Casework(Clock):
                     raise refusal_error(refusal) from None
                 finally:
                     self.record.recording(None)
+                self._note_for_audit(step, attributed, changes.at)
                 changes.close()
                 self._after_step()
             self._wake.set()
@@ -166,6 +168,23 @@ class Casework(Clock):
             self._busy_steps -= 1
             if self._clock_wakes_on_event:
                 self._wake.set()
+
+    def _note_for_audit(self, step: Step, attributed: Attributed[Any], at: datetime) -> None:
+        """The accepted step's audit entry, written with the read model (exactly once: by the update id,
+        which Temporal takes once)."""
+        record, now = self.record, workflow.now()
+        update = workflow.current_update_info()
+        record.audit.append(
+            AuditNote(
+                key=f"{record.workflow_id}/{update.id if update else record.version}",
+                at=now,
+                occurred_at=at if at != now else None,
+                actor=attributed.actor,
+                action=attributed.action or step.method,
+                case_reference=record.reference,
+                reason=getattr(attributed.decision, "reasons", None),
+            )
+        )
 
     def _outcome(self, changes: StepChanges) -> StepOutcome:
         return StepOutcome(
@@ -208,6 +227,7 @@ class Casework(Clock):
         version = record.version
         events = record.history[self._projected_events :]
         notices = record.notices[self._projected_notices :]
+        audit = list(record.audit)
         changes = self._snapshot(
             CaseChanges(
                 version=version,
@@ -217,6 +237,7 @@ class Casework(Clock):
                 workflow_id=record.workflow_id,
                 events=events,
                 notices=notices,
+                audit=audit,
                 deadlines=record.deadlines,
                 tasks=[t.model_copy(update={"summary": None, "documents": []}) for t in record.tasks],
                 settled=not self._lock.locked(),
@@ -224,6 +245,7 @@ class Casework(Clock):
         )
         await call(RECORD_CASE_CHANGES, changes, start_to_close=PROJECTION_TIMEOUT)
         self._projected_version = version
+        del record.audit[: len(audit)]
         self._projected_events += len(events)
         self._projected_notices += len(notices)
 

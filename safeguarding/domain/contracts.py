@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from safeguarding.domain.deadlines import Deadline
-from safeguarding.domain.events import CaseEvent
+from safeguarding.domain.events import AuditNote, CaseEvent
 from safeguarding.domain.notices import Notice
 from safeguarding.domain.policy import Duration, WorkingDays
 from safeguarding.domain.tasks import Task
@@ -157,6 +157,8 @@ class CaseChanges(BaseModel):
     tasks: list[Task]
     # What the steps since the last write told someone to hear of (the outbox writes each once).
     notices: list[Notice] = Field(default_factory=list)
+    # The steps accepted since the last write, for the audit log (each written once by its key).
+    audit: list[AuditNote] = Field(default_factory=list)
     case: CaseSummary | None = None
     review: ReviewSummary | None = None
     plan: PlanSummary | None = None

@@ -93,3 +93,17 @@ class CaseEvent(BaseModel):
     actor: Actor | None = None
     reasons: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditNote(BaseModel):
+    """An accepted step, for the audit log: written by the workflow that took it, with its read-model
+    changes, exactly once by ``key`` (the workflow and the update id; Temporal takes an update id once).
+    The API audits only what never reaches a workflow: refusals, denials, reads."""
+
+    key: str
+    at: datetime  # when it was recorded
+    occurred_at: datetime | None = None  # when it truly happened, if the person said
+    actor: Actor
+    action: str
+    case_reference: str
+    reason: str | None = None

@@ -58,3 +58,6 @@ class Attributed(BaseModel, Generic[D]):
 
     actor: Actor
     decision: D
+    # What the person did, in the audit log's words (the API's method and route, or "import"): the
+    # workflow writes the accepted step's audit entry itself, so it is as durable as the step.
+    action: str | None = None

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field, PrivateAttr
 
 from safeguarding.domain.deadlines import Deadline
-from safeguarding.domain.events import CaseEvent, EventKind
+from safeguarding.domain.events import AuditNote, CaseEvent, EventKind
 from safeguarding.domain.notices import Notice, NoticeKind, decision_notice, task_notice
 from safeguarding.domain.partnerships import current
 from safeguarding.domain.people import Actor
@@ -68,6 +68,8 @@ class WorkRecord(BaseModel):
     checkpoints: list[ScheduledCheckpoint] = Field(default_factory=list)
     # What the steps so far have told someone to hear of; written to the outbox with the events.
     notices: list[Notice] = Field(default_factory=list)
+    # Accepted steps whose audit entries are not yet written (the next read-model write takes them).
+    audit: list[AuditNote] = Field(default_factory=list)
     version: int = 0
     # While a dated step is taken: the server's time, kept as each event's ``recorded_at`` (the step's
     # rules run at the time it truly happened, which becomes the events' ``occurred_at``).

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # How long the API waits for a step's answer before saying 504 (the step may still be taken: the
+    # client retries with the same Idempotency-Key and gets its one outcome).
+    step_answer_timeout: float = Field(default=30.0, gt=0)
+
     # Cases kept in the worker's memory between tasks; 0 makes every task rebuild the case from history.
     worker_max_cached_workflows: int = Field(default=1000, ge=0)
 

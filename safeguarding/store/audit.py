@@ -15,8 +15,8 @@ import time
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from safeguarding.domain.partnerships import FIRST_PARTNERSHIP
 from safeguarding.store.engine import make_engine
@@ -40,6 +40,16 @@ class AuditEntry(BaseModel):
     outcome: str  # accepted, refused, denied, read
     status_code: int
     reason: str | None = None
+    # When the step truly happened, if the person said so (``at`` is when it was recorded).
+    occurred_at: datetime | None = None
+    # An accepted step's entry, written by its workflow: the key (workflow and update) that makes a
+    # retried write find the entry already there.
+    entry_key: str | None = None
+
+
+# Fields added after entries were first written: left out of the hash when empty, so that the entries
+# written before them keep their hashes.
+_HASHED_WHEN_SET = ("partnership", "occurred_at", "entry_key")
 
 
 class AuditRecord(AuditEntry):
@@ -50,8 +60,9 @@ class AuditRecord(AuditEntry):
 
 def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
     content = entry.model_dump(mode="json")
-    if content["partnership"] is None:  # an entry from before partnerships hashes as it was written
-        del content["partnership"]
+    for field in _HASHED_WHEN_SET:
+        if content[field] is None:  # an entry from before the field hashes as it was written
+            del content[field]
     canonical = json.dumps(
         {"prev": prev_hash, **content},
         sort_keys=True,
@@ -62,25 +73,43 @@ def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
 
 
 def append(engine: Engine, entry: AuditEntry, attempts: int = 50) -> AuditRecord:
-    """Add an entry at the end of the chain. On PostgreSQL writers queue on a lock; elsewhere (SQLite
-    serialises writes itself) a writer that loses the race to the same place tries again."""
+    """Add an entry at the end of the chain, in a transaction of its own."""
     for attempt in range(attempts):
-        with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
-            last = connection.execute(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)).scalar()
-            prev = last or GENESIS
-            digest = entry_hash(prev, entry)
-            try:
-                new_id = connection.execute(
-                    AuditRow.__table__.insert().returning(AuditRow.id),
-                    {**entry.model_dump(), "prev_hash": prev, "hash": digest},
-                ).scalar_one()
-            except IntegrityError:
-                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
-                continue
-        return AuditRecord(**entry.model_dump(), id=new_id, prev_hash=prev, hash=digest)
+        try:
+            with engine.begin() as connection:
+                record = append_in(connection, entry)
+        except IntegrityError:
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+            continue
+        except OperationalError:
+            if engine.dialect.name != "sqlite":
+                raise  # the database is down: the caller answers 503
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # another writer went first
+            continue
+        assert record is not None  # an entry without a key is always written
+        return record
     raise RuntimeError("could not append to the audit log: too much contention")
+
+
+def append_in(connection: Connection, entry: AuditEntry) -> AuditRecord | None:
+    """Add an entry at the end of the chain inside the caller's transaction (a workflow's step is
+    written with its read-model changes). An entry whose key is already there is not written again
+    (None). On PostgreSQL writers queue on a lock; elsewhere (SQLite serialises writes itself) a writer
+    that loses the race to the same place gets an IntegrityError, and its transaction is tried again."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
+    if entry.entry_key is not None:
+        there = select(AuditRow.id).where(AuditRow.entry_key == entry.entry_key)
+        if connection.execute(there).first() is not None:
+            return None
+    last = connection.execute(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)).scalar()
+    prev = last or GENESIS
+    digest = entry_hash(prev, entry)
+    new_id = connection.execute(
+        AuditRow.__table__.insert().returning(AuditRow.id),
+        {**entry.model_dump(), "prev_hash": prev, "hash": digest},
+    ).scalar_one()
+    return AuditRecord(**entry.model_dump(), id=new_id, prev_hash=prev, hash=digest)
 
 
 def entries(

@@ -31,7 +31,8 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A database that cannot be reached is said so within seconds (503), not after the OS gives up.
+    return create_engine(url, pool_pre_ping=True, pool_timeout=10, connect_args={"connect_timeout": 5})
 
 
 def migrate(url: str) -> None:

@@ -364,6 +364,26 @@ class AuditRow(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     status_code: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
+    # When the step truly happened, if the person said (a dated step); ``at`` is when it was recorded.
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An accepted step's entry is written by its workflow: once, by this key (workflow and update).
+    entry_key: Mapped[str | None] = mapped_column(String(240), unique=True)
     # Unique: two writers cannot both follow the same entry, so the chain cannot fork.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class IdempotencyRow(Base):
+    """A state-changing request sent with an ``Idempotency-Key``: what it was (its fingerprint) and,
+    once answered, the answer, so that the same request again gets the same answer and takes no step."""
+
+    __tablename__ = "idempotency_keys"
+
+    owner: Mapped[str] = mapped_column(String(100), primary_key=True)  # who sent it (user id)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha-256 of method, path, query and body
+    request: Mapped[str] = mapped_column(String(300))  # method and path, to name a conflict
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    status_code: Mapped[int | None] = mapped_column(Integer)  # none while the first attempt is running
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
