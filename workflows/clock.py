@@ -292,7 +292,7 @@ class Clock:
                     due_at=deadline.due_at.isoformat(),
                 )
                 self._log("deadline missed", deadline=deadline.key, due_at=deadline.due_at.isoformat())
-            if owed.kind == "breach":
+            if owed.kind == "breach" or self._due_before_entry(owed):
                 continue
             self.record.record(
                 EventKind(f"{owed.kind}_sent"),
@@ -304,6 +304,16 @@ class Clock:
             )
             self._on_notice(owed, now)
             await call(DISPATCH_NOTICE, self._deadline_notice(owed), start_to_close=NOTICE_TIMEOUT)
+
+    def _due_before_entry(self, owed: Owed) -> bool:
+        """A reminder or escalation that fell due before this work was entered in the service (a case
+        entered late, or brought in with its history) is not sent: no one could have sent it then, and
+        the steps that follow may show it was not needed. The deadline shows overdue all the same."""
+        record = self.record
+        entered = record.history[0].recorded_at if record.history and record.first_seq == 1 else None
+        if entered is None or owed.at is None or owed.at >= entered:
+            return False
+        return workflow.patched("no-notices-due-before-entry")
 
     def _deadline_notice(self, owed: Owed) -> DeadlineNotice:
         deadline = owed.deadline

@@ -212,7 +212,7 @@ class CaseWorkflow(Casework):
             steps.REQUEST_INFORMATION, step, rapid_review.check_information_request
         ) as changes:
             asked, reached = rapid_review.apply_information_request(
-                self.file, step.actor, step.decision, workflow.now()
+                self.file, step.actor, step.decision, changes.at
             )
             await changes.reach(reached)
             for task in asked:
@@ -393,12 +393,20 @@ class CaseWorkflow(Casework):
                 review_type=recommendation.review_type.value
                 if recommendation and recommendation.review_type
                 else None,
-                decided_at=file.rapid_review.panel_responded_at or workflow.now(),
+                decided_at=self._review_decided_at(),
             ),
             id=file.review_workflow_id,
         )
         await self._note(EventKind.review_finished, outcome=outcome.outcome)
         return outcome
+
+    def _review_decided_at(self) -> datetime:
+        """The review runs from the partners' decision to hold it (Working Together: six months from the
+        decision), as dated by their sign-offs; cases begun before that ran from the Panel's answer."""
+        rapid = self.file.rapid_review
+        if rapid.signed_off_at is not None and workflow.patched("review-from-partners-decision"):
+            return rapid.signed_off_at
+        return rapid.panel_responded_at or workflow.now()
 
     async def _action_plan(self, planned: list[PlannedRecommendation]) -> None:
         file = self.file

@@ -26,6 +26,7 @@ class Owed:
     recipients: list[str]
     number: int  # which reminder, or which tier of escalation (1, 2, ...)
     breach: bool = False  # the first escalation comes with the record of the breach
+    at: datetime | None = None  # when it fell due
 
 
 def _escalations(steps: list[EscalationStep], dates: DueDates) -> list[Escalation]:
@@ -93,9 +94,13 @@ class DeadlineBook:
             if deadline.met_by is milestone and deadline.subject == subject:
                 deadline.status = DeadlineStatus.met
                 deadline.met_at = at
-                if at > deadline.due_at and deadline.breached_at is None:
-                    # Met late by a step dated after its due time: it was missed at its due time.
+                if at > deadline.due_at:
+                    # Met late (by a step dated after its due time): it was missed at its due time.
                     deadline.breached_at = deadline.due_at
+                else:
+                    # Met in time by a step recorded after the fact: it was never missed, whatever the
+                    # clock noticed meanwhile.
+                    deadline.breached_at = None
                 met.append(deadline)
         return met
 
@@ -146,7 +151,7 @@ class DeadlineBook:
             breach = False
             if deadline.status is DeadlineStatus.open and deadline.due_at <= now:
                 deadline.status = DeadlineStatus.overdue
-                deadline.breached_at = now
+                deadline.breached_at = deadline.due_at  # missed at its due time, whenever noticed
                 breach = True
             if deadline.status is DeadlineStatus.open:
                 due_reminders = [r for r in deadline.reminders if not r.sent and r.at <= now]
@@ -155,13 +160,17 @@ class DeadlineBook:
                 if due_reminders:
                     # After a pause (a worker outage, say) only the latest reminder is worth sending.
                     number = deadline.reminders.index(due_reminders[-1]) + 1
-                    notices.append(Owed("reminder", deadline, deadline.reminders_to, number))
+                    notices.append(
+                        Owed("reminder", deadline, deadline.reminders_to, number, at=due_reminders[-1].at)
+                    )
                 continue
             # Overdue: unsent reminders are moot; each tier of escalation goes once, at its time.
             for tier, escalation in enumerate(deadline.escalations, start=1):
                 if not escalation.sent and escalation.at <= now:
                     escalation.sent = True
-                    notices.append(Owed("escalation", deadline, escalation.recipients, tier, breach))
+                    notices.append(
+                        Owed("escalation", deadline, escalation.recipients, tier, breach, at=escalation.at)
+                    )
                     breach = False
             if breach:  # recorded even when the first tier of escalation comes later
                 notices.append(Owed("breach", deadline, [], 0, breach=True))

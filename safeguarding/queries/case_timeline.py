@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -27,6 +27,9 @@ from safeguarding.store.tables import (
     TaskRow,
 )
 
+# A step recorded this long after it happened shows when it was recorded too.
+RECORDED_LATE = timedelta(minutes=5)
+
 # Events the deadlines table shows better than the timeline does.
 QUIET_EVENTS = frozenset({"deadline_opened", "deadline_met"})
 
@@ -37,6 +40,8 @@ class EventLine(BaseModel):
     kind: str
     at: datetime  # when it happened (or was recorded, when no other time is known)
     recorded_at: datetime
+    # Recorded after the fact (a dated step, or a case brought in with its history): both times shown.
+    recorded_late: bool = False
     actor_user: str | None
     actor_role: str | None
     actor_agency: str | None
@@ -203,6 +208,7 @@ def _event_line(e: CaseEventRow) -> EventLine:
         kind=e.kind,
         at=e.occurred_at or e.recorded_at,
         recorded_at=e.recorded_at,
+        recorded_late=e.occurred_at is not None and e.recorded_at - e.occurred_at > RECORDED_LATE,
         actor_user=e.actor_user,
         actor_role=e.actor_role,
         actor_agency=e.actor_agency,

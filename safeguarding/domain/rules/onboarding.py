@@ -1,0 +1,577 @@
+"""A case's past history replayed on the process rules before anything is imported: every step checked
+and applied in order, as the workflows will take it, so that a row is imported wholly or not at all.
+
+Each step goes through what its workflow update does (``workflows/incident.py``, ``review.py``,
+``action_plan.py``): the table of steps says who may take it, ``step_time`` when it happened, its
+``check_*`` whether the case allows it then, and its ``apply_*`` changes the record. The review and the
+action plan begin as the case workflow begins them when the rapid review concludes, with their own
+records. Deadlines open and are met as the workflows' clock does, with due dates from the function the
+importer passes (the ``compute_due_dates`` activity's own); no check reads a due date, so without it
+(pure tests) every deadline is taken to fall due when it starts.
+
+What the clock does as time passes (reminders, breaches, checkpoint tasks) is not replayed: steps on a
+checkpoint's task are for after the import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from safeguarding.domain import steps as table
+from safeguarding.domain.action_plan import PlanFile, PlannedRecommendation
+from safeguarding.domain.case import CaseFile, RecommendationKind, Stage
+from safeguarding.domain.contracts import DueDateItem, DueDateRequest, DueDates
+from safeguarding.domain.dates import local_date
+from safeguarding.domain.deadline_book import DeadlineBook, escalation_delays
+from safeguarding.domain.deadlines import DeadlineStatus
+from safeguarding.domain.events import EventKind
+from safeguarding.domain.milestones import Milestone, Reached
+from safeguarding.domain.onboarding import CaseToImport, ImportStep, RowRefused
+from safeguarding.domain.people import Actor, Role
+from safeguarding.domain.policy import DATE_SET, DeadlineRule, Policy
+from safeguarding.domain.record import ScheduledCheckpoint, Stream, WorkRecord, stream_workflow_id, workflow_id_for
+from safeguarding.domain.refusal import Refusal
+from safeguarding.domain.review import ReviewFile, ReviewKind, ReviewStage
+from safeguarding.domain.rules import action_plan as plan_rules
+from safeguarding.domain.rules import contributions, intake, rapid_review, review, tasks
+from safeguarding.domain.rules.common import CLOCK_TOLERANCE, check_happened, day_words, fmt, step_time
+from safeguarding.domain.tasks import TaskStatus
+
+DueDateCalculator = Callable[[DueDateRequest], list[DueDates]]
+
+# Where a concluded rapid review leads (as the case workflow's ``REVIEW_KIND``).
+REVIEW_KIND = {
+    Stage.local_review: ReviewKind.local_cspr,
+    Stage.other_review: ReviewKind.other_review,
+    Stage.national_review: ReviewKind.national_review,
+}
+
+
+def due_when_started(request: DueDateRequest) -> list[DueDates]:
+    """Without the working-day calendar: each deadline falls due when it starts (no check reads it)."""
+    return [
+        DueDates(
+            due_at=item.started_at,
+            reminder_times=[],
+            escalation_times=[item.started_at for after in item.escalations_after if after],
+        )
+        for item in request.items
+    ]
+
+
+@dataclass
+class PlannedStep:
+    """A step of the history as it will be sent: its update, the body (its task named), who takes it."""
+
+    item: ImportStep
+    body: BaseModel
+    actor: Actor
+
+    @property
+    def step(self) -> table.Step:
+        return self.item.step
+
+
+@dataclass
+class Replayed:
+    """Where the case stands after its history, and each step ready to send."""
+
+    steps: list[PlannedStep]
+    stage: str
+    review_stage: str | None = None
+    plan_status: str | None = None
+    late: list[str] = field(default_factory=list)
+
+
+def actor_for(item: ImportStep, importer: Actor, partnership: str) -> Actor:
+    """Who takes the step: as the file says, else the importing Business Unit, else the step's natural
+    role (a partner signs for the partner its body names; the JCRG's chair decides for the JCRG)."""
+    acting = item.acting_as
+    roles = item.step.roles
+    role = acting.role if acting else None
+    if role is None and acting is not None:
+        role = Role.partner_agency if acting.agency else Role.safeguarding_partner if acting.partner else None
+    if role is None:
+        role = next(
+            (r for r in (Role.business_unit, Role.safeguarding_partner, Role.jcrg_chair) if r in roles),
+            roles[0],
+        )
+    partner = acting.partner if acting else None
+    if partner is None and role is Role.safeguarding_partner:
+        partner = getattr(item.body, "partner", None)
+    acting_in = (acting.partnership if acting else None) or partnership
+    return Actor(
+        user_id=(acting.user_id if acting else None) or importer.user_id,
+        role=role,
+        agency=acting.agency if acting else None,
+        partner=partner,
+        partnerships=[acting_in],
+        partnership=acting_in,
+    )
+
+
+class _Stream:
+    """One workflow's record and clock, as far as the rules need them."""
+
+    def __init__(self, record: WorkRecord, began: Callable[[], tuple[datetime | None, str]], replay: HistoryReplay):
+        self.record = record
+        self.book = DeadlineBook(record.deadlines)
+        self.began = began
+        self.replay = replay
+
+    def reach(self, reached: list[Reached]) -> None:
+        """As the clock's ``_reach``: meet, stop checkpoints, open deadlines, schedule checkpoints."""
+        record, policy, now = self.record, self.record.policy, self.replay.now
+        for milestone, at, subject in reached:
+            self.book.meet(milestone, subject, at)
+            for checkpoint in list(record.checkpoints):
+                rule = policy.checkpoints[checkpoint.key]
+                if milestone in rule.until and (checkpoint.subject == subject or subject is None):
+                    record.checkpoints.remove(checkpoint)
+        starting = [
+            (key, rule, at, subject)
+            for milestone, at, subject in reached
+            for key, rule in policy.rules_started_by(milestone, record.facts)
+        ]
+        if starting:
+            dates = self.replay.due_dates(
+                self._request([self._item(rule, at, subject) for _, rule, at, subject in starting])
+            )
+            for (key, rule, at, subject), due in zip(starting, dates, strict=True):
+                self.book.open(key, rule, policy.escalation_for(rule), at, due, subject, now)
+        for milestone, at, subject in reached:
+            for key, _ in policy.checkpoints_started_by(milestone, record.facts):
+                record.checkpoints.append(ScheduledCheckpoint(key=key, at=at, subject=subject))
+
+    def redate(self, subject: str, due_on: date) -> None:
+        deadline = next(d for d in self.book.live() if d.subject == subject)
+        rule = self.record.policy.deadlines[deadline.key]
+        (dates,) = self.replay.due_dates(self._request([self._item(rule, deadline.started_at, subject, due_on)]))
+        self.book.redate(deadline, dates, self.record.policy.escalation_for(rule), self.replay.now)
+
+    def _request(self, items: list[DueDateItem]) -> DueDateRequest:
+        policy = self.record.policy
+        return DueDateRequest(timezone=policy.timezone, working_days=policy.working_days, items=items)
+
+    def _item(self, rule: DeadlineRule, at: datetime, subject: str | None, due_on: date | None = None) -> DueDateItem:
+        date_set = rule.due == DATE_SET
+        if date_set and due_on is None and isinstance(self.record, PlanFile):
+            action = self.record.action_for_task(subject)
+            due_on = action.due_on if action else None
+        return DueDateItem(
+            started_at=at,
+            due=None if date_set else rule.due,
+            due_on=due_on if date_set else None,
+            reminders=rule.reminders,
+            escalations_after=escalation_delays(self.record.policy.escalation_for(rule)),
+        )
+
+    def check(self, step: table.Step, actor: Actor, decision: BaseModel, rule: Any) -> datetime:
+        """As ``Casework._check``: who may, then the rules at the time the step happened."""
+        record = self.record
+        contributors = self.replay.case.contributors if record is self.replay.case else []
+        step.check_partnership(actor, record.reference, record.partnership, contributors)
+        step.check_actor(actor)
+        at = step_time(decision, self.replay.now, *self.began())
+        rule(record, actor, decision, at)
+        return at
+
+
+class HistoryReplay:
+    """A case opened as its workflow opens it, then its history step by step."""
+
+    def __init__(
+        self,
+        case: CaseToImport,
+        policy: Policy,
+        importer: Actor,
+        now: datetime,
+        due_dates: DueDateCalculator | None = None,
+    ) -> None:
+        opening = case.opening
+        self.source = case
+        self.importer = importer
+        self.now = now
+        self.due_dates = due_dates or due_when_started
+        self.dated = due_dates is not None  # due dates from the calendar: lateness can be told
+        self.case = CaseFile.open(opening, policy, now, workflow_id_for(opening.partnership, opening.reference))
+        self.case_stream = _Stream(
+            self.case, lambda: (opening.la_aware_at, "the local authority became aware"), self
+        )
+        self.review: ReviewFile | None = None
+        self.review_stream: _Stream | None = None
+        self.plan: PlanFile | None = None
+        self.plan_stream: _Stream | None = None
+        self._followed_up = False
+        self._open()
+
+    # ------------------------------------------------------------ opening, as CaseWorkflow.run
+
+    def _open(self) -> None:
+        file, opening, now = self.case, self.case.opening, self.now
+        opener = self.importer.acting_in(opening.partnership)
+        file.record(EventKind.case_opened, now, actor=opener, occurred_at=opening.la_aware_at)
+        reached: list[Reached] = [(Milestone.case_opened, opening.la_aware_at, None)]
+        if file.notifiable:
+            reached.append((Milestone.incident_notifiable, opening.la_aware_at, None))
+        if opening.referred_at is not None:
+            reached.append((Milestone.referral_made, opening.referred_at, None))
+        self.case_stream.reach(reached)
+        for recipient, sent_at in sorted(opening.notified.items(), key=lambda item: item[1]):
+            made = intake.NotificationRecord(recipient=recipient, sent_at=sent_at)
+            self.case_stream.reach(intake.apply_notification(file, opener, made, now))
+        if opening.contributors:
+            asked, reached = contributions.open_contributions(file, now)
+            self.case_stream.reach(reached)
+            for task in asked:
+                tasks.announce(file, task)
+
+    # ------------------------------------------------------------ the history
+
+    def run(self) -> Replayed:
+        planned: list[PlannedStep] = []
+        before: ImportStep | None = None
+        for item in self.source.history:
+            try:
+                self._in_order(item, before)
+                actor = actor_for(item, self.importer, self.source.partnership)
+                body = self._named_task(item, actor)
+                self._take(item.step, actor, body)
+            except Refusal as refusal:
+                raise RowRefused(refusal.reason, item.index, item.name) from None
+            planned.append(PlannedStep(item, body, actor))
+            before = item
+        return Replayed(
+            steps=planned,
+            stage=self.case.stage.value,
+            review_stage=self.review.stage.value if self.review else None,
+            plan_status=self.plan.status if self.plan else None,
+            late=self._late() if self.dated else [],
+        )
+
+    def _when(self, item: ImportStep) -> datetime | date:
+        when = item.when
+        return self.now if when is None else when
+
+    def _in_order(self, item: ImportStep, before: ImportStep | None) -> None:
+        """The history is listed in the order it happened, and nothing in it is in the future."""
+        when = self._when(item)
+        if isinstance(when, datetime):
+            check_happened(when, self.now, "its time")
+        if before is None:
+            return
+        earlier = self._when(before)
+        if isinstance(when, datetime) and isinstance(earlier, datetime):
+            wrong = when < earlier - CLOCK_TOLERANCE
+        else:
+            wrong = self._day(when) < self._day(earlier)
+        if wrong:
+            raise Refusal(
+                f"it happened ({self._words(when)}) before the step listed ahead of it, "
+                f"history[{before.index}] ({before.name}, {self._words(earlier)}): list the history in the "
+                "order it happened"
+            )
+
+    def _day(self, when: datetime | date) -> date:
+        return local_date(when, self.case.policy.timezone) if isinstance(when, datetime) else when
+
+    def _words(self, when: datetime | date) -> str:
+        if when is self.now:
+            return "at the import, having no date"
+        return fmt(when) if isinstance(when, datetime) else day_words(when)
+
+    def _named_task(self, item: ImportStep, actor: Actor) -> BaseModel:
+        """A return or withdrawal named by agency: that agency's open information request."""
+        if item.task_agency is None:
+            return item.body
+        asking = actor.partnership or self.case.partnership
+        task = next(
+            (
+                t
+                for t in self.case.tasks
+                if t.agency == item.task_agency
+                and t.kind == "information_return"
+                and t.status is TaskStatus.open
+                and self.case.task_partnership(t) == asking
+            ),
+            None,
+        )
+        if task is None:
+            raise Refusal(f"no information request to {item.task_agency} is open at this point")
+        return item.body.model_copy(update={"task_id": task.id})
+
+    def _take(self, step: table.Step, actor: Actor, body: BaseModel) -> None:
+        if step.process is table.Process.case:
+            self._case_step(step, actor, body)
+            self._follow_up()
+        elif step.process is table.Process.review:
+            if self.review_stream is None:
+                raise Refusal(self._not_begun("review"))
+            self._review_step(step, actor, body)
+            self._after_review()
+        else:
+            if self.plan_stream is None:
+                raise Refusal(self._not_begun("action plan"))
+            self._plan_step(step, actor, body)
+            self._after_plan()
+
+    def _not_begun(self, what: str) -> str:
+        if self.review is not None and what == "action plan":
+            return (
+                "the action plan begins when the review is finished (it takes the review's recommendations); "
+                f"the review is at stage {self.review.stage.value}"
+            )
+        return (
+            f"the case has no {what} at this point: it begins when the rapid review concludes with the "
+            f"Panel's response (the case is at stage {self.case.stage.value})"
+        )
+
+    # ------------------------------------------------------------ the case's steps, as CaseWorkflow's updates
+
+    def _case_step(self, step: table.Step, actor: Actor, d: Any) -> None:
+        s, f, now = self.case_stream, self.case, self.now
+        check, apply = CASE_RULES[step.update]
+        at = s.check(step, actor, d, check)
+        f.recording(now)
+        try:
+            if step is table.REQUEST_INFORMATION:
+                asked, reached = rapid_review.apply_information_request(f, actor, d, at)
+                s.reach(reached)
+                for task in asked:
+                    tasks.announce(f, task)
+            elif step in (table.INFORM_SCRUTINEER, table.RECORD_PANEL_RESPONSE, table.SEND_CONTRIBUTION):
+                s.reach(apply(f, actor, d, now))  # these record their own date, at the time they are sent
+                if step is table.RECORD_PANEL_RESPONSE:
+                    rapid_review.conclude(f, now)
+                if step is table.SEND_CONTRIBUTION:
+                    contributions.close_contribution(f, now)
+            else:
+                s.reach(apply(f, actor, d, at) or [])
+        finally:
+            f.recording(None)
+
+    def _follow_up(self) -> None:
+        """As the case workflow's ``_follow_up``: the review, or a plan of the learning actions."""
+        f = self.case
+        if self._followed_up or f.stage not in intake.POST_RAPID_REVIEW:
+            return
+        self._followed_up = True
+        kind = REVIEW_KIND.get(f.stage)
+        recommendation = f.rapid_review.recommendation
+        if kind is not None:
+            self._begin_review(kind)
+        elif recommendation is not None and recommendation.recommendation is RecommendationKind.no_further_review:
+            self._begin_plan(
+                [PlannedRecommendation(text=t, source="rapid_review") for t in recommendation.learning_actions]
+            )
+        else:
+            intake.close(f, f.outcome or "closed", self.now)
+
+    def _begin_review(self, kind: ReviewKind) -> None:
+        f, now = self.case, self.now
+        recommendation = f.rapid_review.recommendation
+        f.review_workflow_id = stream_workflow_id(f.workflow_id, Stream.review)
+        self.review = ReviewFile(
+            reference=f.reference,
+            stream=Stream.review,
+            workflow_id=f.review_workflow_id,
+            policy=f.policy,
+            facts={**f.facts, "review_kind": kind.value},
+            kind=kind,
+            decided_at=f.rapid_review.panel_responded_at or now,
+            started_at=now,
+            methodology=recommendation.methodology if recommendation else None,
+            review_type=recommendation.review_type.value if recommendation and recommendation.review_type else None,
+        )
+        file = self.review
+        self.review_stream = _Stream(file, lambda: (file.decided_at, "the decision to hold the review"), self)
+        file.record(EventKind.review_commissioned, now, occurred_at=file.decided_at, kind=kind.value)
+        reached: list[Reached] = [(Milestone.review_decided, file.decided_at, None)]
+        duties = []
+        if kind is ReviewKind.national_review:
+            reached.append((Milestone.national_review_taken, file.decided_at, None))
+            duties = [tasks.add_task(file, "business_unit", "review_duty", duty, now) for duty in NATIONAL_DUTIES]
+        self.review_stream.reach(reached)
+        for duty in duties:
+            tasks.announce(file, duty)
+
+    def _begin_plan(self, planned: list[PlannedRecommendation]) -> None:
+        f, now = self.case, self.now
+        f.plan_workflow_id = stream_workflow_id(f.workflow_id, Stream.plan)
+        self.plan = PlanFile(
+            reference=f.reference, stream=Stream.plan, workflow_id=f.plan_workflow_id, policy=f.policy, facts=f.facts
+        )
+        plan = self.plan
+        self.plan_stream = _Stream(plan, lambda: (plan.began_at, "the start of the action plan (the import)"), self)
+        plan.record(EventKind.action_plan_opened, now)
+        for recommendation in planned:
+            plan_rules.add_recommendation(plan, recommendation.text, recommendation.source, None, now)
+
+    # ------------------------------------------------------------ the review's steps, as ReviewWorkflow's updates
+
+    def _review_step(self, step: table.Step, actor: Actor, d: Any) -> None:
+        s, file, now = self.review_stream, self.review, self.now
+        assert s is not None and file is not None
+        check, apply = REVIEW_RULES[step.update]
+        at = s.check(step, actor, d, check)
+        file.recording(now)
+        try:
+            if step is table.SEND_COPY:
+                reached = review.apply_copy_sent(file, actor, d, at)
+                notice = DueDateItem(started_at=_noon(d.sent_on), due=file.policy.publication_notice)
+                (dates,) = self.due_dates(s._request([notice]))
+                review.publication_notice_given(file, dates.due_at.date())
+                s.reach(reached)
+            elif step is table.RESTART_CLOCK:
+                review.apply_clock_restarted(file, actor, d, at)
+                review.clock_moved_on(file, self._resume(s, at))
+            else:
+                s.reach(apply(file, actor, d, at))
+                review.wind_up(file, at)
+        finally:
+            file.recording(None)
+
+    def _resume(self, s: _Stream, at: datetime) -> int:
+        """As the clock's ``_resume_clock``: paused deadlines move on by the days stopped."""
+        resumed = [d for d in s.book.live() if d.paused_since is not None]
+        if not resumed:
+            return 0
+        zone = ZoneInfo(s.record.policy.timezone)
+        days = (at.astimezone(zone).date() - resumed[0].paused_since.astimezone(zone).date()).days  # type: ignore[union-attr]
+        for deadline in resumed:
+            deadline.original_due_at = deadline.original_due_at or deadline.due_at
+            deadline.due_at += timedelta(days=days)
+            deadline.paused_since = None
+            deadline.paused_days += days
+        return days
+
+    def _after_review(self) -> None:
+        """A finished review's recommendations become the action plan's; with none, the case closes."""
+        file = self.review
+        if file is None or file.stage is not ReviewStage.finished or self.plan is not None:
+            return
+        if self.case.stage is Stage.closed:
+            return
+        if file.recommendations:
+            self._begin_plan([PlannedRecommendation(text=t, source=file.kind.value) for t in file.recommendations])
+        else:
+            intake.close(self.case, self.case.outcome or "closed", self.now)
+
+    # ------------------------------------------------------------ the action plan's steps
+
+    def _plan_step(self, step: table.Step, actor: Actor, d: Any) -> None:
+        s, plan, now = self.plan_stream, self.plan, self.now
+        assert s is not None and plan is not None
+        if getattr(d, "occurred_at", None) is not None and plan.began_at is not None and d.occurred_at < plan.began_at:
+            raise Refusal(
+                "an action plan begins when its case is imported, so its steps are recorded as of the import: "
+                "leave out occurred_at (an action's history starts then)"
+            )
+        check, apply = PLAN_RULES[step.update]
+        at = s.check(step, actor, d, check)
+        plan.recording(now)
+        try:
+            if step is table.ADD_ACTION:
+                s.reach(plan_rules.apply_add_action(plan, actor, d, at))
+                plan_rules.announce_action(plan, plan.actions[-1])
+            elif step is table.REDATE_ACTION:
+                action = plan_rules.find_action(plan, d.action_id)
+                s.redate(action.task_id, d.due_on)
+                plan_rules.apply_redate_action(plan, actor, d, at)
+            else:
+                s.reach(apply(plan, actor, d, at))
+        finally:
+            plan.recording(None)
+
+    def _after_plan(self) -> None:
+        if self.plan is not None and self.plan.status == "closed" and self.case.stage is not Stage.closed:
+            intake.close(self.case, self.case.outcome or "closed", self.now)
+
+    # ------------------------------------------------------------ what the history meets late
+
+    def _late(self) -> list[str]:
+        late = []
+        for record in (self.case, self.review, self.plan):
+            if record is None:
+                continue
+            for deadline in record.deadlines:
+                subject = f" ({deadline.subject})" if deadline.subject else ""
+                if deadline.status is DeadlineStatus.met and deadline.met_on_time is False:
+                    late.append(f"{deadline.title}{subject}: met {fmt(deadline.met_at)}, due {fmt(deadline.due_at)}")  # type: ignore[arg-type]
+                elif deadline.status is DeadlineStatus.open and deadline.due_at < self.now and deadline.paused_since is None:
+                    late.append(f"{deadline.title}{subject}: overdue since {fmt(deadline.due_at)}")
+        return late
+
+
+def replay(
+    case: CaseToImport,
+    policy: Policy,
+    importer: Actor,
+    now: datetime,
+    due_dates: DueDateCalculator | None = None,
+) -> Replayed:
+    """Replay ``case``'s history; a step the rules refuse raises ``RowRefused`` naming it."""
+    return HistoryReplay(case, policy, importer, now, due_dates).run()
+
+
+def _noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
+# The duties a national review gives the partners (as ReviewWorkflow's ``DUTIES``).
+NATIONAL_DUTIES = (
+    "Information about the case sent to the Panel for its national review",
+    "The Panel's national review report received and its learning taken forward",
+)
+
+# Each update's check and apply, as its workflow's handler calls them.
+CASE_RULES: dict[str, tuple[Any, Any]] = {
+    table.CONFIRM_REFERRAL.update: (intake.check_referral_confirmation, intake.apply_referral_confirmation),
+    table.SCREEN.update: (intake.check_screening, intake.apply_screening),
+    table.RECORD_NOTIFICATION.update: (intake.check_notification, intake.apply_notification),
+    table.REQUEST_INFORMATION.update: (rapid_review.check_information_request, None),
+    table.SUBMIT_RETURN.update: (rapid_review.check_information_return, rapid_review.apply_information_return),
+    table.WITHDRAW_CASE_TASK.update: (tasks.check_task_withdrawal, tasks.apply_task_withdrawal),
+    table.RECOMMEND.update: (rapid_review.check_recommendation, rapid_review.apply_recommendation),
+    table.SIGN_OFF.update: (rapid_review.check_sign_off, rapid_review.apply_sign_off),
+    table.INFORM_SCRUTINEER.update: (rapid_review.check_scrutineer_informed, rapid_review.apply_scrutineer_informed),
+    table.SEND_RAPID_REVIEW.update: (rapid_review.check_sent, rapid_review.apply_sent),
+    table.RECORD_PANEL_RESPONSE.update: (rapid_review.check_panel_response, rapid_review.apply_panel_response),
+    table.SEND_CONTRIBUTION.update: (contributions.check_contribution_sent, contributions.apply_contribution_sent),
+    table.CLOSE_CASE.update: (intake.check_closure, intake.apply_closure),
+}
+REVIEW_RULES: dict[str, tuple[Any, Any]] = {
+    table.APPOINT_REVIEWER.update: (review.check_reviewer_appointed, review.apply_reviewer_appointed),
+    table.AGREE_TERMS.update: (review.check_terms_agreed, review.apply_terms_agreed),
+    table.RECORD_FAMILY_ENGAGEMENT.update: (review.check_family_engagement, review.apply_family_engagement),
+    table.RECORD_LEARNING_EVENT.update: (review.check_learning_event, review.apply_learning_event),
+    table.RECEIVE_DRAFT.update: (review.check_draft_received, review.apply_draft_received),
+    table.APPROVE_REPORT.update: (review.check_report_approved, review.apply_report_approved),
+    table.RECEIVE_FINAL_REPORT.update: (review.check_final_report, review.apply_final_report),
+    table.SEND_COPY.update: (review.check_copy_sent, None),
+    table.SCHEDULE_PUBLICATION.update: (review.check_publication_scheduled, review.apply_publication_scheduled),
+    table.RECORD_PUBLICATION.update: (review.check_published, review.apply_published),
+    table.DECIDE_NOT_TO_PUBLISH.update: (review.check_not_published, review.apply_not_published),
+    table.STOP_CLOCK.update: (review.check_clock_stopped, review.apply_clock_stopped),
+    table.RESTART_CLOCK.update: (review.check_clock_restarted, None),
+    table.SEND_INFORMATION_TO_PANEL.update: (review.check_information_to_panel, review.apply_information_to_panel),
+    table.RECEIVE_PANEL_REPORT.update: (review.check_panel_report, review.apply_panel_report),
+    table.COMPLETE_REVIEW_CHECKPOINT.update: (review.check_checkpoint_done, review.apply_checkpoint_done),
+    table.WITHDRAW_REVIEW_TASK.update: (review.check_task_withdrawn, review.apply_task_withdrawn),
+}
+PLAN_RULES: dict[str, tuple[Any, Any]] = {
+    table.ADD_RECOMMENDATION.update: (plan_rules.check_add_recommendation, plan_rules.apply_add_recommendation),
+    table.ADD_ACTION.update: (plan_rules.check_add_action, None),
+    table.RECORD_PROGRESS.update: (plan_rules.check_progress, plan_rules.apply_progress),
+    table.SIGN_OFF_ACTION.update: (plan_rules.check_sign_off_action, plan_rules.apply_sign_off_action),
+    table.REDATE_ACTION.update: (plan_rules.check_redate_action, None),
+    table.WITHDRAW_ACTION.update: (plan_rules.check_withdraw_action, plan_rules.apply_withdraw_action),
+    table.COMPLETE_IMPACT_CHECK.update: (plan_rules.check_impact_check, plan_rules.apply_impact_check),
+    table.CLOSE_PLAN.update: (plan_rules.check_close_plan, plan_rules.apply_close_plan),
+}
