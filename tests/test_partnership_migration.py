@@ -127,7 +127,7 @@ def _todays_data(url: str) -> list[AuditEntry]:
         prev = GENESIS
         for number, entry in enumerate(audit, start=1):
             digest = entry_hash(prev, entry)
-            _insert(c, "audit_log", id=number, **entry.model_dump(exclude={"partnership"}), prev_hash=prev,
+            _insert(c, "audit_log", id=number, **entry.model_dump(exclude={"partnership", "occurred_at", "entry_key"}), prev_hash=prev,
                     hash=digest)  # fmt: skip
             prev = digest
     engine.dispose()

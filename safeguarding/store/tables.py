@@ -351,6 +351,7 @@ class CalendarFeedRow(Base):
 
 class AuditRow(Base):
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ux_audit_log_entry_key", "entry_key", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -367,7 +368,7 @@ class AuditRow(Base):
     # When the step truly happened, if the person said (a dated step); ``at`` is when it was recorded.
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # An accepted step's entry is written by its workflow: once, by this key (workflow and update).
-    entry_key: Mapped[str | None] = mapped_column(String(240), unique=True)
+    entry_key: Mapped[str | None] = mapped_column(String(240))
     # Unique: two writers cannot both follow the same entry, so the chain cannot fork.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
