@@ -151,31 +151,36 @@ class IdempotencyMiddleware:
     async def _answer_and_keep(
         self, scope: Scope, receive: Receive, send: Send, engine: Any, owner: str, key: str
     ) -> None:
+        """Run the request; keep its answer before it goes out, so that a retry arriving the moment the
+        client has it finds it kept."""
         started: dict[str, Any] = {}
         chunks: list[bytes] = []
 
         async def keeping(message: Message) -> None:
             if message["type"] == "http.response.start":
-                started.update(message)
-                message = {
-                    **message,
-                    "headers": [*message.get("headers", []), (b"idempotency-key", key.encode())],
-                }
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
+                headers = [*message.get("headers", []), (b"idempotency-key", key.encode())]
+                started.update({**message, "headers": headers})
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            status_code = started["status"]
+            if status_code < 500:  # a 5xx is not kept: the retry is tried again (Temporal deduplicates)
+                content_type = Headers(raw=started["headers"]).get("content-type")
+                given = idempotency.Answer(status_code, content_type, b"".join(chunks))
+                try:
+                    await run_in_threadpool(idempotency.answer, engine, owner, key, given)
+                except SQLAlchemyError:
+                    # The answer goes out all the same; a retry goes to the workflow again, which
+                    # deduplicates it.
+                    log.warning("idempotency.answer_not_kept", status_code=status_code)
+            await send(started)
+            await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": False})
 
         await self.app(scope, receive, keeping)
-        status_code = started.get("status")
-        if status_code is None or status_code >= 500:
-            return  # not kept: the retry is tried again, and Temporal gives it the step's one outcome
-        content_type = Headers(raw=started.get("headers", [])).get("content-type")
-        given = idempotency.Answer(status_code, content_type, b"".join(chunks))
-        try:
-            await run_in_threadpool(idempotency.answer, engine, owner, key, given)
-        except SQLAlchemyError:
-            # The answer went out; a retry goes to the workflow again, which deduplicates it.
-            log.warning("idempotency.answer_not_kept", status_code=status_code)
 
 
 def _owner(scope: Scope, headers: Headers) -> str | None:

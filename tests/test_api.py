@@ -7,6 +7,7 @@ import asyncio
 import logging
 import socket
 import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
+from temporalio.client import Client
 
 from api.app import create_app
 from safeguarding.domain.people import Role, StatutoryPartner
@@ -54,6 +56,7 @@ def auth(
 BU = auth("bu.officer1", "business_unit")
 JCRG = auth("jcrg.chair", "jcrg_chair")
 SCHOOL = auth("school.dsl", "partner_agency", agency="luton-schools")
+SCRUTINEER = auth("scrutineer", "independent_scrutineer")
 SUMMARY = "Infant with unexplained fractures; parents' account inconsistent."
 
 
@@ -240,6 +243,73 @@ async def test_a_repeated_post_returns_the_existing_case_and_never_starts_a_seco
     assert "different facts" in clash.json()["detail"]
 
 
+async def test_a_step_sent_again_with_its_idempotency_key_gets_the_first_answer_and_is_taken_once(
+    service: httpx.AsyncClient,
+):
+    http = service
+    reference = await open_case(http)
+    url = f"/cases/{reference}/recommendation"
+    body = {
+        "recommendation": "no_further_review",
+        "learning_actions": ["Share the learning on bruising"],
+        "reasons": "Single-agency issues only.",
+    }
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = await http.post(url, json=body, headers={**JCRG, **key})
+    assert first.status_code == 200, first.text
+    assert first.headers["Idempotency-Key"] == key["Idempotency-Key"]
+    # A retry after a lost answer, and a double click at the same moment: the same answer, one decision.
+    again = await asyncio.gather(*(http.post(url, json=body, headers={**JCRG, **key}) for _ in range(3)))
+    assert [r.status_code for r in again] == [200, 200, 200]
+    assert all(r.json() == first.json() for r in again)
+    assert all(r.headers["Idempotent-Replayed"] == "true" for r in again)
+    case = (await http.get(f"/cases/{reference}")).json()
+    assert [e["kind"] for e in case["history"]].count("recommendation_made") == 1
+    # The same key with another request is a conflict, and changes nothing.
+    other = await http.post(url, json={**body, "reasons": "Changed my mind."}, headers={**JCRG, **key})
+    assert other.status_code == 422
+    assert "first used for another request" in other.json()["detail"]
+    assert (await http.get(f"/cases/{reference}")).json()["history"] == case["history"]
+    # A refusal is kept as the key's answer too (the rapid review is not signed off yet).
+    refused_key = {"Idempotency-Key": str(uuid.uuid4())}
+    sent = {"sent_at": iso(datetime.now(UTC) - timedelta(minutes=1))}
+    refusal = await http.post(
+        f"/cases/{reference}/rapid-review-sent", json=sent, headers={**BU, **refused_key}
+    )
+    replayed = await http.post(
+        f"/cases/{reference}/rapid-review-sent", json=sent, headers={**BU, **refused_key}
+    )
+    assert refusal.status_code == replayed.status_code == 409
+    assert replayed.json() == refusal.json() and replayed.headers["Idempotent-Replayed"] == "true"
+    # Keys are each person's own: another person's request with the same key is their own.
+    notify = {"recipient": "panel", "sent_at": iso(datetime.now(UTC) - timedelta(minutes=5))}
+    theirs = await http.post(f"/cases/{reference}/notifications", json=notify, headers={**BU, **key})
+    assert theirs.status_code == 200 and "Idempotent-Replayed" not in theirs.headers
+    # A malformed key is refused before anything is done.
+    short = await http.post(url, json=body, headers={**JCRG, "Idempotency-Key": "abc"})
+    assert short.status_code == 422 and "Idempotency-Key" in short.json()["detail"]
+    # The accepted decision is audited once, by the workflow, with the update it was.
+    audit = (await http.get("/audit", params={"case_reference": reference}, headers=SCRUTINEER)).json()
+    made = [a for a in audit if a["action"] == "POST /cases/{reference}/recommendation"]
+    assert [a["outcome"] for a in made].count("accepted") == 1
+    assert next(a for a in made if a["outcome"] == "accepted")["entry_key"].startswith(
+        f"luton/case-{reference}/"
+    )
+
+
+async def test_health_names_the_dependency_that_is_down(service: httpx.AsyncClient):
+    healthy = await service.get("/health")
+    assert healthy.status_code == 200 and healthy.json()["down"] == []
+    app = create_app(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    app.state.engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    app.state.client = await Client.connect("127.0.0.1:1", lazy=True)  # no Temporal either: both named
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        down = await http.get("/health")
+    assert down.status_code == 503 and down.headers["Retry-After"]
+    assert down.json()["down"] == ["temporal", "database"]
+
+
 async def test_the_case_list_filters_by_overdue(service: httpx.AsyncClient):
     http = service
     late = await open_case(http, la_aware_at=iso(datetime.now(UTC) - timedelta(days=20)))
@@ -418,6 +488,14 @@ async def test_the_openapi_document_lists_every_endpoint():
         "withdraw-action",
         "close-plan",
     } <= plan
+    # Every state-changing operation takes an Idempotency-Key; every step says what 503 and 504 mean.
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if method in ("post", "put", "patch", "delete"):
+                names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
+                assert "Idempotency-Key" in names, (method, path)
+            if path.startswith("/cases/{reference}/") and method == "post":
+                assert {"503", "504"} <= set(operation["responses"]), path
 
 
 # ---------------------------------------------------------------- the review and the action plan (issue 3)
@@ -1085,11 +1163,13 @@ async def test_fuzzing_every_operation_from_the_openapi_document_finds_no_server
 
     # As the Business Unit and as a partner agency at once: two callers, one service. The agency is
     # refused most operations, so fewer examples reach everything it can reach.
+    document = (await service.get("/openapi.json")).json()
+    operations = sum(len(methods) for methods in document["paths"].values())
     for returncode, report in await asyncio.gather(fuzz(BU, 8), fuzz(SCHOOL, 3)):
         assert returncode == 0, report[-6000:]
         problem = report.find("Server error")
         assert problem == -1, report[max(problem - 500, 0) : problem + 4000]
-        assert "Tested: 64" in report, report[-3000:]
+        assert f"Tested: {operations}" in report, report[-3000:]
 
 
 async def test_the_codec_endpoint_decrypts_the_history_for_those_allowed_to_read_it(
