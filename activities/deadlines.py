@@ -8,30 +8,14 @@ from zoneinfo import ZoneInfo
 
 from temporalio import activity
 
-from activities.working_days import WorkingCalendar
 from safeguarding.domain.contracts import DueDateRequest, DueDates, NextDates, Shifted, ShiftRequest
+from safeguarding.platform.working_days import WorkingCalendar, due_dates
 
 
 @activity.defn
 def compute_due_dates(request: DueDateRequest) -> list[DueDates]:
     """Called by every case workflow whenever milestones open deadlines, or an action is re-dated."""
-    calendar = WorkingCalendar(request.timezone, request.working_days)
-    results = []
-    for item in request.items:
-        if item.due_on is not None:
-            due_at = calendar.end_of(item.due_on)
-        elif item.due is not None:
-            due_at = calendar.due(item.started_at, item.due)
-        else:
-            raise ValueError("a deadline needs a period or a date")
-        results.append(
-            DueDates(
-                due_at=due_at,
-                reminder_times=[calendar.before(due_at, lead) for lead in item.reminders],
-                escalation_times=[calendar.due(due_at, after) for after in item.escalations_after if after],
-            )
-        )
-    return results
+    return due_dates(request)
 
 
 @activity.defn

@@ -24,6 +24,7 @@ from api import (
     directory,
     incidents,
     notifications,
+    onboarding,
     pages,
     reports,
     reviews,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         lifespan=lifespan,
     )
     app.include_router(incidents.router)
+    app.include_router(onboarding.router)
     app.include_router(cases.router)
     app.include_router(reviews.router)
     app.include_router(action_plans.router)

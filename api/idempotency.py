@@ -38,6 +38,8 @@ FORM_FIELD = "idempotency_key"
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:~-]{8,200}\Z")
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DATABASE_RETRY_AFTER = "5"
+# The headers of an answer given again: never a cookie (a session token must not be kept here).
+KEPT_HEADERS = ("content-type", "location")
 
 OPENAPI_PARAMETER: dict[str, Any] = {
     "name": HEADER,
@@ -138,9 +140,7 @@ class IdempotencyMiddleware:
             )
             return
         if seen is not None and seen.answer is not None:
-            extra = {HEADER: key, "Idempotent-Replayed": "true"}
-            if seen.answer.content_type:
-                extra["Content-Type"] = seen.answer.content_type
+            extra = {**seen.answer.headers, HEADER: key, "Idempotent-Replayed": "true"}
             await _send(send, seen.answer.status_code, seen.answer.body, extra)
             return
         state = scope.setdefault("state", {})
@@ -169,8 +169,9 @@ class IdempotencyMiddleware:
                 return
             status_code = started["status"]
             if status_code < 500:  # a 5xx is not kept: the retry is tried again (Temporal deduplicates)
-                content_type = Headers(raw=started["headers"]).get("content-type")
-                given = idempotency.Answer(status_code, content_type, b"".join(chunks))
+                headers = Headers(raw=started["headers"])
+                kept = {name: headers[name] for name in KEPT_HEADERS if name in headers}
+                given = idempotency.Answer(status_code, kept, b"".join(chunks))
                 try:
                     await run_in_threadpool(idempotency.answer, engine, owner, key, given)
                 except SQLAlchemyError:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import uuid
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -168,6 +169,8 @@ templates.env.globals.update(
     init_script=INIT_SCRIPT,
     govuk_frontend=GOVUK_FRONTEND_PATH,
     stages=STAGE_NAMES,
+    # Each rendered form its own Idempotency-Key (api/idempotency.py): a double submit is one request.
+    form_key=lambda: str(uuid.uuid4()),
 )
 
 

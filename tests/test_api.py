@@ -535,9 +535,9 @@ async def expect(
 
 
 async def test_a_cspr_and_its_action_plan_over_http(service: httpx.AsyncClient):
-    from activities.working_days import WorkingCalendar
     from safeguarding.platform.policy_files import load_policies
     from safeguarding.platform.settings import get_settings
+    from safeguarding.platform.working_days import WorkingCalendar
 
     http = service
     reference = await open_case(http)
@@ -865,6 +865,7 @@ REPORT_READERS = {
 EXPECTED_ROLES: dict[tuple[str, str], set[str] | None] = {
     ("GET", "/health"): None,  # no sign-in: the health check carries no case data
     ("POST", "/incidents"): BU_ONLY,
+    ("POST", "/cases/import"): BU_ONLY,
     ("GET", "/cases"): STAFF_ROLES,
     ("GET", CASE): EVERY_ROLE,  # a partner agency sees only its own work on a case
     **{

@@ -11,11 +11,11 @@ import pytest
 from pydantic import TypeAdapter
 
 from activities.deadlines import compute_due_dates
-from activities.working_days import WorkingCalendar, add_months
 from safeguarding.domain.contracts import DueDateItem, DueDateRequest
 from safeguarding.domain.policy import Duration, Policy, PolicyDuration, WorkingDays
 from safeguarding.platform.policy_files import load_policies
 from safeguarding.platform.settings import get_settings
+from safeguarding.platform.working_days import WorkingCalendar, add_months
 
 LONDON = ZoneInfo("Europe/London")
 _DURATION = TypeAdapter(PolicyDuration)

@@ -57,6 +57,8 @@ IMPORTER = Actor(user_id="onboarding", role=Role.business_unit, partnerships=["l
 
 @dataclass
 class World:
+    """One dev server, worker, read model and API for the module; each test imports its own cases."""
+
     client: Client
     engine: Engine
     settings: Settings
@@ -67,6 +69,7 @@ class World:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    """The settings point at the dev server and the tests' payload keys, so the command can run too."""
     database_url = f"sqlite:///{tmp_path_factory.mktemp('onboarding') / 'read-model.sqlite'}"
     migrate(database_url)
     engine = make_engine(database_url)

@@ -136,7 +136,16 @@ class Casework(Clock):
     def _validate(self, step: Step, attributed: Attributed[Any], check: Check) -> None:
         """An update's validator: a refused step never reaches history, and the caller gets the reason."""
         try:
-            self._check(step, attributed, check)
+            if self._ready:
+                self._check(step, attributed, check)
+            else:
+                # Still opening (a plan's recommendations, a review's first tasks come in its run): who
+                # may take the step is checked now, its own rules under the lock once it is open.
+                record = self.record
+                step.check_partnership(
+                    attributed.actor, record.reference, record.partnership, self._contributors()
+                )
+                step.check_actor(attributed.actor)
         except Refusal as refusal:
             raise refusal_error(refusal) from None
 

@@ -182,7 +182,7 @@ class RowRefused(ValueError):
     """A row that cannot be imported, with the reason and, for a step, which one."""
 
     def __init__(self, reason: str, index: int | None = None, step: str | None = None) -> None:
-        where = f"history[{index}] ({step}): " if index is not None else ""
+        where = "" if index is None else f"history[{index}] ({step}): " if step else f"history[{index}]: "
         super().__init__(where + reason)
         self.reason = where + reason
         self.index = index
@@ -411,9 +411,7 @@ def _date_from_occurred_at(step: Step, fields: dict[str, Any], index: int, name:
         return
     try:
         same = (
-            date.fromisoformat(str(given)) == when.date()
-            if is_date
-            else _WHEN.validate_python(given) == when
+            date.fromisoformat(str(given)) == when.date() if is_date else _WHEN.validate_python(given) == when
         )
     except (ValueError, ValidationError):
         return  # the body's own validation says what is wrong with it

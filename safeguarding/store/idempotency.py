@@ -23,7 +23,7 @@ KEPT_FOR = timedelta(days=7)
 @dataclass(frozen=True)
 class Answer:
     status_code: int
-    content_type: str | None
+    headers: dict[str, str]
     body: bytes
 
 
@@ -57,7 +57,7 @@ def claim(engine: Engine, owner: str, key: str, fingerprint: str, request: str) 
         )
         status_code = row["status_code"]
         answer = (
-            Answer(status_code, row["content_type"], row["body"] or b"") if status_code is not None else None
+            Answer(status_code, row["headers"] or {}, row["body"] or b"") if status_code is not None else None
         )
         return Seen(row["fingerprint"], row["request"], row["created_at"], answer)
 
@@ -72,7 +72,7 @@ def answer(engine: Engine, owner: str, key: str, given: Answer) -> None:
                 IdempotencyRow.key == key,
                 IdempotencyRow.status_code.is_(None),
             )
-            .values(status_code=given.status_code, content_type=given.content_type, body=given.body)
+            .values(status_code=given.status_code, headers=given.headers, body=given.body)
         )
 
 

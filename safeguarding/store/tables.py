@@ -386,5 +386,6 @@ class IdempotencyRow(Base):
     request: Mapped[str] = mapped_column(String(300))  # method and path, to name a conflict
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     status_code: Mapped[int | None] = mapped_column(Integer)  # none while the first attempt is running
-    content_type: Mapped[str | None] = mapped_column(String(100))
+    # The answer's headers worth giving again (its content type, where it redirects): never a cookie.
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)

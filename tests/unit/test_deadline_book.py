@@ -117,7 +117,25 @@ def test_after_a_long_outage_the_breach_and_every_tier_due_go_together_and_remin
         ("escalation", 2, ["jcrg_chair"], False, "action_due"),
     ]
     assert [r.sent for r in book.deadlines[0].reminders] == [False, False]
-    assert book.deadlines[0].breached_at == TIER2 + timedelta(hours=1)
+    # Breached at its due time, not when the clock came back and noticed it.
+    assert book.deadlines[0].breached_at == book.deadlines[0].due_at
+
+
+def test_a_deadline_noticed_as_missed_and_then_met_by_a_step_dated_in_time_was_never_breached() -> None:
+    book = action_book()
+    due = book.deadlines[0].due_at
+    assert owed(book, TIER2 + timedelta(hours=1))  # the clock noticed it missed
+    book.meet(Milestone.action_completed, "P1", due - timedelta(days=1))  # entered later, dated in time
+    deadline = book.deadlines[0]
+    assert deadline.met_on_time and deadline.breached_at is None
+
+
+def test_a_deadline_met_after_its_due_time_keeps_its_breach_at_the_due_time() -> None:
+    book = action_book()
+    due = book.deadlines[0].due_at
+    book.meet(Milestone.action_completed, "P1", due + timedelta(days=2))  # no clock tick in between
+    deadline = book.deadlines[0]
+    assert deadline.met_on_time is False and deadline.breached_at == due
 
 
 def test_a_deadline_met_stops_its_reminders_and_escalations() -> None:
@@ -129,6 +147,7 @@ def test_a_deadline_met_stops_its_reminders_and_escalations() -> None:
     assert (deadline.status, deadline.met_at, deadline.met_on_time) == (
         DeadlineStatus.met, R1 + timedelta(hours=2), True
     )  # fmt: skip
+    assert deadline.breached_at is None
     assert owed(book, R2) == owed(book, TIER3) == []
     assert book.next_moment() is None
     assert book.live() == []

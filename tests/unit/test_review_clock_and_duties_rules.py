@@ -3,7 +3,7 @@ duties, and the review's tasks (its order of steps and publication: test_review_
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -117,8 +117,9 @@ def test_information_sent_to_the_panel_does_the_first_duty(actor, owner_told) ->
     notices = len(file.notices)
     step = InformationToPanel(sent_on=DAY)
     rules.check_information_to_panel(file, actor, step, NOW)
+    # Sent the day before it was recorded: the duty was done at midday that day (London), not now.
     assert rules.apply_information_to_panel(file, actor, step, NOW) == [
-        (Milestone.national_information_sent, NOW, None)
+        (Milestone.national_information_sent, datetime(DAY.year, DAY.month, DAY.day, 12, tzinfo=UTC), None)
     ]
     assert file.stage is S.information_sent
     assert [t.status for t in file.tasks] == [TaskStatus.completed, TaskStatus.open]

@@ -4,7 +4,9 @@ are written back in a refusal."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from safeguarding.domain.dates import local_date
 from safeguarding.domain.refusal import Refusal, RefusalKind
 
 # People give times to the minute and clocks differ: a time for something that happened may be this
@@ -48,6 +50,15 @@ def step_time(decision: object, now: datetime, began: datetime | None, began_wha
         return now
     check_happened(at, now, "occurred_at", began, began_what)
     return at
+
+
+def on_day(day: date, now: datetime, timezone: str) -> datetime:
+    """When a step given only by its date happened, for its deadlines: now if that is today, else
+    midday of that day in the partnership's time zone (within the working day, so a step taken on the
+    day something is due meets it)."""
+    if local_date(now, timezone) == day:
+        return now
+    return datetime(day.year, day.month, day.day, 12, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
 def not_before(at: datetime, earlier: datetime | None, what: str, earlier_what: str) -> None:

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from safeguarding.domain import steps as table
 from safeguarding.domain.action_plan import PlanFile, PlannedRecommendation
-from safeguarding.domain.case import CaseFile, RecommendationKind, Stage
+from safeguarding.domain.case import CaseFile, NotificationRecord, RecommendationKind, Stage
 from safeguarding.domain.contracts import DueDateItem, DueDateRequest, DueDates
 from safeguarding.domain.dates import local_date
 from safeguarding.domain.deadline_book import DeadlineBook, escalation_delays
@@ -35,7 +35,13 @@ from safeguarding.domain.milestones import Milestone, Reached
 from safeguarding.domain.onboarding import CaseToImport, ImportStep, RowRefused
 from safeguarding.domain.people import Actor, Role
 from safeguarding.domain.policy import DATE_SET, DeadlineRule, Policy
-from safeguarding.domain.record import ScheduledCheckpoint, Stream, WorkRecord, stream_workflow_id, workflow_id_for
+from safeguarding.domain.record import (
+    ScheduledCheckpoint,
+    Stream,
+    WorkRecord,
+    stream_workflow_id,
+    workflow_id_for,
+)
 from safeguarding.domain.refusal import Refusal
 from safeguarding.domain.review import ReviewFile, ReviewKind, ReviewStage
 from safeguarding.domain.rules import action_plan as plan_rules
@@ -72,10 +78,6 @@ class PlannedStep:
     item: ImportStep
     body: BaseModel
     actor: Actor
-
-    @property
-    def step(self) -> table.Step:
-        return self.item.step
 
 
 @dataclass
@@ -119,7 +121,9 @@ def actor_for(item: ImportStep, importer: Actor, partnership: str) -> Actor:
 class _Stream:
     """One workflow's record and clock, as far as the rules need them."""
 
-    def __init__(self, record: WorkRecord, began: Callable[[], tuple[datetime | None, str]], replay: HistoryReplay):
+    def __init__(
+        self, record: WorkRecord, began: Callable[[], tuple[datetime | None, str]], replay: HistoryReplay
+    ):
         self.record = record
         self.book = DeadlineBook(record.deadlines)
         self.began = began
@@ -152,14 +156,18 @@ class _Stream:
     def redate(self, subject: str, due_on: date) -> None:
         deadline = next(d for d in self.book.live() if d.subject == subject)
         rule = self.record.policy.deadlines[deadline.key]
-        (dates,) = self.replay.due_dates(self._request([self._item(rule, deadline.started_at, subject, due_on)]))
+        (dates,) = self.replay.due_dates(
+            self._request([self._item(rule, deadline.started_at, subject, due_on)])
+        )
         self.book.redate(deadline, dates, self.record.policy.escalation_for(rule), self.replay.now)
 
     def _request(self, items: list[DueDateItem]) -> DueDateRequest:
         policy = self.record.policy
         return DueDateRequest(timezone=policy.timezone, working_days=policy.working_days, items=items)
 
-    def _item(self, rule: DeadlineRule, at: datetime, subject: str | None, due_on: date | None = None) -> DueDateItem:
+    def _item(
+        self, rule: DeadlineRule, at: datetime, subject: str | None, due_on: date | None = None
+    ) -> DueDateItem:
         date_set = rule.due == DATE_SET
         if date_set and due_on is None and isinstance(self.record, PlanFile):
             action = self.record.action_for_task(subject)
@@ -200,7 +208,9 @@ class HistoryReplay:
         self.now = now
         self.due_dates = due_dates or due_when_started
         self.dated = due_dates is not None  # due dates from the calendar: lateness can be told
-        self.case = CaseFile.open(opening, policy, now, workflow_id_for(opening.partnership, opening.reference))
+        self.case = CaseFile.open(
+            opening, policy, now, workflow_id_for(opening.partnership, opening.reference)
+        )
         self.case_stream = _Stream(
             self.case, lambda: (opening.la_aware_at, "the local authority became aware"), self
         )
@@ -224,7 +234,7 @@ class HistoryReplay:
             reached.append((Milestone.referral_made, opening.referred_at, None))
         self.case_stream.reach(reached)
         for recipient, sent_at in sorted(opening.notified.items(), key=lambda item: item[1]):
-            made = intake.NotificationRecord(recipient=recipient, sent_at=sent_at)
+            made = NotificationRecord(recipient=recipient, sent_at=sent_at)
             self.case_stream.reach(intake.apply_notification(file, opener, made, now))
         if opening.contributors:
             asked, reached = contributions.open_contributions(file, now)
@@ -263,7 +273,7 @@ class HistoryReplay:
         """The history is listed in the order it happened, and nothing in it is in the future."""
         when = self._when(item)
         if isinstance(when, datetime):
-            check_happened(when, self.now, "its time")
+            check_happened(when, self.now, "the step")
         if before is None:
             return
         earlier = self._when(before)
@@ -366,9 +376,15 @@ class HistoryReplay:
         recommendation = f.rapid_review.recommendation
         if kind is not None:
             self._begin_review(kind)
-        elif recommendation is not None and recommendation.recommendation is RecommendationKind.no_further_review:
+        elif (
+            recommendation is not None
+            and recommendation.recommendation is RecommendationKind.no_further_review
+        ):
             self._begin_plan(
-                [PlannedRecommendation(text=t, source="rapid_review") for t in recommendation.learning_actions]
+                [
+                    PlannedRecommendation(text=t, source="rapid_review")
+                    for t in recommendation.learning_actions
+                ]
             )
         else:
             intake.close(f, f.outcome or "closed", self.now)
@@ -384,10 +400,13 @@ class HistoryReplay:
             policy=f.policy,
             facts={**f.facts, "review_kind": kind.value},
             kind=kind,
-            decided_at=f.rapid_review.panel_responded_at or now,
+            # The partners' dated decision, as the case workflow's ``_review_decided_at``.
+            decided_at=f.rapid_review.signed_off_at or f.rapid_review.panel_responded_at or now,
             started_at=now,
             methodology=recommendation.methodology if recommendation else None,
-            review_type=recommendation.review_type.value if recommendation and recommendation.review_type else None,
+            review_type=recommendation.review_type.value
+            if recommendation and recommendation.review_type
+            else None,
         )
         file = self.review
         self.review_stream = _Stream(file, lambda: (file.decided_at, "the decision to hold the review"), self)
@@ -396,7 +415,9 @@ class HistoryReplay:
         duties = []
         if kind is ReviewKind.national_review:
             reached.append((Milestone.national_review_taken, file.decided_at, None))
-            duties = [tasks.add_task(file, "business_unit", "review_duty", duty, now) for duty in NATIONAL_DUTIES]
+            duties = [
+                tasks.add_task(file, "business_unit", "review_duty", duty, now) for duty in NATIONAL_DUTIES
+            ]
         self.review_stream.reach(reached)
         for duty in duties:
             tasks.announce(file, duty)
@@ -405,10 +426,16 @@ class HistoryReplay:
         f, now = self.case, self.now
         f.plan_workflow_id = stream_workflow_id(f.workflow_id, Stream.plan)
         self.plan = PlanFile(
-            reference=f.reference, stream=Stream.plan, workflow_id=f.plan_workflow_id, policy=f.policy, facts=f.facts
+            reference=f.reference,
+            stream=Stream.plan,
+            workflow_id=f.plan_workflow_id,
+            policy=f.policy,
+            facts=f.facts,
         )
         plan = self.plan
-        self.plan_stream = _Stream(plan, lambda: (plan.began_at, "the start of the action plan (the import)"), self)
+        self.plan_stream = _Stream(
+            plan, lambda: (plan.began_at, "the start of the action plan (the import)"), self
+        )
         plan.record(EventKind.action_plan_opened, now)
         for recommendation in planned:
             plan_rules.add_recommendation(plan, recommendation.text, recommendation.source, None, now)
@@ -459,7 +486,9 @@ class HistoryReplay:
         if self.case.stage is Stage.closed:
             return
         if file.recommendations:
-            self._begin_plan([PlannedRecommendation(text=t, source=file.kind.value) for t in file.recommendations])
+            self._begin_plan(
+                [PlannedRecommendation(text=t, source=file.kind.value) for t in file.recommendations]
+            )
         else:
             intake.close(self.case, self.case.outcome or "closed", self.now)
 
@@ -468,7 +497,11 @@ class HistoryReplay:
     def _plan_step(self, step: table.Step, actor: Actor, d: Any) -> None:
         s, plan, now = self.plan_stream, self.plan, self.now
         assert s is not None and plan is not None
-        if getattr(d, "occurred_at", None) is not None and plan.began_at is not None and d.occurred_at < plan.began_at:
+        if (
+            getattr(d, "occurred_at", None) is not None
+            and plan.began_at is not None
+            and d.occurred_at < plan.began_at
+        ):
             raise Refusal(
                 "an action plan begins when its case is imported, so its steps are recorded as of the import: "
                 "leave out occurred_at (an action's history starts then)"
@@ -503,8 +536,14 @@ class HistoryReplay:
             for deadline in record.deadlines:
                 subject = f" ({deadline.subject})" if deadline.subject else ""
                 if deadline.status is DeadlineStatus.met and deadline.met_on_time is False:
-                    late.append(f"{deadline.title}{subject}: met {fmt(deadline.met_at)}, due {fmt(deadline.due_at)}")  # type: ignore[arg-type]
-                elif deadline.status is DeadlineStatus.open and deadline.due_at < self.now and deadline.paused_since is None:
+                    late.append(
+                        f"{deadline.title}{subject}: met {fmt(deadline.met_at)}, due {fmt(deadline.due_at)}"
+                    )  # type: ignore[arg-type]
+                elif (
+                    deadline.status is DeadlineStatus.open
+                    and deadline.due_at < self.now
+                    and deadline.paused_since is None
+                ):
                     late.append(f"{deadline.title}{subject}: overdue since {fmt(deadline.due_at)}")
         return late
 
@@ -536,14 +575,26 @@ CASE_RULES: dict[str, tuple[Any, Any]] = {
     table.SCREEN.update: (intake.check_screening, intake.apply_screening),
     table.RECORD_NOTIFICATION.update: (intake.check_notification, intake.apply_notification),
     table.REQUEST_INFORMATION.update: (rapid_review.check_information_request, None),
-    table.SUBMIT_RETURN.update: (rapid_review.check_information_return, rapid_review.apply_information_return),
+    table.SUBMIT_RETURN.update: (
+        rapid_review.check_information_return,
+        rapid_review.apply_information_return,
+    ),
     table.WITHDRAW_CASE_TASK.update: (tasks.check_task_withdrawal, tasks.apply_task_withdrawal),
     table.RECOMMEND.update: (rapid_review.check_recommendation, rapid_review.apply_recommendation),
     table.SIGN_OFF.update: (rapid_review.check_sign_off, rapid_review.apply_sign_off),
-    table.INFORM_SCRUTINEER.update: (rapid_review.check_scrutineer_informed, rapid_review.apply_scrutineer_informed),
+    table.INFORM_SCRUTINEER.update: (
+        rapid_review.check_scrutineer_informed,
+        rapid_review.apply_scrutineer_informed,
+    ),
     table.SEND_RAPID_REVIEW.update: (rapid_review.check_sent, rapid_review.apply_sent),
-    table.RECORD_PANEL_RESPONSE.update: (rapid_review.check_panel_response, rapid_review.apply_panel_response),
-    table.SEND_CONTRIBUTION.update: (contributions.check_contribution_sent, contributions.apply_contribution_sent),
+    table.RECORD_PANEL_RESPONSE.update: (
+        rapid_review.check_panel_response,
+        rapid_review.apply_panel_response,
+    ),
+    table.SEND_CONTRIBUTION.update: (
+        contributions.check_contribution_sent,
+        contributions.apply_contribution_sent,
+    ),
     table.CLOSE_CASE.update: (intake.check_closure, intake.apply_closure),
 }
 REVIEW_RULES: dict[str, tuple[Any, Any]] = {
@@ -555,18 +606,27 @@ REVIEW_RULES: dict[str, tuple[Any, Any]] = {
     table.APPROVE_REPORT.update: (review.check_report_approved, review.apply_report_approved),
     table.RECEIVE_FINAL_REPORT.update: (review.check_final_report, review.apply_final_report),
     table.SEND_COPY.update: (review.check_copy_sent, None),
-    table.SCHEDULE_PUBLICATION.update: (review.check_publication_scheduled, review.apply_publication_scheduled),
+    table.SCHEDULE_PUBLICATION.update: (
+        review.check_publication_scheduled,
+        review.apply_publication_scheduled,
+    ),
     table.RECORD_PUBLICATION.update: (review.check_published, review.apply_published),
     table.DECIDE_NOT_TO_PUBLISH.update: (review.check_not_published, review.apply_not_published),
     table.STOP_CLOCK.update: (review.check_clock_stopped, review.apply_clock_stopped),
     table.RESTART_CLOCK.update: (review.check_clock_restarted, None),
-    table.SEND_INFORMATION_TO_PANEL.update: (review.check_information_to_panel, review.apply_information_to_panel),
+    table.SEND_INFORMATION_TO_PANEL.update: (
+        review.check_information_to_panel,
+        review.apply_information_to_panel,
+    ),
     table.RECEIVE_PANEL_REPORT.update: (review.check_panel_report, review.apply_panel_report),
     table.COMPLETE_REVIEW_CHECKPOINT.update: (review.check_checkpoint_done, review.apply_checkpoint_done),
     table.WITHDRAW_REVIEW_TASK.update: (review.check_task_withdrawn, review.apply_task_withdrawn),
 }
 PLAN_RULES: dict[str, tuple[Any, Any]] = {
-    table.ADD_RECOMMENDATION.update: (plan_rules.check_add_recommendation, plan_rules.apply_add_recommendation),
+    table.ADD_RECOMMENDATION.update: (
+        plan_rules.check_add_recommendation,
+        plan_rules.apply_add_recommendation,
+    ),
     table.ADD_ACTION.update: (plan_rules.check_add_action, None),
     table.RECORD_PROGRESS.update: (plan_rules.check_progress, plan_rules.apply_progress),
     table.SIGN_OFF_ACTION.update: (plan_rules.check_sign_off_action, plan_rules.apply_sign_off_action),

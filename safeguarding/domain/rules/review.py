@@ -41,7 +41,7 @@ from safeguarding.domain.review import (
     TaskWithdrawn,
     TermsAgreed,
 )
-from safeguarding.domain.rules.common import check_day_happened, day_words
+from safeguarding.domain.rules.common import check_day_happened, day_words, on_day
 from safeguarding.domain.rules.tasks import check_open_task, complete_task, withdraw_open_tasks, withdraw_task
 from safeguarding.domain.tasks import TaskStatus
 
@@ -234,7 +234,7 @@ def apply_copy_sent(file: ReviewFile, actor: Actor, step: CopySent, now: datetim
     _record(file, EventKind.copy_sent, actor, step, now)
     file.copy_sent_on = step.sent_on
     file.stage = ReviewStage.copy_sent
-    return [(Milestone.review_report_sent, now, None)]
+    return [(Milestone.review_report_sent, on_day(step.sent_on, now, file.policy.timezone), None)]
 
 
 def publication_notice_given(file: ReviewFile, earliest: date) -> None:
@@ -377,7 +377,7 @@ def apply_information_to_panel(
     _record(file, EventKind.information_to_panel, actor, step, now)
     file.stage = ReviewStage.information_sent
     _complete_duty(file, actor, "Information about the case sent to the Panel", now)
-    return [(Milestone.national_information_sent, now, None)]
+    return [(Milestone.national_information_sent, on_day(step.sent_on, now, file.policy.timezone), None)]
 
 
 def check_panel_report(file: ReviewFile, actor: Actor, step: PanelReportReceived, now: datetime) -> None:

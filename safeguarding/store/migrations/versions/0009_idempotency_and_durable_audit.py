@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("request", sa.String(300), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("status_code", sa.Integer, nullable=True),
-        sa.Column("content_type", sa.String(100), nullable=True),
+        sa.Column("headers", sa.JSON, nullable=True),
         sa.Column("body", sa.LargeBinary, nullable=True),
     )
     op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])

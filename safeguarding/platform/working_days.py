@@ -1,7 +1,8 @@
 """Working-day arithmetic on a partnership's calendar.
 
-Runs only inside an activity: the ``holidays`` data changes between releases, so a due date is
-computed once, recorded in the workflow's history, and never recomputed on replay.
+Due dates are computed inside an activity (and by the importer's dry run), never in a workflow: the
+``holidays`` data changes between releases, so a due date is computed once, recorded in the workflow's
+history, and never recomputed on replay.
 
 Rules (DOMAIN.md): working days are Monday to Friday, excluding bank holidays (substitute days
 included) and any extra days the partnership closes; a day-based deadline falls due at the end of the
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import holidays as _holidays
 
+from safeguarding.domain.contracts import DueDateRequest, DueDates
 from safeguarding.domain.policy import BankHolidayCalendar, Duration, DurationUnit, WorkingDays
 
 _SUBDIVISION = {
@@ -91,3 +93,24 @@ def add_months(day: date, months: int) -> date:
     year, month = divmod(index, 12)
     last = _calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(day.day, last))
+
+
+def due_dates(request: DueDateRequest) -> list[DueDates]:
+    """The due time, reminder times and escalation times of each item, on the partnership's calendar."""
+    calendar = WorkingCalendar(request.timezone, request.working_days)
+    results = []
+    for item in request.items:
+        if item.due_on is not None:
+            due_at = calendar.end_of(item.due_on)
+        elif item.due is not None:
+            due_at = calendar.due(item.started_at, item.due)
+        else:
+            raise ValueError("a deadline needs a period or a date")
+        results.append(
+            DueDates(
+                due_at=due_at,
+                reminder_times=[calendar.before(due_at, lead) for lead in item.reminders],
+                escalation_times=[calendar.due(due_at, after) for after in item.escalations_after if after],
+            )
+        )
+    return results
