@@ -78,7 +78,8 @@ class ActionPlanWorkflow(Casework):
         if self._fresh:
             async with self._lock:
                 now = workflow.now()
-                file.record(EventKind.action_plan_opened, now)
+                began = start.began_at if start.began_at is not None and start.began_at < now else None
+                file.record(EventKind.action_plan_opened, now, occurred_at=began)
                 for planned in self._recommendations:
                     plan.add_recommendation(file, planned.text, planned.source, None, now)
         else:

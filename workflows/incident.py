@@ -357,8 +357,10 @@ class CaseWorkflow(Casework):
         recommendation = file.rapid_review.recommendation
         planned: list[PlannedRecommendation] = []
         review_kind = REVIEW_KIND.get(file.stage)
+        began_at = file.rapid_review.panel_responded_at or file.rapid_review.signed_off_at
         if review_kind is not None:
             outcome = await self._review(review_kind)
+            began_at = outcome.finished_at
             planned = [
                 PlannedRecommendation(text=text, source=review_kind) for text in outcome.recommendations
             ]
@@ -371,7 +373,7 @@ class CaseWorkflow(Casework):
                 for text in recommendation.learning_actions
             ]
         if planned:
-            await self._action_plan(planned)
+            await self._action_plan(planned, began_at)
         async with self._lock:
             intake.close(file, file.outcome or "closed", workflow.now())
             self._publish_stage()
@@ -408,7 +410,7 @@ class CaseWorkflow(Casework):
             return rapid.signed_off_at
         return rapid.panel_responded_at or workflow.now()
 
-    async def _action_plan(self, planned: list[PlannedRecommendation]) -> None:
+    async def _action_plan(self, planned: list[PlannedRecommendation], began_at: datetime | None) -> None:
         file = self.file
         file.plan_workflow_id = stream_workflow_id(file.workflow_id, Stream.plan)
         await self._note(
@@ -417,7 +419,11 @@ class CaseWorkflow(Casework):
         await workflow.execute_child_workflow(
             ActionPlanWorkflow.run,
             PlanStart(
-                reference=file.reference, policy=file.policy, facts=file.facts, recommendations=planned
+                reference=file.reference,
+                policy=file.policy,
+                facts=file.facts,
+                recommendations=planned,
+                began_at=began_at,
             ),
             id=file.plan_workflow_id,
         )

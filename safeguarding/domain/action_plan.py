@@ -176,6 +176,9 @@ class PlanStart(BaseModel):
     policy: Policy
     facts: dict
     recommendations: list[PlannedRecommendation] = Field(default_factory=list)
+    # When the plan truly began (the review's dated end, the rapid review's dated conclusion), for a
+    # case entered after the fact: its dated steps may go back to then. None: now.
+    began_at: datetime | None = None
     carried: PlanFile | None = None  # the plan so far, when the workflow continues as new
     history_limit: int = HISTORY_LIMIT
 

@@ -257,7 +257,7 @@ def test_a_review_step_before_the_rapid_review_concludes_is_refused():
     assert "the case has no review at this point: it begins when the rapid review concludes" in problem.reason
 
 
-def test_an_action_plan_step_dated_before_the_import_is_refused():
+def test_an_action_plan_begins_at_the_rapid_reviews_dated_end_and_its_steps_go_back_to_then_not_before():
     history = rapid_review()
     history[3] = step(
         "recommend",
@@ -266,11 +266,11 @@ def test_an_action_plan_step_dated_before_the_import_is_refused():
         learning_actions=["Brief schools."],
         reasons="Known.",
     )
-    history += [
-        step("record_panel_response", received_at=at(40), response="agrees", reasons="Agreed."),
-        step("add_recommendation", occurred_at=at(30), text="Another", source="audit"),
-    ]
-    assert "an action plan begins when its case is imported" in refused(row(history)).reason
+    history += [step("record_panel_response", received_at=at(40), response="agrees", reasons="Agreed.")]
+    later = [*history, step("add_recommendation", occurred_at=at(30), text="Another", source="audit")]
+    assert replayed(row(later)).plan_status == "open"  # dated after the Panel's answer: taken as dated
+    earlier = [*history, step("add_recommendation", occurred_at=at(45), text="Another", source="audit")]
+    assert "before" in refused(row(earlier)).reason  # a plan step before the plan (and the answer) began
 
 
 def test_unknown_steps_disagreeing_dates_and_unknown_returns_are_refused():

@@ -3,7 +3,7 @@ The clock, a national review's local duties and the review's tasks: test_review_
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -293,8 +293,9 @@ def test_the_final_report_keeps_its_recommendations(kind, stage, milestones, out
 def test_the_copy_sent_starts_the_notice_before_publication() -> None:
     file = review_file(LOCAL, S.final_report)
     step = CopySent(sent_on=DAY, to_ofsted=True)
+    # Sent the day before it was recorded: the report went at midday that day (London), not now.
     assert rules.apply_copy_sent(file, BUSINESS_UNIT, step, NOW) == [
-        (Milestone.review_report_sent, NOW, None)
+        (Milestone.review_report_sent, datetime(DAY.year, DAY.month, DAY.day, 12, tzinfo=UTC), None)
     ]
     assert (file.stage, file.copy_sent_on) == (S.copy_sent, DAY)
     rules.publication_notice_given(file, date(2027, 2, 10))

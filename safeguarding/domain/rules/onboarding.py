@@ -384,7 +384,8 @@ class HistoryReplay:
                 [
                     PlannedRecommendation(text=t, source="rapid_review")
                     for t in recommendation.learning_actions
-                ]
+                ],
+                f.rapid_review.panel_responded_at or f.rapid_review.signed_off_at,
             )
         else:
             intake.close(f, f.outcome or "closed", self.now)
@@ -422,7 +423,8 @@ class HistoryReplay:
         for duty in duties:
             tasks.announce(file, duty)
 
-    def _begin_plan(self, planned: list[PlannedRecommendation]) -> None:
+    def _begin_plan(self, planned: list[PlannedRecommendation], began_at: datetime | None) -> None:
+        """As the case workflow's ``_action_plan``: the plan begins at the dated end of what led to it."""
         f, now = self.case, self.now
         f.plan_workflow_id = stream_workflow_id(f.workflow_id, Stream.plan)
         self.plan = PlanFile(
@@ -433,10 +435,9 @@ class HistoryReplay:
             facts=f.facts,
         )
         plan = self.plan
-        self.plan_stream = _Stream(
-            plan, lambda: (plan.began_at, "the start of the action plan (the import)"), self
-        )
-        plan.record(EventKind.action_plan_opened, now)
+        self.plan_stream = _Stream(plan, lambda: (plan.began_at, "the start of the action plan"), self)
+        began = began_at if began_at is not None and began_at < now else None
+        plan.record(EventKind.action_plan_opened, now, occurred_at=began)
         for recommendation in planned:
             plan_rules.add_recommendation(plan, recommendation.text, recommendation.source, None, now)
 
@@ -487,7 +488,8 @@ class HistoryReplay:
             return
         if file.recommendations:
             self._begin_plan(
-                [PlannedRecommendation(text=t, source=file.kind.value) for t in file.recommendations]
+                [PlannedRecommendation(text=t, source=file.kind.value) for t in file.recommendations],
+                file.finished_at,
             )
         else:
             intake.close(self.case, self.case.outcome or "closed", self.now)
@@ -497,15 +499,6 @@ class HistoryReplay:
     def _plan_step(self, step: table.Step, actor: Actor, d: Any) -> None:
         s, plan, now = self.plan_stream, self.plan, self.now
         assert s is not None and plan is not None
-        if (
-            getattr(d, "occurred_at", None) is not None
-            and plan.began_at is not None
-            and d.occurred_at < plan.began_at
-        ):
-            raise Refusal(
-                "an action plan begins when its case is imported, so its steps are recorded as of the import: "
-                "leave out occurred_at (an action's history starts then)"
-            )
         check, apply = PLAN_RULES[step.update]
         at = s.check(step, actor, d, check)
         plan.recording(now)
