@@ -17,6 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import BU, REPORT_READERS, allow, allow_step, audited
 from api.dependencies import ClientDep, PoliciesDep
+from api.idempotency import update_id_of
 from api.partnerships import require_served
 from api.temporal import as_refusal
 from safeguarding.domain import steps
@@ -147,6 +148,7 @@ async def _step(
     year: int,
     update: Any,
     step: Attributed[Any],
+    update_id: str | None = None,
 ) -> YearlyView:
     start = _start(_policy(policies, partnership, step.actor), year)
     handle = await _process(client, partnership, start.year_start)
@@ -155,7 +157,8 @@ async def _step(
             status.HTTP_404_NOT_FOUND, f"no running yearly report process for {partnership} {year}"
         )
     try:
-        return await handle.execute_update(update, step)
+        # With the request's Idempotency-Key as its update id: a retry gets the step's one outcome.
+        return await handle.execute_update(update, step, id=update_id)
     except WorkflowUpdateFailedError as error:
         raise as_refusal(error) from None
     except RPCError as error:
@@ -181,7 +184,15 @@ async def record_published(
     actor: Annotated[Actor, Depends(allow_step(steps.RECORD_YEARLY_PUBLICATION))],
 ) -> YearlyView:
     published = Attributed[ReportPublished](actor=actor.acting_in(partnership), decision=body)
-    call = _step(client, policies, partnership, year, YearlyReportWorkflow.record_publication, published)
+    call = _step(
+        client,
+        policies,
+        partnership,
+        year,
+        YearlyReportWorkflow.record_publication,
+        published,
+        update_id_of(request),
+    )
     return await audited(request, actor, None, f"yearly report {partnership} {year} published", call)
 
 
@@ -200,5 +211,7 @@ async def record_sent(
     actor: Annotated[Actor, Depends(allow_step(steps.RECORD_YEARLY_SENDING))],
 ) -> YearlyView:
     sent = Attributed[ReportSent](actor=actor.acting_in(partnership), decision=body)
-    call = _step(client, policies, partnership, year, YearlyReportWorkflow.record_sending, sent)
+    call = _step(
+        client, policies, partnership, year, YearlyReportWorkflow.record_sending, sent, update_id_of(request)
+    )
     return await audited(request, actor, None, f"yearly report {partnership} {year} sent", call)
