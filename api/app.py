@@ -5,6 +5,7 @@ uvicorn api.app:app        (settings from SLL_* environment variables)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -34,7 +35,7 @@ from api import (
     yearly_reports,
 )
 from api.errors import answer_outages
-from api.idempotency import IdempotencyMiddleware, document_keys
+from api.idempotency import IdempotencyMiddleware, document_keys, forget_old_keys
 from safeguarding.platform.identity import TokenVerifier
 from safeguarding.platform.logs import configure_logging, redact_access_log
 from safeguarding.platform.policy_files import load_policies
@@ -62,7 +63,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
             data_converter=settings.data_converter(),
         )
         log.info("api.started", temporal=settings.temporal_address, policies=sorted(app.state.policies))
+        forgetting = asyncio.create_task(forget_old_keys(app.state.engine))
         yield
+        forgetting.cancel()
         app.state.engine.dispose()
 
     app = FastAPI(

@@ -14,6 +14,7 @@ Answers of 5xx are not kept: the retry is tried again (and deduplicated by Tempo
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -50,6 +51,21 @@ OPENAPI_PARAMETER: dict[str, Any] = {
     "taken twice; answers are kept for 7 days. The same key with another request is 422.",
     "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:~-]{8,200}$"},
 }
+
+
+FORGET_EVERY = 3600.0  # seconds between clearing keys past their keeping time
+
+
+async def forget_old_keys(engine: Any) -> None:
+    """While the API runs: keys older than their keeping time (7 days) are removed, hourly."""
+    while True:
+        try:
+            forgotten = await run_in_threadpool(idempotency.forget_old, engine)
+            if forgotten:
+                log.info("idempotency.keys_forgotten", count=forgotten)
+        except SQLAlchemyError:
+            log.warning("idempotency.forget_failed")  # the database is away: next time
+        await asyncio.sleep(FORGET_EVERY)
 
 
 def document_keys(app: FastAPI) -> None:
