@@ -75,7 +75,9 @@ def _temporal_unavailable(error: Exception) -> HTTPException | None:
             )
         if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             return HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE, "the workflow service is unavailable; try again"
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "the workflow service is unavailable; nothing was done: try again shortly",
+                headers={"Retry-After": "5"},
             )
     return None
 
@@ -103,7 +105,9 @@ async def query_case(client: Client, case: CaseAt, query: Any, stream: Stream = 
         raise _temporal_unavailable(error) or error from None
     except WorkflowQueryFailedError as error:
         raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"case {case.reference} could not be read: {error}"
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"case {case.reference} could not be read: {error}",
+            headers={"Retry-After": "5"},
         ) from None
 
 
