@@ -130,7 +130,7 @@ def test_the_panels_report_finishes_a_national_review_and_does_the_second_duty()
     file = review_file(NATIONAL, S.information_sent)
     rules.check_panel_report(file, JCRG_CHAIR, PANEL_REPORT, NOW)
     assert rules.apply_panel_report(file, JCRG_CHAIR, PANEL_REPORT, NOW) == [
-        (Milestone.review_completed, NOW, None)
+        (Milestone.review_completed, datetime(DAY.year, DAY.month, DAY.day, 12, tzinfo=UTC), None)
     ]
     assert (file.stage, file.outcome, file.recommendations) == (
         S.finished,

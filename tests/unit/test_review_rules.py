@@ -53,6 +53,7 @@ NOT_NOW, FORBIDDEN, INVALID = RefusalKind.not_allowed_now, RefusalKind.forbidden
 LOCAL, OTHER, NATIONAL = ReviewKind.local_cspr, ReviewKind.other_review, ReviewKind.national_review
 S = ReviewStage
 DAY = date(2027, 2, 1)
+NOON_OF_DAY = datetime(2027, 2, 1, 12, tzinfo=UTC)  # midday in London (GMT in February)
 LA = StatutoryPartner.local_authority
 
 # The steps that move a review to a stage of its spine, and how each names itself in a refusal.
@@ -275,8 +276,8 @@ def test_the_report_is_approved_when_the_third_partner_approves() -> None:
     ("kind", "stage", "milestones", "outcome"),
     [
         pytest.param(LOCAL, S.final_report, [], None, id="a CSPR goes on to publication"),
-        pytest.param(OTHER, S.finished, [(Milestone.review_completed, NOW, None)], "completed",
-                     id="another type of review finishes with its final report"),
+        pytest.param(OTHER, S.finished, [(Milestone.review_completed, NOON_OF_DAY, None)], "completed",
+                     id="another type of review finishes with its final report (on the day received)"),
     ],
 )  # fmt: skip
 def test_the_final_report_keeps_its_recommendations(kind, stage, milestones, outcome) -> None:
@@ -359,14 +360,17 @@ def test_publication_finishes_the_review_and_meets_its_deadline() -> None:
     file = review_file(LOCAL, S.publication_scheduled)
     step = Published(published_on=DAY)
     rules.check_published(file, BUSINESS_UNIT, step, NOW)
-    assert rules.apply_published(file, BUSINESS_UNIT, step, NOW) == [(Milestone.review_completed, NOW, None)]
+    # Published the day before it was recorded: finished that day, not when recorded.
+    assert rules.apply_published(file, BUSINESS_UNIT, step, NOW) == [
+        (Milestone.review_completed, NOON_OF_DAY, None)
+    ]
     assert (file.stage, file.outcome, file.finished_at, file.published_on) == (
         S.finished,
         "published",
-        NOW,
+        NOON_OF_DAY,
         DAY,
     )
-    reach(file, [(Milestone.review_completed, NOW, None)], NOW)
+    reach(file, [(Milestone.review_completed, NOON_OF_DAY, None)], NOW)
     assert [d.status for d in file.deadlines if d.key == "cspr_completion"] == [DeadlineStatus.met]
 
 

@@ -98,7 +98,8 @@ def _record(file: ReviewFile, kind: EventKind, actor: Actor, step: BaseModel, no
 
 
 def finish(file: ReviewFile, outcome: str, now: datetime) -> list[Reached]:
-    """The review is finished; ``wind_up`` ends what it still had running once its deadlines are met."""
+    """The review is finished, at ``now`` (the day its last step says, for a step recorded later);
+    ``wind_up`` ends what it still had running once its deadlines are met."""
     file.stage, file.outcome, file.finished_at = ReviewStage.finished, outcome, now
     return [(Milestone.review_completed, now, None)]
 
@@ -216,7 +217,8 @@ def apply_final_report(file: ReviewFile, actor: Actor, step: FinalReport, now: d
     _record(file, EventKind.final_report, actor, step, now)
     file.recommendations = list(step.recommendations)
     file.stage = ReviewStage.final_report
-    return finish(file, "completed", now) if file.kind is ReviewKind.other_review else []
+    done = on_day(step.received_on, now, file.policy.timezone)
+    return finish(file, "completed", done) if file.kind is ReviewKind.other_review else []
 
 
 def check_copy_sent(file: ReviewFile, actor: Actor, step: CopySent, now: datetime) -> None:
@@ -289,7 +291,7 @@ def check_published(file: ReviewFile, actor: Actor, step: Published, now: dateti
 def apply_published(file: ReviewFile, actor: Actor, step: Published, now: datetime) -> list[Reached]:
     _record(file, EventKind.published, actor, step, now)
     file.published_on = step.published_on
-    return finish(file, "published", now)
+    return finish(file, "published", on_day(step.published_on, now, file.policy.timezone))
 
 
 def check_not_published(file: ReviewFile, actor: Actor, step: NotPublished, now: datetime) -> None:
@@ -393,7 +395,7 @@ def apply_panel_report(
     _record(file, EventKind.panel_report_received, actor, step, now)
     file.recommendations = list(step.recommendations)
     _complete_duty(file, actor, "The Panel's national review report", now)
-    return finish(file, "national_review_reported", now)
+    return finish(file, "national_review_reported", on_day(step.received_on, now, file.policy.timezone))
 
 
 # ---------------------------------------------------------------- the review's tasks
