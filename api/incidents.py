@@ -14,7 +14,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from api.access import BU, allow, audited
 from api.dependencies import ClientDep, EngineDep, PoliciesDep, SettingsDep
 from api.partnerships import require_known, require_served
-from api.temporal import query_case, wait_until_open
+from api.temporal import agencies_not_in_directory, query_case, wait_until_open
 from safeguarding.domain.case import CaseOpening, CaseStart, CaseView
 from safeguarding.domain.people import Actor
 from safeguarding.domain.record import workflow_id_for
@@ -68,6 +68,17 @@ async def open_case(
                     status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field} ({value.isoformat()}) is in the future"
                 )
 
+        # The referring agency is one of the partnership's own (its directory), or the Business Unit
+        # adds it first: a case is never opened from an agency nobody can reach.
+        unknown = await run_in_threadpool(
+            agencies_not_in_directory, engine, opening.partnership, [opening.referring_agency]
+        )
+        if unknown:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"referring_agency {opening.referring_agency!r} is not an active agency of "
+                f"{opening.partnership}'s partner directory; its Business Unit adds it with PUT /agencies/{{code}}",
+            )
         opener = actor.acting_in(opening.partnership)
         # A case opened before partnerships were kept apart keeps the workflow id it was started with.
         known = await run_in_threadpool(_workflow_of, engine, opening.partnership, opening.reference)

@@ -111,7 +111,8 @@ async def query_case(client: Client, case: CaseAt, query: Any, stream: Stream = 
         ) from None
 
 
-def _unknown_agencies(engine: Engine, partnership: str, codes: list[str]) -> list[str]:
+def agencies_not_in_directory(engine: Engine, partnership: str, codes: list[str]) -> list[str]:
+    """Those of ``codes`` that are not active agencies of the partnership's directory."""
     with engine.connect() as connection:
         return unknown_agencies(connection, partnership, codes)
 
@@ -124,7 +125,7 @@ async def require_known_agencies(engine: Engine, partnership: str, body: Any) ->
         codes.append(body.agency)
     if not codes:
         return
-    unknown = await run_in_threadpool(_unknown_agencies, engine, partnership, codes)
+    unknown = await run_in_threadpool(agencies_not_in_directory, engine, partnership, codes)
     if unknown:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,

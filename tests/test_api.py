@@ -141,7 +141,7 @@ async def test_the_whole_rapid_review_over_http(service: httpx.AsyncClient):
     http = service
     reference = await open_case(http)
     case = (await http.get(f"/cases/{reference}")).json()
-    assert case["stage"] == "rapid_review" and case["policy_version"] == "2026.5"
+    assert case["stage"] == "rapid_review" and case["policy_version"] == "2026.6"
     assert {d["key"] for d in case["deadlines"]} == {"notify_panel", "report_to_partners"}
 
     now = iso(datetime.now(UTC))
@@ -423,6 +423,7 @@ async def test_unknown_cases_and_tasks_are_404(service: httpx.AsyncClient):
         ({"route": "agency_referral"}, "referred_at is required"),
         ({"summary": "x" * 1001}, "summary"),
         ({"child_name": "A"}, "Extra inputs"),
+        ({"referring_agency": "atlantis-police"}, "'atlantis-police' is not an active agency of luton"),
     ],
 )
 async def test_a_malformed_incident_is_422_and_opens_nothing(service, changes, reason):

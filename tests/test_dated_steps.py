@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from safeguarding.domain.case import (
@@ -50,9 +51,19 @@ AWARE = london(2026, 5, 21, 10)  # Thursday 21 May 2026
 PANEL_DUE = london(2026, 5, 29, 17)  # Friday 29 May: Monday 25 May was a bank holiday
 
 
+@pytest.mark.parametrize(
+    ("clock_starts", "cspr_due"),
+    [
+        # Six calendar months from the partners' sign-off on Friday 12 June: Saturday 12 December.
+        pytest.param("partners_decision", london(2026, 12, 12, 17), id="from the partners' decision"),
+        # Or, where the policy says so, from the Panel's answer on Friday 26 June: Boxing Day.
+        pytest.param("panel_response", london(2026, 12, 26, 17), id="from the Panel's answer"),
+    ],
+)
 async def test_a_case_entered_late_keeps_its_true_dates_its_breaches_and_its_review_clock(
-    env, engine, policy, task_queue
+    env, engine, policy, task_queue, clock_starts, cspr_due
 ):
+    policy = policy.model_copy(update={"review_clock_starts": clock_starts})
     async with running_worker(env.client, engine, task_queue):
         entered = await env.get_current_time()
         case = opening(AWARE)
@@ -207,10 +218,14 @@ async def test_a_case_entered_late_keeps_its_true_dates_its_breaches_and_its_rev
                 pass
             await env.sleep(1)
         cspr = next(d for d in review_view.deadlines if d.key == "cspr_completion")
-        assert cspr.started_at == decided
-        # Saturday 12 December 2026, at the end of the day: calendar months do not move to a working day.
-        assert cspr.due_at == london(2026, 12, 12, 17)
-        assert cspr.status is DeadlineStatus.open  # twelve days left on 30 November 2026
+        assert cspr.started_at == (
+            decided if clock_starts == "partners_decision" else london(2026, 6, 26, 12)
+        )
+        # At the end of the day: calendar months do not move to a working day.
+        assert cspr.due_at == cspr_due
+        # Open with days left when this was written (30 November 2026); overdue once that day has gone.
+        now = await env.get_current_time()
+        assert cspr.status is (DeadlineStatus.open if now < cspr_due else DeadlineStatus.overdue)
 
     with engine.connect() as connection:
         recommendation_row = connection.execute(

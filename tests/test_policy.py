@@ -3,6 +3,8 @@ inherit it, and refusal of faulty files with the file and line at fault."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import TypeAdapter
 
@@ -44,7 +46,7 @@ def line_of(text: str, fragment: str) -> int:
 
 def test_the_default_policy_loads_with_a_version(policy):
     assert policy.partnership == "luton" and policy.name == "Luton Safeguarding Children Partnership"
-    assert policy.version.strip() and policy.procedure == "pan-bedfordshire 2026.4"
+    assert policy.version.strip() and policy.procedure == "pan-bedfordshire 2026.5"
     assert policy.timezone == "Europe/London"
     assert policy.working_days.end_of_working_day.hour == 17
 
@@ -73,7 +75,10 @@ def test_each_domain_deadline_is_in_the_default_policy(policy, key, amount, unit
     assert (rule.due.amount, rule.due.unit.value) == (amount, unit)
     assert rule.starts_on.value == starts_on
     assert rule.applies_when.model_dump(exclude_none=True, mode="json") == applies_when
-    assert rule.statutory is (key != "panel_response")
+    # DOMAIN.md: the local procedure's own settings and the Panel's service level are not statutory.
+    assert rule.statutory is (
+        key not in {"panel_response", "referral_written_confirmation", "agency_information_return"}
+    )
 
 
 def test_every_deadline_has_a_source_and_someone_to_remind(policy):
@@ -148,7 +153,7 @@ def test_load_policies_reads_a_correctly_named_file(tmp_path, text):
 def test_three_partnerships_share_the_pan_bedfordshire_procedure_each_with_its_own_name_and_reporting():
     policies = load_policies(POLICIES)
     assert sorted(policies) == ["bedford-borough", "central-bedfordshire", "luton"]
-    assert {p.procedure for p in policies.values()} == {"pan-bedfordshire 2026.4"}
+    assert {p.procedure for p in policies.values()} == {"pan-bedfordshire 2026.5"}
     assert len({p.name for p in policies.values()}) == 3
     shared = policies["luton"].deadlines
     assert all(p.deadlines == shared for p in policies.values())
@@ -167,7 +172,7 @@ def test_a_partnership_may_change_one_setting_of_a_shared_deadline(tmp_path, tex
 
 
 def test_a_fault_in_the_partnerships_own_file_is_named_there(tmp_path, text):
-    own = LUTON.replace('version: "2026.5"', 'version: "2026.5"\ncolour: blue')
+    own = LUTON.replace('version: "2026.6"', 'version: "2026.6"\ncolour: blue')
     folder(tmp_path, text, luton=own)
     with pytest.raises(PolicyError) as refused:
         load_policies(tmp_path)
@@ -238,3 +243,14 @@ def test_a_deadline_defined_twice_is_refused_rather_than_one_silently_dropped(te
         match=rf"line {second}: deadlines.notify_panel is defined twice \(first on line {first}\)",
     ):
         parse_policy(doubled, "doubled.yaml")
+
+
+def test_a_deadline_that_does_not_say_whether_it_is_statutory_is_refused_at_load():
+    from safeguarding.platform.policy_files import PolicyError, parse_policy
+
+    procedure = Path(__file__).parent.parent / "safeguarding/policies/procedures/pan-bedfordshire.yaml"
+    text = "partnership: somewhere\nname: Somewhere\n" + procedure.read_text(encoding="utf-8")
+    assert parse_policy(text).deadlines["referral_written_confirmation"].statutory is False
+    unsaid = text.replace("    statutory: false  # the partnership's own setting\n", "", 1)
+    with pytest.raises(PolicyError, match=r"deadlines\.referral_written_confirmation: say statutory: true"):
+        parse_policy(unsaid)

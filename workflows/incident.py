@@ -404,9 +404,14 @@ class CaseWorkflow(Casework):
 
     def _review_decided_at(self) -> datetime:
         """The review runs from the partners' decision to hold it (Working Together: six months from the
-        decision), as dated by their sign-offs; cases begun before that ran from the Panel's answer."""
-        rapid = self.file.rapid_review
-        if rapid.signed_off_at is not None and workflow.patched("review-from-partners-decision"):
+        decision), as dated by their sign-offs, or from the Panel's answer where the policy says so
+        (``review_clock_starts``); cases begun before that ran from the Panel's answer."""
+        rapid, policy = self.file.rapid_review, self.file.policy
+        if (
+            rapid.signed_off_at is not None
+            and policy.review_clock_starts == "partners_decision"
+            and workflow.patched("review-from-partners-decision")
+        ):
             return rapid.signed_off_at
         return rapid.panel_responded_at or workflow.now()
 

@@ -316,6 +316,9 @@ class Policy(BaseModel):
         default_factory=lambda: Duration(amount=7, unit="working_days")
     )
     reports: ReportingRules | None = None
+    # When a review's clock starts: the partners' dated decision to hold it (Working Together: six
+    # months from the decision), or the Panel's answer to the rapid review.
+    review_clock_starts: Literal["partners_decision", "panel_response"] = "partners_decision"
     themes: dict[Annotated[str, StringConstraints(pattern=THEME_PATTERN)], str] = Field(
         default_factory=lambda: dict(DEFAULT_THEMES), min_length=1
     )

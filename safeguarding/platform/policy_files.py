@@ -125,6 +125,7 @@ def parse_policy(
                 f"{source} line {lines.get(('inherits',), 1)}: no procedure {name!r} (known: {known})"
             )
         data = _merged(base.data, data) | {"procedure": f"{base.name} {base.version}"}
+    _statutory_stated(data, source, lines, base)
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
@@ -137,6 +138,19 @@ def parse_policy(
             file, index = (source, lines) if in_own else (base.source, base.lines)  # type: ignore[union-attr]
             problems.append(f"{file} line {_line_for(loc, index)}: {where}: {error['msg']}")
         raise PolicyError("\n".join(problems)) from None
+
+
+def _statutory_stated(data: dict, source: str, lines: dict, base: Procedure | None) -> None:
+    """Every deadline says whether the law sets it (``statutory: true``) or the partnership does
+    (``false``): reports tell the two apart, so neither is assumed."""
+    for key, rule in (data.get("deadlines") or {}).items():
+        if isinstance(rule, dict) and not isinstance(rule.get("statutory"), bool):
+            in_own = base is None or ("deadlines", key) in lines
+            file, index = (source, lines) if in_own else (base.source, base.lines)  # type: ignore[union-attr]
+            raise PolicyError(
+                f"{file} line {index.get(('deadlines', key), 1)}: deadlines.{key}: say statutory: true (set "
+                "by law or statutory guidance) or statutory: false (the partnership's own setting)"
+            )
 
 
 def load_policy_file(path: Path) -> Policy:

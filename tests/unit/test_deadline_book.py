@@ -50,7 +50,11 @@ def test_a_deadline_opens_with_the_rules_terms_its_reminders_in_order_and_its_ti
     assert (action.title, action.met_by, action.subject, action.started_at, action.due_at) == (
         ACTION.title, Milestone.action_completed, "P1", START, DUE
     )  # fmt: skip
-    assert (action.statutory, action.pausable, action.source) == (True, False, ACTION.source)
+    assert (action.statutory, action.pausable, action.source) == (
+        False,
+        False,
+        ACTION.source,
+    )  # the local procedure sets it
     assert [r.at for r in action.reminders] == [R1, R2]
     assert action.reminders_to == ["owning_agency"]
     assert [(e.at, e.recipients) for e in action.escalations] == [

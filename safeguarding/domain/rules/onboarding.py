@@ -402,7 +402,11 @@ class HistoryReplay:
             facts={**f.facts, "review_kind": kind.value},
             kind=kind,
             # The partners' dated decision, as the case workflow's ``_review_decided_at``.
-            decided_at=f.rapid_review.signed_off_at or f.rapid_review.panel_responded_at or now,
+            decided_at=(
+                f.rapid_review.signed_off_at if f.policy.review_clock_starts == "partners_decision" else None
+            )
+            or f.rapid_review.panel_responded_at
+            or now,
             started_at=now,
             methodology=recommendation.methodology if recommendation else None,
             review_type=recommendation.review_type.value
