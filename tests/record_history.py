@@ -19,6 +19,7 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from safeguarding.domain.action_plan import AddAction
 from safeguarding.domain.case import (
     InformationRequest,
     InformationReturn,
@@ -38,8 +39,19 @@ from safeguarding.platform.policy_files import load_policies
 from safeguarding.platform.settings import get_settings
 from safeguarding.store.engine import make_engine, migrate
 from tests.conftest import running_worker
-from tests.support import AGENCY, BUSINESS_UNIT, JCRG_CHAIR, PARTNERS, by, opening, review_step, start_case
+from tests.support import (
+    AGENCY,
+    BUSINESS_UNIT,
+    JCRG_CHAIR,
+    PARTNERS,
+    by,
+    opening,
+    plan_step,
+    review_step,
+    start_case,
+)
 from worker import ensure_search_attributes
+from workflows.action_plan import ActionPlanWorkflow
 from workflows.incident import CaseWorkflow
 from workflows.review import ReviewWorkflow
 
@@ -89,6 +101,7 @@ async def record(name: str) -> Path:
                         Recommendation(
                             recommendation=RecommendationKind.local_cspr,
                             methodology="Systems",
+                            learning_actions=["Act on this now"],
                             reasons="Reasons",
                         ),
                     )
@@ -111,9 +124,8 @@ async def record(name: str) -> Path:
                             response=response, received_at=await env.get_current_time(), reasons="Panel"
                         ),
                     )
-                history = await handle.fetch_history()
                 # The review the case started: a few of its own steps, then its history too.
-                review = env.client.get_workflow_handle_for(ReviewWorkflow.run, "case-REPLAY-1/review")
+                review = env.client.get_workflow_handle_for(ReviewWorkflow.run, f"{handle.id}/review")
                 await review.execute_update(ReviewWorkflow.await_opened)
                 today = (await env.get_current_time()).date()
                 await review_step(
@@ -133,10 +145,28 @@ async def record(name: str) -> Path:
                 await env.sleep(timedelta(days=20))
                 await review_step(review, BUSINESS_UNIT, ClockRestarted(reasons="Adjourned"))
                 review_history = await review.fetch_history()
+                # The plan opened at the rapid review with its immediate learning: an action on it.
+                plan = env.client.get_workflow_handle_for(ActionPlanWorkflow.run, f"{handle.id}/plan")
+                await plan_step(
+                    plan,
+                    JCRG_CHAIR,
+                    AddAction(
+                        recommendation_id="R1",
+                        agency="luton-schools",
+                        lead_role="Head of safeguarding",
+                        description="Act on this now",
+                        measure="Done",
+                        themes=["neglect"],
+                        due_on=today + timedelta(days=120),
+                    ),
+                )
+                plan_history = await plan.fetch_history()
+                history = await handle.fetch_history()
         engine.dispose()
     path = HISTORIES / f"{name}.json"
     path.write_text(history.to_json(), encoding="utf-8")
     (HISTORIES / f"{name}-review.json").write_text(review_history.to_json(), encoding="utf-8")
+    (HISTORIES / f"{name}-plan.json").write_text(plan_history.to_json(), encoding="utf-8")
     return path
 
 

@@ -35,6 +35,7 @@ from safeguarding.domain.action_plan import (
     PlanStart,
     PlanStepInput,
     PlanView,
+    ReviewRecommendations,
 )
 from safeguarding.domain.contracts import (
     ActionSummary,
@@ -80,6 +81,7 @@ class ActionPlanWorkflow(Casework):
                 now = workflow.now()
                 began = start.began_at if start.began_at is not None and start.began_at < now else None
                 file.record(EventKind.action_plan_opened, now, occurred_at=began)
+                file.awaiting_review = start.awaiting_review
                 for planned in self._recommendations:
                     plan.add_recommendation(file, planned.text, planned.source, None, now)
         else:
@@ -107,6 +109,15 @@ class ActionPlanWorkflow(Casework):
             ),
             withdrawn=sum(a.status is ActionStatus.withdrawn for a in file.actions),
         )
+
+    @workflow.signal
+    async def take_review_recommendations(self, agreed: ReviewRecommendations) -> None:
+        """From the case: the review's recommendations, agreed by the partners (once; a repeat changes
+        nothing). A signal, not a person's step: the review's own steps were audited when taken."""
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            plan.take_review_recommendations(self.file, agreed, workflow.now())
+        self._wake.set()
 
     def _done(self) -> bool:
         return self.file.status == "closed"

@@ -19,7 +19,7 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeKey
 
 from safeguarding.domain import steps
-from safeguarding.domain.action_plan import PlannedRecommendation, PlanStart
+from safeguarding.domain.action_plan import PlannedRecommendation, PlanStart, ReviewRecommendations
 from safeguarding.domain.case import (
     CaseClosure,
     CaseFile,
@@ -77,6 +77,7 @@ class CaseWorkflow(Casework):
         self._start_casework(self.file)
         self._opened_by = start.opened_by
         self._published_stage: Stage | None = None
+        self._agreed: ReviewRecommendations | None = None
 
     @workflow.run
     async def run(self, start: CaseStart) -> CaseOutcome:
@@ -346,13 +347,21 @@ class CaseWorkflow(Casework):
 
     # ------------------------------------------------------------ what follows the rapid review
 
+    @workflow.signal
+    def review_recommendations_agreed(self, agreed: ReviewRecommendations) -> None:
+        """From the case's review: the recommendations its partners agreed (or none, at its end)."""
+        self._agreed = agreed
+
     async def _follow_up(self) -> None:
-        """After the rapid review: the review (if any), then the action plan, then the case closes."""
+        """After the rapid review: the review (if any) and the action plan, then the case closes."""
         await workflow.wait_condition(
             lambda: self.file.stage in intake.POST_RAPID_REVIEW or self.file.stage is Stage.closed
         )
         if self.file.stage is Stage.closed or not workflow.patched("review-and-action-plan-children"):
             return  # a case concluded before this release waits at its stage to be closed by hand
+        if workflow.patched("plan-from-the-rapid-review"):
+            await self._review_and_plan_side_by_side()
+            return
         file = self.file
         recommendation = file.rapid_review.recommendation
         planned: list[PlannedRecommendation] = []
@@ -378,6 +387,84 @@ class CaseWorkflow(Casework):
             intake.close(file, file.outcome or "closed", workflow.now())
             self._publish_stage()
         self._wake.set()
+
+    async def _review_and_plan_side_by_side(self) -> None:
+        """The plan opens when the rapid review concludes, holding its immediate learning actions
+        (whatever it recommended); a review decided on runs beside it, and its recommendations join the
+        plan when the partners agree its final report, not only when it is published."""
+        file = self.file
+        recommendation = file.rapid_review.recommendation
+        immediate = [
+            PlannedRecommendation(text=text, source="rapid_review")
+            for text in (recommendation.learning_actions if recommendation else [])
+        ]
+        concluded = file.rapid_review.panel_responded_at or file.rapid_review.signed_off_at
+        review_kind = REVIEW_KIND.get(file.stage)
+        plan = None
+        if immediate:
+            plan = await self._open_plan(immediate, concluded, awaiting_review=review_kind)
+        if review_kind is not None:
+            review = await self._start_review(review_kind)
+            await workflow.wait_condition(lambda: self._agreed is not None or review.done())
+            agreed = self._agreed or ReviewRecommendations(
+                kind=review_kind, recommendations=[], agreed_at=workflow.now()
+            )
+            if plan is not None:
+                await plan.signal(ActionPlanWorkflow.take_review_recommendations, agreed)
+            elif agreed.recommendations:
+                planned = [PlannedRecommendation(text=t, source=review_kind) for t in agreed.recommendations]
+                plan = await self._open_plan(planned, agreed.agreed_at, awaiting_review=None)
+            outcome = await review
+            await self._note(EventKind.review_finished, outcome=outcome.outcome)
+        if plan is not None:
+            await plan
+            await self._note(EventKind.action_plan_closed)
+        async with self._lock:
+            intake.close(file, file.outcome or "closed", workflow.now())
+            self._publish_stage()
+        self._wake.set()
+
+    async def _start_review(self, kind: str):  # type: ignore[no-untyped-def]
+        file = self.file
+        recommendation = file.rapid_review.recommendation
+        file.review_workflow_id = stream_workflow_id(file.workflow_id, Stream.review)
+        await self._note(EventKind.review_started, workflow_id=file.review_workflow_id, kind=kind)
+        return await workflow.start_child_workflow(
+            ReviewWorkflow.run,
+            ReviewStart(
+                reference=file.reference,
+                policy=file.policy,
+                facts={**file.facts, "review_kind": kind},
+                kind=kind,
+                methodology=recommendation.methodology if recommendation else None,
+                review_type=recommendation.review_type.value
+                if recommendation and recommendation.review_type
+                else None,
+                decided_at=self._review_decided_at(),
+            ),
+            id=file.review_workflow_id,
+        )
+
+    async def _open_plan(
+        self, planned: list[PlannedRecommendation], began_at: datetime | None, awaiting_review: str | None
+    ):  # type: ignore[no-untyped-def]
+        file = self.file
+        file.plan_workflow_id = stream_workflow_id(file.workflow_id, Stream.plan)
+        await self._note(
+            EventKind.action_plan_started, workflow_id=file.plan_workflow_id, recommendations=len(planned)
+        )
+        return await workflow.start_child_workflow(
+            ActionPlanWorkflow.run,
+            PlanStart(
+                reference=file.reference,
+                policy=file.policy,
+                facts=file.facts,
+                recommendations=planned,
+                began_at=began_at,
+                awaiting_review=awaiting_review,
+            ),
+            id=file.plan_workflow_id,
+        )
 
     async def _review(self, kind: str):  # type: ignore[no-untyped-def]
         file = self.file

@@ -13,12 +13,14 @@ decision not to publish with what is published instead. Parallel proceedings sto
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
 from temporalio import workflow
 
 from safeguarding.domain import steps
+from safeguarding.domain.action_plan import ReviewRecommendations
 from safeguarding.domain.activities import COMPUTE_DUE_DATES
 from safeguarding.domain.contracts import CaseChanges, DueDateItem, ReviewSummary
 from safeguarding.domain.events import EventKind
@@ -108,11 +110,36 @@ class ReviewWorkflow(Casework):
             for duty in duties:
                 tasks.announce(file, duty)
         self._log("review started", kind=file.kind.value)
-        await self._run_casework()
+        parent = workflow.info().parent
+        if parent is not None and workflow.patched("review-tells-its-case-the-recommendations"):
+            await asyncio.gather(self._run_casework(), self._tell_case(parent.workflow_id))
+        else:
+            await self._run_casework()
         return ReviewOutcome(
             outcome=file.outcome or "finished",
             recommendations=file.recommendations,
             finished_at=file.finished_at or workflow.now(),
+        )
+
+    async def _tell_case(self, case_workflow_id: str) -> None:
+        """Once the partners have agreed the final report's recommendations (before publication), or the
+        review finished without any, the case hears of it: its action plan takes them then."""
+        file = self.file
+        await workflow.wait_condition(
+            lambda: bool(file.recommendations) or file.stage is ReviewStage.finished
+        )
+        agreed = next(
+            (
+                e
+                for e in reversed(file.history)
+                if e.kind in (EventKind.final_report, EventKind.panel_report_received)
+            ),
+            None,
+        )
+        at = (agreed.occurred_at or agreed.recorded_at) if agreed else (file.finished_at or workflow.now())
+        await workflow.get_external_workflow_handle(case_workflow_id).signal(
+            "review_recommendations_agreed",
+            ReviewRecommendations(kind=file.kind.value, recommendations=file.recommendations, agreed_at=at),
         )
 
     def _done(self) -> bool:

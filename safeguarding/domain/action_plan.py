@@ -109,6 +109,15 @@ class PlannedRecommendation(BaseModel):
     source: str
 
 
+class ReviewRecommendations(BaseModel):
+    """From the review to its case's plan: the recommendations the partners agreed (at the final
+    report, before publication), or none when the review finished without any."""
+
+    kind: str
+    recommendations: list[str]
+    agreed_at: datetime
+
+
 class PlanRecommendation(BaseModel):
     id: str
     text: str
@@ -151,6 +160,9 @@ class PlanState(BaseModel):
     status: Literal["open", "closed"] = "open"
     closed_at: datetime | None = None
     runs: int = 1
+    # A plan opened when the rapid review concluded, while the review it decided on still runs: the
+    # review's recommendations are still to come (the plan cannot close before they do).
+    awaiting_review: str | None = None  # the review's kind
 
 
 class PlanFile(WorkRecord, PlanState):
@@ -179,6 +191,9 @@ class PlanStart(BaseModel):
     # When the plan truly began (the review's dated end, the rapid review's dated conclusion), for a
     # case entered after the fact: its dated steps may go back to then. None: now.
     began_at: datetime | None = None
+    # The plan opens at the rapid review's conclusion while this review runs; its recommendations
+    # come later (``ActionPlanWorkflow.take_review_recommendations``).
+    awaiting_review: str | None = None
     carried: PlanFile | None = None  # the plan so far, when the workflow continues as new
     history_limit: int = HISTORY_LIMIT
 

@@ -67,6 +67,8 @@ class EventKind(StrEnum):
     # the action plan
     action_plan_opened = "action_plan_opened"
     recommendation_added = "recommendation_added"
+    # The review's recommendations joined a plan opened at the rapid review.
+    review_recommendations_taken = "review_recommendations_taken"
     action_added = "action_added"
     action_progress = "action_progress"
     action_signed_off = "action_signed_off"

@@ -24,6 +24,7 @@ from safeguarding.domain.action_plan import (
     PlanClosed,
     PlanFile,
     PlanRecommendation,
+    ReviewRecommendations,
 )
 from safeguarding.domain.dates import local_date
 from safeguarding.domain.deadlines import Deadline
@@ -280,6 +281,11 @@ def apply_impact_check(file: PlanFile, actor: Actor, step: ImpactCheckDone, now:
 
 def check_close_plan(file: PlanFile, actor: Actor, step: PlanClosed, now: datetime) -> None:
     _open_plan(file)
+    if file.awaiting_review is not None:
+        raise Refusal(
+            f"the {file.awaiting_review.replace('_', ' ')}'s recommendations are still to come: the plan "
+            "takes them when the partners agree the final report"
+        )
     still_open = [a.id for a in file.actions if a.status not in SETTLED]
     if still_open:
         raise Refusal(f"actions still open: {', '.join(still_open)}")
@@ -294,3 +300,19 @@ def apply_close_plan(file: PlanFile, actor: Actor, step: PlanClosed, now: dateti
     file.status, file.closed_at = "closed", now
     file.record(EventKind.action_plan_closed, now, actor=actor, reasons=step.reasons)
     return []
+
+
+def take_review_recommendations(file: PlanFile, agreed: ReviewRecommendations, now: datetime) -> None:
+    """The review's agreed recommendations join the plan (the plan no longer waits for them)."""
+    if file.awaiting_review is None:
+        return  # already taken (a repeated message changes nothing)
+    for text in agreed.recommendations:
+        add_recommendation(file, text, agreed.kind, None, now)
+    file.awaiting_review = None
+    file.record(
+        EventKind.review_recommendations_taken,
+        now,
+        occurred_at=agreed.agreed_at if agreed.agreed_at < now else None,
+        kind=agreed.kind,
+        recommendations=len(agreed.recommendations),
+    )

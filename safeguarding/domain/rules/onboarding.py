@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from safeguarding.domain import steps as table
-from safeguarding.domain.action_plan import PlanFile, PlannedRecommendation
-from safeguarding.domain.case import CaseFile, NotificationRecord, RecommendationKind, Stage
+from safeguarding.domain.action_plan import PlanFile, PlannedRecommendation, ReviewRecommendations
+from safeguarding.domain.case import CaseFile, NotificationRecord, Stage
 from safeguarding.domain.contracts import DueDateItem, DueDateRequest, DueDates
 from safeguarding.domain.dates import local_date
 from safeguarding.domain.deadline_book import DeadlineBook, escalation_delays
@@ -219,6 +219,7 @@ class HistoryReplay:
         self.plan: PlanFile | None = None
         self.plan_stream: _Stream | None = None
         self._followed_up = False
+        self._review_told = False
         self._open()
 
     # ------------------------------------------------------------ opening, as CaseWorkflow.run
@@ -325,6 +326,7 @@ class HistoryReplay:
                 raise Refusal(self._not_begun("review"))
             self._review_step(step, actor, body)
             self._after_review()
+            self._after_plan()
         else:
             if self.plan_stream is None:
                 raise Refusal(self._not_begun("action plan"))
@@ -367,27 +369,24 @@ class HistoryReplay:
             f.recording(None)
 
     def _follow_up(self) -> None:
-        """As the case workflow's ``_follow_up``: the review, or a plan of the learning actions."""
+        """As the case workflow's ``_review_and_plan_side_by_side``: the plan of the immediate learning
+        actions (whatever was recommended) and the review decided on, side by side."""
         f = self.case
         if self._followed_up or f.stage not in intake.POST_RAPID_REVIEW:
             return
         self._followed_up = True
         kind = REVIEW_KIND.get(f.stage)
         recommendation = f.rapid_review.recommendation
+        immediate = [
+            PlannedRecommendation(text=t, source="rapid_review")
+            for t in (recommendation.learning_actions if recommendation else [])
+        ]
+        if immediate:
+            concluded = f.rapid_review.panel_responded_at or f.rapid_review.signed_off_at
+            self._begin_plan(immediate, concluded, kind.value if kind is not None else None)
         if kind is not None:
             self._begin_review(kind)
-        elif (
-            recommendation is not None
-            and recommendation.recommendation is RecommendationKind.no_further_review
-        ):
-            self._begin_plan(
-                [
-                    PlannedRecommendation(text=t, source="rapid_review")
-                    for t in recommendation.learning_actions
-                ],
-                f.rapid_review.panel_responded_at or f.rapid_review.signed_off_at,
-            )
-        else:
+        elif not immediate:
             intake.close(f, f.outcome or "closed", self.now)
 
     def _begin_review(self, kind: ReviewKind) -> None:
@@ -427,7 +426,9 @@ class HistoryReplay:
         for duty in duties:
             tasks.announce(file, duty)
 
-    def _begin_plan(self, planned: list[PlannedRecommendation], began_at: datetime | None) -> None:
+    def _begin_plan(
+        self, planned: list[PlannedRecommendation], began_at: datetime | None, awaiting_review: str | None
+    ) -> None:
         """As the case workflow's ``_action_plan``: the plan begins at the dated end of what led to it."""
         f, now = self.case, self.now
         f.plan_workflow_id = stream_workflow_id(f.workflow_id, Stream.plan)
@@ -442,6 +443,7 @@ class HistoryReplay:
         self.plan_stream = _Stream(plan, lambda: (plan.began_at, "the start of the action plan"), self)
         began = began_at if began_at is not None and began_at < now else None
         plan.record(EventKind.action_plan_opened, now, occurred_at=began)
+        plan.awaiting_review = awaiting_review
         for recommendation in planned:
             plan_rules.add_recommendation(plan, recommendation.text, recommendation.source, None, now)
 
@@ -484,19 +486,35 @@ class HistoryReplay:
         return days
 
     def _after_review(self) -> None:
-        """A finished review's recommendations become the action plan's; with none, the case closes."""
+        """As the case workflow: the review's agreed recommendations (at its final report, or none at its
+        end) join the plan, or open one; a case with neither closes when its review and plan are done."""
         file = self.review
-        if file is None or file.stage is not ReviewStage.finished or self.plan is not None:
+        if file is None or self._review_told:
             return
-        if self.case.stage is Stage.closed:
+        if not file.recommendations and file.stage is not ReviewStage.finished:
             return
-        if file.recommendations:
-            self._begin_plan(
-                [PlannedRecommendation(text=t, source=file.kind.value) for t in file.recommendations],
-                file.finished_at,
-            )
-        else:
-            intake.close(self.case, self.case.outcome or "closed", self.now)
+        self._review_told = True
+        agreed = ReviewRecommendations(
+            kind=file.kind.value, recommendations=list(file.recommendations), agreed_at=self.now
+        )
+        if self.plan is not None:
+            plan_rules.take_review_recommendations(self.plan, agreed, self.now)
+        elif file.recommendations:
+            planned = [PlannedRecommendation(text=t, source=file.kind.value) for t in file.recommendations]
+            self._begin_plan(planned, self._agreed_at(file), None)
+        self._after_plan()
+
+    def _agreed_at(self, file: ReviewFile) -> datetime | None:
+        """When the review's recommendations were agreed: its final report (or the Panel's), as dated."""
+        agreed = next(
+            (
+                e
+                for e in reversed(file.history)
+                if e.kind in (EventKind.final_report, EventKind.panel_report_received)
+            ),
+            None,
+        )
+        return (agreed.occurred_at or agreed.recorded_at) if agreed else file.finished_at
 
     # ------------------------------------------------------------ the action plan's steps
 
@@ -520,7 +538,12 @@ class HistoryReplay:
             plan.recording(None)
 
     def _after_plan(self) -> None:
-        if self.plan is not None and self.plan.status == "closed" and self.case.stage is not Stage.closed:
+        """The case closes once its plan (if any) is closed and its review (if any) finished."""
+        if self.case.stage is Stage.closed:
+            return
+        review_done = self.review is None or self.review.stage is ReviewStage.finished
+        plan_done = self.plan is None or self.plan.status == "closed"
+        if review_done and plan_done and (self.plan is not None or self._review_told):
             intake.close(self.case, self.case.outcome or "closed", self.now)
 
     # ------------------------------------------------------------ what the history meets late

@@ -1,0 +1,187 @@
+"""The learning routes a partnership runs, on the time-skipping server on real calendar dates.
+
+The action plan opens when the rapid review concludes, holding its immediate learning actions whatever
+it recommended; the CSPR it decided on runs beside it, and its recommendations join the plan when the
+partners agree the final report, months before publication.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from safeguarding.domain.action_plan import AddAction, PlanClosed
+from safeguarding.domain.case import (
+    NotificationRecipient,
+    NotificationRecord,
+    PanelResponse,
+    PanelResponseKind,
+    PartnerSignOff,
+    RapidReviewSent,
+    Recommendation,
+    RecommendationKind,
+    ScrutineerInformed,
+)
+from safeguarding.domain.people import StatutoryPartner
+from safeguarding.domain.review import (
+    DraftReceived,
+    FamilyEngagement,
+    FinalReport,
+    LearningEventHeld,
+    ReportApproved,
+    ReviewerAppointed,
+    TermsAgreed,
+)
+from tests.conftest import running_worker
+from tests.support import (
+    BUSINESS_UNIT,
+    JCRG_CHAIR,
+    PARTNERS,
+    by,
+    london,
+    opening,
+    plan_step,
+    review_step,
+    start_case,
+    view,
+)
+from workflows.action_plan import ActionPlanWorkflow
+from workflows.incident import CaseWorkflow
+from workflows.review import ReviewWorkflow
+
+IMMEDIATE = "Brief GPs and health visitors on bruising in non-mobile infants"
+
+
+async def child_view(env, workflow_id: str, query):  # type: ignore[no-untyped-def]
+    """A child workflow's view, once it has started."""
+    for _ in range(200):
+        try:
+            return await env.client.get_workflow_handle(workflow_id).query(query)
+        except Exception:  # not started yet
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{workflow_id} never started")
+
+
+async def test_the_plan_opens_at_the_rapid_review_and_takes_the_csprs_recommendations_at_its_final_report(
+    env, engine, policy, task_queue
+):
+    async with running_worker(env.client, engine, task_queue):
+        case = opening(london(2026, 5, 21, 10))
+        handle = await start_case(env.client, task_queue, case, policy)
+        for recipient in (NotificationRecipient.panel, NotificationRecipient.safeguarding_partners):
+            await handle.execute_update(
+                CaseWorkflow.record_notification,
+                by(BUSINESS_UNIT, NotificationRecord(recipient=recipient, sent_at=london(2026, 5, 27, 11))),
+            )
+        await handle.execute_update(
+            CaseWorkflow.recommend,
+            by(
+                JCRG_CHAIR,
+                Recommendation(
+                    recommendation=RecommendationKind.local_cspr,
+                    methodology="Systems methodology",
+                    learning_actions=[IMMEDIATE],
+                    reasons="Multi-agency practice issues; one lesson to act on now.",
+                    occurred_at=london(2026, 6, 10, 14),
+                ),
+            ),
+        )
+        for partner in StatutoryPartner:
+            await handle.execute_update(
+                CaseWorkflow.sign_off,
+                by(
+                    PARTNERS[partner],
+                    PartnerSignOff(
+                        partner=partner, agrees=True, reasons="Agreed.", occurred_at=london(2026, 6, 12, 12)
+                    ),
+                ),
+            )
+        await handle.execute_update(
+            CaseWorkflow.inform_scrutineer,
+            by(BUSINESS_UNIT, ScrutineerInformed(informed_at=london(2026, 6, 15, 9))),
+        )
+        await handle.execute_update(
+            CaseWorkflow.send_rapid_review,
+            by(BUSINESS_UNIT, RapidReviewSent(sent_at=london(2026, 6, 15, 10))),
+        )
+        await handle.execute_update(
+            CaseWorkflow.record_panel_response,
+            by(
+                BUSINESS_UNIT,
+                PanelResponse(
+                    response=PanelResponseKind.agrees, received_at=london(2026, 6, 26, 12), reasons="Agrees."
+                ),
+            ),
+        )
+        state = await view(handle)
+        assert state.stage.value == "local_review"
+
+        # The plan is open at once, with the rapid review's immediate learning, while the CSPR runs.
+        plan_view = await child_view(
+            env, state.plan_workflow_id or f"{handle.id}/plan", ActionPlanWorkflow.view
+        )
+        assert [(r.id, r.text, r.source) for r in plan_view.recommendations] == [
+            ("R1", IMMEDIATE, "rapid_review")
+        ]
+        assert plan_view.awaiting_review == "local_cspr"
+        plan = env.client.get_workflow_handle(f"{handle.id}/plan")
+        added = await plan_step(
+            plan,
+            JCRG_CHAIR,
+            AddAction(
+                recommendation_id="R1",
+                agency="luton-childrens-social-care",
+                lead_role="Principal social worker",
+                description=IMMEDIATE,
+                measure="Briefings delivered to every practice",
+                themes=["physical_harm_to_under_2s"],
+                due_on=date(2027, 1, 29),
+                occurred_at=london(2026, 7, 1, 10),
+            ),
+        )
+        assert added.stage == "open"
+        # The plan cannot close while the review's recommendations are still to come.
+        with pytest.raises(WorkflowUpdateFailedError) as refusal:
+            await plan.execute_update("close_plan", by(JCRG_CHAIR, PlanClosed(reasons="Done")))
+        assert "recommendations are still to come" in str(refusal.value.cause)
+
+        # The CSPR, to its final report: the partners agree it, and its recommendations join the plan.
+        review = env.client.get_workflow_handle(f"{handle.id}/review")
+        await child_view(env, review.id, ReviewWorkflow.view)
+        for actor, step in [
+            (JCRG_CHAIR, ReviewerAppointed(reviewer="Independent reviewer", appointed_on=date(2026, 7, 6))),
+            (
+                JCRG_CHAIR,
+                TermsAgreed(methodology="Systems", terms_of_reference="Scope", agreed_on=date(2026, 7, 20)),
+            ),
+            (BUSINESS_UNIT, FamilyEngagement(status="offered", on=date(2026, 7, 21), reasons="Letter sent")),
+            (BUSINESS_UNIT, LearningEventHeld(held_on=date(2026, 9, 8))),
+            (BUSINESS_UNIT, DraftReceived(received_on=date(2026, 10, 14))),
+        ]:
+            await review_step(review, actor, step)
+        for partner in StatutoryPartner:
+            await review_step(review, PARTNERS[partner], ReportApproved(partner=partner, reasons="Approved"))
+        await review_step(
+            review,
+            JCRG_CHAIR,
+            FinalReport(
+                received_on=date(2026, 11, 2), recommendations=["Audit referrals", "Train on thresholds"]
+            ),
+        )
+        for _ in range(200):
+            plan_view = await plan.query(ActionPlanWorkflow.view)
+            if plan_view.awaiting_review is None:
+                break
+            await asyncio.sleep(0.05)
+        assert [(r.id, r.text, r.source) for r in plan_view.recommendations] == [
+            ("R1", IMMEDIATE, "rapid_review"),
+            ("R2", "Audit referrals", "local_cspr"),
+            ("R3", "Train on thresholds", "local_cspr"),
+        ]
+        assert [a.recommendation_id for a in plan_view.actions] == ["R1"]  # the early action is kept
+        # Publication has not happened: the review is still running, the plan is tracked meanwhile.
+        assert (await review.query(ReviewWorkflow.view)).stage.value == "final_report"
+        assert (await view(handle)).stage.value == "local_review"
