@@ -19,6 +19,7 @@ from safeguarding.domain.case import (
     CaseClosure,
     CaseView,
     ContributionSent,
+    CriteriaNotMet,
     InformationRequest,
     NotificationRecord,
     PanelResponse,
@@ -300,3 +301,14 @@ async def close_case(
     actor: Annotated[Actor, Depends(allow_step(steps.CLOSE_CASE))],
 ) -> StepOutcome:
     return await take_step(request, client, reference, CaseWorkflow.close_case, actor, body)
+
+
+@router.post(steps.CLOSE_NOT_MEETING_CRITERIA.path, **documented(steps.CLOSE_NOT_MEETING_CRITERIA))
+async def close_not_meeting_criteria(
+    reference: Reference,
+    body: CriteriaNotMet,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.CLOSE_NOT_MEETING_CRITERIA))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, CaseWorkflow.close_not_meeting_criteria, actor, body)

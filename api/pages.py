@@ -78,6 +78,8 @@ STAGE_NAMES = {
     Stage.other_review: "Other review",
     Stage.learning_actions: "Learning actions",
     Stage.national_review: "National review",
+    Stage.contributing: "Contributing to another area's review",
+    Stage.notifying: "Secretary of State and Ofsted to be told",
     Stage.closed: "Closed",
 }
 ROLE_NAMES = {

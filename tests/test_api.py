@@ -471,6 +471,7 @@ async def test_the_openapi_document_lists_every_endpoint():
         "rapid-review-sent",
         "panel-response",
         "closure",
+        "criteria-not-met",
     }
     review = {p.rsplit("/", 1)[1] for p in paths if p.startswith("/cases/{reference}/review/")}
     assert {
@@ -885,6 +886,7 @@ EXPECTED_ROLES: dict[tuple[str, str], set[str] | None] = {
     ("POST", f"{CASE}/screening"): BU_ONLY | JCRG_ROLES,
     ("POST", f"{CASE}/recommendation"): JCRG_ROLES,
     ("POST", f"{CASE}/sign-offs"): {"safeguarding_partner"},
+    ("POST", f"{CASE}/criteria-not-met"): BU_ONLY | {"jcrg_chair"},
     **{
         ("POST", f"{CASE}/review/{step}"): JCRG_ROLES | BU_ONLY
         for step in (

@@ -28,6 +28,7 @@ from safeguarding.domain.case import (
     CaseStart,
     CaseView,
     ContributionSent,
+    CriteriaNotMet,
     InformationRequest,
     InformationReturn,
     NotificationRecord,
@@ -344,6 +345,21 @@ class CaseWorkflow(Casework):
     @close_case.validator
     def _validate_close_case(self, step: Attributed[CaseClosure]) -> None:
         self._validate(steps.CLOSE_CASE, step, intake.check_closure)
+
+    @workflow.update
+    async def close_not_meeting_criteria(self, step: Attributed[CriteriaNotMet]) -> StepOutcome:
+        """Business Unit / JCRG chair: a notified incident does not meet the criteria; the case closes."""
+        async with self._step(
+            steps.CLOSE_NOT_MEETING_CRITERIA, step, intake.check_criteria_not_met
+        ) as changes:
+            await changes.reach(
+                intake.apply_criteria_not_met(self.file, step.actor, step.decision, changes.at)
+            )
+        return self._outcome(changes)
+
+    @close_not_meeting_criteria.validator
+    def _validate_close_not_meeting_criteria(self, step: Attributed[CriteriaNotMet]) -> None:
+        self._validate(steps.CLOSE_NOT_MEETING_CRITERIA, step, intake.check_criteria_not_met)
 
     # ------------------------------------------------------------ what follows the rapid review
 

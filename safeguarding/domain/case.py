@@ -44,6 +44,8 @@ class Stage(StrEnum):
     national_review = "national_review"
     # Our contribution to a review another area leads (route contribution_to_external_review).
     contributing = "contributing"
+    # A care leaver's death: the Secretary of State and Ofsted to be told, then the case closes.
+    notifying = "notifying"
     closed = "closed"
 
 
@@ -159,6 +161,16 @@ class CaseOpening(StrictModel):
         if external and (self.contributors or self.notified):
             raise ValueError(
                 "a contribution to another area's review has no contributors or notifications of its own"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _care_leaver_death(self) -> CaseOpening:
+        if self.route is Route.care_leaver_death and not (
+            self.child_status is ChildStatus.care_leaver and self.child_died
+        ):
+            raise ValueError(
+                "the care_leaver_death route is for a care leaver who died (child_status care_leaver, child_died true)"
             )
         return self
 
@@ -294,6 +306,14 @@ class CaseClosure(Dated):
     reasons: Reasons
 
 
+class CriteriaNotMet(Dated):
+    """A notified incident found, on the facts gathered, not to meet the criteria for a serious incident
+    notification: the case closes with the reasons, and the Panel is told."""
+
+    reasons: Reasons
+    panel_told_at: AwareDatetime = Field(description="When the Panel was told (with its offset).")
+
+
 class ContributionSent(StrictModel):
     """Our contribution sent to the area that leads the review (route contribution_to_external_review)."""
 
@@ -371,8 +391,11 @@ class CaseFile(WorkRecord):
     def open(
         cls, opening: CaseOpening, policy: Policy, now: datetime, workflow_id: str | None = None
     ) -> CaseFile:
-        serious = opening.route is Route.serious_incident_notification
-        contributing = opening.route is Route.contribution_to_external_review
+        first = {
+            Route.serious_incident_notification: Stage.rapid_review,
+            Route.contribution_to_external_review: Stage.contributing,
+            Route.care_leaver_death: Stage.notifying,
+        }
         return cls(
             reference=opening.reference,
             stream=Stream.case,
@@ -381,7 +404,7 @@ class CaseFile(WorkRecord):
             facts=opening.facts(),
             opening=opening,
             opened_at=now,
-            stage=Stage.rapid_review if serious else Stage.contributing if contributing else Stage.screening,
+            stage=first.get(opening.route, Stage.screening),
         )
 
     @property
@@ -397,6 +420,8 @@ class CaseFile(WorkRecord):
         """A serious incident the Panel must hear of: notified as such, or a referral screened in."""
         if self.opening.route is Route.contribution_to_external_review:
             return False  # the leading area notifies
+        if self.opening.route is Route.care_leaver_death:
+            return False  # the Secretary of State and Ofsted are told; the Panel is not
         return not self.is_referral or bool(self.screening and self.screening.criteria_met)
 
     def view(self) -> CaseView:

@@ -67,6 +67,8 @@ class EventKind(StrEnum):
     # the action plan
     action_plan_opened = "action_plan_opened"
     recommendation_added = "recommendation_added"
+    # A notified incident found not to meet the criteria: closed with the reasons, the Panel told.
+    criteria_not_met = "criteria_not_met"
     # The review's recommendations joined a plan opened at the rapid review.
     review_recommendations_taken = "review_recommendations_taken"
     action_added = "action_added"

@@ -12,6 +12,9 @@ class Route(StrEnum):
     cdop_referral = "cdop_referral"
     # Our part in a review another area leads and runs elsewhere: our agencies' information, sent to it.
     contribution_to_external_review = "contribution_to_external_review"
+    # The death of a care leaver aged up to 24: the Secretary of State and Ofsted are told; no rapid
+    # review (Working Together 2023), unless abuse or neglect is suspected (then it is notified as such).
+    care_leaver_death = "care_leaver_death"
 
 
 class ChildStatus(StrEnum):

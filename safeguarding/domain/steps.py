@@ -28,6 +28,7 @@ from safeguarding.domain.action_plan import (
 from safeguarding.domain.case import (
     CaseClosure,
     ContributionSent,
+    CriteriaNotMet,
     InformationRequest,
     InformationReturn,
     NotificationRecord,
@@ -189,6 +190,10 @@ RECORD_PANEL_RESPONSE = Step(
 CLOSE_CASE = Step(
     C, "close_case", CaseClosure, f"{CASE}/closure", (BU,),
     "close a case with no review or plan running (a case with them closes by itself)",
+)  # fmt: skip
+CLOSE_NOT_MEETING_CRITERIA = Step(
+    C, "close_not_meeting_criteria", CriteriaNotMet, f"{CASE}/criteria-not-met", (BU, CHAIR),
+    "a notified incident does not meet the criteria: closed with the reasons, the Panel told",
 )  # fmt: skip
 
 # ---------------------------------------------------------------- the review

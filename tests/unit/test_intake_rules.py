@@ -8,6 +8,7 @@ import pytest
 
 from safeguarding.domain.case import (
     CaseClosure,
+    CriteriaNotMet,
     NotificationRecipient,
     NotificationRecord,
     ReferralConfirmation,
@@ -30,7 +31,11 @@ from tests.factories import (
     REFERRED,
     assert_refused,
     case_file,
+    notify,
+    open_case,
+    opening,
     request_information,
+    take,
 )
 
 SIN, REFERRAL, CDOP = Route.serious_incident_notification, Route.agency_referral, Route.cdop_referral
@@ -321,3 +326,84 @@ def test_closing_withdraws_open_tasks_and_cancels_what_is_not_a_notification() -
     assert {d.cancelled_reason for d in file.deadlines if d.status is DeadlineStatus.cancelled} == {
         "the case was closed"
     }
+
+
+# ---------------------------------------------------------------- a notified incident not meeting the criteria
+
+
+def test_a_notified_incident_found_not_to_meet_the_criteria_closes_with_its_reasons_and_owes_the_panel_nothing():
+    file = case_file(SIN, Stage.rapid_review, upto="opened", notified=(), asked=("luton-schools",))
+    step = CriteriaNotMet(reasons="No abuse or neglect known or suspected after checks.", panel_told_at=NOW)
+    take(file, intake.check_criteria_not_met, intake.apply_criteria_not_met, BUSINESS_UNIT, step, NOW)
+    assert (file.stage, file.outcome) == (Stage.closed, "did_not_meet_criteria")
+    assert file.history[-2].kind is EventKind.case_closed or any(
+        e.kind is EventKind.criteria_not_met and e.reasons == step.reasons for e in file.history
+    )
+    assert keys(file, DeadlineStatus.open) == [] and "notify_panel" in keys(file, DeadlineStatus.cancelled)
+    assert all(t.status.value == "withdrawn" for t in file.tasks)
+
+
+def test_a_looked_after_childs_death_still_owes_its_notifications_when_the_criteria_are_not_met():
+    file = case_file(
+        SIN, Stage.rapid_review, upto="opened", child_status=ChildStatus.looked_after, child_died=True
+    )
+    step = CriteriaNotMet(reasons="No abuse or neglect suspected.", panel_told_at=NOW)
+    take(file, intake.check_criteria_not_met, intake.apply_criteria_not_met, BUSINESS_UNIT, step, NOW)
+    assert file.stage is Stage.closed
+    assert set(keys(file, DeadlineStatus.open)) | set(keys(file, DeadlineStatus.overdue)) == {
+        "notify_secretary_of_state_looked_after_death",
+        "notify_ofsted_looked_after_death",
+    }
+
+
+@pytest.mark.parametrize(
+    ("route", "stage", "fragment"),
+    [
+        pytest.param(REFERRAL, Stage.screening, "was not notified", id="a referral is screened out instead"),
+        pytest.param(SIN, Stage.local_review, "during its rapid review", id="after the rapid review"),
+    ],
+)
+def test_not_meeting_the_criteria_is_refused_outside_a_notified_rapid_review(route, stage, fragment):
+    file = case_file(route, stage)
+    step = CriteriaNotMet(reasons="Reasons.", panel_told_at=NOW)
+    assert_refused(intake.check_criteria_not_met, file, BUSINESS_UNIT, step, NOW, NOT_NOW, fragment)
+
+
+def test_the_panel_is_not_told_before_the_local_authority_knew():
+    file = case_file(SIN, Stage.rapid_review, upto="opened")
+    step = CriteriaNotMet(reasons="Reasons.", panel_told_at=AWARE - timedelta(days=1))
+    assert_refused(intake.check_criteria_not_met, file, BUSINESS_UNIT, step, NOW, INVALID, "panel_told_at")
+
+
+# ---------------------------------------------------------------- a care leaver's death
+
+
+def test_a_care_leavers_death_owes_the_secretary_of_state_and_ofsted_only_and_closes_once_both_are_told():
+    file = open_case(Route.care_leaver_death, ChildStatus.care_leaver, child_died=True)
+    assert file.stage is Stage.notifying and not file.notifiable
+    assert sorted(keys(file, DeadlineStatus.open)) == [
+        "notify_ofsted_care_leaver_death",
+        "notify_secretary_of_state_care_leaver_death",
+    ]
+    assert_refused(
+        intake.check_notification,
+        file,
+        BUSINESS_UNIT,
+        NotificationRecord(recipient=PANEL, sent_at=NOW),
+        NOW,
+        NOT_NOW,
+        "a care leaver's death is told to the Secretary of State and Ofsted",
+    )
+    notify(file, SOS)
+    assert file.stage is Stage.notifying
+    notify(file, OFSTED)
+    assert (file.stage, file.outcome) == (Stage.closed, "care_leaver_death_notified")
+    assert sorted(keys(file, DeadlineStatus.met)) == [
+        "notify_ofsted_care_leaver_death",
+        "notify_secretary_of_state_care_leaver_death",
+    ]
+
+
+def test_the_care_leaver_route_is_for_a_care_leaver_who_died():
+    with pytest.raises(ValueError, match="care_leaver_death route is for a care leaver who died"):
+        opening(Route.care_leaver_death, ChildStatus.neither, True)

@@ -36,6 +36,7 @@ WHO = {
     steps.SEND_RAPID_REVIEW: {BU},
     steps.RECORD_PANEL_RESPONSE: {BU},
     steps.CLOSE_CASE: {BU},
+    steps.CLOSE_NOT_MEETING_CRITERIA: {BU, Role.jcrg_chair},
     steps.SEND_CONTRIBUTION: {BU},
     steps.APPOINT_REVIEWER: {BU, *JCRG},
     steps.AGREE_TERMS: {BU, *JCRG},
@@ -72,7 +73,7 @@ def name(step: Step) -> str:
 
 
 def test_the_table_lists_every_step_once() -> None:
-    assert len(STEPS) == len(WHO) == 40
+    assert len(STEPS) == len(WHO) == 41
     assert set(STEPS) == set(WHO)
 
 

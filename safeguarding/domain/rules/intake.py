@@ -15,6 +15,7 @@ from safeguarding.domain.case import (
     NOTIFICATION_MILESTONE,
     CaseClosure,
     CaseFile,
+    CriteriaNotMet,
     NotificationRecipient,
     NotificationRecord,
     ReferralConfirmation,
@@ -23,11 +24,11 @@ from safeguarding.domain.case import (
 )
 from safeguarding.domain.deadlines import DeadlineStatus
 from safeguarding.domain.events import EventKind
-from safeguarding.domain.facts import ChildStatus
+from safeguarding.domain.facts import ChildStatus, Route
 from safeguarding.domain.milestones import Milestone, Reached
 from safeguarding.domain.people import Actor
 from safeguarding.domain.refusal import Refusal
-from safeguarding.domain.rules.common import check_happened, fmt
+from safeguarding.domain.rules.common import check_happened, fmt, not_before
 from safeguarding.domain.rules.tasks import cancel_live_deadlines, withdraw_open_tasks
 
 POST_RAPID_REVIEW = {Stage.local_review, Stage.other_review, Stage.learning_actions, Stage.national_review}
@@ -116,6 +117,11 @@ def check_notification(file: CaseFile, actor: Actor, record: NotificationRecord,
         recipient in (NotificationRecipient.panel, NotificationRecipient.safeguarding_partners)
         and not file.notifiable
     ):
+        if file.opening.route is Route.care_leaver_death:
+            raise Refusal(
+                f"a care leaver's death is told to the Secretary of State and Ofsted, not {recipient.value}; "
+                "where abuse or neglect is known or suspected, open it as a serious incident notification"
+            )
         if file.stage is Stage.screening:
             raise Refusal(
                 f"record the screening decision first: {recipient.value} is notified of a referral only once it "
@@ -145,7 +151,56 @@ def apply_notification(
         recipient=record.recipient.value,
         reference=record.reference,
     )
-    return [(NOTIFICATION_MILESTONE[record.recipient], record.sent_at, None)]
+    reached = [(NOTIFICATION_MILESTONE[record.recipient], record.sent_at, None)]
+    told = {NotificationRecipient.secretary_of_state.value, NotificationRecipient.ofsted.value}
+    if file.stage is Stage.notifying and told <= set(file.notifications):
+        # A care leaver's death: once the Secretary of State and Ofsted are told, nothing more is owed.
+        close(file, "care_leaver_death_notified", now)
+    return reached
+
+
+# ---------------------------------------------------------------- a notified incident that does not meet the criteria
+
+# What is still owed when a notified incident turns out not to meet the criteria: the notifications of
+# a looked after child's death, which are owed whatever the criteria.
+_OWED_WHATEVER_THE_CRITERIA = {Milestone.secretary_of_state_notified, Milestone.ofsted_notified}
+
+
+def check_criteria_not_met(file: CaseFile, actor: Actor, step: CriteriaNotMet, now: datetime) -> None:
+    if not file.notifiable or file.opening.route is Route.care_leaver_death:
+        raise Refusal(
+            f"case {file.reference} was not notified as a serious incident: a referral is screened out "
+            "with its screening decision"
+        )
+    if file.stage is not Stage.rapid_review:
+        raise Refusal(
+            f"case {file.reference} is at stage {file.stage.value}: an incident is found not to meet the "
+            "criteria during its rapid review"
+        )
+    not_before(
+        step.panel_told_at, file.opening.la_aware_at, "panel_told_at", "the local authority became aware"
+    )
+
+
+def apply_criteria_not_met(
+    file: CaseFile, actor: Actor, step: CriteriaNotMet, now: datetime
+) -> list[Reached]:
+    file.record(
+        EventKind.criteria_not_met,
+        now,
+        actor=actor,
+        reasons=step.reasons,
+        panel_told_at=step.panel_told_at.isoformat(),
+    )
+    withdraw_open_tasks(file, "the incident does not meet the criteria", now)
+    cancel_live_deadlines(
+        file,
+        "the incident does not meet the criteria for a serious incident notification",
+        now,
+        keep=lambda d: d.met_by in _OWED_WHATEVER_THE_CRITERIA,
+    )
+    close(file, "did_not_meet_criteria", now)
+    return []
 
 
 # ---------------------------------------------------------------- closure

@@ -616,6 +616,7 @@ CASE_RULES: dict[str, tuple[Any, Any]] = {
         contributions.apply_contribution_sent,
     ),
     table.CLOSE_CASE.update: (intake.check_closure, intake.apply_closure),
+    table.CLOSE_NOT_MEETING_CRITERIA.update: (intake.check_criteria_not_met, intake.apply_criteria_not_met),
 }
 REVIEW_RULES: dict[str, tuple[Any, Any]] = {
     table.APPOINT_REVIEWER.update: (review.check_reviewer_appointed, review.apply_reviewer_appointed),
