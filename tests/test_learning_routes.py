@@ -15,6 +15,8 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from safeguarding.domain.action_plan import AddAction, PlanClosed
 from safeguarding.domain.case import (
+    CriteriaNotMet,
+    InformationRequest,
     NotificationRecipient,
     NotificationRecord,
     PanelResponse,
@@ -25,6 +27,7 @@ from safeguarding.domain.case import (
     RecommendationKind,
     ScrutineerInformed,
 )
+from safeguarding.domain.facts import ChildStatus, Route
 from safeguarding.domain.people import StatutoryPartner
 from safeguarding.domain.review import (
     DraftReceived,
@@ -185,3 +188,86 @@ async def test_the_plan_opens_at_the_rapid_review_and_takes_the_csprs_recommenda
         # Publication has not happened: the review is still running, the plan is tracked meanwhile.
         assert (await review.query(ReviewWorkflow.view)).stage.value == "final_report"
         assert (await view(handle)).stage.value == "local_review"
+
+
+async def test_a_care_leavers_death_is_told_to_the_secretary_of_state_and_ofsted_and_closes_without_a_rapid_review(
+    env, engine, policy, task_queue
+):
+    async with running_worker(env.client, engine, task_queue):
+        aware = london(2026, 11, 2, 10)  # Monday 2 November 2026
+        case = opening(
+            aware, route=Route.care_leaver_death, child_status=ChildStatus.care_leaver, child_died=True
+        )
+        handle = await start_case(env.client, task_queue, case, policy)
+        state = await view(handle)
+        assert state.stage.value == "notifying"
+        owed = {d.key: d.due_at for d in state.deadlines}
+        # Five working days: Monday 9 November at the end of the day; nothing for the Panel.
+        assert owed == {
+            "notify_secretary_of_state_care_leaver_death": london(2026, 11, 9, 17),
+            "notify_ofsted_care_leaver_death": london(2026, 11, 9, 17),
+        }
+        with pytest.raises(WorkflowUpdateFailedError) as refusal:
+            await handle.execute_update(
+                CaseWorkflow.record_notification,
+                by(BUSINESS_UNIT, NotificationRecord(recipient=NotificationRecipient.panel, sent_at=aware)),
+            )
+        assert "told to the Secretary of State and Ofsted" in str(refusal.value.cause)
+        for recipient, day in (
+            (NotificationRecipient.secretary_of_state, 4),
+            (NotificationRecipient.ofsted, 6),
+        ):
+            await handle.execute_update(
+                CaseWorkflow.record_notification,
+                by(BUSINESS_UNIT, NotificationRecord(recipient=recipient, sent_at=london(2026, 11, day, 15))),
+            )
+        outcome = await handle.result()
+        assert outcome.outcome == "care_leaver_death_notified"
+        state = await view(handle)
+        assert all(d.met_on_time for d in state.deadlines)
+
+
+async def test_a_notified_incident_found_not_to_meet_the_criteria_is_closed_with_its_reasons_and_the_panel_told(
+    env, engine, policy, task_queue
+):
+    async with running_worker(env.client, engine, task_queue):
+        case = opening(london(2026, 5, 21, 10))  # Thursday 21 May 2026
+        handle = await start_case(env.client, task_queue, case, policy)
+        asked = await handle.execute_update(
+            CaseWorkflow.request_information,
+            by(
+                BUSINESS_UNIT,
+                InformationRequest(
+                    agencies=["luton-schools"], asked_for="Chronology", occurred_at=london(2026, 5, 22, 9)
+                ),
+            ),
+        )
+        decided = london(2026, 5, 27, 16)
+        closed = await handle.execute_update(
+            CaseWorkflow.close_not_meeting_criteria,
+            by(
+                BUSINESS_UNIT,
+                CriteriaNotMet(
+                    reasons="Checks found no abuse or neglect known or suspected.",
+                    panel_told_at=london(2026, 5, 28, 10),
+                    occurred_at=decided,
+                ),
+            ),
+        )
+        assert closed.stage == "closed"
+        outcome = await handle.result()
+        assert outcome.outcome == "did_not_meet_criteria"
+        state = await view(handle)
+        made = next(e for e in state.history if e.kind.value == "criteria_not_met")
+        assert (
+            made.occurred_at == decided
+            and made.details["panel_told_at"] == london(2026, 5, 28, 10).isoformat()
+        )
+        assert {d.key: d.status.value for d in state.deadlines} == {
+            "notify_panel": "cancelled",
+            "report_to_partners": "cancelled",
+            "agency_information_return": "cancelled",
+        }
+        assert [t.status.value for t in state.tasks] == ["withdrawn"] and asked.tasks[0].id == state.tasks[
+            0
+        ].id

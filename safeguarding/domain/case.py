@@ -185,11 +185,16 @@ class CaseOpening(StrictModel):
 
     @model_validator(mode="after")
     def _referral_has_a_time(self) -> CaseOpening:
-        if self.route is not Route.serious_incident_notification and self.referred_at is None:
+        referred = self.route not in (Route.serious_incident_notification, Route.care_leaver_death)
+        if referred and self.referred_at is None:
             raise ValueError(f"referred_at is required for a {self.route.value}")
         early = {NotificationRecipient.panel, NotificationRecipient.safeguarding_partners} & set(
             self.notified
         )
+        if early and self.route is Route.care_leaver_death:
+            raise ValueError(
+                "a care leaver's death is told to the Secretary of State and Ofsted, not the Panel"
+            )
         if early and self.route is not Route.serious_incident_notification:
             raise ValueError(
                 "a referral notifies the Panel and the partners only once screened: record it then"
