@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -142,6 +144,11 @@ def as_refusal(error: WorkflowUpdateFailedError) -> Exception:
     return error
 
 
+# A step the workflow service lost before the workflow accepted it is sent again this many times.
+LOST_UPDATE_RETRIES = 3
+LOST_UPDATE_PAUSE = 0.5  # seconds between
+
+
 def unconfirmed(key: str | None) -> HTTPException:
     """A step sent but not confirmed in time: it may yet be taken, exactly once."""
     if key is None:
@@ -173,31 +180,38 @@ async def run_step(
     request's update id (from its Idempotency-Key), a retry gets the step's one outcome from Temporal;
     not confirmed within ``answer_within`` seconds, 504 with the key to retry with."""
     handle = case_handle(client, case, stream)
-    try:
-        return await handle.execute_update(
-            update,
-            step,
-            id=update_id,
-            rpc_timeout=timedelta(seconds=answer_within) if answer_within else None,
-        )
-    except WorkflowUpdateFailedError as error:
-        raise as_refusal(error) from None
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise unconfirmed(key) from None
-    except RPCError as error:
-        if error.status is not RPCStatusCode.NOT_FOUND:
-            raise _temporal_unavailable(error) or error from None
-        # A workflow that has finished cannot take steps: say so rather than "not found".
+    # One id for every attempt: the workflow takes an update id once.
+    update_id = update_id or f"step-{uuid.uuid4()}"
+    for attempt in range(LOST_UPDATE_RETRIES + 1):
         try:
-            description = await handle.describe()
-        except RPCError:
-            raise await _missing(client, case, stream) from None
-        if description.status is not WorkflowExecutionStatus.RUNNING:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT,
-                f"the {_STREAM_NAME[stream]} of case {case.reference} is finished",
-            ) from None
-        raise
+            return await handle.execute_update(
+                update,
+                step,
+                id=update_id,
+                rpc_timeout=timedelta(seconds=answer_within) if answer_within else None,
+            )
+        except WorkflowUpdateFailedError as error:
+            raise as_refusal(error) from None
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise unconfirmed(key) from None
+        except RPCError as error:
+            if error.status is not RPCStatusCode.NOT_FOUND:
+                raise _temporal_unavailable(error) or error from None
+            # A workflow that has finished cannot take steps: say so rather than "not found".
+            try:
+                description = await handle.describe()
+            except RPCError:
+                raise await _missing(client, case, stream) from None
+            if description.status is not WorkflowExecutionStatus.RUNNING:
+                raise HTTPException(
+                    status.HTTP_409_CONFLICT,
+                    f"the {_STREAM_NAME[stream]} of case {case.reference} is finished",
+                ) from None
+            # The workflow runs but does not know the update: it was lost before it was accepted (its
+            # worker died holding it), so it was never taken. Sent again under the same id.
+            if attempt < LOST_UPDATE_RETRIES:
+                await asyncio.sleep(LOST_UPDATE_PAUSE)
+    raise unconfirmed(key)
 
 
 async def wait_until_open(client: Client, case: CaseAt) -> Any:

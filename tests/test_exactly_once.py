@@ -146,7 +146,7 @@ async def send_until_answered(
 async def serving_api(settings: Settings, client: Client) -> AsyncIterator[str]:
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, client=client), host="127.0.0.1", port=port, log_level="critical")
+        uvicorn.Config(create_app(settings, client=client), host="127.0.0.1", port=port, log_level="error")
     )
     serving = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
@@ -249,7 +249,9 @@ async def assert_each_decision_once(
             for s in taken[reference]
         )
         assert {k: accepted[k] for k in steps_by_update} == dict(steps_by_update), reference
-        for _ in range(60):  # the read model and the audit catch up with the last step
+        # The read model and the audit catch up with the last step: a write picked up by a worker that
+        # was then killed is tried again after its timeout (60 s), so this may take a minute.
+        for _ in range(240):
             with engine.connect() as connection:
                 logged = Counter(
                     dict(
@@ -268,7 +270,9 @@ async def assert_each_decision_once(
                         )
                     ).all()
                 )
-            if sum(audited.values()) >= len(taken[reference]) + 1:
+            if sum(audited.values()) >= len(taken[reference]) + 1 and all(
+                logged[k] >= n for k, n in wanted.items()
+            ):
                 break
             await asyncio.sleep(0.5)
         assert {k: logged[k] for k in wanted} == dict(wanted), reference
