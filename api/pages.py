@@ -80,6 +80,7 @@ STAGE_NAMES = {
     Stage.national_review: "National review",
     Stage.contributing: "Contributing to another area's review",
     Stage.notifying: "Secretary of State and Ofsted to be told",
+    Stage.learning_review: "Local learning review",
     Stage.closed: "Closed",
 }
 ROLE_NAMES = {

@@ -25,6 +25,9 @@ from safeguarding.domain.case import (
     RapidReviewSent,
     Recommendation,
     RecommendationKind,
+    ReferralConfirmation,
+    ScreeningDecision,
+    ScreeningLearningRoute,
     ScrutineerInformed,
 )
 from safeguarding.domain.facts import ChildStatus, Route
@@ -271,3 +274,77 @@ async def test_a_notified_incident_found_not_to_meet_the_criteria_is_closed_with
         assert [t.status.value for t in state.tasks] == ["withdrawn"] and asked.tasks[0].id == state.tasks[
             0
         ].id
+
+
+async def test_a_referral_screened_out_into_a_local_learning_review_runs_it_and_its_plan_takes_the_learning(
+    env, engine, policy, task_queue
+):
+    async with running_worker(env.client, engine, task_queue):
+        referred = london(2026, 3, 2, 11)  # Monday 2 March 2026
+        case = opening(referred, route=Route.agency_referral, referred_at=referred)
+        handle = await start_case(env.client, task_queue, case, policy)
+        await handle.execute_update(
+            CaseWorkflow.confirm_referral,
+            by(BUSINESS_UNIT, ReferralConfirmation(confirmed_at=london(2026, 3, 3, 9))),
+        )
+        screened = london(2026, 3, 10, 14)
+        await handle.execute_update(
+            CaseWorkflow.screen,
+            by(
+                JCRG_CHAIR,
+                ScreeningDecision(
+                    criteria_met=False,
+                    learning_route=ScreeningLearningRoute.local_learning_review,
+                    reasons="Below the criteria; multi-agency learning about missed health appointments.",
+                    occurred_at=screened,
+                ),
+            ),
+        )
+        state = await view(handle)
+        assert state.stage.value == "learning_review"
+        assert not [d for d in state.deadlines if d.key in ("notify_panel", "report_to_partners")]
+
+        review = env.client.get_workflow_handle(f"{handle.id}/review")
+        review_view = await child_view(env, review.id, ReviewWorkflow.view)
+        completion = next(d for d in review_view.deadlines if d.key == "learning_review_completion")
+        # Four calendar months from the dated screening: Friday 10 July 2026 at the end of the day.
+        assert (completion.started_at, completion.due_at, completion.statutory) == (
+            screened,
+            london(2026, 7, 10, 17),
+            False,
+        )
+        for actor, step in [
+            (JCRG_CHAIR, ReviewerAppointed(reviewer="Lead reviewer", appointed_on=date(2026, 3, 16))),
+            (
+                JCRG_CHAIR,
+                TermsAgreed(
+                    methodology="Learning event", terms_of_reference="Scope", agreed_on=date(2026, 3, 23)
+                ),
+            ),
+            (BUSINESS_UNIT, LearningEventHeld(held_on=date(2026, 5, 12))),
+        ]:
+            await review_step(review, actor, step)
+        await review_step(
+            review,
+            JCRG_CHAIR,
+            FinalReport(
+                received_on=date(2026, 6, 29), recommendations=["Follow up missed health appointments"]
+            ),
+        )
+        outcome = await review.result()
+        assert outcome["outcome"] == "completed"  # an untyped handle: the outcome as data
+        met = next(
+            d
+            for d in (await review.query(ReviewWorkflow.view)).deadlines
+            if d.key == "learning_review_completion"
+        )
+        assert met.met_on_time and met.met_at == london(2026, 6, 29, 12)
+
+        # Its recommendation opens the plan, from the day the report came in.
+        plan = env.client.get_workflow_handle(f"{handle.id}/plan")
+        plan_view = await child_view(env, plan.id, ActionPlanWorkflow.view)
+        assert [(r.text, r.source) for r in plan_view.recommendations] == [
+            ("Follow up missed health appointments", "local_learning_review")
+        ]
+        assert plan_view.awaiting_review is None
+        assert (await view(handle)).stage.value == "learning_review"  # open while its plan runs

@@ -64,6 +64,7 @@ CASE_PARTNERSHIP = SearchAttributeKey.for_keyword("CasePartnership")
 SEARCH_ATTRIBUTES = [CASE_STAGE, CASE_PARTNERSHIP]
 
 REVIEW_KIND = {
+    Stage.learning_review: "local_learning_review",
     Stage.local_review: "local_cspr",
     Stage.other_review: "other_review",
     Stage.national_review: "national_review",
@@ -371,7 +372,7 @@ class CaseWorkflow(Casework):
     async def _follow_up(self) -> None:
         """After the rapid review: the review (if any) and the action plan, then the case closes."""
         await workflow.wait_condition(
-            lambda: self.file.stage in intake.POST_RAPID_REVIEW or self.file.stage is Stage.closed
+            lambda: self.file.stage in intake.FOLLOWED_UP or self.file.stage is Stage.closed
         )
         if self.file.stage is Stage.closed or not workflow.patched("review-and-action-plan-children"):
             return  # a case concluded before this release waits at its stage to be closed by hand
@@ -509,13 +510,11 @@ class CaseWorkflow(Casework):
         """The review runs from the partners' decision to hold it (Working Together: six months from the
         decision), as dated by their sign-offs, or from the Panel's answer where the policy says so
         (``review_clock_starts``); cases begun before that ran from the Panel's answer."""
-        rapid, policy = self.file.rapid_review, self.file.policy
-        if (
-            rapid.signed_off_at is not None
-            and policy.review_clock_starts == "partners_decision"
-            and workflow.patched("review-from-partners-decision")
+        rapid = self.file.rapid_review
+        if self.file.stage is Stage.learning_review or (
+            rapid.signed_off_at is not None and workflow.patched("review-from-partners-decision")
         ):
-            return rapid.signed_off_at
+            return intake.review_decided_at(self.file) or workflow.now()
         return rapid.panel_responded_at or workflow.now()
 
     async def _action_plan(self, planned: list[PlannedRecommendation], began_at: datetime | None) -> None:

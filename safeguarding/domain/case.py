@@ -46,6 +46,8 @@ class Stage(StrEnum):
     contributing = "contributing"
     # A care leaver's death: the Secretary of State and Ofsted to be told, then the case closes.
     notifying = "notifying"
+    # A referral screened out of the criteria into a local learning review, which runs as its child.
+    learning_review = "learning_review"
     closed = "closed"
 
 

@@ -24,6 +24,9 @@ class ReviewKind(StrEnum):
     local_cspr = "local_cspr"
     other_review = "other_review"
     national_review = "national_review"
+    # A local learning review (the JCRG's own, below the criteria for a CSPR), e.g. for a referral
+    # screened out of the notification criteria.
+    local_learning_review = "local_learning_review"
 
 
 class ReviewStage(StrEnum):
@@ -66,6 +69,16 @@ SPINE = {
     ReviewKind.national_review: [
         ReviewStage.commissioned,
         ReviewStage.information_sent,
+        ReviewStage.finished,
+    ],
+    # Its own stages: a lead reviewer, terms, a learning event with the practitioners, the final report
+    # (no partners' approval of a draft, no publication).
+    ReviewKind.local_learning_review: [
+        ReviewStage.commissioned,
+        ReviewStage.reviewer_appointed,
+        ReviewStage.terms_agreed,
+        ReviewStage.learning_event_held,
+        ReviewStage.final_report,
         ReviewStage.finished,
     ],
 }

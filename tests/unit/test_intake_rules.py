@@ -407,3 +407,24 @@ def test_a_care_leavers_death_owes_the_secretary_of_state_and_ofsted_only_and_cl
 def test_the_care_leaver_route_is_for_a_care_leaver_who_died():
     with pytest.raises(ValueError, match="care_leaver_death route is for a care leaver who died"):
         opening(Route.care_leaver_death, ChildStatus.neither, True)
+
+
+# ---------------------------------------------------------------- a referral screened out into a local learning review
+
+
+def test_a_referral_screened_out_into_a_local_learning_review_goes_on_to_the_review_and_owes_the_panel_nothing():
+    file = case_file(REFERRAL, Stage.screening)
+    decision = ScreeningDecision(
+        criteria_met=False,
+        learning_route=ScreeningLearningRoute.local_learning_review,
+        reasons="Below the criteria; multi-agency learning about missed health appointments.",
+        occurred_at=NOW - timedelta(days=1),
+    )
+    file.recording(NOW)  # as the workflow takes a dated step: its rules run at the time it happened
+    assert intake.apply_screening(file, JCRG_CHAIR, decision, decision.occurred_at) == []
+    file.recording(None)
+    assert (file.stage, file.outcome) == (Stage.learning_review, "local_learning_review")
+    assert not file.notifiable and keys(file, DeadlineStatus.open) == []
+    assert file.stage in intake.FOLLOWED_UP
+    # The review's clock starts from the screening decision, as dated.
+    assert intake.review_decided_at(file) == decision.occurred_at

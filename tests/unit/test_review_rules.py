@@ -46,6 +46,7 @@ from tests.factories import (
     assert_refused,
     hold_checkpoint,
     reach,
+    refusal_of,
     review_file,
 )
 
@@ -422,3 +423,27 @@ def test_a_decision_not_to_publish_waits_for_the_clock_to_restart() -> None:
     file = review_file(LOCAL, S.copy_sent, paused=True)
     step = NotPublished(reasons="Risk to siblings", published_instead="The improvements made")
     assert_refused(rules.check_not_published, file, JCRG_CHAIR, step, NOW, NOT_NOW, "restart it before")
+
+
+# ---------------------------------------------------------------- a local learning review
+
+
+def test_a_local_learning_review_has_its_own_stages_and_deadline_and_finishes_with_its_final_report() -> None:
+    LLR = ReviewKind.local_learning_review
+    file = review_file(LLR, S.learning_event_held)
+    assert [d.key for d in file.deadlines] == ["learning_review_completion"]
+    assert not [d for d in file.deadlines if d.key == "cspr_completion"]
+    assert file.deadlines[0].statutory is False
+    # No draft for the partners' approval, no publication: the final report follows the learning event.
+    assert (
+        "not part of a local learning review"
+        in refusal_of(
+            rules.check_draft_received, file, BUSINESS_UNIT, DraftReceived(received_on=DAY), NOW
+        ).reason
+    )
+    step = FinalReport(received_on=DAY, recommendations=["Share the learning on missed health appointments"])
+    rules.check_final_report(file, JCRG_CHAIR, step, NOW)
+    assert rules.apply_final_report(file, JCRG_CHAIR, step, NOW) == [
+        (Milestone.review_completed, NOON_OF_DAY, None)
+    ]
+    assert (file.stage, file.outcome) == (S.finished, "completed")

@@ -20,6 +20,7 @@ from safeguarding.domain.case import (
     NotificationRecord,
     ReferralConfirmation,
     ScreeningDecision,
+    ScreeningLearningRoute,
     Stage,
 )
 from safeguarding.domain.deadlines import DeadlineStatus
@@ -32,6 +33,8 @@ from safeguarding.domain.rules.common import check_happened, fmt, not_before
 from safeguarding.domain.rules.tasks import cancel_live_deadlines, withdraw_open_tasks
 
 POST_RAPID_REVIEW = {Stage.local_review, Stage.other_review, Stage.learning_actions, Stage.national_review}
+# Where a case goes on to a review or a plan as its workflow's children.
+FOLLOWED_UP = {*POST_RAPID_REVIEW, Stage.learning_review}
 # Where a case may be closed by hand (a contribution to another area's review, if the lead withdraws it).
 CLOSABLE = {*POST_RAPID_REVIEW, Stage.contributing}
 NOTIFICATION_MILESTONES = set(NOTIFICATION_MILESTONE.values())
@@ -95,8 +98,30 @@ def apply_screening(
     if decision.criteria_met:
         file.stage = Stage.rapid_review
         return [(Milestone.incident_notifiable, file.opening.la_aware_at, None)]
+    if decision.learning_route is ScreeningLearningRoute.local_learning_review:
+        # Below the criteria, the JCRG's own learning review: it runs as the case's child.
+        withdraw_open_tasks(file, "the referral goes to a local learning review", now)
+        cancel_live_deadlines(
+            file, "screened out of the criteria", now, keep=lambda d: d.met_by in NOTIFICATION_MILESTONES
+        )
+        file.stage = Stage.learning_review
+        file.outcome = "local_learning_review"
+        return []
     close(file, f"screened_out:{decision.learning_route.value}", now)  # type: ignore[union-attr]
     return []
+
+
+def review_decided_at(file: CaseFile) -> datetime | None:
+    """When the decision to hold the case's review was made: a screened-out referral's learning review
+    at its screening; otherwise the partners' dated sign-off, or the Panel's answer where the policy
+    says the review's clock starts there (``review_clock_starts``)."""
+    if file.stage is Stage.learning_review:
+        screened = next((e for e in reversed(file.history) if e.kind is EventKind.screened), None)
+        return (screened.occurred_at or screened.recorded_at) if screened else None
+    rapid = file.rapid_review
+    if rapid.signed_off_at is not None and file.policy.review_clock_starts == "partners_decision":
+        return rapid.signed_off_at
+    return rapid.panel_responded_at
 
 
 # ---------------------------------------------------------------- the statutory notifications

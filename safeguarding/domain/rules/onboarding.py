@@ -53,6 +53,7 @@ DueDateCalculator = Callable[[DueDateRequest], list[DueDates]]
 
 # Where a concluded rapid review leads (as the case workflow's ``REVIEW_KIND``).
 REVIEW_KIND = {
+    Stage.learning_review: ReviewKind.local_learning_review,
     Stage.local_review: ReviewKind.local_cspr,
     Stage.other_review: ReviewKind.other_review,
     Stage.national_review: ReviewKind.national_review,
@@ -372,7 +373,7 @@ class HistoryReplay:
         """As the case workflow's ``_review_and_plan_side_by_side``: the plan of the immediate learning
         actions (whatever was recommended) and the review decided on, side by side."""
         f = self.case
-        if self._followed_up or f.stage not in intake.POST_RAPID_REVIEW:
+        if self._followed_up or f.stage not in intake.FOLLOWED_UP:
             return
         self._followed_up = True
         kind = REVIEW_KIND.get(f.stage)
@@ -401,11 +402,7 @@ class HistoryReplay:
             facts={**f.facts, "review_kind": kind.value},
             kind=kind,
             # The partners' dated decision, as the case workflow's ``_review_decided_at``.
-            decided_at=(
-                f.rapid_review.signed_off_at if f.policy.review_clock_starts == "partners_decision" else None
-            )
-            or f.rapid_review.panel_responded_at
-            or now,
+            decided_at=intake.review_decided_at(f) or now,
             started_at=now,
             methodology=recommendation.methodology if recommendation else None,
             review_type=recommendation.review_type.value

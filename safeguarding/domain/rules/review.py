@@ -51,6 +51,7 @@ KIND_WORDS = {
     ReviewKind.local_cspr: "a local CSPR",
     ReviewKind.other_review: "another type of review",
     ReviewKind.national_review: "a national review",
+    ReviewKind.local_learning_review: "a local learning review",
 }
 
 
@@ -218,7 +219,8 @@ def apply_final_report(file: ReviewFile, actor: Actor, step: FinalReport, now: d
     file.recommendations = list(step.recommendations)
     file.stage = ReviewStage.final_report
     done = on_day(step.received_on, now, file.policy.timezone)
-    return finish(file, "completed", done) if file.kind is ReviewKind.other_review else []
+    finishes = file.kind in (ReviewKind.other_review, ReviewKind.local_learning_review)
+    return finish(file, "completed", done) if finishes else []
 
 
 def check_copy_sent(file: ReviewFile, actor: Actor, step: CopySent, now: datetime) -> None:
