@@ -5,7 +5,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
 from api.access import AGENCY, EVERYONE, STAFF, allow, allow_step, current_case, record
@@ -124,6 +124,19 @@ class ContributorCaseView(BaseModel):
     summary="Read one case, live",
     responses={404: {"description": "No such case among the reader's partnerships (or their work)."}},
 )
+async def _child_view(client, found, workflow_id, query, stream):  # type: ignore[no-untyped-def]
+    """A review's or plan's view; None while it is being started (the case names it a moment before
+    its workflow exists)."""
+    if not workflow_id:
+        return None
+    try:
+        return await query_case(client, found, query, stream)
+    except HTTPException as missing:
+        if missing.status_code == status.HTTP_409_CONFLICT:
+            return None
+        raise
+
+
 async def get_case(
     reference: Reference,
     request: Request,
@@ -136,11 +149,8 @@ async def get_case(
     partnership's Business Unit the case's minimum and its own partnership's tasks."""
     found = current_case(request)
     case: CaseView = await query_case(client, found, CaseWorkflow.view)
-    review = plan = None
-    if case.review_workflow_id:
-        review = await query_case(client, found, ReviewWorkflow.view, Stream.review)
-    if case.plan_workflow_id:
-        plan = await query_case(client, found, ActionPlanWorkflow.view, Stream.plan)
+    review = await _child_view(client, found, case.review_workflow_id, ReviewWorkflow.view, Stream.review)
+    plan = await _child_view(client, found, case.plan_workflow_id, ActionPlanWorkflow.view, Stream.plan)
     every_task = [*case.tasks, *(review.tasks if review else []), *(plan.tasks if plan else [])]
     await record(request, actor, "GET /cases/{reference}", "read", 200, reference)
     if actor.role is AGENCY:
