@@ -118,12 +118,6 @@ class ContributorCaseView(BaseModel):
     tasks: list[AgencyTask]
 
 
-@router.get(
-    "/cases/{reference}",
-    response_model=CaseDetail | ContributorCaseView | AgencyCaseView,
-    summary="Read one case, live",
-    responses={404: {"description": "No such case among the reader's partnerships (or their work)."}},
-)
 async def _child_view(client, found, workflow_id, query, stream):  # type: ignore[no-untyped-def]
     """A review's or plan's view; None while it is being started (the case names it a moment before
     its workflow exists)."""
@@ -137,6 +131,12 @@ async def _child_view(client, found, workflow_id, query, stream):  # type: ignor
         raise
 
 
+@router.get(
+    "/cases/{reference}",
+    response_model=CaseDetail | ContributorCaseView | AgencyCaseView,
+    summary="Read one case, live",
+    responses={404: {"description": "No such case among the reader's partnerships (or their work)."}},
+)
 async def get_case(
     reference: Reference,
     request: Request,
