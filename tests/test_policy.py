@@ -250,7 +250,7 @@ def test_a_deadline_that_does_not_say_whether_it_is_statutory_is_refused_at_load
 
     procedure = Path(__file__).parent.parent / "safeguarding/policies/procedures/pan-bedfordshire.yaml"
     text = "partnership: somewhere\nname: Somewhere\n" + procedure.read_text(encoding="utf-8")
-    assert parse_policy(text).deadlines["referral_written_confirmation"].statutory is False
+    assert parse_policy(text).deadlines["notify_ofsted_regulated_setting"].statutory is False
     unsaid = text.replace("    statutory: false  # the partnership's own setting\n", "", 1)
-    with pytest.raises(PolicyError, match=r"deadlines\.referral_written_confirmation: say statutory: true"):
+    with pytest.raises(PolicyError, match=r"deadlines\.notify_ofsted_regulated_setting: say statutory: true"):
         parse_policy(unsaid)

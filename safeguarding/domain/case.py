@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from safeguarding.domain.deadlines import Deadline
 from safeguarding.domain.events import CaseEvent
-from safeguarding.domain.facts import ChildStatus, Route
+from safeguarding.domain.facts import AbuseOrNeglect, ChildStatus, Route
 from safeguarding.domain.fields import (
     AGENCY_PATTERN,
     AgencyCode,
@@ -133,6 +133,17 @@ class CaseOpening(StrictModel):
     child_status: ChildStatus
     child_died: bool
     summary: ShortText = Field(description="A short, non-identifying summary. No names.")
+    # What the intake asks, for what is owed (None: not asked, on cases opened before it was).
+    abuse_or_neglect: AbuseOrNeglect | None = Field(
+        default=None, description="Whether abuse or neglect is known or suspected."
+    )
+    in_custody: bool | None = Field(default=None, description="The child was in custody (youth detention).")
+    regulated_setting: bool | None = Field(
+        default=None, description="The child was in a setting Ofsted regulates (a children's home, say)."
+    )
+    harmed_outside_england: bool | None = Field(
+        default=None, description="The harm happened outside England (the child living in England)."
+    )
     notified: dict[NotificationRecipient, AwareDatetime] = Field(
         default_factory=dict,
         description="Notifications already sent when the case is opened (a case entered after the event).",
@@ -163,6 +174,20 @@ class CaseOpening(StrictModel):
         if external and (self.contributors or self.notified):
             raise ValueError(
                 "a contribution to another area's review has no contributors or notifications of its own"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _notified_only_when_abuse_or_neglect(self) -> CaseOpening:
+        looked_after_death = self.child_status is ChildStatus.looked_after and self.child_died
+        if (
+            self.route is Route.serious_incident_notification
+            and self.abuse_or_neglect is AbuseOrNeglect.not_suspected
+            and not looked_after_death
+        ):
+            raise ValueError(
+                "a serious incident notification needs abuse or neglect known or suspected (or a looked after "
+                "child's death): open it as an agency referral to be screened, or with what is suspected"
             )
         return self
 
@@ -210,11 +235,18 @@ class CaseOpening(StrictModel):
 
     def facts(self) -> dict[str, Any]:
         """The non-identifying facts the deadline policy may condition on."""
-        return {
+        facts: dict[str, Any] = {
             "route": self.route.value,
             "child_status": self.child_status.value,
             "child_died": self.child_died,
         }
+        asked = {
+            "abuse_or_neglect": self.abuse_or_neglect.value if self.abuse_or_neglect else None,
+            "in_custody": self.in_custody,
+            "regulated_setting": self.regulated_setting,
+            "harmed_outside_england": self.harmed_outside_england,
+        }
+        return facts | {k: v for k, v in asked.items() if v is not None}
 
 
 class ReferralConfirmation(StrictModel):

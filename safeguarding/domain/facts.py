@@ -1,5 +1,6 @@
 """The non-identifying facts of a case that the deadline policy may condition on: how it came in, the
-child's status, whether the child died."""
+child's status, whether the child died, whether abuse or neglect is known or suspected, and where the
+child was (in custody, in a setting Ofsted regulates, harmed outside England)."""
 
 from __future__ import annotations
 
@@ -21,3 +22,12 @@ class ChildStatus(StrEnum):
     looked_after = "looked_after"
     care_leaver = "care_leaver"
     neither = "neither"
+
+
+class AbuseOrNeglect(StrEnum):
+    """Whether abuse or neglect is known or suspected: a serious incident notification needs it (the
+    death of a looked after child is notified whatever)."""
+
+    known = "known"
+    suspected = "suspected"
+    not_suspected = "not_suspected"

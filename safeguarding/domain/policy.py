@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from safeguarding.domain.facts import ChildStatus, Route
+from safeguarding.domain.facts import AbuseOrNeglect, ChildStatus, Route
 from safeguarding.domain.fields import AGENCY_PATTERN
 from safeguarding.domain.milestones import Milestone
 from safeguarding.domain.people import Role
@@ -101,6 +101,11 @@ class AppliesWhen(BaseModel):
     child_status: list[ChildStatus] | None = None
     child_died: bool | None = None
     review_kind: list[str] | None = None
+    # The intake's facts: a case that was not asked (opened before) meets no condition on them.
+    abuse_or_neglect: list[AbuseOrNeglect] | None = None
+    in_custody: bool | None = None
+    regulated_setting: bool | None = None
+    harmed_outside_england: bool | None = None
 
     def holds_for(self, facts: dict[str, Any]) -> bool:
         if self.route is not None and facts.get("route") not in self.route:
@@ -109,6 +114,12 @@ class AppliesWhen(BaseModel):
             return False
         if self.review_kind is not None and facts.get("review_kind") not in self.review_kind:
             return False
+        if self.abuse_or_neglect is not None and facts.get("abuse_or_neglect") not in self.abuse_or_neglect:
+            return False
+        for fact in ("in_custody", "regulated_setting", "harmed_outside_england"):
+            wanted = getattr(self, fact)
+            if wanted is not None and facts.get(fact) is not wanted:
+                return False
         return self.child_died is None or facts.get("child_died") == self.child_died
 
 

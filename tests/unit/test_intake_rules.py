@@ -27,6 +27,7 @@ from tests.factories import (
     BUSINESS_UNIT,
     JCRG_CHAIR,
     NOW,
+    POLICY,
     REFERENCE,
     REFERRED,
     assert_refused,
@@ -428,3 +429,57 @@ def test_a_referral_screened_out_into_a_local_learning_review_goes_on_to_the_rev
     assert file.stage in intake.FOLLOWED_UP
     # The review's clock starts from the screening decision, as dated.
     assert intake.review_decided_at(file) == decision.occurred_at
+
+
+# ---------------------------------------------------------------- the intake's facts and what they make owed
+
+
+def test_the_intake_facts_reach_the_policy_and_a_regulated_setting_owes_ofsted_too():
+    asked = opening(SIN, regulated_setting=True, abuse_or_neglect="suspected", in_custody=False)
+    facts = asked.facts()
+    assert facts["regulated_setting"] is True and facts["abuse_or_neglect"] == "suspected"
+    assert facts["in_custody"] is False and "harmed_outside_england" not in facts  # not asked: left out
+    owed = {key for key, _ in POLICY.rules_started_by(Milestone.incident_notifiable, facts)}
+    assert "notify_ofsted_regulated_setting" in owed
+    elsewhere = {
+        key for key, _ in POLICY.rules_started_by(Milestone.incident_notifiable, opening(SIN).facts())
+    }
+    assert "notify_ofsted_regulated_setting" not in elsewhere  # not asked, or not so: not owed
+
+
+@pytest.mark.parametrize(
+    ("condition", "facts", "holds"),
+    [
+        pytest.param({"in_custody": True}, {"in_custody": True}, True, id="in custody"),
+        pytest.param({"in_custody": True}, {"in_custody": False}, False, id="not in custody"),
+        pytest.param({"in_custody": True}, {}, False, id="custody not asked"),
+        pytest.param(
+            {"harmed_outside_england": True}, {"harmed_outside_england": True}, True, id="outside England"
+        ),
+        pytest.param(
+            {"abuse_or_neglect": ["known", "suspected"]}, {"abuse_or_neglect": "known"}, True, id="known"
+        ),
+        pytest.param(
+            {"abuse_or_neglect": ["known", "suspected"]},
+            {"abuse_or_neglect": "not_suspected"},
+            False,
+            id="not",
+        ),
+    ],
+)
+def test_a_policy_condition_on_an_intake_fact_holds_only_when_the_fact_was_asked_and_is_so(
+    condition, facts, holds
+):
+    from safeguarding.domain.policy import AppliesWhen
+
+    assert (
+        AppliesWhen.model_validate(condition).holds_for({"route": "serious_incident_notification", **facts})
+        is holds
+    )
+
+
+def test_a_notification_without_abuse_or_neglect_known_or_suspected_is_refused_unless_a_looked_after_child_died():
+    with pytest.raises(ValueError, match="needs abuse or neglect known or suspected"):
+        opening(SIN, abuse_or_neglect="not_suspected")
+    assert opening(SIN, ChildStatus.looked_after, True, abuse_or_neglect="not_suspected").abuse_or_neglect
+    assert opening(REFERRAL, abuse_or_neglect="not_suspected").route is REFERRAL  # screened instead
