@@ -34,7 +34,12 @@ async def _database_down(request: Request, error: Exception) -> JSONResponse:
 
 
 async def _temporal_down(request: Request, error: Exception) -> JSONResponse:
-    if not isinstance(error, RPCError) or error.status not in _UNAVAILABLE_RPC:
+    recovering = (
+        isinstance(error, RPCError)
+        and error.status is RPCStatusCode.FAILED_PRECONDITION
+        and "Workflow Task in failed state" in str(error)
+    )  # a worker died holding the case's task; the server retries it
+    if not isinstance(error, RPCError) or (error.status not in _UNAVAILABLE_RPC and not recovering):
         raise error
     log.warning("api.temporal_unavailable", status=error.status.name, path=request.url.path)
     return _unavailable("the workflow service")

@@ -149,6 +149,12 @@ LOST_UPDATE_RETRIES = 3
 LOST_UPDATE_PAUSE = 0.5  # seconds between
 
 
+def _recovering(error: RPCError) -> bool:
+    """The server refuses updates while the workflow's task is being retried (a worker died holding
+    it): a passing state, not a fault."""
+    return error.status is RPCStatusCode.FAILED_PRECONDITION and "Workflow Task in failed state" in str(error)
+
+
 def unconfirmed(key: str | None) -> HTTPException:
     """A step sent but not confirmed in time: it may yet be taken, exactly once."""
     if key is None:
@@ -195,6 +201,17 @@ async def run_step(
         except WorkflowUpdateRPCTimeoutOrCancelledError:
             raise unconfirmed(key) from None
         except RPCError as error:
+            if _recovering(error):
+                # The case's worker went away mid-task and the server is retrying that task: it takes
+                # no step until then (nothing was done). Shortly again, then 503.
+                if attempt < LOST_UPDATE_RETRIES:
+                    await asyncio.sleep(LOST_UPDATE_PAUSE * 2)
+                    continue
+                raise HTTPException(
+                    status.HTTP_503_SERVICE_UNAVAILABLE,
+                    "the case is recovering from a worker restart and took no step; try again shortly",
+                    headers={"Retry-After": "5"},
+                ) from None
             if error.status is not RPCStatusCode.NOT_FOUND:
                 raise _temporal_unavailable(error) or error from None
             # A workflow that has finished cannot take steps: say so rather than "not found".
