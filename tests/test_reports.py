@@ -888,3 +888,60 @@ async def test_the_business_unit_asks_for_the_report_and_the_readers_download_it
     ]
     assert ("manager", "accepted") in downloads and ("business_unit", "refused") in downloads
     assert ("partner_agency", "denied") in downloads
+
+
+def test_the_yearly_figures_count_learning_reviews_care_leavers_deaths_and_notifications_not_meeting_the_criteria(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'read-model.sqlite'}"
+    migrate(url)
+    engine = make_engine(url)
+    referral = partial(rows.case, route="agency_referral")
+    done, running, before = "LLR-DONE", "LLR-RUNNING", "LLR-BEFORE"
+    with Session(engine) as session:
+        session.add_all(
+            [
+                referral(done, "closed", london(2026, 5, 1), outcome="local_learning_review"),
+                referral(running, "learning_review", london(2026, 11, 2)),
+                referral(before, "learning_review", london(2025, 12, 1)),
+                rows.case(
+                    "CL-1",
+                    "closed",
+                    london(2026, 6, 3),
+                    route="care_leaver_death",
+                    outcome="care_leaver_death_notified",
+                ),
+                rows.case("CL-OLD", "closed", london(2025, 6, 3), route="care_leaver_death"),
+                rows.case(
+                    "NM-1",
+                    "closed",
+                    london(2026, 7, 1),
+                    outcome="did_not_meet_criteria",
+                    closed_at=london(2026, 7, 9),
+                ),
+            ]
+        )
+        session.flush()
+        session.add_all(
+            [
+                rows.review(done, "finished", london(2026, 5, 12), kind="local_learning_review",
+                            outcome="completed", finished_at=london(2026, 8, 28, 12)),
+                rows.review(running, "terms_agreed", london(2026, 11, 10), kind="local_learning_review"),
+                rows.review(before, "learning_event_held", london(2025, 12, 8), kind="local_learning_review"),
+                rows.deadline(done, 1, "learning_review_completion", london(2026, 9, 12, 17), stream="review",
+                              status="met", met_at=london(2026, 8, 28, 12), statutory=False),
+            ]
+        )  # fmt: skip
+        session.commit()
+    year = yearly_figures(engine, PARTNERSHIP, date(2026, 4, 1), as_of=AS_OF)
+    assert year.learning_reviews.model_dump() == {
+        "started": 2,
+        "completed": 1,
+        "completed_on_time": 1,
+        "underway": 2,
+    }
+    assert (year.care_leaver_deaths, year.not_meeting_criteria) == (1, 1)
+    html = render_html(year)
+    assert 'id="learning-reviews-completed">1<' in html and 'id="care-leaver-deaths">1<' in html
+    assert 'id="not-meeting-criteria">1<' in html
+    engine.dispose()

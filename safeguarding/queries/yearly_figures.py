@@ -46,6 +46,16 @@ class Contribution(BaseModel):
     sent: bool  # our part was sent (the coordination task completed, or the contribution recorded sent)
 
 
+class LearningReviewFigures(BaseModel):
+    """Local learning reviews: decided in the year, finished in it (on time: within their deadline),
+    and under way at the cut-off."""
+
+    started: int = 0
+    completed: int = 0
+    completed_on_time: int = 0
+    underway: int = 0
+
+
 class YearlyFigures(BaseModel):
     kind: str = YEARLY_FIGURES
     partnership: str
@@ -74,6 +84,10 @@ class YearlyFigures(BaseModel):
     actions_by_theme: list[ThemeActions]
     # Contributions to other areas' reviews asked of us in the year (the 2022-23 report counts two).
     contributions_to_other_areas: list[Contribution] = Field(default_factory=list)
+    # The other routes (none on figures made before they were counted).
+    learning_reviews: LearningReviewFigures = Field(default_factory=LearningReviewFigures)
+    care_leaver_deaths: int = 0  # opened in the year: the Secretary of State and Ofsted told
+    not_meeting_criteria: int = 0  # notified incidents closed in the year as not meeting the criteria
 
 
 def yearly_figures(
@@ -116,7 +130,28 @@ def yearly_figures(
         **_action_figures(model, in_year, cut_off, themes),
         contributions_to_other_areas=[*elsewhere, *_contributions_led_elsewhere(model, opened, cut_off)],
         theme_labels=themes,
+        learning_reviews=_learning_review_figures(model, in_year, cut_off),
+        care_leaver_deaths=sum(c.route == Route.care_leaver_death.value for c in opened),
+        not_meeting_criteria=sum(
+            c.outcome == "did_not_meet_criteria" and in_year(c.closed_at) for c in model.cases.values()
+        ),
     )
+
+
+def _learning_review_figures(model: ReportRows, in_year: Any, cut_off: datetime) -> LearningReviewFigures:
+    figures = LearningReviewFigures()
+    deadlines = _deadlines_by_case(model, "learning_review_completion")
+    for reference, review in model.reviews.items():
+        if review.kind != "local_learning_review":
+            continue
+        figures.started += in_year(review.started_at)
+        finished = review.finished_at is not None and review.finished_at < cut_off
+        if finished and in_year(review.finished_at):
+            figures.completed += 1
+            figures.completed_on_time += _kept(deadlines.get(reference, []))
+        if not finished and review.started_at < cut_off:
+            figures.underway += 1
+    return figures
 
 
 def _contributions_here(
