@@ -16,6 +16,7 @@ from api.temporal import query_case
 from safeguarding.domain import steps
 from safeguarding.domain.action_plan import PlanView
 from safeguarding.domain.case import (
+    AdultsBoardSignOff,
     CaseClosure,
     CaseView,
     ContributionSent,
@@ -322,3 +323,14 @@ async def close_not_meeting_criteria(
     actor: Annotated[Actor, Depends(allow_step(steps.CLOSE_NOT_MEETING_CRITERIA))],
 ) -> StepOutcome:
     return await take_step(request, client, reference, CaseWorkflow.close_not_meeting_criteria, actor, body)
+
+
+@router.post(steps.ADULTS_BOARD_SIGN_OFF.path, **documented(steps.ADULTS_BOARD_SIGN_OFF))
+async def adults_board_sign_off(
+    reference: Reference,
+    body: AdultsBoardSignOff,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.ADULTS_BOARD_SIGN_OFF))],
+) -> StepOutcome:
+    return await take_step(request, client, reference, CaseWorkflow.adults_board_sign_off, actor, body)

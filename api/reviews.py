@@ -16,6 +16,7 @@ from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Actor
 from safeguarding.domain.record import Stream
 from safeguarding.domain.review import (
+    AdultsBoardApproval,
     ClockRestarted,
     ClockStopped,
     CopySent,
@@ -223,4 +224,17 @@ async def receive_panel_report(
 ) -> StepOutcome:
     return await take_step(
         request, client, reference, ReviewWorkflow.receive_panel_report, actor, body, Stream.review
+    )
+
+
+@router.post(steps.APPROVE_REPORT_FOR_ADULTS_BOARD.path, **documented(steps.APPROVE_REPORT_FOR_ADULTS_BOARD))
+async def approve_report_for_adults_board(
+    reference: Reference,
+    body: AdultsBoardApproval,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.APPROVE_REPORT_FOR_ADULTS_BOARD))],
+) -> StepOutcome:
+    return await take_step(
+        request, client, reference, ReviewWorkflow.approve_report_for_adults_board, actor, body, Stream.review
     )

@@ -162,6 +162,7 @@ POLICE = partner(StatutoryPartner.police)
 ICB = partner(StatutoryPartner.integrated_care_board)
 SCHOOLS = agency("luton-schools")
 HEALTH = agency("luton-health")
+ADULTS_BOARD = Actor(user_id="sab.representative", role=Role.adults_board_representative)
 ONE_OF_EACH_ROLE = {
     Role.business_unit: BUSINESS_UNIT,
     Role.jcrg_member: JCRG_MEMBER,
@@ -170,6 +171,7 @@ ONE_OF_EACH_ROLE = {
     Role.independent_scrutineer: SCRUTINEER,
     Role.partner_agency: SCHOOLS,
     Role.manager: MANAGER,
+    Role.adults_board_representative: ADULTS_BOARD,
 }
 
 # ---------------------------------------------------------------- the clock, by hand

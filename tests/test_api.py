@@ -472,6 +472,7 @@ async def test_the_openapi_document_lists_every_endpoint():
         "panel-response",
         "closure",
         "criteria-not-met",
+        "adults-board-sign-off",
     }
     review = {p.rsplit("/", 1)[1] for p in paths if p.startswith("/cases/{reference}/review/")}
     assert {
@@ -887,6 +888,8 @@ EXPECTED_ROLES: dict[tuple[str, str], set[str] | None] = {
     ("POST", f"{CASE}/recommendation"): JCRG_ROLES,
     ("POST", f"{CASE}/sign-offs"): {"safeguarding_partner"},
     ("POST", f"{CASE}/criteria-not-met"): BU_ONLY | {"jcrg_chair"},
+    ("POST", f"{CASE}/adults-board-sign-off"): {"adults_board_representative"},
+    ("POST", f"{CASE}/review/adults-board-approval"): {"adults_board_representative"},
     **{
         ("POST", f"{CASE}/review/{step}"): JCRG_ROLES | BU_ONLY
         for step in (

@@ -15,6 +15,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from safeguarding.domain.action_plan import AddAction, PlanClosed
 from safeguarding.domain.case import (
+    AdultsBoardSignOff,
     CriteriaNotMet,
     InformationRequest,
     NotificationRecipient,
@@ -31,8 +32,9 @@ from safeguarding.domain.case import (
     ScrutineerInformed,
 )
 from safeguarding.domain.facts import ChildStatus, Route
-from safeguarding.domain.people import StatutoryPartner
+from safeguarding.domain.people import Actor, Role, StatutoryPartner
 from safeguarding.domain.review import (
+    AdultsBoardApproval,
     DraftReceived,
     FamilyEngagement,
     FinalReport,
@@ -61,13 +63,16 @@ from workflows.review import ReviewWorkflow
 IMMEDIATE = "Brief GPs and health visitors on bruising in non-mobile infants"
 
 
-async def child_view(env, workflow_id: str, query):  # type: ignore[no-untyped-def]
-    """A child workflow's view, once it has started."""
-    for _ in range(200):
+async def child_view(env, workflow_id: str, query, ready=lambda view: True):  # type: ignore[no-untyped-def]
+    """A child workflow's view, once it has started (and ``ready`` holds: its first deadlines computed)."""
+    for _ in range(400):
         try:
-            return await env.client.get_workflow_handle(workflow_id).query(query)
+            view = await env.client.get_workflow_handle(workflow_id).query(query)
         except Exception:  # not started yet
-            await asyncio.sleep(0.05)
+            view = None
+        if view is not None and ready(view):
+            return view
+        await asyncio.sleep(0.05)
     raise AssertionError(f"{workflow_id} never started")
 
 
@@ -305,7 +310,7 @@ async def test_a_referral_screened_out_into_a_local_learning_review_runs_it_and_
         assert not [d for d in state.deadlines if d.key in ("notify_panel", "report_to_partners")]
 
         review = env.client.get_workflow_handle(f"{handle.id}/review")
-        review_view = await child_view(env, review.id, ReviewWorkflow.view)
+        review_view = await child_view(env, review.id, ReviewWorkflow.view, lambda v: bool(v.deadlines))
         completion = next(d for d in review_view.deadlines if d.key == "learning_review_completion")
         # Four calendar months from the dated screening: Friday 10 July 2026 at the end of the day.
         assert (completion.started_at, completion.due_at, completion.statutory) == (
@@ -348,3 +353,99 @@ async def test_a_referral_screened_out_into_a_local_learning_review_runs_it_and_
         ]
         assert plan_view.awaiting_review is None
         assert (await view(handle)).stage.value == "learning_review"  # open while its plan runs
+
+
+SAB = Actor(user_id="sab.representative", role=Role.adults_board_representative)
+
+
+async def test_a_joint_cspr_sar_needs_the_adults_boards_sign_off_and_approval_with_the_three_partners(
+    env, engine, policy, task_queue
+):
+    async with running_worker(env.client, engine, task_queue):
+        case = opening(london(2026, 5, 21, 10))
+        handle = await start_case(env.client, task_queue, case, policy)
+        for recipient in (NotificationRecipient.panel, NotificationRecipient.safeguarding_partners):
+            await handle.execute_update(
+                CaseWorkflow.record_notification,
+                by(BUSINESS_UNIT, NotificationRecord(recipient=recipient, sent_at=london(2026, 5, 27, 11))),
+            )
+        await handle.execute_update(
+            CaseWorkflow.recommend,
+            by(
+                JCRG_CHAIR,
+                Recommendation(
+                    recommendation=RecommendationKind.local_cspr,
+                    methodology="Systems methodology",
+                    reasons="A young person and his mother, who has care and support needs: one joint review.",
+                    joint_with_adults_board=True,
+                    occurred_at=london(2026, 6, 10, 14),
+                ),
+            ),
+        )
+        for partner in StatutoryPartner:
+            await handle.execute_update(
+                CaseWorkflow.sign_off,
+                by(
+                    PARTNERS[partner],
+                    PartnerSignOff(
+                        partner=partner, agrees=True, reasons="Agreed.", occurred_at=london(2026, 6, 12, 12)
+                    ),
+                ),
+            )
+        assert (await view(handle)).rapid_review.signed_off_at is None  # waiting for the adults board
+        # Only the adults board's representative signs for it.
+        with pytest.raises(WorkflowUpdateFailedError) as refusal:
+            await handle.execute_update(
+                CaseWorkflow.adults_board_sign_off,
+                by(PARTNERS[StatutoryPartner.police], AdultsBoardSignOff(agrees=True, reasons="x")),
+            )
+        assert "cannot take this step" in str(refusal.value.cause)
+        decided = london(2026, 6, 15, 16)
+        await handle.execute_update(
+            CaseWorkflow.adults_board_sign_off,
+            by(
+                SAB,
+                AdultsBoardSignOff(
+                    agrees=True, reasons="The SAB agrees to a joint review.", occurred_at=decided
+                ),
+            ),
+        )
+        assert (await view(handle)).rapid_review.signed_off_at == decided
+        await handle.execute_update(
+            CaseWorkflow.inform_scrutineer,
+            by(BUSINESS_UNIT, ScrutineerInformed(informed_at=london(2026, 6, 16, 9))),
+        )
+        await handle.execute_update(
+            CaseWorkflow.send_rapid_review,
+            by(BUSINESS_UNIT, RapidReviewSent(sent_at=london(2026, 6, 16, 10))),
+        )
+        await handle.execute_update(
+            CaseWorkflow.record_panel_response,
+            by(
+                BUSINESS_UNIT,
+                PanelResponse(
+                    response=PanelResponseKind.agrees, received_at=london(2026, 6, 26, 12), reasons="Agrees."
+                ),
+            ),
+        )
+        review = env.client.get_workflow_handle(f"{handle.id}/review")
+        review_view = await child_view(env, review.id, ReviewWorkflow.view, lambda v: bool(v.deadlines))
+        assert review_view.joint_with_adults_board
+        cspr = next(d for d in review_view.deadlines if d.key == "cspr_completion")
+        assert cspr.started_at == decided  # the decision to hold it: the last of the four sign-offs
+        for actor, step in [
+            (JCRG_CHAIR, ReviewerAppointed(reviewer="Joint reviewer", appointed_on=date(2026, 7, 6))),
+            (
+                JCRG_CHAIR,
+                TermsAgreed(methodology="Systems", terms_of_reference="Scope", agreed_on=date(2026, 7, 20)),
+            ),
+            (BUSINESS_UNIT, FamilyEngagement(status="offered", on=date(2026, 7, 21), reasons="Letter sent")),
+            (BUSINESS_UNIT, LearningEventHeld(held_on=date(2026, 9, 8))),
+            (BUSINESS_UNIT, DraftReceived(received_on=date(2026, 10, 14))),
+        ]:
+            await review_step(review, actor, step)
+        for partner in StatutoryPartner:
+            await review_step(review, PARTNERS[partner], ReportApproved(partner=partner, reasons="Approved"))
+        assert (await review.query(ReviewWorkflow.view)).stage.value == "draft_received"
+        await review_step(review, SAB, AdultsBoardApproval(reasons="The SAB approves the report"))
+        assert (await review.query(ReviewWorkflow.view)).stage.value == "approved"

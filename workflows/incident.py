@@ -21,6 +21,7 @@ from temporalio.common import SearchAttributeKey
 from safeguarding.domain import steps
 from safeguarding.domain.action_plan import PlannedRecommendation, PlanStart, ReviewRecommendations
 from safeguarding.domain.case import (
+    AdultsBoardSignOff,
     CaseClosure,
     CaseFile,
     CaseOpening,
@@ -275,6 +276,21 @@ class CaseWorkflow(Casework):
         self._validate(steps.SIGN_OFF, step, rapid_review.check_sign_off)
 
     @workflow.update
+    async def adults_board_sign_off(self, step: Attributed[AdultsBoardSignOff]) -> StepOutcome:
+        """The Safeguarding Adults Board's representative: a joint CSPR/SAR's recommendation."""
+        async with self._step(
+            steps.ADULTS_BOARD_SIGN_OFF, step, rapid_review.check_adults_board_sign_off
+        ) as changes:
+            await changes.reach(
+                rapid_review.apply_adults_board_sign_off(self.file, step.actor, step.decision, changes.at)
+            )
+        return self._outcome(changes)
+
+    @adults_board_sign_off.validator
+    def _validate_adults_board_sign_off(self, step: Attributed[AdultsBoardSignOff]) -> None:
+        self._validate(steps.ADULTS_BOARD_SIGN_OFF, step, rapid_review.check_adults_board_sign_off)
+
+    @workflow.update
     async def inform_scrutineer(self, step: Attributed[ScrutineerInformed]) -> StepOutcome:
         """Business Unit: the Independent Scrutineer was informed of the signed-off decision."""
         async with self._step(
@@ -458,6 +474,7 @@ class CaseWorkflow(Casework):
                 if recommendation and recommendation.review_type
                 else None,
                 decided_at=self._review_decided_at(),
+                joint_with_adults_board=bool(recommendation and recommendation.joint_with_adults_board),
             ),
             id=file.review_workflow_id,
         )

@@ -29,6 +29,7 @@ from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Attributed
 from safeguarding.domain.record import Stream
 from safeguarding.domain.review import (
+    AdultsBoardApproval,
     CheckpointDone,
     ClockRestarted,
     ClockStopped,
@@ -85,6 +86,7 @@ class ReviewWorkflow(Casework):
             started_at=now,
             methodology=start.methodology,
             review_type=start.review_type,
+            joint_with_adults_board=start.joint_with_adults_board,
         )
         self._start_casework(self.file)
 
@@ -246,6 +248,20 @@ class ReviewWorkflow(Casework):
     @receive_draft.validator
     def _validate_receive_draft(self, step: Attributed[DraftReceived]) -> None:
         self._validate(steps.RECEIVE_DRAFT, step, review.check_draft_received)
+
+    @workflow.update
+    async def approve_report_for_adults_board(self, step: Attributed[AdultsBoardApproval]) -> StepOutcome:
+        """The Safeguarding Adults Board's representative: a joint CSPR/SAR's report."""
+        return await self._take(
+            steps.APPROVE_REPORT_FOR_ADULTS_BOARD,
+            step,
+            review.check_adults_board_approval,
+            review.apply_adults_board_approval,
+        )
+
+    @approve_report_for_adults_board.validator
+    def _validate_approve_report_for_adults_board(self, step: Attributed[AdultsBoardApproval]) -> None:
+        self._validate(steps.APPROVE_REPORT_FOR_ADULTS_BOARD, step, review.check_adults_board_approval)
 
     @workflow.update
     async def approve_report(self, step: Attributed[ReportApproved]) -> StepOutcome:

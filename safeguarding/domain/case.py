@@ -307,9 +307,16 @@ class Recommendation(Dated):
         default_factory=list, max_length=50, description="Required when no further review is recommended."
     )
     reasons: Reasons
+    joint_with_adults_board: bool = Field(
+        default=False,
+        description="A CSPR commissioned jointly with the Safeguarding Adults Board as a SAR (Care Act 2014, "
+        "s44): its representative signs off and approves the report with the three partners.",
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Recommendation:
+        if self.joint_with_adults_board and self.recommendation is not RecommendationKind.local_cspr:
+            raise ValueError("only a local CSPR is commissioned jointly with the Safeguarding Adults Board")
         kind = self.recommendation
         if kind is RecommendationKind.local_cspr and not self.methodology:
             raise ValueError("a local CSPR recommendation needs its methodology")
@@ -322,6 +329,13 @@ class Recommendation(Dated):
 
 class PartnerSignOff(Dated):
     partner: StatutoryPartner
+    agrees: bool
+    reasons: Reasons
+
+
+class AdultsBoardSignOff(Dated):
+    """The Safeguarding Adults Board's representative, on a joint CSPR/SAR recommendation."""
+
     agrees: bool
     reasons: Reasons
 
@@ -377,6 +391,8 @@ class RapidReviewView(BaseModel):
     recommended_at: datetime | None = None
     sign_offs: list[SignOffRecord] = Field(default_factory=list)
     signed_off_at: datetime | None = None
+    # A joint CSPR/SAR: when the Safeguarding Adults Board's representative signed it off too.
+    adults_board_signed_off_at: datetime | None = None
     scrutineer_informed_at: datetime | None = None
     sent_to_panel_at: datetime | None = None
     panel_response: PanelResponseKind | None = None

@@ -67,6 +67,10 @@ class EventKind(StrEnum):
     # the action plan
     action_plan_opened = "action_plan_opened"
     recommendation_added = "recommendation_added"
+    # A joint CSPR/SAR: the Safeguarding Adults Board's representative on the recommendation and report.
+    adults_board_signed_off = "adults_board_signed_off"
+    adults_board_disagreed = "adults_board_disagreed"
+    adults_board_approved_report = "adults_board_approved_report"
     # A notified incident found not to meet the criteria: closed with the reasons, the Panel told.
     criteria_not_met = "criteria_not_met"
     # The review's recommendations joined a plan opened at the rapid review.

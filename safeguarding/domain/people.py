@@ -18,6 +18,8 @@ class Role(StrEnum):
     independent_scrutineer = "independent_scrutineer"
     partner_agency = "partner_agency"
     manager = "manager"
+    # The Safeguarding Adults Board's representative: signs off a joint CSPR/SAR with the partners.
+    adults_board_representative = "adults_board_representative"
 
 
 class StatutoryPartner(StrEnum):

@@ -127,6 +127,13 @@ class ReportApproved(Dated):
     reasons: Reasons
 
 
+class AdultsBoardApproval(Dated):
+    """The Safeguarding Adults Board's representative approves a joint CSPR/SAR's report."""
+
+    step: Literal["adults_board_approval"] = "adults_board_approval"
+    reasons: Reasons
+
+
 class FinalReport(StrictModel):
     step: Literal["final_report"] = "final_report"
     received_on: PlausibleDate
@@ -245,6 +252,9 @@ class ReviewState(BaseModel):
     terms_of_reference: str | None = None
     family_engagement: list[FamilyEngagement] = Field(default_factory=list)
     approvals: list[StatutoryPartner] = Field(default_factory=list)
+    # A joint CSPR/SAR: the Safeguarding Adults Board approves the report too.
+    joint_with_adults_board: bool = False
+    adults_board_approved: bool = False
     recommendations: list[str] = Field(default_factory=list)
     copy_sent_on: date | None = None
     earliest_publication_date: date | None = None
@@ -290,6 +300,7 @@ class ReviewStart(BaseModel):
     methodology: str | None = None
     review_type: str | None = None
     decided_at: datetime
+    joint_with_adults_board: bool = False
 
 
 class ReviewOutcome(BaseModel):

@@ -26,6 +26,7 @@ from safeguarding.domain.action_plan import (
     PlanClosed,
 )
 from safeguarding.domain.case import (
+    AdultsBoardSignOff,
     CaseClosure,
     ContributionSent,
     CriteriaNotMet,
@@ -43,6 +44,7 @@ from safeguarding.domain.case import (
 from safeguarding.domain.people import Actor, Role
 from safeguarding.domain.refusal import Refusal, RefusalKind
 from safeguarding.domain.review import (
+    AdultsBoardApproval,
     CheckpointDone,
     ClockRestarted,
     ClockStopped,
@@ -69,6 +71,7 @@ JCRG = (Role.jcrg_member, Role.jcrg_chair)
 CHAIR = Role.jcrg_chair
 PARTNER = Role.safeguarding_partner
 AGENCY = Role.partner_agency
+ADULTS_BOARD = Role.adults_board_representative
 
 
 class Process(StrEnum):
@@ -175,6 +178,10 @@ SIGN_OFF = Step(
     C, "sign_off", PartnerSignOff, f"{CASE}/sign-offs", (PARTNER,),
     "the local authority, police or ICB agrees, or returns it to the JCRG (each for itself)",
 )  # fmt: skip
+ADULTS_BOARD_SIGN_OFF = Step(
+    C, "adults_board_sign_off", AdultsBoardSignOff, f"{CASE}/adults-board-sign-off", (ADULTS_BOARD,),
+    "a joint CSPR/SAR: the Safeguarding Adults Board agrees to the recommendation, or returns it",
+)  # fmt: skip
 INFORM_SCRUTINEER = Step(
     C, "inform_scrutineer", ScrutineerInformed, f"{CASE}/scrutineer-informed", (BU,),
     "the Independent Scrutineer was informed",
@@ -220,6 +227,10 @@ RECEIVE_DRAFT = Step(
 APPROVE_REPORT = Step(
     R, "approve_report", ReportApproved, f"{REVIEW}/report-approved", (PARTNER,),
     "each of the three partners approves the report (each for itself)",
+)  # fmt: skip
+APPROVE_REPORT_FOR_ADULTS_BOARD = Step(
+    R, "approve_report_for_adults_board", AdultsBoardApproval, f"{REVIEW}/adults-board-approval",
+    (ADULTS_BOARD,), "a joint CSPR/SAR: the Safeguarding Adults Board approves the report too",
 )  # fmt: skip
 RECEIVE_FINAL_REPORT = Step(
     R, "receive_final_report", FinalReport, f"{REVIEW}/final-report", (*JCRG, BU),

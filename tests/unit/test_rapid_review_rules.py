@@ -8,12 +8,14 @@ from datetime import timedelta
 import pytest
 
 from safeguarding.domain.case import (
+    AdultsBoardSignOff,
     InformationRequest,
     InformationReturn,
     PanelResponse,
     PanelResponseKind,
     PartnerSignOff,
     RapidReviewSent,
+    Recommendation,
     RecommendationKind,
     ScrutineerInformed,
     Stage,
@@ -27,6 +29,7 @@ from safeguarding.domain.refusal import RefusalKind
 from safeguarding.domain.rules import rapid_review
 from safeguarding.domain.tasks import TaskStatus
 from tests.factories import (
+    ADULTS_BOARD,
     BUSINESS_UNIT,
     HEALTH,
     ICB,
@@ -46,6 +49,7 @@ from tests.factories import (
     case_file,
     respond,
     sign_off,
+    take,
 )
 
 NOT_NOW, FORBIDDEN, NOT_FOUND, INVALID = (
@@ -491,3 +495,81 @@ def test_information_still_awaited_is_withdrawn_once_the_rapid_review_concludes(
     assert file.tasks[0].status is status
     withdrawn = [n.owning_agency for n in file.notices if n.kind is NoticeKind.task_withdrawn]
     assert withdrawn == (["luton-schools"] if status is TaskStatus.withdrawn else [])
+
+
+# ---------------------------------------------------------------- a joint CSPR/SAR
+
+
+def joint_recommendation(file) -> None:  # type: ignore[no-untyped-def]
+    joint = RECOMMENDATIONS[RecommendationKind.local_cspr].model_copy(
+        update={"joint_with_adults_board": True}
+    )
+    take(
+        file,
+        rapid_review.check_recommendation,
+        rapid_review.apply_recommendation,
+        JCRG_CHAIR,
+        joint,
+        SIGNED_OFF,
+    )
+
+
+def test_a_joint_cspr_sar_is_signed_off_only_once_the_adults_board_has_signed_too():
+    file = case_file(Route.serious_incident_notification, Stage.rapid_review, upto="notified")
+    joint_recommendation(file)
+    for partner in StatutoryPartner:
+        sign_off(file, partner)
+    assert file.rapid_review.signed_off_at is None  # the three partners are not enough
+    board = AdultsBoardSignOff(agrees=True, reasons="The SAB agrees: adults' services were involved.")
+    take(
+        file,
+        rapid_review.check_adults_board_sign_off,
+        rapid_review.apply_adults_board_sign_off,
+        ADULTS_BOARD,
+        board,
+        NOW,
+    )
+    assert file.rapid_review.signed_off_at == NOW
+    signed = [e for e in file.history if e.kind is EventKind.recommendation_signed_off]
+    assert len(signed) == 1 and signed[0].details["joint_with_adults_board"] is True
+    assert_refused(
+        rapid_review.check_adults_board_sign_off, file, ADULTS_BOARD, board, NOW, NOT_NOW, "already signed"
+    )
+
+
+def test_the_adults_board_disagreeing_returns_a_joint_recommendation_to_the_jcrg():
+    file = case_file(Route.serious_incident_notification, Stage.rapid_review, upto="notified")
+    joint_recommendation(file)
+    sign_off(file, StatutoryPartner.police)
+    board = AdultsBoardSignOff(agrees=False, reasons="Not a SAR: no adult with care and support needs.")
+    take(
+        file,
+        rapid_review.check_adults_board_sign_off,
+        rapid_review.apply_adults_board_sign_off,
+        ADULTS_BOARD,
+        board,
+        NOW,
+    )
+    review = file.rapid_review
+    assert (review.recommendation, review.sign_offs, review.adults_board_signed_off_at) == (None, [], None)
+    assert file.history[-1].kind is EventKind.recommendation_returned
+
+
+def test_the_adults_board_does_not_sign_off_a_cspr_that_is_not_joint():
+    file = case_file(Route.serious_incident_notification, Stage.rapid_review, upto="recommended")
+    board = AdultsBoardSignOff(agrees=True, reasons="x")
+    assert_refused(
+        rapid_review.check_adults_board_sign_off,
+        file,
+        ADULTS_BOARD,
+        board,
+        NOW,
+        NOT_NOW,
+        "not a joint CSPR/SAR",
+    )
+
+
+def test_only_a_local_cspr_is_commissioned_jointly():
+    with pytest.raises(ValueError, match="only a local CSPR"):
+        Recommendation(recommendation=RecommendationKind.no_further_review, learning_actions=["x"], reasons="r",
+                       joint_with_adults_board=True)  # fmt: skip

@@ -15,6 +15,7 @@ from safeguarding.domain.people import StatutoryPartner
 from safeguarding.domain.refusal import RefusalKind
 from safeguarding.domain.review import (
     SPINE,
+    AdultsBoardApproval,
     CopySent,
     DraftReceived,
     FamilyEngagement,
@@ -36,6 +37,7 @@ from safeguarding.domain.rules import review as rules
 from safeguarding.domain.rules.review import KIND_WORDS
 from safeguarding.domain.tasks import TaskStatus
 from tests.factories import (
+    ADULTS_BOARD,
     BUSINESS_UNIT,
     EARLIEST_PUBLICATION,
     JCRG_CHAIR,
@@ -48,6 +50,10 @@ from tests.factories import (
     reach,
     refusal_of,
     review_file,
+    take,
+)
+from tests.factories import (
+    partner as partner_of,
 )
 
 NOT_NOW, FORBIDDEN, INVALID = RefusalKind.not_allowed_now, RefusalKind.forbidden, RefusalKind.invalid
@@ -447,3 +453,26 @@ def test_a_local_learning_review_has_its_own_stages_and_deadline_and_finishes_wi
         (Milestone.review_completed, NOON_OF_DAY, None)
     ]
     assert (file.stage, file.outcome) == (S.finished, "completed")
+
+
+def test_a_joint_cspr_sars_report_is_approved_once_the_adults_board_has_approved_it_too() -> None:
+    file = review_file(LOCAL, S.draft_received, joint_with_adults_board=True)
+    for partner in StatutoryPartner:
+        approval = ReportApproved(partner=partner, reasons="Approved")
+        take(
+            file, rules.check_report_approved, rules.apply_report_approved, partner_of(partner), approval, NOW
+        )
+    assert file.stage is S.draft_received  # the partners alone are not enough
+    board = AdultsBoardApproval(reasons="The SAB approves the report")
+    take(file, rules.check_adults_board_approval, rules.apply_adults_board_approval, ADULTS_BOARD, board, NOW)
+    assert file.stage is S.approved and file.adults_board_approved
+    assert file.history[-1].kind is EventKind.report_approved_by_all_partners
+
+
+def test_the_adults_board_does_not_approve_a_review_that_is_not_joint() -> None:
+    file = review_file(LOCAL, S.draft_received)
+    board = AdultsBoardApproval(reasons="x")
+    assert (
+        "not a joint CSPR/SAR"
+        in refusal_of(rules.check_adults_board_approval, file, ADULTS_BOARD, board, NOW).reason
+    )

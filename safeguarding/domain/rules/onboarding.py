@@ -408,6 +408,7 @@ class HistoryReplay:
             review_type=recommendation.review_type.value
             if recommendation and recommendation.review_type
             else None,
+            joint_with_adults_board=bool(recommendation and recommendation.joint_with_adults_board),
         )
         file = self.review
         self.review_stream = _Stream(file, lambda: (file.decided_at, "the decision to hold the review"), self)
@@ -599,6 +600,10 @@ CASE_RULES: dict[str, tuple[Any, Any]] = {
     table.WITHDRAW_CASE_TASK.update: (tasks.check_task_withdrawal, tasks.apply_task_withdrawal),
     table.RECOMMEND.update: (rapid_review.check_recommendation, rapid_review.apply_recommendation),
     table.SIGN_OFF.update: (rapid_review.check_sign_off, rapid_review.apply_sign_off),
+    table.ADULTS_BOARD_SIGN_OFF.update: (
+        rapid_review.check_adults_board_sign_off,
+        rapid_review.apply_adults_board_sign_off,
+    ),
     table.INFORM_SCRUTINEER.update: (
         rapid_review.check_scrutineer_informed,
         rapid_review.apply_scrutineer_informed,
@@ -622,6 +627,10 @@ REVIEW_RULES: dict[str, tuple[Any, Any]] = {
     table.RECORD_LEARNING_EVENT.update: (review.check_learning_event, review.apply_learning_event),
     table.RECEIVE_DRAFT.update: (review.check_draft_received, review.apply_draft_received),
     table.APPROVE_REPORT.update: (review.check_report_approved, review.apply_report_approved),
+    table.APPROVE_REPORT_FOR_ADULTS_BOARD.update: (
+        review.check_adults_board_approval,
+        review.apply_adults_board_approval,
+    ),
     table.RECEIVE_FINAL_REPORT.update: (review.check_final_report, review.apply_final_report),
     table.SEND_COPY.update: (review.check_copy_sent, None),
     table.SCHEDULE_PUBLICATION.update: (

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from safeguarding.domain.case import (
+    AdultsBoardSignOff,
     CaseFile,
     InformationRequest,
     InformationReturn,
@@ -216,23 +217,71 @@ def apply_sign_off(file: CaseFile, actor: Actor, sign_off: PartnerSignOff, now: 
         partner=sign_off.partner.value,
     )
     if not sign_off.agrees:
-        # One partner's disagreement returns the decision to the JCRG; the agreements so far lapse.
-        review.sign_offs = []
-        review.recommendation = None
-        file.notify_decision(
-            file.record(EventKind.recommendation_returned, now, partner=sign_off.partner.value)
-        )
+        _return_to_the_jcrg(file, now, partner=sign_off.partner.value)
         return []
     review.sign_offs.append(
         SignOffRecord(partner=sign_off.partner, agrees=True, actor=actor, at=now, reasons=sign_off.reasons)
     )
-    if {s.partner for s in review.sign_offs} == set(StatutoryPartner):
+    _signed_off_when_all_have(file, now)
+    return []
+
+
+def _return_to_the_jcrg(file: CaseFile, now: datetime, **who: str) -> None:
+    """One disagreement returns the decision to the JCRG; the agreements so far lapse."""
+    review = file.rapid_review
+    review.sign_offs = []
+    review.adults_board_signed_off_at = None
+    review.recommendation = None
+    file.notify_decision(file.record(EventKind.recommendation_returned, now, **who))
+
+
+def _signed_off_when_all_have(file: CaseFile, now: datetime) -> None:
+    """Signed off once the three partners have (and, for a joint CSPR/SAR, the adults board)."""
+    review = file.rapid_review
+    recommendation = review.recommendation
+    joint = recommendation is not None and recommendation.joint_with_adults_board
+    partners = {s.partner for s in review.sign_offs} == set(StatutoryPartner)
+    if partners and (not joint or review.adults_board_signed_off_at is not None):
         review.signed_off_at = now
         file.record(
             EventKind.recommendation_signed_off,
             now,
-            recommendation=review.recommendation.recommendation.value,  # type: ignore[union-attr]
+            recommendation=recommendation.recommendation.value,  # type: ignore[union-attr]
+            **({"joint_with_adults_board": True} if joint else {}),
         )
+
+
+def check_adults_board_sign_off(
+    file: CaseFile, actor: Actor, step: AdultsBoardSignOff, now: datetime
+) -> None:
+    review = require_stage(file, "the adults board's sign-off")
+    if review.recommendation is None:
+        raise Refusal("there is no JCRG recommendation to sign off yet")
+    if not review.recommendation.joint_with_adults_board:
+        raise Refusal(
+            "this recommendation is not a joint CSPR/SAR: the Safeguarding Adults Board does not sign it off"
+        )
+    if review.adults_board_signed_off_at is not None:
+        raise Refusal(
+            f"the adults board already signed off this recommendation on {fmt(review.adults_board_signed_off_at)}"
+        )
+    not_before(now, review.recommended_at, "the sign-off", "the JCRG's recommendation")
+
+
+def apply_adults_board_sign_off(
+    file: CaseFile, actor: Actor, step: AdultsBoardSignOff, now: datetime
+) -> list[Reached]:
+    file.record(
+        EventKind.adults_board_signed_off if step.agrees else EventKind.adults_board_disagreed,
+        now,
+        actor=actor,
+        reasons=step.reasons,
+    )
+    if not step.agrees:
+        _return_to_the_jcrg(file, now, partner="adults_board")
+        return []
+    file.rapid_review.adults_board_signed_off_at = now
+    _signed_off_when_all_have(file, now)
     return []
 
 

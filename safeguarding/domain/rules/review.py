@@ -19,6 +19,7 @@ from safeguarding.domain.people import Actor, StatutoryPartner
 from safeguarding.domain.refusal import Refusal, RefusalKind
 from safeguarding.domain.review import (
     SPINE,
+    AdultsBoardApproval,
     CheckpointDone,
     ClockRestarted,
     ClockStopped,
@@ -203,9 +204,36 @@ def apply_report_approved(
 ) -> list[Reached]:
     _record(file, EventKind.report_approved, actor, step, now)
     file.approvals.append(step.partner)
-    if set(file.approvals) == set(StatutoryPartner):
+    _approved_when_all_have(file, now)
+    return []
+
+
+def _approved_when_all_have(file: ReviewFile, now: datetime) -> None:
+    """Approved once the three partners have (and, for a joint CSPR/SAR, the adults board)."""
+    partners = set(file.approvals) == set(StatutoryPartner)
+    if partners and (not file.joint_with_adults_board or file.adults_board_approved):
         file.stage = ReviewStage.approved
         file.record(EventKind.report_approved_by_all_partners, now)
+
+
+def check_adults_board_approval(
+    file: ReviewFile, actor: Actor, step: AdultsBoardApproval, now: datetime
+) -> None:
+    if not file.joint_with_adults_board:
+        raise Refusal(
+            "this review is not a joint CSPR/SAR: the Safeguarding Adults Board does not approve it"
+        )
+    _step(file, ReviewStage.approved, "the adults board's approval", now=now)
+    if file.adults_board_approved:
+        raise Refusal("the adults board has already approved the report")
+
+
+def apply_adults_board_approval(
+    file: ReviewFile, actor: Actor, step: AdultsBoardApproval, now: datetime
+) -> list[Reached]:
+    file.record(EventKind.adults_board_approved_report, now, actor=actor, reasons=step.reasons)
+    file.adults_board_approved = True
+    _approved_when_all_have(file, now)
     return []
 
 
