@@ -18,7 +18,8 @@ _KIND_LABELS = {
     "local_cspr": "local child safeguarding practice review (CSPR)",
     "other_review": "another type of review",
     "national_review": "national review (local duties)",
-    "rapid_review": "rapid review (no further review)",
+    "local_learning_review": "local learning review",
+    "rapid_review": "rapid review (its immediate learning)",
 }
 
 _STATUS_LABELS = {
@@ -33,6 +34,7 @@ _SOURCE_LABELS = {
     "local_cspr": "local CSPR",
     "other_review": "another type of review",
     "national_review": "national review",
+    "local_learning_review": "local learning review",
     "audit": "audit",
 }
 
