@@ -37,7 +37,9 @@ MANAGER = Role.manager
 JCRG = (JCRG_MEMBER, JCRG_CHAIR)
 # Who reads the partnership's reports: its leaders (the partners among them) and those who oversee it.
 REPORT_READERS = (BU, MANAGER, SCRUTINEER, *JCRG, PARTNER)
-STAFF = (BU, JCRG_MEMBER, JCRG_CHAIR, PARTNER, SCRUTINEER, MANAGER)  # everyone but partner agencies
+ADULTS_BOARD = Role.adults_board_representative
+# Everyone but partner agencies (the adults board's representative reads cases as the partners do).
+STAFF = (BU, JCRG_MEMBER, JCRG_CHAIR, PARTNER, SCRUTINEER, MANAGER, ADULTS_BOARD)
 EVERYONE = (*STAFF, AGENCY)
 
 REFERENCE = re.compile(CASE_REFERENCE_PATTERN)

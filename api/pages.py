@@ -91,6 +91,7 @@ ROLE_NAMES = {
     Role.independent_scrutineer: "Independent Scrutineer",
     Role.partner_agency: "Partner agency",
     Role.manager: "Manager",
+    Role.adults_board_representative: "Safeguarding Adults Board representative",
 }
 # Each state as a GOV.UK tag: its words carry the meaning, the colour only repeats it.
 STATE_TAGS = {
