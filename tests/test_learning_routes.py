@@ -16,8 +16,11 @@ from temporalio.client import WorkflowUpdateFailedError
 from safeguarding.domain.action_plan import AddAction, PlanClosed
 from safeguarding.domain.case import (
     AdultsBoardSignOff,
+    CaseOpening,
     CriteriaNotMet,
     InformationRequest,
+    LearningSource,
+    LearningSourceKind,
     NotificationRecipient,
     NotificationRecord,
     PanelResponse,
@@ -50,6 +53,7 @@ from tests.support import (
     PARTNERS,
     by,
     london,
+    new_reference,
     opening,
     plan_step,
     review_step,
@@ -449,3 +453,69 @@ async def test_a_joint_cspr_sar_needs_the_adults_boards_sign_off_and_approval_wi
         assert (await review.query(ReviewWorkflow.view)).stage.value == "draft_received"
         await review_step(review, SAB, AdultsBoardApproval(reasons="The SAB approves the report"))
         assert (await review.query(ReviewWorkflow.view)).stage.value == "approved"
+
+
+async def test_a_plan_from_a_national_review_runs_without_a_case_of_its_own_and_closes_when_the_plan_does(
+    env, engine, policy, task_queue
+):
+    async with running_worker(env.client, engine, task_queue):
+        received = london(2026, 3, 2, 10)  # the national review's report reached the partnership
+        learning = CaseOpening(
+            reference=new_reference("NAT"),
+            partnership="luton",
+            route=Route.learning_from_elsewhere,
+            la_aware_at=received,
+            referring_agency="lscp-business-unit",
+            child_status=ChildStatus.neither,
+            child_died=False,
+            summary="Learning from a national review.",
+            learning_source=LearningSource(
+                kind=LearningSourceKind.national_review,
+                title="The Myth of Invisible Men",
+                recommendations=["Record who the men in the household are", "Invite fathers to every plan"],
+            ),
+        )
+        handle = await start_case(env.client, task_queue, learning, policy)
+        state = await view(handle)
+        assert state.stage.value == "learning_actions" and state.deadlines == []
+        plan = env.client.get_workflow_handle(f"{handle.id}/plan")
+        plan_view = await child_view(env, plan.id, ActionPlanWorkflow.view, lambda v: bool(v.recommendations))
+        assert [(r.id, r.source) for r in plan_view.recommendations] == [
+            ("R1", "national_review"),
+            ("R2", "national_review"),
+        ]
+        assert plan_view.awaiting_review is None
+        # The plan began when the report arrived: actions dated from then on are taken as dated.
+        added = await plan_step(
+            plan,
+            JCRG_CHAIR,
+            AddAction(
+                recommendation_id="R1",
+                agency="luton-childrens-social-care",
+                lead_role="Principal social worker",
+                description="Add the men in the household to the assessment template",
+                measure="Audit of twenty assessments",
+                themes=["voice_of_the_child"],
+                due_on=date(2026, 9, 30),
+                occurred_at=london(2026, 3, 16, 10),
+            ),
+        )
+        assert added.deadlines[0].started_at == london(2026, 3, 16, 10)
+        with pytest.raises(WorkflowUpdateFailedError) as refusal:
+            await plan.execute_update(
+                "add_action",
+                by(
+                    JCRG_CHAIR,
+                    AddAction(
+                        recommendation_id="R2",
+                        agency="luton-schools",
+                        lead_role="Head",
+                        description="x",
+                        measure="y",
+                        themes=["voice_of_the_child"],
+                        due_on=date(2026, 9, 30),
+                        occurred_at=london(2026, 2, 20, 10),  # before the report arrived
+                    ),
+                ),
+            )
+        assert "before" in str(refusal.value.cause)

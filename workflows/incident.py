@@ -432,6 +432,12 @@ class CaseWorkflow(Casework):
             for text in (recommendation.learning_actions if recommendation else [])
         ]
         concluded = file.rapid_review.panel_responded_at or file.rapid_review.signed_off_at
+        source = file.opening.learning_source
+        if source is not None:  # learning from elsewhere: its report's recommendations, from its receipt
+            immediate = [
+                PlannedRecommendation(text=t, source=source.kind.value) for t in source.recommendations
+            ]
+            concluded = file.opening.la_aware_at
         review_kind = REVIEW_KIND.get(file.stage)
         plan = None
         if immediate:

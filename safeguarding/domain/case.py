@@ -115,6 +115,24 @@ class ExternalLead(StrictModel):
     )
 
 
+class LearningSourceKind(StrEnum):
+    national_review = "national_review"  # a national review's report (the Panel's)
+    other_area_review = "other_area_review"  # another area's CSPR (e.g. Essex "Child V")
+    audit = "audit"
+    safeguarding_adults_review = "safeguarding_adults_review"
+    domestic_abuse_related_death_review = "domestic_abuse_related_death_review"
+    other = "other"
+
+
+class LearningSource(StrictModel):
+    """Where an action plan's learning comes from when it is not a case of this partnership's."""
+
+    kind: LearningSourceKind
+    title: ShortText = Field(description="The report, e.g. 'The Myth of Invisible Men' (national review).")
+    their_reference: Annotated[str, StringConstraints(min_length=1, max_length=60)] | None = None
+    recommendations: list[ShortText] = Field(min_length=1, max_length=60)
+
+
 class CaseOpening(StrictModel):
     """What the Business Unit knows when a case is opened."""
 
@@ -161,6 +179,27 @@ class CaseOpening(StrictModel):
         default=None,
         description="For a contribution_to_external_review: the area that leads the review.",
     )
+    learning_source: LearningSource | None = Field(
+        default=None,
+        description="For learning_from_elsewhere: the report and its recommendations the plan takes.",
+    )
+
+    @model_validator(mode="after")
+    def _learning_from_elsewhere(self) -> CaseOpening:
+        elsewhere = self.route is Route.learning_from_elsewhere
+        if elsewhere != (self.learning_source is not None):
+            raise ValueError("learning_source is given exactly when the route is learning_from_elsewhere")
+        if elsewhere and (
+            self.child_died
+            or self.child_status is not ChildStatus.neither
+            or self.notified
+            or self.contributors
+        ):
+            raise ValueError(
+                "learning from elsewhere has no child, notifications or contributors of its own here "
+                "(child_status neither, child_died false)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _external_lead_only_for_a_contribution(self) -> CaseOpening:
@@ -212,7 +251,11 @@ class CaseOpening(StrictModel):
 
     @model_validator(mode="after")
     def _referral_has_a_time(self) -> CaseOpening:
-        referred = self.route not in (Route.serious_incident_notification, Route.care_leaver_death)
+        referred = self.route not in (
+            Route.serious_incident_notification,
+            Route.care_leaver_death,
+            Route.learning_from_elsewhere,
+        )
         if referred and self.referred_at is None:
             raise ValueError(f"referred_at is required for a {self.route.value}")
         early = {NotificationRecipient.panel, NotificationRecipient.safeguarding_partners} & set(
@@ -450,6 +493,7 @@ class CaseFile(WorkRecord):
             Route.serious_incident_notification: Stage.rapid_review,
             Route.contribution_to_external_review: Stage.contributing,
             Route.care_leaver_death: Stage.notifying,
+            Route.learning_from_elsewhere: Stage.learning_actions,
         }
         return cls(
             reference=opening.reference,
@@ -477,6 +521,8 @@ class CaseFile(WorkRecord):
             return False  # the leading area notifies
         if self.opening.route is Route.care_leaver_death:
             return False  # the Secretary of State and Ofsted are told; the Panel is not
+        if self.opening.route is Route.learning_from_elsewhere:
+            return False  # no incident here: learning from a review elsewhere
         return not self.is_referral or bool(self.screening and self.screening.criteria_met)
 
     def view(self) -> CaseView:

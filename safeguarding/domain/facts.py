@@ -16,6 +16,9 @@ class Route(StrEnum):
     # The death of a care leaver aged up to 24: the Secretary of State and Ofsted are told; no rapid
     # review (Working Together 2023), unless abuse or neglect is suspected (then it is notified as such).
     care_leaver_death = "care_leaver_death"
+    # Learning from elsewhere, without a case of its own here: a national review's report, another
+    # area's review, an audit, a SAR, a domestic abuse related death review. Its action plan only.
+    learning_from_elsewhere = "learning_from_elsewhere"
 
 
 class ChildStatus(StrEnum):

@@ -274,7 +274,11 @@ def _by_theme(
             reviews.append(
                 ReviewLearning(
                     case_reference=reference,
-                    review_kind=review.kind if review else "rapid_review",
+                    review_kind=review.kind
+                    if review
+                    else _source_of(model, reference)
+                    if case.route == "learning_from_elsewhere"
+                    else "rapid_review",
                     stage=review.stage if review else case.stage,
                     outcome=review.outcome if review else case.outcome,
                     published=bool(review and review.outcome == "published"),
@@ -344,3 +348,11 @@ def _compliance(
         else:
             row.not_yet_due += 1
     return sorted(by_key.values(), key=lambda c: (not c.statutory, c.title))
+
+
+def _source_of(model: ReportRows, reference: str) -> str:
+    """Learning from elsewhere: the kind of report its plan's actions came from."""
+    return next(
+        (a.source for a in model.actions if a.case_reference == reference and a.source),
+        "learning_from_elsewhere",
+    )

@@ -20,6 +20,10 @@ _KIND_LABELS = {
     "national_review": "national review (local duties)",
     "local_learning_review": "local learning review",
     "rapid_review": "rapid review (its immediate learning)",
+    "other_area_review": "another area's review",
+    "safeguarding_adults_review": "Safeguarding Adults Review",
+    "domestic_abuse_related_death_review": "domestic abuse related death review",
+    "audit": "audit",
 }
 
 _STATUS_LABELS = {
@@ -35,6 +39,9 @@ _SOURCE_LABELS = {
     "other_review": "another type of review",
     "national_review": "national review",
     "local_learning_review": "local learning review",
+    "other_area_review": "another area's review",
+    "safeguarding_adults_review": "Safeguarding Adults Review",
+    "domestic_abuse_related_death_review": "domestic abuse related death review",
     "audit": "audit",
 }
 

@@ -8,6 +8,7 @@ import pytest
 
 from safeguarding.domain.case import (
     CaseClosure,
+    CaseFile,
     CriteriaNotMet,
     NotificationRecipient,
     NotificationRecord,
@@ -483,3 +484,35 @@ def test_a_notification_without_abuse_or_neglect_known_or_suspected_is_refused_u
         opening(SIN, abuse_or_neglect="not_suspected")
     assert opening(SIN, ChildStatus.looked_after, True, abuse_or_neglect="not_suspected").abuse_or_neglect
     assert opening(REFERRAL, abuse_or_neglect="not_suspected").route is REFERRAL  # screened instead
+
+
+# ---------------------------------------------------------------- learning from elsewhere
+
+
+def test_learning_from_elsewhere_opens_straight_at_its_plan_and_owes_nothing_of_an_incident():
+    source = {
+        "kind": "national_review",
+        "title": "The Myth of Invisible Men",
+        "recommendations": ["See the men"],
+    }
+    asked = opening(
+        Route.learning_from_elsewhere, learning_source=source, referring_agency="lscp-business-unit"
+    )
+    file = CaseFile.open(asked, POLICY, NOW)
+    assert (file.stage, file.notifiable) == (Stage.learning_actions, False)
+    assert file.stage in intake.FOLLOWED_UP
+    assert not list(POLICY.rules_started_by(Milestone.case_opened, asked.facts()))
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        pytest.param({}, "learning_source is given exactly when", id="no source"),
+        pytest.param({"child_died": True, "learning_source": "SOURCE"}, "no child", id="a child"),
+    ],
+)
+def test_learning_from_elsewhere_needs_its_source_and_no_child(changes, fragment):
+    source = {"kind": "audit", "title": "Audit of neglect referrals", "recommendations": ["Act"]}
+    changes = {k: (source if v == "SOURCE" else v) for k, v in changes.items()}
+    with pytest.raises(ValueError, match=fragment):
+        opening(Route.learning_from_elsewhere, **changes)

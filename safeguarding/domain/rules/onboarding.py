@@ -222,6 +222,7 @@ class HistoryReplay:
         self._followed_up = False
         self._review_told = False
         self._open()
+        self._follow_up()  # learning from elsewhere opens straight at its plan
 
     # ------------------------------------------------------------ opening, as CaseWorkflow.run
 
@@ -382,8 +383,14 @@ class HistoryReplay:
             PlannedRecommendation(text=t, source="rapid_review")
             for t in (recommendation.learning_actions if recommendation else [])
         ]
+        concluded = f.rapid_review.panel_responded_at or f.rapid_review.signed_off_at
+        source = f.opening.learning_source
+        if source is not None:
+            immediate = [
+                PlannedRecommendation(text=t, source=source.kind.value) for t in source.recommendations
+            ]
+            concluded = f.opening.la_aware_at
         if immediate:
-            concluded = f.rapid_review.panel_responded_at or f.rapid_review.signed_off_at
             self._begin_plan(immediate, concluded, kind.value if kind is not None else None)
         if kind is not None:
             self._begin_review(kind)
