@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.access import AGENCY, EVERYONE, STAFF, allow, allow_step, current_case, record
@@ -38,7 +39,7 @@ from safeguarding.domain.people import Actor
 from safeguarding.domain.record import Stream
 from safeguarding.domain.review import ReviewView
 from safeguarding.domain.tasks import Task
-from safeguarding.queries.cases import CaseListItem, list_cases
+from safeguarding.queries.cases import CaseListItem, list_cases, thematic_reviews_covering
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.incident import CaseWorkflow
 from workflows.review import ReviewWorkflow
@@ -74,10 +75,12 @@ def get_cases(
 
 
 class CaseDetail(CaseView):
-    """The case with its review and its action plan, each read live from its own workflow."""
+    """The case with its review and its action plan, each read live from its own workflow, and the
+    thematic reviews that cover it."""
 
     review: ReviewView | None = None
     plan: PlanView | None = None
+    thematic_reviews: list[str] = []
 
 
 class AgencyTask(BaseModel):
@@ -183,7 +186,10 @@ async def get_case(
             ],
             tasks=[_agency_task(t) for t in every_task if t.partnership == found.acting_in],
         )
-    return CaseDetail(**dict(case), review=review, plan=plan)
+    covering = await run_in_threadpool(
+        thematic_reviews_covering, request.app.state.engine, found.partnership, reference
+    )
+    return CaseDetail(**dict(case), review=review, plan=plan, thematic_reviews=covering)
 
 
 def _agency_task(task: Task) -> AgencyTask:

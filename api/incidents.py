@@ -79,6 +79,8 @@ async def open_case(
                 f"referring_agency {opening.referring_agency!r} is not an active agency of "
                 f"{opening.partnership}'s partner directory; its Business Unit adds it with PUT /agencies/{{code}}",
             )
+        if opening.thematic is not None:
+            await _check_thematic(engine, opening, policy)
         opener = actor.acting_in(opening.partnership)
         # A case opened before partnerships were kept apart keeps the workflow id it was started with.
         known = await run_in_threadpool(_workflow_of, engine, opening.partnership, opening.reference)
@@ -111,6 +113,37 @@ async def open_case(
         return await wait_until_open(client, case)
 
     return await audited(request, actor.acting_in(opening.partnership), opening.reference, None, opened())
+
+
+async def _check_thematic(engine: Engine, opening: CaseOpening, policy) -> None:  # type: ignore[no-untyped-def]
+    """A thematic review's theme is one of the partnership's, and it covers cases of its own
+    partnership (another partnership's case is named as one it does not have)."""
+    scope = opening.thematic
+    if scope.theme not in policy.themes:  # type: ignore[union-attr]
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"theme {scope.theme!r} is not one of {opening.partnership}'s themes: {', '.join(policy.themes)}",  # type: ignore[union-attr]
+        )
+    found = await run_in_threadpool(_cases_of, engine, opening.partnership, scope.cases)  # type: ignore[union-attr]
+    missing = [c for c in scope.cases if c not in found]  # type: ignore[union-attr]
+    if missing:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"a thematic review covers cases of {opening.partnership}: no case {', '.join(missing)} there",
+        )
+
+
+def _cases_of(engine: Engine, partnership: str, references: list[str]) -> set[str]:
+    with engine.connect() as connection:
+        return set(
+            connection.execute(
+                select(CaseRow.reference).where(
+                    CaseRow.partnership == partnership,
+                    CaseRow.reference.in_(references),
+                    CaseRow.route != "thematic_review",
+                )
+            ).scalars()
+        )
 
 
 def _workflow_of(engine: Engine, partnership: str, reference: str) -> str | None:

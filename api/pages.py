@@ -81,6 +81,7 @@ STAGE_NAMES = {
     Stage.contributing: "Contributing to another area's review",
     Stage.notifying: "Secretary of State and Ofsted to be told",
     Stage.learning_review: "Local learning review",
+    Stage.thematic_review: "Thematic review",
     Stage.closed: "Closed",
 }
 ROLE_NAMES = {

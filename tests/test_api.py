@@ -297,6 +297,47 @@ async def test_a_step_sent_again_with_its_idempotency_key_gets_the_first_answer_
     )
 
 
+async def test_a_thematic_review_covers_several_cases_of_its_partnership_and_each_shows_it(
+    service: httpx.AsyncClient,
+):
+    http = service
+    covered = [await open_case(http) for _ in range(3)]
+    reference = new_reference("THEME")
+    aware = iso(datetime.now(UTC) - timedelta(days=1))
+    thematic = {
+        **incident(reference),
+        "route": "thematic_review",
+        "la_aware_at": aware,
+        "referring_agency": "lscp-business-unit",
+        "summary": "Serious youth violence across four cases.",
+        "thematic": {"theme": "extrafamilial_harm", "title": "Serious youth violence", "cases": covered},
+    }
+    one = await http.post(
+        "/incidents", json={**thematic, "thematic": {**thematic["thematic"], "cases": covered[:1]}}
+    )
+    assert one.status_code == 422 and "at least 2" in one.text
+    elsewhere = await http.post(
+        "/incidents",
+        json={**thematic, "thematic": {**thematic["thematic"], "cases": [*covered[:2], "BB-2026-001"]}},
+    )
+    assert elsewhere.status_code == 422 and "no case BB-2026-001 there" in elsewhere.json()["detail"]
+    unknown_theme = await http.post(
+        "/incidents", json={**thematic, "thematic": {**thematic["thematic"], "theme": "weather"}}
+    )
+    assert unknown_theme.status_code == 422 and "not one of luton's themes" in unknown_theme.json()["detail"]
+    assert (await http.get(f"/cases/{reference}")).status_code == 404  # nothing was opened
+    opened = await http.post("/incidents", json=thematic)
+    assert opened.status_code == 201, opened.text
+    assert opened.json()["stage"] == "thematic_review"
+    for case in covered:
+        for _ in range(50):
+            shown = (await http.get(f"/cases/{case}")).json()["thematic_reviews"]
+            if shown:
+                break
+            await asyncio.sleep(0.1)
+        assert shown == [reference]
+
+
 async def test_health_names_the_dependency_that_is_down(service: httpx.AsyncClient):
     healthy = await service.get("/health")
     assert healthy.status_code == 200 and healthy.json()["down"] == []

@@ -33,6 +33,7 @@ from safeguarding.domain.case import (
     ScreeningDecision,
     ScreeningLearningRoute,
     ScrutineerInformed,
+    ThematicScope,
 )
 from safeguarding.domain.facts import ChildStatus, Route
 from safeguarding.domain.people import Actor, Role, StatutoryPartner
@@ -519,3 +520,62 @@ async def test_a_plan_from_a_national_review_runs_without_a_case_of_its_own_and_
                 ),
             )
         assert "before" in str(refusal.value.cause)
+
+
+async def test_a_thematic_review_across_three_cases_runs_one_review_and_one_plan(
+    env, engine, policy, task_queue
+):
+    async with running_worker(env.client, engine, task_queue):
+        decided = london(2026, 4, 14, 15)  # the JCRG decided on Tuesday 14 April 2026
+        thematic = CaseOpening(
+            reference=new_reference("THEME"),
+            partnership="luton",
+            route=Route.thematic_review,
+            la_aware_at=decided,
+            referring_agency="lscp-business-unit",
+            child_status=ChildStatus.neither,
+            child_died=False,
+            summary="Serious youth violence: one review across three cases.",
+            thematic=ThematicScope(
+                theme="extrafamilial_harm",
+                title="Serious youth violence",
+                cases=["LSCP-2026-011", "LSCP-2026-014", "LSCP-2026-019"],
+            ),
+        )
+        handle = await start_case(env.client, task_queue, thematic, policy)
+        state = await view(handle)
+        assert state.stage.value == "thematic_review" and state.deadlines == []
+        opened = next(e for e in state.history if e.kind.value == "case_opened")
+        assert opened.details["covers"] == thematic.thematic.cases
+        review = env.client.get_workflow_handle(f"{handle.id}/review")
+        review_view = await child_view(env, review.id, ReviewWorkflow.view, lambda v: bool(v.deadlines))
+        (completion,) = review_view.deadlines
+        # Six calendar months from the dated decision: Wednesday 14 October 2026 at the end of the day.
+        assert (completion.key, completion.started_at, completion.due_at) == (
+            "thematic_review_completion",
+            decided,
+            london(2026, 10, 14, 17),
+        )
+        for actor, step in [
+            (JCRG_CHAIR, ReviewerAppointed(reviewer="Thematic reviewer", appointed_on=date(2026, 4, 20))),
+            (
+                JCRG_CHAIR,
+                TermsAgreed(
+                    methodology="Thematic", terms_of_reference="Three cases", agreed_on=date(2026, 5, 4)
+                ),
+            ),
+            (BUSINESS_UNIT, LearningEventHeld(held_on=date(2026, 7, 1))),
+        ]:
+            await review_step(review, actor, step)
+        await review_step(
+            review,
+            JCRG_CHAIR,
+            FinalReport(received_on=date(2026, 9, 21), recommendations=["A contextual safeguarding panel"]),
+        )
+        plan = env.client.get_workflow_handle(f"{handle.id}/plan")
+        plan_view = await child_view(env, plan.id, ActionPlanWorkflow.view, lambda v: bool(v.recommendations))
+        assert [(r.text, r.source) for r in plan_view.recommendations] == [
+            ("A contextual safeguarding panel", "thematic_review")
+        ]
+        done = next(d for d in (await review.query(ReviewWorkflow.view)).deadlines)
+        assert done.met_on_time

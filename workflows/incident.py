@@ -66,6 +66,7 @@ SEARCH_ATTRIBUTES = [CASE_STAGE, CASE_PARTNERSHIP]
 
 REVIEW_KIND = {
     Stage.learning_review: "local_learning_review",
+    Stage.thematic_review: "thematic_review",
     Stage.local_review: "local_cspr",
     Stage.other_review: "other_review",
     Stage.national_review: "national_review",
@@ -96,6 +97,11 @@ class CaseWorkflow(Casework):
                 route=opening.route.value,
                 policy_version=file.policy.version,
                 stage=file.stage.value,
+                **(
+                    {"covers": opening.thematic.cases, "theme": opening.thematic.theme}
+                    if opening.thematic
+                    else {}
+                ),
                 **({"lead": opening.external_lead.name} if opening.external_lead else {}),
             )
             reached: list[Reached] = [(Milestone.case_opened, opening.la_aware_at, None)]
@@ -534,7 +540,7 @@ class CaseWorkflow(Casework):
         decision), as dated by their sign-offs, or from the Panel's answer where the policy says so
         (``review_clock_starts``); cases begun before that ran from the Panel's answer."""
         rapid = self.file.rapid_review
-        if self.file.stage is Stage.learning_review or (
+        if self.file.stage in (Stage.learning_review, Stage.thematic_review) or (
             rapid.signed_off_at is not None and workflow.patched("review-from-partners-decision")
         ):
             return intake.review_decided_at(self.file) or workflow.now()

@@ -48,6 +48,8 @@ class Stage(StrEnum):
     notifying = "notifying"
     # A referral screened out of the criteria into a local learning review, which runs as its child.
     learning_review = "learning_review"
+    # A thematic review across cases, which runs as its child.
+    thematic_review = "thematic_review"
     closed = "closed"
 
 
@@ -133,6 +135,22 @@ class LearningSource(StrictModel):
     recommendations: list[ShortText] = Field(min_length=1, max_length=60)
 
 
+class ThematicScope(StrictModel):
+    """A thematic review: one review of a theme across several of the partnership's cases."""
+
+    theme: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,60}$")] = Field(
+        description="One of the partnership's themes (its policy lists them)."
+    )
+    title: ShortText
+    cases: list[CaseReference] = Field(min_length=2, max_length=20, description="The cases it covers.")
+
+    @model_validator(mode="after")
+    def _several_cases(self) -> ThematicScope:
+        if len(set(self.cases)) != len(self.cases):
+            raise ValueError("each case is named once")
+        return self
+
+
 class CaseOpening(StrictModel):
     """What the Business Unit knows when a case is opened."""
 
@@ -183,6 +201,26 @@ class CaseOpening(StrictModel):
         default=None,
         description="For learning_from_elsewhere: the report and its recommendations the plan takes.",
     )
+
+    thematic: ThematicScope | None = Field(
+        default=None, description="For a thematic_review: its theme and the cases it covers (two or more)."
+    )
+
+    @model_validator(mode="after")
+    def _thematic(self) -> CaseOpening:
+        thematic = self.route is Route.thematic_review
+        if thematic != (self.thematic is not None):
+            raise ValueError("thematic is given exactly when the route is thematic_review")
+        if thematic and (
+            self.child_died
+            or self.child_status is not ChildStatus.neither
+            or self.notified
+            or self.contributors
+        ):
+            raise ValueError("a thematic review has no child, notifications or contributors of its own")
+        if thematic and self.reference in self.thematic.cases:  # type: ignore[union-attr]
+            raise ValueError("a thematic review does not cover itself")
+        return self
 
     @model_validator(mode="after")
     def _learning_from_elsewhere(self) -> CaseOpening:
@@ -255,6 +293,7 @@ class CaseOpening(StrictModel):
             Route.serious_incident_notification,
             Route.care_leaver_death,
             Route.learning_from_elsewhere,
+            Route.thematic_review,
         )
         if referred and self.referred_at is None:
             raise ValueError(f"referred_at is required for a {self.route.value}")
@@ -494,6 +533,7 @@ class CaseFile(WorkRecord):
             Route.contribution_to_external_review: Stage.contributing,
             Route.care_leaver_death: Stage.notifying,
             Route.learning_from_elsewhere: Stage.learning_actions,
+            Route.thematic_review: Stage.thematic_review,
         }
         return cls(
             reference=opening.reference,
@@ -521,8 +561,8 @@ class CaseFile(WorkRecord):
             return False  # the leading area notifies
         if self.opening.route is Route.care_leaver_death:
             return False  # the Secretary of State and Ofsted are told; the Panel is not
-        if self.opening.route is Route.learning_from_elsewhere:
-            return False  # no incident here: learning from a review elsewhere
+        if self.opening.route in (Route.learning_from_elsewhere, Route.thematic_review):
+            return False  # no incident of its own: learning from elsewhere, or across cases
         return not self.is_referral or bool(self.screening and self.screening.criteria_met)
 
     def view(self) -> CaseView:

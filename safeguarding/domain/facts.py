@@ -19,6 +19,8 @@ class Route(StrEnum):
     # Learning from elsewhere, without a case of its own here: a national review's report, another
     # area's review, an audit, a SAR, a domestic abuse related death review. Its action plan only.
     learning_from_elsewhere = "learning_from_elsewhere"
+    # One review of a theme across several of the partnership's cases (serious youth violence, say).
+    thematic_review = "thematic_review"
 
 
 class ChildStatus(StrEnum):

@@ -27,6 +27,8 @@ class ReviewKind(StrEnum):
     # A local learning review (the JCRG's own, below the criteria for a CSPR), e.g. for a referral
     # screened out of the notification criteria.
     local_learning_review = "local_learning_review"
+    # One review of a theme across several cases.
+    thematic_review = "thematic_review"
 
 
 class ReviewStage(StrEnum):
@@ -74,6 +76,14 @@ SPINE = {
     # Its own stages: a lead reviewer, terms, a learning event with the practitioners, the final report
     # (no partners' approval of a draft, no publication).
     ReviewKind.local_learning_review: [
+        ReviewStage.commissioned,
+        ReviewStage.reviewer_appointed,
+        ReviewStage.terms_agreed,
+        ReviewStage.learning_event_held,
+        ReviewStage.final_report,
+        ReviewStage.finished,
+    ],
+    ReviewKind.thematic_review: [
         ReviewStage.commissioned,
         ReviewStage.reviewer_appointed,
         ReviewStage.terms_agreed,

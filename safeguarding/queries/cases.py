@@ -15,7 +15,7 @@ from sqlalchemy import Engine, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from safeguarding.queries.due import LIVE, DueState, due_state
-from safeguarding.store.tables import CaseRow, DeadlineRow
+from safeguarding.store.tables import CaseEventRow, CaseRow, DeadlineRow
 
 PAGE_SIZE = 50
 
@@ -209,3 +209,23 @@ def list_cases(
         )
         for row in rows
     ]
+
+
+def thematic_reviews_covering(engine: Engine, partnership: str, reference: str) -> list[str]:
+    """The thematic reviews of the partnership that cover this case (their references)."""
+    with engine.connect() as connection:
+        opened = connection.execute(
+            select(CaseEventRow.case_reference, CaseEventRow.details)
+            .join(
+                CaseRow,
+                (CaseRow.partnership == CaseEventRow.partnership)
+                & (CaseRow.reference == CaseEventRow.case_reference),
+            )
+            .where(
+                CaseRow.partnership == partnership,
+                CaseRow.route == "thematic_review",
+                CaseEventRow.stream == "case",
+                CaseEventRow.kind == "case_opened",
+            )
+        ).all()
+    return sorted(ref for ref, details in opened if reference in (details or {}).get("covers", []))

@@ -23,6 +23,7 @@ _KIND_LABELS = {
     "other_area_review": "another area's review",
     "safeguarding_adults_review": "Safeguarding Adults Review",
     "domestic_abuse_related_death_review": "domestic abuse related death review",
+    "thematic_review": "thematic review",
     "audit": "audit",
 }
 
@@ -42,6 +43,7 @@ _SOURCE_LABELS = {
     "other_area_review": "another area's review",
     "safeguarding_adults_review": "Safeguarding Adults Review",
     "domestic_abuse_related_death_review": "domestic abuse related death review",
+    "thematic_review": "thematic review",
     "audit": "audit",
 }
 

@@ -516,3 +516,29 @@ def test_learning_from_elsewhere_needs_its_source_and_no_child(changes, fragment
     changes = {k: (source if v == "SOURCE" else v) for k, v in changes.items()}
     with pytest.raises(ValueError, match=fragment):
         opening(Route.learning_from_elsewhere, **changes)
+
+
+# ---------------------------------------------------------------- a thematic review
+
+
+@pytest.mark.parametrize(
+    ("cases", "fragment"),
+    [
+        pytest.param(["LSCP-0002"], "at least 2", id="one case is not a theme"),
+        pytest.param(["LSCP-0002", "LSCP-0002"], "each case is named once", id="the same case twice"),
+        pytest.param([REFERENCE, "LSCP-0002"], "does not cover itself", id="itself"),
+    ],
+)
+def test_a_thematic_review_covers_two_or_more_other_cases(cases, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        opening(Route.thematic_review, thematic={"theme": "neglect", "title": "Neglect", "cases": cases})
+
+
+def test_a_thematic_review_opens_at_its_review_from_its_dated_decision():
+    asked = opening(
+        Route.thematic_review,
+        thematic={"theme": "neglect", "title": "Neglect", "cases": ["LSCP-0002", "LSCP-0003"]},
+    )
+    file = CaseFile.open(asked, POLICY, NOW)
+    assert (file.stage, file.notifiable) == (Stage.thematic_review, False)
+    assert intake.review_decided_at(file) == AWARE

@@ -54,6 +54,7 @@ DueDateCalculator = Callable[[DueDateRequest], list[DueDates]]
 # Where a concluded rapid review leads (as the case workflow's ``REVIEW_KIND``).
 REVIEW_KIND = {
     Stage.learning_review: ReviewKind.local_learning_review,
+    Stage.thematic_review: ReviewKind.thematic_review,
     Stage.local_review: ReviewKind.local_cspr,
     Stage.other_review: ReviewKind.other_review,
     Stage.national_review: ReviewKind.national_review,

@@ -53,6 +53,7 @@ KIND_WORDS = {
     ReviewKind.other_review: "another type of review",
     ReviewKind.national_review: "a national review",
     ReviewKind.local_learning_review: "a local learning review",
+    ReviewKind.thematic_review: "a thematic review",
 }
 
 
@@ -247,7 +248,11 @@ def apply_final_report(file: ReviewFile, actor: Actor, step: FinalReport, now: d
     file.recommendations = list(step.recommendations)
     file.stage = ReviewStage.final_report
     done = on_day(step.received_on, now, file.policy.timezone)
-    finishes = file.kind in (ReviewKind.other_review, ReviewKind.local_learning_review)
+    finishes = file.kind in (
+        ReviewKind.other_review,
+        ReviewKind.local_learning_review,
+        ReviewKind.thematic_review,
+    )
     return finish(file, "completed", done) if finishes else []
 
 
