@@ -919,6 +919,8 @@ def test_the_yearly_figures_count_learning_reviews_care_leavers_deaths_and_notif
                     outcome="did_not_meet_criteria",
                     closed_at=london(2026, 7, 9),
                 ),
+                rows.case("TH-1", "thematic_review", london(2026, 6, 1), route="thematic_review"),
+                rows.case("NAT-1", "learning_actions", london(2026, 5, 5), route="learning_from_elsewhere"),
             ]
         )
         session.flush()
@@ -930,6 +932,10 @@ def test_the_yearly_figures_count_learning_reviews_care_leavers_deaths_and_notif
                 rows.review(before, "learning_event_held", london(2025, 12, 8), kind="local_learning_review"),
                 rows.deadline(done, 1, "learning_review_completion", london(2026, 9, 12, 17), stream="review",
                               status="met", met_at=london(2026, 8, 28, 12), statutory=False),
+                rows.review("TH-1", "terms_agreed", london(2026, 6, 1), kind="thematic_review"),
+                rows.action_plan("NAT-1", updated_at=london(2026, 5, 5)),
+                rows.action("NAT-1", 1, "luton-schools", "Invite fathers", due_at=london(2026, 9, 30, 17),
+                            source="national_review", themes=["voice_of_the_child"]),
             ]
         )  # fmt: skip
         session.commit()
@@ -941,7 +947,10 @@ def test_the_yearly_figures_count_learning_reviews_care_leavers_deaths_and_notif
         "underway": 2,
     }
     assert (year.care_leaver_deaths, year.not_meeting_criteria) == (1, 1)
+    assert (year.thematic_reviews.started, year.thematic_reviews.underway) == (1, 1)
+    assert year.plans_from_elsewhere == {"national_review": 1}
     html = render_html(year)
     assert 'id="learning-reviews-completed">1<' in html and 'id="care-leaver-deaths">1<' in html
-    assert 'id="not-meeting-criteria">1<' in html
+    assert 'id="not-meeting-criteria">1<' in html and 'id="thematic-reviews-started">1<' in html
+    assert "Action plans from learning elsewhere: national review" in html
     engine.dispose()

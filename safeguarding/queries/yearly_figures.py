@@ -86,6 +86,9 @@ class YearlyFigures(BaseModel):
     contributions_to_other_areas: list[Contribution] = Field(default_factory=list)
     # The other routes (none on figures made before they were counted).
     learning_reviews: LearningReviewFigures = Field(default_factory=LearningReviewFigures)
+    thematic_reviews: LearningReviewFigures = Field(default_factory=LearningReviewFigures)
+    # Plans opened in the year from learning elsewhere, by the kind of report.
+    plans_from_elsewhere: dict[str, int] = Field(default_factory=dict)
     care_leaver_deaths: int = 0  # opened in the year: the Secretary of State and Ofsted told
     not_meeting_criteria: int = 0  # notified incidents closed in the year as not meeting the criteria
 
@@ -131,6 +134,8 @@ def yearly_figures(
         contributions_to_other_areas=[*elsewhere, *_contributions_led_elsewhere(model, opened, cut_off)],
         theme_labels=themes,
         learning_reviews=_learning_review_figures(model, in_year, cut_off),
+        thematic_reviews=_learning_review_figures(model, in_year, cut_off, "thematic_review"),
+        plans_from_elsewhere=_plans_from_elsewhere(model, opened),
         care_leaver_deaths=sum(c.route == Route.care_leaver_death.value for c in opened),
         not_meeting_criteria=sum(
             c.outcome == "did_not_meet_criteria" and in_year(c.closed_at) for c in model.cases.values()
@@ -138,11 +143,28 @@ def yearly_figures(
     )
 
 
-def _learning_review_figures(model: ReportRows, in_year: Any, cut_off: datetime) -> LearningReviewFigures:
+def _plans_from_elsewhere(model: ReportRows, opened: list[CaseRow]) -> dict[str, int]:
+    kinds: dict[str, int] = defaultdict(int)
+    for case in opened:
+        if case.route == Route.learning_from_elsewhere.value:
+            source = next((a.source for a in model.actions if a.case_reference == case.reference), None)
+            kinds[source or "learning_from_elsewhere"] += 1
+    return dict(kinds)
+
+
+COMPLETION_KEY = {
+    "local_learning_review": "learning_review_completion",
+    "thematic_review": "thematic_review_completion",
+}
+
+
+def _learning_review_figures(
+    model: ReportRows, in_year: Any, cut_off: datetime, kind: str = "local_learning_review"
+) -> LearningReviewFigures:
     figures = LearningReviewFigures()
-    deadlines = _deadlines_by_case(model, "learning_review_completion")
+    deadlines = _deadlines_by_case(model, COMPLETION_KEY[kind])
     for reference, review in model.reviews.items():
-        if review.kind != "local_learning_review":
+        if review.kind != kind:
             continue
         figures.started += in_year(review.started_at)
         finished = review.finished_at is not None and review.finished_at < cut_off
