@@ -82,6 +82,7 @@ STAGE_NAMES = {
     Stage.notifying: "Secretary of State and Ofsted to be told",
     Stage.learning_review: "Local learning review",
     Stage.thematic_review: "Thematic review",
+    Stage.adults_review: "Safeguarding Adults Review",
     Stage.closed: "Closed",
 }
 ROLE_NAMES = {

@@ -35,7 +35,7 @@ from safeguarding.domain.case import (
     ScrutineerInformed,
     ThematicScope,
 )
-from safeguarding.domain.facts import ChildStatus, Route
+from safeguarding.domain.facts import CareActBasis, ChildStatus, Route
 from safeguarding.domain.people import Actor, Role, StatutoryPartner
 from safeguarding.domain.review import (
     AdultsBoardApproval,
@@ -579,3 +579,55 @@ async def test_a_thematic_review_across_three_cases_runs_one_review_and_one_plan
         ]
         done = next(d for d in (await review.query(ReviewWorkflow.view)).deadlines)
         assert done.met_on_time
+
+
+async def test_a_safeguarding_adults_review_on_its_own_runs_under_the_care_act_with_its_own_deadline(
+    env, engine, policy, task_queue
+):
+    async with running_worker(env.client, engine, task_queue):
+        decided = london(2026, 2, 9, 12)  # the all-age group decided on Monday 9 February 2026
+        sar = CaseOpening(
+            reference=new_reference("SAR"),
+            partnership="luton",
+            route=Route.safeguarding_adults_review,
+            la_aware_at=decided,
+            referring_agency="lscp-business-unit",
+            child_status=ChildStatus.neither,
+            child_died=True,
+            summary="An adult with care and support needs died; abuse or neglect suspected.",
+            care_act_basis=CareActBasis.mandatory,
+        )
+        handle = await start_case(env.client, task_queue, sar, policy)
+        state = await view(handle)
+        assert state.stage.value == "adults_review" and state.deadlines == []  # nothing owed to the Panel
+        review = env.client.get_workflow_handle(f"{handle.id}/review")
+        review_view = await child_view(env, review.id, ReviewWorkflow.view, lambda v: bool(v.deadlines))
+        (completion,) = review_view.deadlines
+        # Six calendar months from the decision: Sunday 9 August 2026, at the end of the day.
+        assert (completion.key, completion.due_at, completion.statutory) == (
+            "sar_completion",
+            london(2026, 8, 9, 17),
+            False,
+        )
+        for actor, step in [
+            (JCRG_CHAIR, ReviewerAppointed(reviewer="SAR reviewer", appointed_on=date(2026, 2, 16))),
+            (
+                JCRG_CHAIR,
+                TermsAgreed(methodology="SILP", terms_of_reference="Scope", agreed_on=date(2026, 3, 2)),
+            ),
+            (BUSINESS_UNIT, LearningEventHeld(held_on=date(2026, 4, 21))),
+            (BUSINESS_UNIT, DraftReceived(received_on=date(2026, 6, 1))),
+        ]:
+            await review_step(review, actor, step)
+        for partner in StatutoryPartner:
+            await review_step(review, PARTNERS[partner], ReportApproved(partner=partner, reasons="Approved"))
+        await review_step(
+            review, JCRG_CHAIR, FinalReport(received_on=date(2026, 7, 6), recommendations=["Hear the carer"])
+        )
+        plan = env.client.get_workflow_handle(f"{handle.id}/plan")
+        plan_view = await child_view(env, plan.id, ActionPlanWorkflow.view, lambda v: bool(v.recommendations))
+        assert [(r.text, r.source) for r in plan_view.recommendations] == [
+            ("Hear the carer", "safeguarding_adults_review")
+        ]
+        done = (await review.query(ReviewWorkflow.view)).deadlines[0]
+        assert done.met_on_time and done.met_at == london(2026, 7, 6, 12)

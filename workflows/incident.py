@@ -67,6 +67,7 @@ SEARCH_ATTRIBUTES = [CASE_STAGE, CASE_PARTNERSHIP]
 REVIEW_KIND = {
     Stage.learning_review: "local_learning_review",
     Stage.thematic_review: "thematic_review",
+    Stage.adults_review: "safeguarding_adults_review",
     Stage.local_review: "local_cspr",
     Stage.other_review: "other_review",
     Stage.national_review: "national_review",
@@ -540,7 +541,7 @@ class CaseWorkflow(Casework):
         decision), as dated by their sign-offs, or from the Panel's answer where the policy says so
         (``review_clock_starts``); cases begun before that ran from the Panel's answer."""
         rapid = self.file.rapid_review
-        if self.file.stage in (Stage.learning_review, Stage.thematic_review) or (
+        if self.file.stage in (Stage.learning_review, Stage.thematic_review, Stage.adults_review) or (
             rapid.signed_off_at is not None and workflow.patched("review-from-partners-decision")
         ):
             return intake.review_decided_at(self.file) or workflow.now()

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from safeguarding.domain.deadlines import Deadline
 from safeguarding.domain.events import CaseEvent
-from safeguarding.domain.facts import AbuseOrNeglect, ChildStatus, Route
+from safeguarding.domain.facts import AbuseOrNeglect, CareActBasis, ChildStatus, Route
 from safeguarding.domain.fields import (
     AGENCY_PATTERN,
     AgencyCode,
@@ -50,6 +50,8 @@ class Stage(StrEnum):
     learning_review = "learning_review"
     # A thematic review across cases, which runs as its child.
     thematic_review = "thematic_review"
+    # A Safeguarding Adults Review on its own, which runs as its child.
+    adults_review = "adults_review"
     closed = "closed"
 
 
@@ -206,6 +208,23 @@ class CaseOpening(StrictModel):
         default=None, description="For a thematic_review: its theme and the cases it covers (two or more)."
     )
 
+    care_act_basis: CareActBasis | None = Field(
+        default=None,
+        description="For a safeguarding_adults_review: s44_1 (must be held) or s44_4 (may be held).",
+    )
+
+    @model_validator(mode="after")
+    def _adults_review(self) -> CaseOpening:
+        sar = self.route is Route.safeguarding_adults_review
+        if sar != (self.care_act_basis is not None):
+            raise ValueError("care_act_basis is given exactly when the route is safeguarding_adults_review")
+        if sar and (self.child_status is not ChildStatus.neither or self.notified or self.contributors):
+            raise ValueError(
+                "a Safeguarding Adults Review is about an adult: child_status neither, no notifications or "
+                "contributors here"
+            )
+        return self
+
     @model_validator(mode="after")
     def _thematic(self) -> CaseOpening:
         thematic = self.route is Route.thematic_review
@@ -294,6 +313,7 @@ class CaseOpening(StrictModel):
             Route.care_leaver_death,
             Route.learning_from_elsewhere,
             Route.thematic_review,
+            Route.safeguarding_adults_review,
         )
         if referred and self.referred_at is None:
             raise ValueError(f"referred_at is required for a {self.route.value}")
@@ -534,6 +554,7 @@ class CaseFile(WorkRecord):
             Route.care_leaver_death: Stage.notifying,
             Route.learning_from_elsewhere: Stage.learning_actions,
             Route.thematic_review: Stage.thematic_review,
+            Route.safeguarding_adults_review: Stage.adults_review,
         }
         return cls(
             reference=opening.reference,
@@ -561,8 +582,12 @@ class CaseFile(WorkRecord):
             return False  # the leading area notifies
         if self.opening.route is Route.care_leaver_death:
             return False  # the Secretary of State and Ofsted are told; the Panel is not
-        if self.opening.route in (Route.learning_from_elsewhere, Route.thematic_review):
-            return False  # no incident of its own: learning from elsewhere, or across cases
+        if self.opening.route in (
+            Route.learning_from_elsewhere,
+            Route.thematic_review,
+            Route.safeguarding_adults_review,
+        ):
+            return False  # no child's incident of its own: learning from elsewhere, across cases, an adult
         return not self.is_referral or bool(self.screening and self.screening.criteria_met)
 
     def view(self) -> CaseView:

@@ -21,6 +21,8 @@ class Route(StrEnum):
     learning_from_elsewhere = "learning_from_elsewhere"
     # One review of a theme across several of the partnership's cases (serious youth violence, say).
     thematic_review = "thematic_review"
+    # A Safeguarding Adults Review on its own (Care Act 2014, s44), run by the all-age group.
+    safeguarding_adults_review = "safeguarding_adults_review"
 
 
 class ChildStatus(StrEnum):
@@ -36,3 +38,12 @@ class AbuseOrNeglect(StrEnum):
     known = "known"
     suspected = "suspected"
     not_suspected = "not_suspected"
+
+
+class CareActBasis(StrEnum):
+    """Why a Safeguarding Adults Review is held (Care Act 2014, s44)."""
+
+    mandatory = (
+        "s44_1"  # an adult with care and support needs died or came to serious harm from abuse or neglect
+    )
+    discretionary = "s44_4"  # any other case involving an adult with care and support needs

@@ -29,6 +29,8 @@ class ReviewKind(StrEnum):
     local_learning_review = "local_learning_review"
     # One review of a theme across several cases.
     thematic_review = "thematic_review"
+    # A Safeguarding Adults Review (Care Act 2014, s44) on its own.
+    safeguarding_adults_review = "safeguarding_adults_review"
 
 
 class ReviewStage(StrEnum):
@@ -88,6 +90,17 @@ SPINE = {
         ReviewStage.reviewer_appointed,
         ReviewStage.terms_agreed,
         ReviewStage.learning_event_held,
+        ReviewStage.final_report,
+        ReviewStage.finished,
+    ],
+    # A SAR: reviewer, terms, learning event, a draft the partners approve, the final report.
+    ReviewKind.safeguarding_adults_review: [
+        ReviewStage.commissioned,
+        ReviewStage.reviewer_appointed,
+        ReviewStage.terms_agreed,
+        ReviewStage.learning_event_held,
+        ReviewStage.draft_received,
+        ReviewStage.approved,
         ReviewStage.final_report,
         ReviewStage.finished,
     ],

@@ -542,3 +542,16 @@ def test_a_thematic_review_opens_at_its_review_from_its_dated_decision():
     file = CaseFile.open(asked, POLICY, NOW)
     assert (file.stage, file.notifiable) == (Stage.thematic_review, False)
     assert intake.review_decided_at(file) == AWARE
+
+
+def test_a_safeguarding_adults_review_on_its_own_names_its_care_act_basis_and_has_no_child():
+    with pytest.raises(ValueError, match="care_act_basis is given exactly when"):
+        opening(Route.safeguarding_adults_review)
+    with pytest.raises(ValueError, match="about an adult"):
+        opening(Route.safeguarding_adults_review, ChildStatus.looked_after, care_act_basis="s44_1")
+    file = CaseFile.open(opening(Route.safeguarding_adults_review, care_act_basis="s44_4"), POLICY, NOW)
+    assert (file.stage, file.notifiable, intake.review_decided_at(file)) == (
+        Stage.adults_review,
+        False,
+        AWARE,
+    )

@@ -34,7 +34,7 @@ from safeguarding.domain.rules.tasks import cancel_live_deadlines, withdraw_open
 
 POST_RAPID_REVIEW = {Stage.local_review, Stage.other_review, Stage.learning_actions, Stage.national_review}
 # Where a case goes on to a review or a plan as its workflow's children.
-FOLLOWED_UP = {*POST_RAPID_REVIEW, Stage.learning_review, Stage.thematic_review}
+FOLLOWED_UP = {*POST_RAPID_REVIEW, Stage.learning_review, Stage.thematic_review, Stage.adults_review}
 # Where a case may be closed by hand (a contribution to another area's review, if the lead withdraws it).
 CLOSABLE = {*POST_RAPID_REVIEW, Stage.contributing}
 NOTIFICATION_MILESTONES = set(NOTIFICATION_MILESTONE.values())
@@ -115,8 +115,8 @@ def review_decided_at(file: CaseFile) -> datetime | None:
     """When the decision to hold the case's review was made: a screened-out referral's learning review
     at its screening; otherwise the partners' dated sign-off, or the Panel's answer where the policy
     says the review's clock starts there (``review_clock_starts``)."""
-    if file.opening.route is Route.thematic_review:
-        return file.opening.la_aware_at  # the JCRG's dated decision to hold it
+    if file.opening.route in (Route.thematic_review, Route.safeguarding_adults_review):
+        return file.opening.la_aware_at  # the group's dated decision to hold it
     if file.stage is Stage.learning_review:
         screened = next((e for e in reversed(file.history) if e.kind is EventKind.screened), None)
         return (screened.occurred_at or screened.recorded_at) if screened else None

@@ -55,6 +55,7 @@ DueDateCalculator = Callable[[DueDateRequest], list[DueDates]]
 REVIEW_KIND = {
     Stage.learning_review: ReviewKind.local_learning_review,
     Stage.thematic_review: ReviewKind.thematic_review,
+    Stage.adults_review: ReviewKind.safeguarding_adults_review,
     Stage.local_review: ReviewKind.local_cspr,
     Stage.other_review: ReviewKind.other_review,
     Stage.national_review: ReviewKind.national_review,

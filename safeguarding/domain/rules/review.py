@@ -54,6 +54,7 @@ KIND_WORDS = {
     ReviewKind.national_review: "a national review",
     ReviewKind.local_learning_review: "a local learning review",
     ReviewKind.thematic_review: "a thematic review",
+    ReviewKind.safeguarding_adults_review: "a Safeguarding Adults Review",
 }
 
 
@@ -252,6 +253,7 @@ def apply_final_report(file: ReviewFile, actor: Actor, step: FinalReport, now: d
         ReviewKind.other_review,
         ReviewKind.local_learning_review,
         ReviewKind.thematic_review,
+        ReviewKind.safeguarding_adults_review,
     )
     return finish(file, "completed", done) if finishes else []
 
