@@ -17,6 +17,7 @@ from safeguarding.domain.people import Actor
 from safeguarding.domain.record import Stream
 from safeguarding.domain.review import (
     AdultsBoardApproval,
+    AdultsBoardPublication,
     ClockRestarted,
     ClockStopped,
     CopySent,
@@ -237,4 +238,25 @@ async def approve_report_for_adults_board(
 ) -> StepOutcome:
     return await take_step(
         request, client, reference, ReviewWorkflow.approve_report_for_adults_board, actor, body, Stream.review
+    )
+
+
+@router.post(
+    steps.AGREE_PUBLICATION_FOR_ADULTS_BOARD.path, **documented(steps.AGREE_PUBLICATION_FOR_ADULTS_BOARD)
+)
+async def agree_publication_for_adults_board(
+    reference: Reference,
+    body: AdultsBoardPublication,
+    request: Request,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(allow_step(steps.AGREE_PUBLICATION_FOR_ADULTS_BOARD))],
+) -> StepOutcome:
+    return await take_step(
+        request,
+        client,
+        reference,
+        ReviewWorkflow.agree_publication_for_adults_board,
+        actor,
+        body,
+        Stream.review,
     )

@@ -931,6 +931,7 @@ EXPECTED_ROLES: dict[tuple[str, str], set[str] | None] = {
     ("POST", f"{CASE}/criteria-not-met"): BU_ONLY | {"jcrg_chair"},
     ("POST", f"{CASE}/adults-board-sign-off"): {"adults_board_representative"},
     ("POST", f"{CASE}/review/adults-board-approval"): {"adults_board_representative"},
+    ("POST", f"{CASE}/review/adults-board-publication"): {"adults_board_representative"},
     **{
         ("POST", f"{CASE}/review/{step}"): JCRG_ROLES | BU_ONLY
         for step in (

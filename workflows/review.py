@@ -30,6 +30,7 @@ from safeguarding.domain.people import Attributed
 from safeguarding.domain.record import Stream
 from safeguarding.domain.review import (
     AdultsBoardApproval,
+    AdultsBoardPublication,
     CheckpointDone,
     ClockRestarted,
     ClockStopped,
@@ -262,6 +263,22 @@ class ReviewWorkflow(Casework):
     @approve_report_for_adults_board.validator
     def _validate_approve_report_for_adults_board(self, step: Attributed[AdultsBoardApproval]) -> None:
         self._validate(steps.APPROVE_REPORT_FOR_ADULTS_BOARD, step, review.check_adults_board_approval)
+
+    @workflow.update
+    async def agree_publication_for_adults_board(
+        self, step: Attributed[AdultsBoardPublication]
+    ) -> StepOutcome:
+        """The Safeguarding Adults Board's representative: a joint CSPR/SAR's publication."""
+        return await self._take(
+            steps.AGREE_PUBLICATION_FOR_ADULTS_BOARD,
+            step,
+            review.check_adults_board_publication,
+            review.apply_adults_board_publication,
+        )
+
+    @agree_publication_for_adults_board.validator
+    def _validate_agree_publication_for_adults_board(self, step: Attributed[AdultsBoardPublication]) -> None:
+        self._validate(steps.AGREE_PUBLICATION_FOR_ADULTS_BOARD, step, review.check_adults_board_publication)
 
     @workflow.update
     async def approve_report(self, step: Attributed[ReportApproved]) -> StepOutcome:

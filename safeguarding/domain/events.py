@@ -71,6 +71,7 @@ class EventKind(StrEnum):
     adults_board_signed_off = "adults_board_signed_off"
     adults_board_disagreed = "adults_board_disagreed"
     adults_board_approved_report = "adults_board_approved_report"
+    adults_board_agreed_publication = "adults_board_agreed_publication"
     # A notified incident found not to meet the criteria: closed with the reasons, the Panel told.
     criteria_not_met = "criteria_not_met"
     # The review's recommendations joined a plan opened at the rapid review.

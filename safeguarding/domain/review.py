@@ -157,6 +157,13 @@ class AdultsBoardApproval(Dated):
     reasons: Reasons
 
 
+class AdultsBoardPublication(Dated):
+    """The Safeguarding Adults Board's representative agrees to a joint CSPR/SAR's publication."""
+
+    step: Literal["adults_board_publication"] = "adults_board_publication"
+    reasons: Reasons
+
+
 class FinalReport(StrictModel):
     step: Literal["final_report"] = "final_report"
     received_on: PlausibleDate
@@ -278,6 +285,7 @@ class ReviewState(BaseModel):
     # A joint CSPR/SAR: the Safeguarding Adults Board approves the report too.
     joint_with_adults_board: bool = False
     adults_board_approved: bool = False
+    adults_board_agreed_publication: bool = False
     recommendations: list[str] = Field(default_factory=list)
     copy_sent_on: date | None = None
     earliest_publication_date: date | None = None

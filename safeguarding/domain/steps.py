@@ -45,6 +45,7 @@ from safeguarding.domain.people import Actor, Role
 from safeguarding.domain.refusal import Refusal, RefusalKind
 from safeguarding.domain.review import (
     AdultsBoardApproval,
+    AdultsBoardPublication,
     CheckpointDone,
     ClockRestarted,
     ClockStopped,
@@ -231,6 +232,10 @@ APPROVE_REPORT = Step(
 APPROVE_REPORT_FOR_ADULTS_BOARD = Step(
     R, "approve_report_for_adults_board", AdultsBoardApproval, f"{REVIEW}/adults-board-approval",
     (ADULTS_BOARD,), "a joint CSPR/SAR: the Safeguarding Adults Board approves the report too",
+)  # fmt: skip
+AGREE_PUBLICATION_FOR_ADULTS_BOARD = Step(
+    R, "agree_publication_for_adults_board", AdultsBoardPublication, f"{REVIEW}/adults-board-publication",
+    (ADULTS_BOARD,), "a joint CSPR/SAR: the Safeguarding Adults Board agrees to its publication",
 )  # fmt: skip
 RECEIVE_FINAL_REPORT = Step(
     R, "receive_final_report", FinalReport, f"{REVIEW}/final-report", (*JCRG, BU),

@@ -16,6 +16,7 @@ from safeguarding.domain.refusal import RefusalKind
 from safeguarding.domain.review import (
     SPINE,
     AdultsBoardApproval,
+    AdultsBoardPublication,
     CopySent,
     DraftReceived,
     FamilyEngagement,
@@ -475,4 +476,27 @@ def test_the_adults_board_does_not_approve_a_review_that_is_not_joint() -> None:
     assert (
         "not a joint CSPR/SAR"
         in refusal_of(rules.check_adults_board_approval, file, ADULTS_BOARD, board, NOW).reason
+    )
+
+
+def test_a_joint_cspr_sar_is_published_only_once_the_adults_board_has_agreed() -> None:
+    file = review_file(LOCAL, S.copy_sent, joint_with_adults_board=True, adults_board_approved=True)
+    schedule = PublicationScheduled(publication_date=EARLIEST_PUBLICATION)
+    assert (
+        "Safeguarding Adults Board has agreed to publication"
+        in refusal_of(rules.check_publication_scheduled, file, BUSINESS_UNIT, schedule, NOW).reason
+    )
+    agreed = AdultsBoardPublication(reasons="The SAB agrees to publish")
+    take(
+        file,
+        rules.check_adults_board_publication,
+        rules.apply_adults_board_publication,
+        ADULTS_BOARD,
+        agreed,
+        NOW,
+    )
+    rules.check_publication_scheduled(file, BUSINESS_UNIT, schedule, NOW)  # now it may be scheduled
+    assert (
+        "already agreed"
+        in refusal_of(rules.check_adults_board_publication, file, ADULTS_BOARD, agreed, NOW).reason
     )

@@ -39,6 +39,7 @@ WHO = {
     steps.CLOSE_NOT_MEETING_CRITERIA: {BU, Role.jcrg_chair},
     steps.ADULTS_BOARD_SIGN_OFF: {Role.adults_board_representative},
     steps.APPROVE_REPORT_FOR_ADULTS_BOARD: {Role.adults_board_representative},
+    steps.AGREE_PUBLICATION_FOR_ADULTS_BOARD: {Role.adults_board_representative},
     steps.SEND_CONTRIBUTION: {BU},
     steps.APPOINT_REVIEWER: {BU, *JCRG},
     steps.AGREE_TERMS: {BU, *JCRG},
@@ -75,7 +76,7 @@ def name(step: Step) -> str:
 
 
 def test_the_table_lists_every_step_once() -> None:
-    assert len(STEPS) == len(WHO) == 43
+    assert len(STEPS) == len(WHO) == 44
     assert set(STEPS) == set(WHO)
 
 

@@ -640,6 +640,10 @@ REVIEW_RULES: dict[str, tuple[Any, Any]] = {
         review.check_adults_board_approval,
         review.apply_adults_board_approval,
     ),
+    table.AGREE_PUBLICATION_FOR_ADULTS_BOARD.update: (
+        review.check_adults_board_publication,
+        review.apply_adults_board_publication,
+    ),
     table.RECEIVE_FINAL_REPORT.update: (review.check_final_report, review.apply_final_report),
     table.SEND_COPY.update: (review.check_copy_sent, None),
     table.SCHEDULE_PUBLICATION.update: (

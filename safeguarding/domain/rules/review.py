@@ -20,6 +20,7 @@ from safeguarding.domain.refusal import Refusal, RefusalKind
 from safeguarding.domain.review import (
     SPINE,
     AdultsBoardApproval,
+    AdultsBoardPublication,
     CheckpointDone,
     ClockRestarted,
     ClockStopped,
@@ -293,6 +294,10 @@ def check_publication_scheduled(
         raise Refusal(
             "send the final report to the Panel and the Secretary of State before setting a publication date"
         )
+    if file.joint_with_adults_board and not file.adults_board_agreed_publication:
+        raise Refusal(
+            "a joint CSPR/SAR is published once the Safeguarding Adults Board has agreed to publication"
+        )
     earliest = file.earliest_publication_date
     if earliest is not None and step.publication_date < earliest:
         raise Refusal(
@@ -464,4 +469,26 @@ def check_task_withdrawn(file: ReviewFile, actor: Actor, step: TaskWithdrawn, no
 
 def apply_task_withdrawn(file: ReviewFile, actor: Actor, step: TaskWithdrawn, now: datetime) -> list[Reached]:
     withdraw_task(file, check_open_task(file, step.task_id), actor, step.reasons, now)
+    return []
+
+
+def check_adults_board_publication(
+    file: ReviewFile, actor: Actor, step: AdultsBoardPublication, now: datetime
+) -> None:
+    if not file.joint_with_adults_board:
+        raise Refusal(
+            "this review is not a joint CSPR/SAR: the Safeguarding Adults Board does not agree its publication"
+        )
+    _open(file)
+    if not file.reached(ReviewStage.final_report):
+        raise Refusal("the adults board agrees to publication once the final report is in")
+    if file.adults_board_agreed_publication:
+        raise Refusal("the adults board has already agreed to publication")
+
+
+def apply_adults_board_publication(
+    file: ReviewFile, actor: Actor, step: AdultsBoardPublication, now: datetime
+) -> list[Reached]:
+    file.record(EventKind.adults_board_agreed_publication, now, actor=actor, reasons=step.reasons)
+    file.adults_board_agreed_publication = True
     return []
