@@ -230,6 +230,84 @@ async def record_yearly(name: str) -> Path:
     return path
 
 
+async def record_thematic(name: str) -> Path:
+    """A thematic review across three cases (a route of its own): the case, its review to the final
+    report, and the plan its recommendation opens (python -m tests.record_history thematic-v1)."""
+    from safeguarding.domain.case import CaseOpening, ThematicScope
+    from safeguarding.domain.facts import ChildStatus, Route
+    from safeguarding.domain.review import FinalReport, LearningEventHeld, TermsAgreed
+
+    policy = load_policies(get_settings().policy_dir)["luton"]
+    binary = Path(sys.executable).parent / "temporal-test-server"
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/read-model.sqlite"
+        migrate(url)
+        engine = make_engine(url)
+        async with await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=str(binary), data_converter=pydantic_data_converter
+        ) as env:
+            await ensure_search_attributes(env.client, "default")
+            async with running_worker(env.client, engine, "record"):
+                now = await env.get_current_time()
+                opening_ = CaseOpening(
+                    reference="THEME-REPLAY-1",
+                    partnership="luton",
+                    route=Route.thematic_review,
+                    la_aware_at=now,
+                    referring_agency="lscp-business-unit",
+                    child_status=ChildStatus.neither,
+                    child_died=False,
+                    summary="Serious youth violence across three cases.",
+                    thematic=ThematicScope(
+                        theme="extrafamilial_harm", title="Youth violence", cases=["A-1", "A-2", "A-3"]
+                    ),
+                )
+                handle = await start_case(env.client, "record", opening_, policy)
+                review = env.client.get_workflow_handle_for(ReviewWorkflow.run, f"{handle.id}/review")
+                await review.execute_update(ReviewWorkflow.await_opened)
+                today = now.date()
+                for actor, step in [
+                    (JCRG_CHAIR, ReviewerAppointed(reviewer="Reviewer", appointed_on=today)),
+                    (
+                        JCRG_CHAIR,
+                        TermsAgreed(methodology="Thematic", terms_of_reference="T", agreed_on=today),
+                    ),
+                    (BUSINESS_UNIT, LearningEventHeld(held_on=today)),
+                    (JCRG_CHAIR, FinalReport(received_on=today, recommendations=["A contextual panel"])),
+                ]:
+                    await review_step(review, actor, step)
+                await review.result()
+                plan = env.client.get_workflow_handle_for(ActionPlanWorkflow.run, f"{handle.id}/plan")
+                await plan.execute_update(ActionPlanWorkflow.await_opened)
+                await plan_step(
+                    plan,
+                    JCRG_CHAIR,
+                    AddAction(
+                        recommendation_id="R1",
+                        agency="luton-schools",
+                        lead_role="Head of safeguarding",
+                        description="A contextual panel",
+                        measure="Meets monthly",
+                        themes=["extrafamilial_harm"],
+                        due_on=today + timedelta(days=120),
+                    ),
+                )
+                review_history = await review.fetch_history()
+                plan_history = await plan.fetch_history()
+                history = await handle.fetch_history()
+        engine.dispose()
+    path = HISTORIES / f"{name}.json"
+    path.write_text(history.to_json(), encoding="utf-8")
+    (HISTORIES / f"{name}-review.json").write_text(review_history.to_json(), encoding="utf-8")
+    (HISTORIES / f"{name}-plan.json").write_text(plan_history.to_json(), encoding="utf-8")
+    return path
+
+
 if __name__ == "__main__":
     name = sys.argv[1] if len(sys.argv) > 1 else "case-v2"
-    print(asyncio.run(record_yearly(name) if name.startswith("yearly") else record(name)))
+    if name.startswith("yearly"):
+        print(asyncio.run(record_yearly(name)))
+    elif name.startswith("thematic"):
+        print(asyncio.run(record_thematic(name)))
+    else:
+        print(asyncio.run(record(name)))

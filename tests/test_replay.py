@@ -30,7 +30,10 @@ async def test_a_recorded_case_replays_on_the_current_code(path: Path):
         workflow_id = "yearly-report-pan-bedfordshire-2026"
     else:
         # Recorded before partnerships were kept apart: case-REPLAY-1; since: luton/case-REPLAY-1.
-        case = "luton/case-REPLAY-1" if path.stem >= "case-v5" else "case-REPLAY-1"
+        if path.stem.startswith("thematic"):
+            case = "luton/case-THEME-REPLAY-1"
+        else:
+            case = "luton/case-REPLAY-1" if path.stem >= "case-v5" else "case-REPLAY-1"
         stream = next((s for s in ("review", "plan") if path.stem.endswith(f"-{s}")), None)
         workflow_id = f"{case}/{stream}" if stream else case
     history = WorkflowHistory.from_json(workflow_id, RECORDED[path.stem])
