@@ -345,3 +345,50 @@ async def test_steps_in_flight_while_the_plan_continues_as_new_are_all_kept(
         )
     assert seqs == list(range(1, len(seqs) + 1))
     assert sum(1 for _ in seqs) >= 42  # opened, 8 recommendations... and every report
+
+
+async def test_a_step_retried_after_the_plan_moved_to_a_new_run_is_not_taken_twice(
+    dev_server, engine, policy, task_queue
+):
+    """Temporal knows an update id within one run only: the plan keeps the ids of its recent steps
+    across continue-as-new, so the same request sent again later is refused, not taken again."""
+    import asyncio
+
+    from temporalio.client import WorkflowUpdateFailedError
+
+    from tests.support import by
+
+    env = dev_server
+    async with running_worker(env.client, engine, task_queue):
+        _, plan = await start_plan(env, engine, policy, task_queue, history_limit=100)
+        today = (await env.get_current_time()).date()
+        action = AddAction(
+            recommendation_id="R1",
+            agency="luton-schools",
+            lead_role="DSL",
+            description="Train",
+            measure="Audit",
+            themes=["neglect"],
+            due_on=today + timedelta(days=60),
+        )
+        await plan.execute_update(
+            ActionPlanWorkflow.add_action, by(JCRG_CHAIR, action), id="the-same-request"
+        )
+        school = agency_lead("luton-schools")
+        for n in range(40):  # enough steps for the plan to hand over to a new run
+            await plan_step(
+                plan, school, ActionProgress(action_id="A1", summary=f"Report {n}", evidence=["e.pdf"])
+            )
+            if (await plan.query(ActionPlanWorkflow.view)).runs >= 2:
+                break
+        for _ in range(50):
+            if (await plan.query(ActionPlanWorkflow.view)).runs >= 2:
+                break
+            await asyncio.sleep(0.1)
+        assert (await plan.query(ActionPlanWorkflow.view)).runs >= 2
+        with pytest.raises(WorkflowUpdateFailedError) as refusal:
+            await plan.execute_update(
+                ActionPlanWorkflow.add_action, by(JCRG_CHAIR, action), id="the-same-request"
+            )
+        assert "already taken" in str(refusal.value.cause)
+        assert [a.id for a in (await plan.query(ActionPlanWorkflow.view)).actions] == ["A1"]

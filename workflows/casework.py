@@ -27,7 +27,7 @@ from safeguarding.domain.milestones import Reached
 from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Actor, Attributed
 from safeguarding.domain.record import WorkRecord
-from safeguarding.domain.refusal import Refusal
+from safeguarding.domain.refusal import Refusal, RefusalKind
 from safeguarding.domain.rules.common import step_time
 from safeguarding.domain.steps import Step
 from safeguarding.domain.tasks import Task
@@ -39,6 +39,8 @@ READ_MODEL_WAIT = timedelta(seconds=5)
 # Not a deadline: the moment a run waits so that its continue-as-new has a workflow task to itself.
 HAND_OVER_PAUSE = timedelta(seconds=1)
 PROJECTION_TIMEOUT = timedelta(seconds=60)
+# How many recent steps' update ids a case keeps across runs (a retry comes within minutes or days).
+TAKEN_KEPT = 1000
 
 # A step's check: (the workflow's record, who acts, what they decided, now) -> None or Refusal.
 Check = Callable[[Any, Actor, Any, datetime], None]
@@ -133,9 +135,20 @@ class Casework(Clock):
         check(record, attributed.actor, attributed.decision, at)
         return at
 
+    def _not_taken_before(self) -> None:
+        """A step retried after the workflow handed over to a new run is not taken again."""
+        update = workflow.current_update_info()
+        if update is not None and update.id in self.record.taken:
+            raise Refusal(
+                "this request was already taken (before the case moved to a new run): read the case for "
+                "its outcome",
+                RefusalKind.not_allowed_now,
+            )
+
     def _validate(self, step: Step, attributed: Attributed[Any], check: Check) -> None:
         """An update's validator: a refused step never reaches history, and the caller gets the reason."""
         try:
+            self._not_taken_before()
             if self._ready:
                 self._check(step, attributed, check)
             else:
@@ -161,6 +174,7 @@ class Casework(Clock):
             async with self._lock:
                 changes = StepChanges(self)
                 try:
+                    self._not_taken_before()
                     changes.at = self._check(step, attributed, check)
                     self.record.recording(workflow.now())
                     yield changes
@@ -169,6 +183,7 @@ class Casework(Clock):
                 finally:
                     self.record.recording(None)
                 self._note_for_audit(step, attributed, changes.at)
+                self._remember_taken()
                 changes.close()
                 self._after_step()
             self._wake.set()
@@ -177,6 +192,13 @@ class Casework(Clock):
             self._busy_steps -= 1
             if self._clock_wakes_on_event:
                 self._wake.set()
+
+    def _remember_taken(self) -> None:
+        update = workflow.current_update_info()
+        if update is not None:
+            taken = self.record.taken
+            taken.append(update.id)
+            del taken[: max(0, len(taken) - TAKEN_KEPT)]
 
     def _note_for_audit(self, step: Step, attributed: Attributed[Any], at: datetime) -> None:
         """The accepted step's audit entry, written with the read model (exactly once: by the update id,

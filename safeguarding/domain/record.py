@@ -70,6 +70,9 @@ class WorkRecord(BaseModel):
     notices: list[Notice] = Field(default_factory=list)
     # Accepted steps whose audit entries are not yet written (the next read-model write takes them).
     audit: list[AuditNote] = Field(default_factory=list)
+    # The update ids of the steps taken lately, kept across continue-as-new: Temporal knows an update
+    # id within a run only, so a step retried after a hand-over is recognised here and not taken twice.
+    taken: list[str] = Field(default_factory=list)
     version: int = 0
     # While a dated step is taken: the server's time, kept as each event's ``recorded_at`` (the step's
     # rules run at the time it truly happened, which becomes the events' ``occurred_at``).
