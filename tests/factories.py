@@ -58,6 +58,7 @@ from safeguarding.domain.people import Actor, Role, StatutoryPartner
 from safeguarding.domain.policy import DATE_SET, Policy
 from safeguarding.domain.record import ScheduledCheckpoint, Stream, WorkRecord, workflow_id_for
 from safeguarding.domain.refusal import Refusal, RefusalKind
+from safeguarding.domain.review import NATIONAL_REVIEW_DUTIES as DUTIES  # the partners' duties
 from safeguarding.domain.review import (
     SPINE,
     ClockStopped,
@@ -93,9 +94,6 @@ from safeguarding.domain.yearly_report import (
     YearlyStart,
 )
 from safeguarding.platform.policy_files import load_policies
-from workflows.review import (
-    DUTIES,  # the local partners' duties in a national review, as its workflow words them
-)
 
 POLICY: Policy = load_policies(Path(__file__).resolve().parent.parent / "safeguarding" / "policies")["luton"]
 LONDON = ZoneInfo("Europe/London")

@@ -19,7 +19,7 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeKey
 
 from safeguarding.domain import steps
-from safeguarding.domain.action_plan import PlannedRecommendation, PlanStart, ReviewRecommendations
+from safeguarding.domain.action_plan import ReviewRecommendations
 from safeguarding.domain.case import (
     AdultsBoardSignOff,
     CaseClosure,
@@ -37,7 +37,6 @@ from safeguarding.domain.case import (
     PartnerSignOff,
     RapidReviewSent,
     Recommendation,
-    RecommendationKind,
     ReferralConfirmation,
     ScreeningDecision,
     ScrutineerInformed,
@@ -48,14 +47,12 @@ from safeguarding.domain.events import EventKind
 from safeguarding.domain.milestones import Milestone, Reached
 from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Attributed
-from safeguarding.domain.record import Stream, stream_workflow_id, workflow_id_for
-from safeguarding.domain.review import ReviewStart
+from safeguarding.domain.record import workflow_id_for
 from safeguarding.domain.rules import contributions as contributions_rules
 from safeguarding.domain.rules import intake, rapid_review, tasks
 from safeguarding.domain.tasks import TaskWithdrawal
-from workflows.action_plan import ActionPlanWorkflow
 from workflows.casework import Casework
-from workflows.review import ReviewWorkflow
+from workflows.follow_up import FollowUp
 
 __all__ = ["CaseWorkflow", "StepOutcome", "workflow_id_for"]
 
@@ -64,18 +61,9 @@ CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
 CASE_PARTNERSHIP = SearchAttributeKey.for_keyword("CasePartnership")
 SEARCH_ATTRIBUTES = [CASE_STAGE, CASE_PARTNERSHIP]
 
-REVIEW_KIND = {
-    Stage.learning_review: "local_learning_review",
-    Stage.thematic_review: "thematic_review",
-    Stage.adults_review: "safeguarding_adults_review",
-    Stage.local_review: "local_cspr",
-    Stage.other_review: "other_review",
-    Stage.national_review: "national_review",
-}
-
 
 @workflow.defn
-class CaseWorkflow(Casework):
+class CaseWorkflow(FollowUp, Casework):
     @workflow.init
     def __init__(self, start: CaseStart) -> None:
         self.file = CaseFile.open(start.opening, start.policy, workflow.now(), workflow.info().workflow_id)
@@ -391,185 +379,6 @@ class CaseWorkflow(Casework):
     def review_recommendations_agreed(self, agreed: ReviewRecommendations) -> None:
         """From the case's review: the recommendations its partners agreed (or none, at its end)."""
         self._agreed = agreed
-
-    async def _follow_up(self) -> None:
-        """After the rapid review: the review (if any) and the action plan, then the case closes."""
-        await workflow.wait_condition(
-            lambda: self.file.stage in intake.FOLLOWED_UP or self.file.stage is Stage.closed
-        )
-        if self.file.stage is Stage.closed or not workflow.patched("review-and-action-plan-children"):
-            return  # a case concluded before this release waits at its stage to be closed by hand
-        if workflow.patched("plan-from-the-rapid-review"):
-            await self._review_and_plan_side_by_side()
-            return
-        file = self.file
-        recommendation = file.rapid_review.recommendation
-        planned: list[PlannedRecommendation] = []
-        review_kind = REVIEW_KIND.get(file.stage)
-        began_at = file.rapid_review.panel_responded_at or file.rapid_review.signed_off_at
-        if review_kind is not None:
-            outcome = await self._review(review_kind)
-            began_at = outcome.finished_at
-            planned = [
-                PlannedRecommendation(text=text, source=review_kind) for text in outcome.recommendations
-            ]
-        elif (
-            recommendation is not None
-            and recommendation.recommendation is RecommendationKind.no_further_review
-        ):
-            planned = [
-                PlannedRecommendation(text=text, source="rapid_review")
-                for text in recommendation.learning_actions
-            ]
-        if planned:
-            await self._action_plan(planned, began_at)
-        async with self._lock:
-            intake.close(file, file.outcome or "closed", workflow.now())
-            self._publish_stage()
-        self._wake.set()
-
-    async def _review_and_plan_side_by_side(self) -> None:
-        """The plan opens when the rapid review concludes, holding its immediate learning actions
-        (whatever it recommended); a review decided on runs beside it, and its recommendations join the
-        plan when the partners agree its final report, not only when it is published."""
-        file = self.file
-        recommendation = file.rapid_review.recommendation
-        immediate = [
-            PlannedRecommendation(text=text, source="rapid_review")
-            for text in (recommendation.learning_actions if recommendation else [])
-        ]
-        concluded = file.rapid_review.panel_responded_at or file.rapid_review.signed_off_at
-        source = file.opening.learning_source
-        if source is not None:  # learning from elsewhere: its report's recommendations, from its receipt
-            immediate = [
-                PlannedRecommendation(text=t, source=source.kind.value) for t in source.recommendations
-            ]
-            concluded = file.opening.la_aware_at
-        review_kind = REVIEW_KIND.get(file.stage)
-        plan = None
-        if immediate:
-            plan = await self._open_plan(immediate, concluded, awaiting_review=review_kind)
-        if review_kind is not None:
-            review = await self._start_review(review_kind)
-            await workflow.wait_condition(lambda: self._agreed is not None or review.done())
-            agreed = self._agreed or ReviewRecommendations(
-                kind=review_kind, recommendations=[], agreed_at=workflow.now()
-            )
-            if plan is not None:
-                await plan.signal(ActionPlanWorkflow.take_review_recommendations, agreed)
-            elif agreed.recommendations:
-                planned = [PlannedRecommendation(text=t, source=review_kind) for t in agreed.recommendations]
-                plan = await self._open_plan(planned, agreed.agreed_at, awaiting_review=None)
-            outcome = await review
-            await self._note(EventKind.review_finished, outcome=outcome.outcome)
-        if plan is not None:
-            await plan
-            await self._note(EventKind.action_plan_closed)
-        async with self._lock:
-            intake.close(file, file.outcome or "closed", workflow.now())
-            self._publish_stage()
-        self._wake.set()
-
-    async def _start_review(self, kind: str):  # type: ignore[no-untyped-def]
-        file = self.file
-        recommendation = file.rapid_review.recommendation
-        file.review_workflow_id = stream_workflow_id(file.workflow_id, Stream.review)
-        await self._note(EventKind.review_started, workflow_id=file.review_workflow_id, kind=kind)
-        return await workflow.start_child_workflow(
-            ReviewWorkflow.run,
-            ReviewStart(
-                reference=file.reference,
-                policy=file.policy,
-                facts={**file.facts, "review_kind": kind},
-                kind=kind,
-                methodology=recommendation.methodology if recommendation else None,
-                review_type=recommendation.review_type.value
-                if recommendation and recommendation.review_type
-                else None,
-                decided_at=self._review_decided_at(),
-                joint_with_adults_board=bool(recommendation and recommendation.joint_with_adults_board),
-            ),
-            id=file.review_workflow_id,
-        )
-
-    async def _open_plan(
-        self, planned: list[PlannedRecommendation], began_at: datetime | None, awaiting_review: str | None
-    ):  # type: ignore[no-untyped-def]
-        file = self.file
-        file.plan_workflow_id = stream_workflow_id(file.workflow_id, Stream.plan)
-        await self._note(
-            EventKind.action_plan_started, workflow_id=file.plan_workflow_id, recommendations=len(planned)
-        )
-        return await workflow.start_child_workflow(
-            ActionPlanWorkflow.run,
-            PlanStart(
-                reference=file.reference,
-                policy=file.policy,
-                facts=file.facts,
-                recommendations=planned,
-                began_at=began_at,
-                awaiting_review=awaiting_review,
-            ),
-            id=file.plan_workflow_id,
-        )
-
-    async def _review(self, kind: str):  # type: ignore[no-untyped-def]
-        file = self.file
-        recommendation = file.rapid_review.recommendation
-        file.review_workflow_id = stream_workflow_id(file.workflow_id, Stream.review)
-        await self._note(EventKind.review_started, workflow_id=file.review_workflow_id, kind=kind)
-        outcome = await workflow.execute_child_workflow(
-            ReviewWorkflow.run,
-            ReviewStart(
-                reference=file.reference,
-                policy=file.policy,
-                facts={**file.facts, "review_kind": kind},
-                kind=kind,
-                methodology=recommendation.methodology if recommendation else None,
-                review_type=recommendation.review_type.value
-                if recommendation and recommendation.review_type
-                else None,
-                decided_at=self._review_decided_at(),
-            ),
-            id=file.review_workflow_id,
-        )
-        await self._note(EventKind.review_finished, outcome=outcome.outcome)
-        return outcome
-
-    def _review_decided_at(self) -> datetime:
-        """The review runs from the partners' decision to hold it (Working Together: six months from the
-        decision), as dated by their sign-offs, or from the Panel's answer where the policy says so
-        (``review_clock_starts``); cases begun before that ran from the Panel's answer."""
-        rapid = self.file.rapid_review
-        if self.file.stage in (Stage.learning_review, Stage.thematic_review, Stage.adults_review) or (
-            rapid.signed_off_at is not None and workflow.patched("review-from-partners-decision")
-        ):
-            return intake.review_decided_at(self.file) or workflow.now()
-        return rapid.panel_responded_at or workflow.now()
-
-    async def _action_plan(self, planned: list[PlannedRecommendation], began_at: datetime | None) -> None:
-        file = self.file
-        file.plan_workflow_id = stream_workflow_id(file.workflow_id, Stream.plan)
-        await self._note(
-            EventKind.action_plan_started, workflow_id=file.plan_workflow_id, recommendations=len(planned)
-        )
-        await workflow.execute_child_workflow(
-            ActionPlanWorkflow.run,
-            PlanStart(
-                reference=file.reference,
-                policy=file.policy,
-                facts=file.facts,
-                recommendations=planned,
-                began_at=began_at,
-            ),
-            id=file.plan_workflow_id,
-        )
-        await self._note(EventKind.action_plan_closed)
-
-    async def _note(self, event: EventKind, **details: object) -> None:
-        async with self._lock:
-            self.file.record(event, workflow.now(), **details)
-        self._wake.set()
 
     def _publish_stage(self) -> None:
         if self.file.stage is self._published_stage:

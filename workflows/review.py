@@ -14,7 +14,7 @@ decision not to publish with what is published instead. Parallel proceedings sto
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -23,12 +23,14 @@ from safeguarding.domain import steps
 from safeguarding.domain.action_plan import ReviewRecommendations
 from safeguarding.domain.activities import COMPUTE_DUE_DATES
 from safeguarding.domain.contracts import CaseChanges, DueDateItem, ReviewSummary
+from safeguarding.domain.dates import noon_utc
 from safeguarding.domain.events import EventKind
 from safeguarding.domain.milestones import Milestone, Reached
 from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Attributed
 from safeguarding.domain.record import Stream
 from safeguarding.domain.review import (
+    NATIONAL_REVIEW_DUTIES,
     AdultsBoardApproval,
     AdultsBoardPublication,
     CheckpointDone,
@@ -60,15 +62,6 @@ from safeguarding.domain.rules import review, tasks
 from workflows.calls import call
 from workflows.casework import Casework, Check
 from workflows.clock import CALENDAR_TIMEOUT
-
-DUTIES = (
-    "Information about the case sent to the Panel for its national review",
-    "The Panel's national review report received and its learning taken forward",
-)
-
-
-def _noon(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
 
 
 @workflow.defn
@@ -108,7 +101,10 @@ class ReviewWorkflow(Casework):
             duties = []
             if file.kind is ReviewKind.national_review:
                 reached.append((Milestone.national_review_taken, file.decided_at, None))
-                duties = [tasks.add_task(file, "business_unit", "review_duty", duty, now) for duty in DUTIES]
+                duties = [
+                    tasks.add_task(file, "business_unit", "review_duty", duty, now)
+                    for duty in NATIONAL_REVIEW_DUTIES
+                ]
             await self._reach(reached)
             for duty in duties:
                 tasks.announce(file, duty)
@@ -309,7 +305,7 @@ class ReviewWorkflow(Casework):
             reached = review.apply_copy_sent(self.file, step.actor, step.decision, changes.at)
             # The earliest publication date: the policy's notice after the copy, on the working-day calendar.
             notice = DueDateItem(
-                started_at=_noon(step.decision.sent_on), due=self.file.policy.publication_notice
+                started_at=noon_utc(step.decision.sent_on), due=self.file.policy.publication_notice
             )
             (dates,) = await call(
                 COMPUTE_DUE_DATES, self._due_request([notice]), start_to_close=CALENDAR_TIMEOUT

@@ -4,7 +4,7 @@ package only), so workflows may use it.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -17,3 +17,8 @@ def local_date(moment: datetime, timezone: str) -> date:
 def start_of_day(day: date, timezone: str) -> datetime:
     """The first moment of ``day`` in the partnership's time zone."""
     return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone))
+
+
+def noon_utc(day: date) -> datetime:
+    """Midday (UTC) of ``day``: a day given without a time, as a moment."""
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)

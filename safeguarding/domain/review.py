@@ -338,3 +338,10 @@ class ReviewOutcome(BaseModel):
     outcome: str
     recommendations: list[str]
     finished_at: datetime
+
+
+# The duties a national review gives the partners: each a task of the Business Unit's.
+NATIONAL_REVIEW_DUTIES = (
+    "Information about the case sent to the Panel for its national review",
+    "The Panel's national review report received and its learning taken forward",
+)

@@ -29,12 +29,22 @@ from safeguarding.domain.facts import ChildStatus, Route
 from safeguarding.domain.milestones import Milestone, Reached
 from safeguarding.domain.people import Actor
 from safeguarding.domain.refusal import Refusal
+from safeguarding.domain.review import ReviewKind
 from safeguarding.domain.rules.common import check_happened, fmt, not_before
 from safeguarding.domain.rules.tasks import cancel_live_deadlines, withdraw_open_tasks
 
 POST_RAPID_REVIEW = {Stage.local_review, Stage.other_review, Stage.learning_actions, Stage.national_review}
 # Where a case goes on to a review or a plan as its workflow's children.
 FOLLOWED_UP = {*POST_RAPID_REVIEW, Stage.learning_review, Stage.thematic_review, Stage.adults_review}
+# The review each of those stages runs (none: a plan of learning actions only).
+REVIEW_KIND = {
+    Stage.learning_review: ReviewKind.local_learning_review,
+    Stage.thematic_review: ReviewKind.thematic_review,
+    Stage.adults_review: ReviewKind.safeguarding_adults_review,
+    Stage.local_review: ReviewKind.local_cspr,
+    Stage.other_review: ReviewKind.other_review,
+    Stage.national_review: ReviewKind.national_review,
+}
 # Where a case may be closed by hand (a contribution to another area's review, if the lead withdraws it).
 CLOSABLE = {*POST_RAPID_REVIEW, Stage.contributing}
 NOTIFICATION_MILESTONES = set(NOTIFICATION_MILESTONE.values())

@@ -16,8 +16,7 @@ checkpoint's task are for after the import.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,171 +26,34 @@ from safeguarding.domain import steps as table
 from safeguarding.domain.action_plan import PlanFile, PlannedRecommendation, ReviewRecommendations
 from safeguarding.domain.case import CaseFile, NotificationRecord, Stage
 from safeguarding.domain.contracts import DueDateItem, DueDateRequest, DueDates
-from safeguarding.domain.dates import local_date
-from safeguarding.domain.deadline_book import DeadlineBook, escalation_delays
+from safeguarding.domain.dates import local_date, noon_utc
 from safeguarding.domain.deadlines import DeadlineStatus
 from safeguarding.domain.events import EventKind
 from safeguarding.domain.milestones import Milestone, Reached
 from safeguarding.domain.onboarding import CaseToImport, ImportStep, RowRefused
-from safeguarding.domain.people import Actor, Role
-from safeguarding.domain.policy import DATE_SET, DeadlineRule, Policy
+from safeguarding.domain.people import Actor
+from safeguarding.domain.policy import Policy
 from safeguarding.domain.record import (
-    ScheduledCheckpoint,
     Stream,
-    WorkRecord,
     stream_workflow_id,
     workflow_id_for,
 )
 from safeguarding.domain.refusal import Refusal
-from safeguarding.domain.review import ReviewFile, ReviewKind, ReviewStage
+from safeguarding.domain.review import NATIONAL_REVIEW_DUTIES, ReviewFile, ReviewKind, ReviewStage
 from safeguarding.domain.rules import action_plan as plan_rules
 from safeguarding.domain.rules import contributions, intake, rapid_review, review, tasks
-from safeguarding.domain.rules.common import CLOCK_TOLERANCE, check_happened, day_words, fmt, step_time
+from safeguarding.domain.rules.common import CLOCK_TOLERANCE, check_happened, day_words, fmt
+from safeguarding.domain.rules.replay_parts import (
+    PlannedStep,
+    Replayed,
+    StreamReplay,
+    actor_for,
+    due_when_started,
+)
+from safeguarding.domain.rules.step_rules import CASE_RULES, PLAN_RULES, REVIEW_RULES
 from safeguarding.domain.tasks import TaskStatus
 
 DueDateCalculator = Callable[[DueDateRequest], list[DueDates]]
-
-# Where a concluded rapid review leads (as the case workflow's ``REVIEW_KIND``).
-REVIEW_KIND = {
-    Stage.learning_review: ReviewKind.local_learning_review,
-    Stage.thematic_review: ReviewKind.thematic_review,
-    Stage.adults_review: ReviewKind.safeguarding_adults_review,
-    Stage.local_review: ReviewKind.local_cspr,
-    Stage.other_review: ReviewKind.other_review,
-    Stage.national_review: ReviewKind.national_review,
-}
-
-
-def due_when_started(request: DueDateRequest) -> list[DueDates]:
-    """Without the working-day calendar: each deadline falls due when it starts (no check reads it)."""
-    return [
-        DueDates(
-            due_at=item.started_at,
-            reminder_times=[],
-            escalation_times=[item.started_at for after in item.escalations_after if after],
-        )
-        for item in request.items
-    ]
-
-
-@dataclass
-class PlannedStep:
-    """A step of the history as it will be sent: its update, the body (its task named), who takes it."""
-
-    item: ImportStep
-    body: BaseModel
-    actor: Actor
-
-
-@dataclass
-class Replayed:
-    """Where the case stands after its history, and each step ready to send."""
-
-    steps: list[PlannedStep]
-    stage: str
-    review_stage: str | None = None
-    plan_status: str | None = None
-    late: list[str] = field(default_factory=list)
-
-
-def actor_for(item: ImportStep, importer: Actor, partnership: str) -> Actor:
-    """Who takes the step: as the file says, else the importing Business Unit, else the step's natural
-    role (a partner signs for the partner its body names; the JCRG's chair decides for the JCRG)."""
-    acting = item.acting_as
-    roles = item.step.roles
-    role = acting.role if acting else None
-    if role is None and acting is not None:
-        role = Role.partner_agency if acting.agency else Role.safeguarding_partner if acting.partner else None
-    if role is None:
-        role = next(
-            (r for r in (Role.business_unit, Role.safeguarding_partner, Role.jcrg_chair) if r in roles),
-            roles[0],
-        )
-    partner = acting.partner if acting else None
-    if partner is None and role is Role.safeguarding_partner:
-        partner = getattr(item.body, "partner", None)
-    acting_in = (acting.partnership if acting else None) or partnership
-    return Actor(
-        user_id=(acting.user_id if acting else None) or importer.user_id,
-        role=role,
-        agency=acting.agency if acting else None,
-        partner=partner,
-        partnerships=[acting_in],
-        partnership=acting_in,
-    )
-
-
-class _Stream:
-    """One workflow's record and clock, as far as the rules need them."""
-
-    def __init__(
-        self, record: WorkRecord, began: Callable[[], tuple[datetime | None, str]], replay: HistoryReplay
-    ):
-        self.record = record
-        self.book = DeadlineBook(record.deadlines)
-        self.began = began
-        self.replay = replay
-
-    def reach(self, reached: list[Reached]) -> None:
-        """As the clock's ``_reach``: meet, stop checkpoints, open deadlines, schedule checkpoints."""
-        record, policy, now = self.record, self.record.policy, self.replay.now
-        for milestone, at, subject in reached:
-            self.book.meet(milestone, subject, at)
-            for checkpoint in list(record.checkpoints):
-                rule = policy.checkpoints[checkpoint.key]
-                if milestone in rule.until and (checkpoint.subject == subject or subject is None):
-                    record.checkpoints.remove(checkpoint)
-        starting = [
-            (key, rule, at, subject)
-            for milestone, at, subject in reached
-            for key, rule in policy.rules_started_by(milestone, record.facts)
-        ]
-        if starting:
-            dates = self.replay.due_dates(
-                self._request([self._item(rule, at, subject) for _, rule, at, subject in starting])
-            )
-            for (key, rule, at, subject), due in zip(starting, dates, strict=True):
-                self.book.open(key, rule, policy.escalation_for(rule), at, due, subject, now)
-        for milestone, at, subject in reached:
-            for key, _ in policy.checkpoints_started_by(milestone, record.facts):
-                record.checkpoints.append(ScheduledCheckpoint(key=key, at=at, subject=subject))
-
-    def redate(self, subject: str, due_on: date) -> None:
-        deadline = next(d for d in self.book.live() if d.subject == subject)
-        rule = self.record.policy.deadlines[deadline.key]
-        (dates,) = self.replay.due_dates(
-            self._request([self._item(rule, deadline.started_at, subject, due_on)])
-        )
-        self.book.redate(deadline, dates, self.record.policy.escalation_for(rule), self.replay.now)
-
-    def _request(self, items: list[DueDateItem]) -> DueDateRequest:
-        policy = self.record.policy
-        return DueDateRequest(timezone=policy.timezone, working_days=policy.working_days, items=items)
-
-    def _item(
-        self, rule: DeadlineRule, at: datetime, subject: str | None, due_on: date | None = None
-    ) -> DueDateItem:
-        date_set = rule.due == DATE_SET
-        if date_set and due_on is None and isinstance(self.record, PlanFile):
-            action = self.record.action_for_task(subject)
-            due_on = action.due_on if action else None
-        return DueDateItem(
-            started_at=at,
-            due=None if date_set else rule.due,
-            due_on=due_on if date_set else None,
-            reminders=rule.reminders,
-            escalations_after=escalation_delays(self.record.policy.escalation_for(rule)),
-        )
-
-    def check(self, step: table.Step, actor: Actor, decision: BaseModel, rule: Any) -> datetime:
-        """As ``Casework._check``: who may, then the rules at the time the step happened."""
-        record = self.record
-        contributors = self.replay.case.contributors if record is self.replay.case else []
-        step.check_partnership(actor, record.reference, record.partnership, contributors)
-        step.check_actor(actor)
-        at = step_time(decision, self.replay.now, *self.began())
-        rule(record, actor, decision, at)
-        return at
 
 
 class HistoryReplay:
@@ -214,13 +76,13 @@ class HistoryReplay:
         self.case = CaseFile.open(
             opening, policy, now, workflow_id_for(opening.partnership, opening.reference)
         )
-        self.case_stream = _Stream(
+        self.case_stream = StreamReplay(
             self.case, lambda: (opening.la_aware_at, "the local authority became aware"), self
         )
         self.review: ReviewFile | None = None
-        self.review_stream: _Stream | None = None
+        self.review_stream: StreamReplay | None = None
         self.plan: PlanFile | None = None
-        self.plan_stream: _Stream | None = None
+        self.plan_stream: StreamReplay | None = None
         self._followed_up = False
         self._review_told = False
         self._open()
@@ -379,7 +241,7 @@ class HistoryReplay:
         if self._followed_up or f.stage not in intake.FOLLOWED_UP:
             return
         self._followed_up = True
-        kind = REVIEW_KIND.get(f.stage)
+        kind = intake.REVIEW_KIND.get(f.stage)
         recommendation = f.rapid_review.recommendation
         immediate = [
             PlannedRecommendation(text=t, source="rapid_review")
@@ -420,14 +282,17 @@ class HistoryReplay:
             joint_with_adults_board=bool(recommendation and recommendation.joint_with_adults_board),
         )
         file = self.review
-        self.review_stream = _Stream(file, lambda: (file.decided_at, "the decision to hold the review"), self)
+        self.review_stream = StreamReplay(
+            file, lambda: (file.decided_at, "the decision to hold the review"), self
+        )
         file.record(EventKind.review_commissioned, now, occurred_at=file.decided_at, kind=kind.value)
         reached: list[Reached] = [(Milestone.review_decided, file.decided_at, None)]
         duties = []
         if kind is ReviewKind.national_review:
             reached.append((Milestone.national_review_taken, file.decided_at, None))
             duties = [
-                tasks.add_task(file, "business_unit", "review_duty", duty, now) for duty in NATIONAL_DUTIES
+                tasks.add_task(file, "business_unit", "review_duty", duty, now)
+                for duty in NATIONAL_REVIEW_DUTIES
             ]
         self.review_stream.reach(reached)
         for duty in duties:
@@ -447,7 +312,7 @@ class HistoryReplay:
             facts=f.facts,
         )
         plan = self.plan
-        self.plan_stream = _Stream(plan, lambda: (plan.began_at, "the start of the action plan"), self)
+        self.plan_stream = StreamReplay(plan, lambda: (plan.began_at, "the start of the action plan"), self)
         began = began_at if began_at is not None and began_at < now else None
         plan.record(EventKind.action_plan_opened, now, occurred_at=began)
         plan.awaiting_review = awaiting_review
@@ -465,7 +330,7 @@ class HistoryReplay:
         try:
             if step is table.SEND_COPY:
                 reached = review.apply_copy_sent(file, actor, d, at)
-                notice = DueDateItem(started_at=_noon(d.sent_on), due=file.policy.publication_notice)
+                notice = DueDateItem(started_at=noon_utc(d.sent_on), due=file.policy.publication_notice)
                 (dates,) = self.due_dates(s._request([notice]))
                 review.publication_notice_given(file, dates.due_at.date())
                 s.reach(reached)
@@ -478,7 +343,7 @@ class HistoryReplay:
         finally:
             file.recording(None)
 
-    def _resume(self, s: _Stream, at: datetime) -> int:
+    def _resume(self, s: StreamReplay, at: datetime) -> int:
         """As the clock's ``_resume_clock``: paused deadlines move on by the days stopped."""
         resumed = [d for d in s.book.live() if d.paused_since is not None]
         if not resumed:
@@ -584,94 +449,3 @@ def replay(
 ) -> Replayed:
     """Replay ``case``'s history; a step the rules refuse raises ``RowRefused`` naming it."""
     return HistoryReplay(case, policy, importer, now, due_dates).run()
-
-
-def _noon(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-
-
-# The duties a national review gives the partners (as ReviewWorkflow's ``DUTIES``).
-NATIONAL_DUTIES = (
-    "Information about the case sent to the Panel for its national review",
-    "The Panel's national review report received and its learning taken forward",
-)
-
-# Each update's check and apply, as its workflow's handler calls them.
-CASE_RULES: dict[str, tuple[Any, Any]] = {
-    table.CONFIRM_REFERRAL.update: (intake.check_referral_confirmation, intake.apply_referral_confirmation),
-    table.SCREEN.update: (intake.check_screening, intake.apply_screening),
-    table.RECORD_NOTIFICATION.update: (intake.check_notification, intake.apply_notification),
-    table.REQUEST_INFORMATION.update: (rapid_review.check_information_request, None),
-    table.SUBMIT_RETURN.update: (
-        rapid_review.check_information_return,
-        rapid_review.apply_information_return,
-    ),
-    table.WITHDRAW_CASE_TASK.update: (tasks.check_task_withdrawal, tasks.apply_task_withdrawal),
-    table.RECOMMEND.update: (rapid_review.check_recommendation, rapid_review.apply_recommendation),
-    table.SIGN_OFF.update: (rapid_review.check_sign_off, rapid_review.apply_sign_off),
-    table.ADULTS_BOARD_SIGN_OFF.update: (
-        rapid_review.check_adults_board_sign_off,
-        rapid_review.apply_adults_board_sign_off,
-    ),
-    table.INFORM_SCRUTINEER.update: (
-        rapid_review.check_scrutineer_informed,
-        rapid_review.apply_scrutineer_informed,
-    ),
-    table.SEND_RAPID_REVIEW.update: (rapid_review.check_sent, rapid_review.apply_sent),
-    table.RECORD_PANEL_RESPONSE.update: (
-        rapid_review.check_panel_response,
-        rapid_review.apply_panel_response,
-    ),
-    table.SEND_CONTRIBUTION.update: (
-        contributions.check_contribution_sent,
-        contributions.apply_contribution_sent,
-    ),
-    table.CLOSE_CASE.update: (intake.check_closure, intake.apply_closure),
-    table.CLOSE_NOT_MEETING_CRITERIA.update: (intake.check_criteria_not_met, intake.apply_criteria_not_met),
-}
-REVIEW_RULES: dict[str, tuple[Any, Any]] = {
-    table.APPOINT_REVIEWER.update: (review.check_reviewer_appointed, review.apply_reviewer_appointed),
-    table.AGREE_TERMS.update: (review.check_terms_agreed, review.apply_terms_agreed),
-    table.RECORD_FAMILY_ENGAGEMENT.update: (review.check_family_engagement, review.apply_family_engagement),
-    table.RECORD_LEARNING_EVENT.update: (review.check_learning_event, review.apply_learning_event),
-    table.RECEIVE_DRAFT.update: (review.check_draft_received, review.apply_draft_received),
-    table.APPROVE_REPORT.update: (review.check_report_approved, review.apply_report_approved),
-    table.APPROVE_REPORT_FOR_ADULTS_BOARD.update: (
-        review.check_adults_board_approval,
-        review.apply_adults_board_approval,
-    ),
-    table.AGREE_PUBLICATION_FOR_ADULTS_BOARD.update: (
-        review.check_adults_board_publication,
-        review.apply_adults_board_publication,
-    ),
-    table.RECEIVE_FINAL_REPORT.update: (review.check_final_report, review.apply_final_report),
-    table.SEND_COPY.update: (review.check_copy_sent, None),
-    table.SCHEDULE_PUBLICATION.update: (
-        review.check_publication_scheduled,
-        review.apply_publication_scheduled,
-    ),
-    table.RECORD_PUBLICATION.update: (review.check_published, review.apply_published),
-    table.DECIDE_NOT_TO_PUBLISH.update: (review.check_not_published, review.apply_not_published),
-    table.STOP_CLOCK.update: (review.check_clock_stopped, review.apply_clock_stopped),
-    table.RESTART_CLOCK.update: (review.check_clock_restarted, None),
-    table.SEND_INFORMATION_TO_PANEL.update: (
-        review.check_information_to_panel,
-        review.apply_information_to_panel,
-    ),
-    table.RECEIVE_PANEL_REPORT.update: (review.check_panel_report, review.apply_panel_report),
-    table.COMPLETE_REVIEW_CHECKPOINT.update: (review.check_checkpoint_done, review.apply_checkpoint_done),
-    table.WITHDRAW_REVIEW_TASK.update: (review.check_task_withdrawn, review.apply_task_withdrawn),
-}
-PLAN_RULES: dict[str, tuple[Any, Any]] = {
-    table.ADD_RECOMMENDATION.update: (
-        plan_rules.check_add_recommendation,
-        plan_rules.apply_add_recommendation,
-    ),
-    table.ADD_ACTION.update: (plan_rules.check_add_action, None),
-    table.RECORD_PROGRESS.update: (plan_rules.check_progress, plan_rules.apply_progress),
-    table.SIGN_OFF_ACTION.update: (plan_rules.check_sign_off_action, plan_rules.apply_sign_off_action),
-    table.REDATE_ACTION.update: (plan_rules.check_redate_action, None),
-    table.WITHDRAW_ACTION.update: (plan_rules.check_withdraw_action, plan_rules.apply_withdraw_action),
-    table.COMPLETE_IMPACT_CHECK.update: (plan_rules.check_impact_check, plan_rules.apply_impact_check),
-    table.CLOSE_PLAN.update: (plan_rules.check_close_plan, plan_rules.apply_close_plan),
-}
