@@ -209,9 +209,12 @@ def _owner(scope: Scope, headers: Headers) -> str | None:
     if not token:
         return None
     try:
-        return scope["app"].state.verifier.verify(token).user_id
+        actor = scope["app"].state.verifier.verify(token)
     except NotAuthenticated:
         return None
+    # Verified once per request: the route's sign-in check reads it from here.
+    scope.setdefault("state", {})["verified"] = (token, actor)
+    return actor.user_id
 
 
 def _form_key(headers: Headers, body: bytes) -> str | None:
