@@ -16,7 +16,7 @@ from safeguarding.domain.action_plan import PlannedRecommendation, PlanStart, Re
 from safeguarding.domain.case import RecommendationKind, Stage
 from safeguarding.domain.events import EventKind
 from safeguarding.domain.record import Stream, stream_workflow_id
-from safeguarding.domain.review import ReviewStart
+from safeguarding.domain.review import ReviewKind, ReviewRescope, ReviewStart
 from safeguarding.domain.rules import intake
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.review import ReviewWorkflow
@@ -35,14 +35,20 @@ class FollowUp:
         raise NotImplementedError
 
     async def _follow_up(self) -> None:
-        """After the rapid review: the review (if any) and the action plan, then the case closes."""
+        """After the rapid review: the review (if any) and the action plan, then the case closes. A
+        review the partners decided on may begin before the Panel has answered."""
+        early = None
+        if workflow.patched("review-on-partners-decision"):
+            early = await self._review_on_partners_decision()
         await workflow.wait_condition(
             lambda: self.file.stage in intake.FOLLOWED_UP or self.file.stage is Stage.closed
         )
         if self.file.stage is Stage.closed or not workflow.patched("review-and-action-plan-children"):
+            if early is not None:  # the case closed (not meeting the criteria) while it ran
+                await self._withdraw(early[0], "the case was closed before the rapid review concluded")
             return  # a case concluded before this release waits at its stage to be closed by hand
         if workflow.patched("plan-from-the-rapid-review"):
-            await self._review_and_plan_side_by_side()
+            await self._review_and_plan_side_by_side(early)
             return
         file = self.file
         recommendation = file.rapid_review.recommendation
@@ -70,7 +76,60 @@ class FollowUp:
             self._publish_stage()
         self._wake.set()
 
-    async def _review_and_plan_side_by_side(self) -> None:
+    async def _review_on_partners_decision(self):  # type: ignore[no-untyped-def]
+        """While the rapid review waits for the Panel: the review begins once the partners have signed
+        off a decision to hold one (where the policy starts its clock there), and follows their decision
+        if it changes after a challenge. Returns the review and its kind when the rapid review has
+        concluded or the case closed, or None if none began."""
+        file = self.file
+        review, current = None, None
+
+        def changed() -> bool:
+            if file.stage is not Stage.rapid_review:
+                return True
+            if file.rapid_review.signed_off_at is None:
+                return False  # reconsidering: the review goes on until a new decision is signed off
+            return intake.review_on_partners_decision(file) != current
+
+        while True:
+            await workflow.wait_condition(changed)
+            if file.stage is not Stage.rapid_review:
+                return (review, current) if review is not None else None
+            wanted = intake.review_on_partners_decision(file)
+            if review is None and wanted is not None:
+                review = await self._start_review(wanted.value)
+            elif review is not None:
+                await review.signal(
+                    ReviewWorkflow.rescope,
+                    self._rescope(wanted, "the partners signed off a reconsidered decision", final=False),
+                )
+                await self._note(
+                    EventKind.review_rescoped if wanted else EventKind.review_withdrawn,
+                    kind=wanted.value if wanted else None,
+                )
+            current = wanted
+
+    def _rescope(self, kind: ReviewKind | None, reason: str, final: bool) -> ReviewRescope:
+        recommendation = self.file.rapid_review.recommendation
+        return ReviewRescope(
+            kind=kind.value if kind else None,
+            decided_at=self._review_decided_at(),
+            reason=reason,
+            final=final,
+            methodology=recommendation.methodology if recommendation else None,
+            review_type=recommendation.review_type.value
+            if recommendation and recommendation.review_type
+            else None,
+            joint_with_adults_board=bool(recommendation and recommendation.joint_with_adults_board),
+        )
+
+    async def _withdraw(self, review, reason: str) -> None:  # type: ignore[no-untyped-def]
+        """A review begun on the partners' decision that the rapid review did not confirm: withdrawn."""
+        await review.signal(ReviewWorkflow.rescope, self._rescope(None, reason, final=True))
+        outcome = await review
+        await self._note(EventKind.review_finished, outcome=outcome.outcome)
+
+    async def _review_and_plan_side_by_side(self, early=None) -> None:  # type: ignore[no-untyped-def]
         """The plan opens when the rapid review concludes, holding its immediate learning actions
         (whatever it recommended); a review decided on runs beside it, and its recommendations join the
         plan when the partners agree its final report, not only when it is published."""
@@ -88,11 +147,22 @@ class FollowUp:
             ]
             concluded = file.opening.la_aware_at
         review_kind = _review_kind(file.stage)
+        review = None
+        if early is not None:  # begun on the partners' decision: it follows the rapid review's outcome
+            review, began_as = early
+            if review_kind is None:
+                await self._withdraw(review, "the rapid review concluded with no review")
+            elif began_as is None or review_kind != began_as.value:
+                reason = "the Panel's answer to the rapid review"
+                await review.signal(
+                    ReviewWorkflow.rescope, self._rescope(ReviewKind(review_kind), reason, False)
+                )
+                await self._note(EventKind.review_rescoped, kind=review_kind)
         plan = None
         if immediate:
             plan = await self._open_plan(immediate, concluded, awaiting_review=review_kind)
         if review_kind is not None:
-            review = await self._start_review(review_kind)
+            review = review or await self._start_review(review_kind)
             await workflow.wait_condition(lambda: self._agreed is not None or review.done())
             agreed = self._agreed or ReviewRecommendations(
                 kind=review_kind, recommendations=[], agreed_at=workflow.now()

@@ -25,12 +25,10 @@ from safeguarding.domain.activities import COMPUTE_DUE_DATES
 from safeguarding.domain.contracts import CaseChanges, DueDateItem, ReviewSummary
 from safeguarding.domain.dates import noon_utc
 from safeguarding.domain.events import EventKind
-from safeguarding.domain.milestones import Milestone, Reached
 from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Attributed
 from safeguarding.domain.record import Stream
 from safeguarding.domain.review import (
-    NATIONAL_REVIEW_DUTIES,
     AdultsBoardApproval,
     AdultsBoardPublication,
     CheckpointDone,
@@ -51,6 +49,7 @@ from safeguarding.domain.review import (
     ReviewFile,
     ReviewKind,
     ReviewOutcome,
+    ReviewRescope,
     ReviewStage,
     ReviewStart,
     ReviewStepInput,
@@ -58,7 +57,7 @@ from safeguarding.domain.review import (
     TaskWithdrawn,
     TermsAgreed,
 )
-from safeguarding.domain.rules import review, tasks
+from safeguarding.domain.rules import review, review_scope, tasks
 from workflows.calls import call
 from workflows.casework import Casework, Check
 from workflows.clock import CALENDAR_TIMEOUT
@@ -89,22 +88,7 @@ class ReviewWorkflow(Casework):
         file = self.file
         async with self._lock:
             now = workflow.now()
-            file.record(
-                EventKind.review_commissioned,
-                now,
-                occurred_at=file.decided_at,
-                kind=file.kind.value,
-                methodology=file.methodology,
-                review_type=file.review_type,
-            )
-            reached: list[Reached] = [(Milestone.review_decided, file.decided_at, None)]
-            duties = []
-            if file.kind is ReviewKind.national_review:
-                reached.append((Milestone.national_review_taken, file.decided_at, None))
-                duties = [
-                    tasks.add_task(file, "business_unit", "review_duty", duty, now)
-                    for duty in NATIONAL_REVIEW_DUTIES
-                ]
+            reached, duties = review_scope.commission(file, now)
             await self._reach(reached)
             for duty in duties:
                 tasks.announce(file, duty)
@@ -140,6 +124,19 @@ class ReviewWorkflow(Casework):
             "review_recommendations_agreed",
             ReviewRecommendations(kind=file.kind.value, recommendations=file.recommendations, agreed_at=at),
         )
+
+    @workflow.signal
+    async def rescope(self, change: ReviewRescope) -> None:
+        """From the case, while its rapid review has not concluded: the partners' decision changed
+        (``safeguarding/domain/rules/review_scope.py``)."""
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            reached, duties = review_scope.apply_rescope(self.file, change, workflow.now())
+            await self._reach(reached)
+            for duty in duties:
+                tasks.announce(self.file, duty)
+        self._log("review rescoped", kind=change.kind, final=change.final)
+        self._wake.set()
 
     def _done(self) -> bool:
         return self.file.stage is ReviewStage.finished

@@ -64,6 +64,9 @@ class EventKind(StrEnum):
     information_to_panel = "information_to_panel"
     panel_report_received = "panel_report_received"
     checkpoint_done = "checkpoint_done"
+    # A review begun on the partners' decision, before the Panel's answer, follows that decision.
+    review_rescoped = "review_rescoped"
+    review_withdrawn = "review_withdrawn"
     # the action plan
     action_plan_opened = "action_plan_opened"
     recommendation_added = "recommendation_added"

@@ -46,6 +46,9 @@ class ReviewStage(StrEnum):
     # The local partners' part of a national review
     information_sent = "information_sent"
     finished = "finished"
+    # Begun on the partners' decision, then withdrawn when their reconsidered decision was for no
+    # review (off every spine: it takes no step until commissioned again or finished).
+    withdrawn = "withdrawn"
 
 
 SPINE = {
@@ -304,7 +307,7 @@ class ReviewFile(WorkRecord, ReviewState):
 
     def reached(self, stage: ReviewStage) -> bool:
         spine = SPINE[self.kind]
-        return stage in spine and spine.index(self.stage) >= spine.index(stage)
+        return stage in spine and self.stage in spine and spine.index(self.stage) >= spine.index(stage)
 
     def view(self) -> ReviewView:
         return ReviewView(
@@ -331,6 +334,20 @@ class ReviewStart(BaseModel):
     methodology: str | None = None
     review_type: str | None = None
     decided_at: datetime
+    joint_with_adults_board: bool = False
+
+
+class ReviewRescope(BaseModel):
+    """From the case, to a review begun on the partners' decision before the Panel answered: the
+    decision now stands for ``kind`` (decided at ``decided_at``), or for no review (``kind`` None):
+    withdrawn, and finished if ``final`` (the rapid review has concluded, or the case closed)."""
+
+    kind: str | None
+    decided_at: datetime
+    reason: str
+    final: bool = False
+    methodology: str | None = None
+    review_type: str | None = None
     joint_with_adults_board: bool = False
 
 

@@ -324,8 +324,8 @@ def _cspr_figures(
     publication), or underway (its clock stopped or running)."""
     counts = dict.fromkeys(CSPR_FIGURES, 0)
     for reference, review in model.reviews.items():
-        if review.kind != "local_cspr":
-            continue
+        if review.kind != "local_cspr" or review.stage == "withdrawn":
+            continue  # not a CSPR, or one withdrawn while the partners reconsidered
 
         def before_cut_off(*kinds: str, reference: str = reference) -> list[CaseEventRow]:
             return [e for e in model.case_events(reference, "review", *kinds) if e.recorded_at < cut_off]

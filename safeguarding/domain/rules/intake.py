@@ -18,6 +18,8 @@ from safeguarding.domain.case import (
     CriteriaNotMet,
     NotificationRecipient,
     NotificationRecord,
+    PanelResponseKind,
+    RecommendationKind,
     ReferralConfirmation,
     ScreeningDecision,
     ScreeningLearningRoute,
@@ -131,9 +133,32 @@ def review_decided_at(file: CaseFile) -> datetime | None:
         screened = next((e for e in reversed(file.history) if e.kind is EventKind.screened), None)
         return (screened.occurred_at or screened.recorded_at) if screened else None
     rapid = file.rapid_review
+    if file.stage is Stage.national_review and rapid.panel_response is PanelResponseKind.national_review:
+        return rapid.panel_responded_at  # the Panel's own decision, not the partners'
     if rapid.signed_off_at is not None and file.policy.review_clock_starts == "partners_decision":
         return rapid.signed_off_at
     return rapid.panel_responded_at
+
+
+# The partners' own decisions for a review, which it may begin on before the Panel has answered.
+BEGUN_ON_PARTNERS_DECISION = {
+    RecommendationKind.local_cspr: ReviewKind.local_cspr,
+    RecommendationKind.other_review: ReviewKind.other_review,
+}
+
+
+def review_on_partners_decision(file: CaseFile) -> ReviewKind | None:
+    """The review the partners' signed-off decision is for, while the rapid review waits for the
+    Panel's answer, where the policy starts the review's clock at that decision; None otherwise."""
+    rapid = file.rapid_review
+    if (
+        file.stage is not Stage.rapid_review
+        or rapid.signed_off_at is None
+        or rapid.recommendation is None
+        or file.policy.review_clock_starts != "partners_decision"
+    ):
+        return None
+    return BEGUN_ON_PARTNERS_DECISION.get(rapid.recommendation.recommendation)
 
 
 # ---------------------------------------------------------------- the statutory notifications

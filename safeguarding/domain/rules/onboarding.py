@@ -39,9 +39,9 @@ from safeguarding.domain.record import (
     workflow_id_for,
 )
 from safeguarding.domain.refusal import Refusal
-from safeguarding.domain.review import NATIONAL_REVIEW_DUTIES, ReviewFile, ReviewKind, ReviewStage
+from safeguarding.domain.review import ReviewFile, ReviewKind, ReviewStage
 from safeguarding.domain.rules import action_plan as plan_rules
-from safeguarding.domain.rules import contributions, intake, rapid_review, review, tasks
+from safeguarding.domain.rules import contributions, intake, rapid_review, review, review_scope, tasks
 from safeguarding.domain.rules.common import CLOCK_TOLERANCE, check_happened, day_words, fmt
 from safeguarding.domain.rules.replay_parts import (
     PlannedStep,
@@ -285,15 +285,7 @@ class HistoryReplay:
         self.review_stream = StreamReplay(
             file, lambda: (file.decided_at, "the decision to hold the review"), self
         )
-        file.record(EventKind.review_commissioned, now, occurred_at=file.decided_at, kind=kind.value)
-        reached: list[Reached] = [(Milestone.review_decided, file.decided_at, None)]
-        duties = []
-        if kind is ReviewKind.national_review:
-            reached.append((Milestone.national_review_taken, file.decided_at, None))
-            duties = [
-                tasks.add_task(file, "business_unit", "review_duty", duty, now)
-                for duty in NATIONAL_REVIEW_DUTIES
-            ]
+        reached, duties = review_scope.commission(file, now)
         self.review_stream.reach(reached)
         for duty in duties:
             tasks.announce(file, duty)

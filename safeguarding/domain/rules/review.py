@@ -62,6 +62,8 @@ KIND_WORDS = {
 def _open(file: ReviewFile) -> None:
     if file.stage is ReviewStage.finished:
         raise Refusal(f"the review of case {file.reference} is finished ({file.outcome})")
+    if file.stage is ReviewStage.withdrawn:
+        raise Refusal(f"the review of case {file.reference} is withdrawn: the partners decided on no review")
 
 
 def _belongs(file: ReviewFile, stage: ReviewStage, what: str) -> None:
