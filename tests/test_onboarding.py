@@ -319,8 +319,19 @@ STAGES = [
         lambda r: sin(r, 40, rapid_review_steps(38, CSPR, "recommended")),
         "rapid_review",
     ),
-    Stage("signed off", lambda r: sin(r, 40, rapid_review_steps(38, CSPR, "signed_off")), "rapid_review"),
-    Stage("sent to the Panel", lambda r: sin(r, 40, rapid_review_steps(38, CSPR, "sent")), "rapid_review"),
+    # The CSPR begins on the partners' decision, before the Panel answers.
+    Stage(
+        "signed off",
+        lambda r: sin(r, 40, rapid_review_steps(38, CSPR, "signed_off")),
+        "rapid_review",
+        review="commissioned",
+    ),
+    Stage(
+        "sent to the Panel",
+        lambda r: sin(r, 40, rapid_review_steps(38, CSPR, "sent")),
+        "rapid_review",
+        review="commissioned",
+    ),
     Stage(
         "CSPR decided about four months ago",
         lambda r: sin(

@@ -954,3 +954,63 @@ def test_the_yearly_figures_count_learning_reviews_care_leavers_deaths_and_notif
     assert 'id="not-meeting-criteria">1<' in html and 'id="thematic-reviews-started">1<' in html
     assert "Action plans from learning elsewhere: national review" in html
     engine.dispose()
+
+
+def test_the_closing_the_loop_report_counts_every_learning_route_by_theme(tmp_path: Path) -> None:
+    """A joint CSPR/SAR, a thematic review, a local learning review, a SAR, a plan from a national review
+    and a rapid review's own learning: each route's plans and actions, and its themes."""
+    url = f"sqlite:///{tmp_path / 'read-model.sqlite'}"
+    migrate(url)
+    engine = make_engine(url)
+    due = london(2026, 8, 28, 17)
+    plans = {
+        "JOINT-1": ("serious_incident_notification", "local_cspr", ["domestic_abuse", "neglect"]),
+        "TH-1": ("thematic_review", "thematic_review", ["extrafamilial_harm"]),
+        "LLR-1": ("agency_referral", "local_learning_review", ["neglect"]),
+        "SAR-1": ("safeguarding_adults_review", "safeguarding_adults_review", ["domestic_abuse"]),
+        "NAT-1": ("learning_from_elsewhere", None, ["voice_of_the_child"]),
+        "RR-1": ("serious_incident_notification", None, ["neglect"]),
+    }
+    seeded: list[Any] = []
+    for reference, (route, kind, themes) in plans.items():
+        seeded += [rows.case(reference, "learning_actions", london(2026, 4, 2), route=route)]
+        if kind is not None:
+            seeded.append(rows.review(reference, "final_report", london(2026, 4, 10), kind=kind))
+        seeded += [
+            rows.action_plan(reference, updated_at=london(2026, 5, 1)),
+            rows.action(
+                reference, 1, "luton-schools", f"First action of {reference}", due_at=due, themes=themes
+            ),
+        ]
+    seeded += [
+        rows.action("JOINT-1", 2, "luton-police", "Second", due_at=london(2026, 12, 1, 17), themes=["neglect"]),
+        rows.event("JOINT-1", 9, EventKind.recommendation_signed_off, london(2026, 4, 9),
+                   recommendation="local_cspr", joint_with_adults_board=True),
+    ]  # fmt: skip
+    rows.write(engine, seeded)
+
+    figures = closing_the_loop_figures(engine, PARTNERSHIP, SPRING, AUTUMN, as_of=AS_OF)
+    by_route = {r.route: r for r in figures.routes}
+    assert list(by_route) == [
+        "joint_cspr_sar",
+        "local_learning_review",
+        "thematic_review",
+        "safeguarding_adults_review",
+        "rapid_review",
+        "learning_from_elsewhere",
+    ]
+    joint = by_route["joint_cspr_sar"]
+    assert (joint.plans, joint.counts.actions, joint.counts.overdue) == (1, 2, 1)
+    assert {t: c.actions for t, c in joint.themes.items()} == {"neglect": 2, "domestic_abuse": 1}
+    assert by_route["thematic_review"].themes["extrafamilial_harm"].actions == 1
+    assert by_route["learning_from_elsewhere"].themes["voice_of_the_child"].overdue == 1
+    neglect = next(t for t in figures.themes if t.theme == "neglect")
+    assert {r.case_reference: r.route for r in neglect.reviews} == {
+        "JOINT-1": "joint_cspr_sar",
+        "LLR-1": "local_learning_review",
+        "RR-1": "rapid_review",
+    }
+    html = render_html(figures)
+    assert 'id="by-route"' in html
+    assert "joint CSPR and Safeguarding Adults Review" in html and "thematic review" in html
+    engine.dispose()

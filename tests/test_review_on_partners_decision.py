@@ -16,6 +16,7 @@ from safeguarding.domain.case import (
     CriteriaNotMet,
     NotificationRecipient,
     NotificationRecord,
+    OtherReviewType,
     PanelResponse,
     PanelResponseKind,
     PartnerSignOff,
@@ -213,3 +214,24 @@ async def test_where_the_clock_starts_at_the_panels_answer_the_review_waits_for_
         review = env.client.get_workflow_handle(f"{handle.id}/review")
         state = await child_view(env, review.id, ReviewWorkflow.view, lambda v: bool(v.deadlines))
         assert state.decided_at == answered
+
+
+async def test_a_notified_cases_local_learning_review_runs_as_one_from_the_partners_decision(
+    env, engine, policy, task_queue
+):
+    async with running_worker(env.client, engine, task_queue):
+        handle = await notified_case(env, task_queue, policy)
+        learning_review = Recommendation(
+            recommendation=RecommendationKind.other_review,
+            review_type=OtherReviewType.local_learning_review,
+            reasons="Below the CSPR criteria; the JCRG's own learning review.",
+            occurred_at=london(2026, 6, 10, 14),
+        )
+        await decide(handle, learning_review, SIGNED_OFF)
+        review = env.client.get_workflow_handle(f"{handle.id}/review")
+        state = await child_view(env, review.id, ReviewWorkflow.view, lambda v: bool(v.deadlines))
+        assert state.kind.value == "local_learning_review"
+        (due,) = live(state, "learning_review_completion")  # four calendar months: a local setting
+        assert (due.started_at, due.statutory) == (SIGNED_OFF, False)
+        assert due.due_at.astimezone(ZoneInfo("Europe/London")).date() == date(2026, 10, 12)
+        assert not live(state, "cspr_completion")

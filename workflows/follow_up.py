@@ -17,7 +17,7 @@ from safeguarding.domain.case import RecommendationKind, Stage
 from safeguarding.domain.events import EventKind
 from safeguarding.domain.record import Stream, stream_workflow_id
 from safeguarding.domain.review import ReviewKind, ReviewRescope, ReviewStart
-from safeguarding.domain.rules import intake
+from safeguarding.domain.rules import intake, review_scope
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.review import ReviewWorkflow
 
@@ -53,7 +53,7 @@ class FollowUp:
         file = self.file
         recommendation = file.rapid_review.recommendation
         planned: list[PlannedRecommendation] = []
-        review_kind = _review_kind(file.stage)
+        review_kind = _review_kind(file)
         began_at = file.rapid_review.panel_responded_at or file.rapid_review.signed_off_at
         if review_kind is not None:
             outcome = await self._review(review_kind)
@@ -110,18 +110,7 @@ class FollowUp:
             current = wanted
 
     def _rescope(self, kind: ReviewKind | None, reason: str, final: bool) -> ReviewRescope:
-        recommendation = self.file.rapid_review.recommendation
-        return ReviewRescope(
-            kind=kind.value if kind else None,
-            decided_at=self._review_decided_at(),
-            reason=reason,
-            final=final,
-            methodology=recommendation.methodology if recommendation else None,
-            review_type=recommendation.review_type.value
-            if recommendation and recommendation.review_type
-            else None,
-            joint_with_adults_board=bool(recommendation and recommendation.joint_with_adults_board),
-        )
+        return review_scope.change_for(self.file, kind, reason, final, self._review_decided_at())
 
     async def _withdraw(self, review, reason: str) -> None:  # type: ignore[no-untyped-def]
         """A review begun on the partners' decision that the rapid review did not confirm: withdrawn."""
@@ -146,7 +135,7 @@ class FollowUp:
                 PlannedRecommendation(text=t, source=source.kind.value) for t in source.recommendations
             ]
             concluded = file.opening.la_aware_at
-        review_kind = _review_kind(file.stage)
+        review_kind = _review_kind(file)
         review = None
         if early is not None:  # begun on the partners' decision: it follows the rapid review's outcome
             review, began_as = early
@@ -253,6 +242,6 @@ class FollowUp:
         self._wake.set()
 
 
-def _review_kind(stage: Stage) -> str | None:
-    kind = intake.REVIEW_KIND.get(stage)
+def _review_kind(file: Any) -> str | None:
+    kind = intake.review_kind(file)
     return kind.value if kind is not None else None

@@ -65,6 +65,7 @@ class ReviewLearning(BaseModel):
 
     case_reference: str
     review_kind: str  # local_cspr | other_review | national_review | rapid_review (no further review)
+    route: str  # the learning route (``LEARNING_ROUTES``)
     stage: str
     outcome: str | None
     published: bool
@@ -98,6 +99,30 @@ class ThemeLearning(BaseModel):
     label: str
     counts: ActionCounts
     reviews: list[ReviewLearning]
+
+
+# The learning routes a plan's actions come from, in the report's order: a review's kind, a joint
+# CSPR/SAR, the rapid review's own learning (no review), or a report from elsewhere.
+LEARNING_ROUTES = [
+    "local_cspr",
+    "joint_cspr_sar",
+    "national_review",
+    "other_review",
+    "local_learning_review",
+    "thematic_review",
+    "safeguarding_adults_review",
+    "rapid_review",
+    "learning_from_elsewhere",
+]
+
+
+class RouteLearning(BaseModel):
+    """One learning route's actions: in all, and under each theme (counted under each of its themes)."""
+
+    route: str
+    plans: int  # the plans (cases) its actions are in
+    counts: ActionCounts
+    themes: dict[str, ActionCounts]
 
 
 class OverdueAction(BaseModel):
@@ -136,6 +161,7 @@ class ClosingTheLoop(BaseModel):
     cut_off: datetime  # the end of the period, or when the report was made if earlier
     theme_labels: dict[str, str] = Field(default_factory=dict)  # the partnership's words for its themes
     totals: ActionCounts
+    routes: list[RouteLearning] = Field(default_factory=list)
     themes: list[ThemeLearning]
     recommendations_without_actions: list[ReportedRecommendation]
     overdue: list[OverdueAction]
@@ -175,6 +201,7 @@ def closing_the_loop_figures(
         timezone=timezone,
         cut_off=period.cut_off,
         totals=totals,
+        routes=_by_route(model, actions, themes),
         themes=_by_theme(model, actions, themes),
         theme_labels=themes,
         recommendations_without_actions=_without_actions(model, period),
@@ -279,6 +306,7 @@ def _by_theme(
                     else _source_of(model, reference)
                     if case.route == "learning_from_elsewhere"
                     else "rapid_review",
+                    route=route_of(model, reference),
                     stage=review.stage if review else case.stage,
                     outcome=review.outcome if review else case.outcome,
                     published=bool(review and review.outcome == "published"),
@@ -356,3 +384,35 @@ def _source_of(model: ReportRows, reference: str) -> str:
         (a.source for a in model.actions if a.case_reference == reference and a.source),
         "learning_from_elsewhere",
     )
+
+
+def route_of(model: ReportRows, reference: str) -> str:
+    """The learning route of a case's plan: its review's kind (a CSPR held jointly with the adults
+    board: ``joint_cspr_sar``), a report from elsewhere, or the rapid review's own learning."""
+    review = model.reviews.get(reference)
+    if review is not None:
+        return "joint_cspr_sar" if reference in model.joint_reviews else review.kind
+    if model.cases[reference].route == "learning_from_elsewhere":
+        return "learning_from_elsewhere"
+    return "rapid_review"
+
+
+def _by_route(
+    model: ReportRows, actions: list[ReportedAction], labels: dict[str, str]
+) -> list[RouteLearning]:
+    by_route: dict[str, RouteLearning] = {}
+    plans: dict[str, set[str]] = defaultdict(set)
+    for action in actions:
+        route = route_of(model, action.case_reference)
+        learning = by_route.setdefault(
+            route, RouteLearning(route=route, plans=0, counts=ActionCounts(), themes={})
+        )
+        plans[route].add(action.case_reference)
+        learning.counts.count(action)
+        for theme in action.themes:
+            learning.themes.setdefault(theme, ActionCounts()).count(action)
+    for route, learning in by_route.items():
+        learning.plans = len(plans[route])
+        learning.themes = {t: learning.themes[t] for t in theme_order(learning.themes, labels)}
+    order = {route: i for i, route in enumerate(LEARNING_ROUTES)}
+    return sorted(by_route.values(), key=lambda r: (order.get(r.route, len(order)), r.route))

@@ -46,6 +46,7 @@ REPORTED_EVENTS = [
     EventKind.escalation_sent,
     EventKind.case_opened,
     EventKind.contribution_sent,
+    EventKind.recommendation_signed_off,
 ]
 
 
@@ -108,6 +109,13 @@ class ReportRows:
     def case_events(self, reference: str, stream: str, *kinds: str) -> list[CaseEventRow]:
         found = [e for kind in kinds for e in self._by_case.get((reference, stream, kind), [])]
         return sorted(found, key=lambda e: e.seq)
+
+    @cached_property
+    def joint_reviews(self) -> set[str]:
+        """The cases whose review is a joint CSPR/SAR (the recommendation signed off as one)."""
+        signed = sorted(self.events_of(EventKind.recommendation_signed_off, "case"), key=lambda e: e.seq)
+        last = {e.case_reference: bool(e.details.get("joint_with_adults_board")) for e in signed}
+        return {reference for reference, joint in last.items() if joint}
 
     @cached_property
     def plan_closed_at(self) -> dict[str, datetime]:

@@ -25,6 +25,8 @@ _KIND_LABELS = {
     "domestic_abuse_related_death_review": "domestic abuse related death review",
     "thematic_review": "thematic review",
     "audit": "audit",
+    "joint_cspr_sar": "joint CSPR and Safeguarding Adults Review",
+    "learning_from_elsewhere": "learning from elsewhere (another area's or a national review, an audit, a SAR, a DARDR)",
 }
 
 _STATUS_LABELS = {

@@ -250,11 +250,29 @@ def test_a_sign_off_before_the_recommendation_is_refused():
     )
 
 
-def test_a_review_step_before_the_rapid_review_concludes_is_refused():
-    history = [*rapid_review(), step("appoint_reviewer", appointed_on="2026-11-01", reviewer="Reviewer")]
-    problem = refused(row(history))
+def test_a_review_step_before_the_partners_decide_is_refused_and_after_it_begins_the_review():
+    recommended = rapid_review()[:4]
+    appoint = step(
+        "appoint_reviewer", appointed_on=(NOW - timedelta(days=45)).date().isoformat(), reviewer="R"
+    )
+    problem = refused(row([*recommended, appoint]))
     assert problem.step == "appoint_reviewer"
-    assert "the case has no review at this point: it begins when the rapid review concludes" in problem.reason
+    assert (
+        "the case has no review at this point: it begins when the partners sign off a review"
+        in problem.reason
+    )
+    # Signed off and with the Panel, not answered: the CSPR has begun, from the partners' decision.
+    result = replayed(row([*rapid_review(), appoint]))
+    assert (result.stage, result.review_stage) == ("rapid_review", "reviewer_appointed")
+
+
+def test_a_review_begun_on_the_partners_decision_follows_the_panels_national_review():
+    taken = step(
+        "record_panel_response", received_at=at(40), response="national_review", reasons="The Panel's."
+    )
+    sent = step("send_information_to_panel", sent_on=(NOW - timedelta(days=30)).date().isoformat())
+    result = replayed(row([*rapid_review(), taken, sent]))  # a step of a national review only
+    assert (result.stage, result.review_stage) == ("national_review", "information_sent")
 
 
 def test_an_action_plan_begins_at_the_rapid_reviews_dated_end_and_its_steps_go_back_to_then_not_before():

@@ -18,6 +18,7 @@ from safeguarding.domain.case import (
     CriteriaNotMet,
     NotificationRecipient,
     NotificationRecord,
+    OtherReviewType,
     PanelResponseKind,
     RecommendationKind,
     ReferralConfirmation,
@@ -147,6 +148,24 @@ BEGUN_ON_PARTNERS_DECISION = {
 }
 
 
+def review_kind(file: CaseFile) -> ReviewKind | None:
+    """The review the case's stage runs (None: a plan of learning actions only). Another type of review
+    that is a local learning review runs as one, with its own stages and deadline."""
+    kind = REVIEW_KIND.get(file.stage)
+    return _as_learning_review(file, kind)
+
+
+def _as_learning_review(file: CaseFile, kind: ReviewKind | None) -> ReviewKind | None:
+    recommendation = file.rapid_review.recommendation
+    if (
+        kind is ReviewKind.other_review
+        and recommendation is not None
+        and recommendation.review_type is OtherReviewType.local_learning_review
+    ):
+        return ReviewKind.local_learning_review
+    return kind
+
+
 def review_on_partners_decision(file: CaseFile) -> ReviewKind | None:
     """The review the partners' signed-off decision is for, while the rapid review waits for the
     Panel's answer, where the policy starts the review's clock at that decision; None otherwise."""
@@ -158,7 +177,7 @@ def review_on_partners_decision(file: CaseFile) -> ReviewKind | None:
         or file.policy.review_clock_starts != "partners_decision"
     ):
         return None
-    return BEGUN_ON_PARTNERS_DECISION.get(rapid.recommendation.recommendation)
+    return _as_learning_review(file, BEGUN_ON_PARTNERS_DECISION.get(rapid.recommendation.recommendation))
 
 
 # ---------------------------------------------------------------- the statutory notifications

@@ -85,6 +85,7 @@ class HistoryReplay:
         self.plan_stream: StreamReplay | None = None
         self._followed_up = False
         self._review_told = False
+        self._decided: ReviewKind | None = None  # the review begun on the partners' decision is for
         self._open()
         self._follow_up()  # learning from elsewhere opens straight at its plan
 
@@ -186,6 +187,7 @@ class HistoryReplay:
     def _take(self, step: table.Step, actor: Actor, body: BaseModel) -> None:
         if step.process is table.Process.case:
             self._case_step(step, actor, body)
+            self._follow_decision()
             self._follow_up()
         elif step.process is table.Process.review:
             if self.review_stream is None:
@@ -206,8 +208,8 @@ class HistoryReplay:
                 f"the review is at stage {self.review.stage.value}"
             )
         return (
-            f"the case has no {what} at this point: it begins when the rapid review concludes with the "
-            f"Panel's response (the case is at stage {self.case.stage.value})"
+            f"the case has no {what} at this point: it begins when the partners sign off a review, or when "
+            f"the rapid review concludes with the Panel's response (the case is at stage {self.case.stage.value})"
         )
 
     # ------------------------------------------------------------ the case's steps, as CaseWorkflow's updates
@@ -234,14 +236,43 @@ class HistoryReplay:
         finally:
             f.recording(None)
 
+    def _follow_decision(self) -> None:
+        """As the case workflow's ``_review_on_partners_decision``: while the Panel has not answered, the
+        review begins on the partners' signed-off decision and follows it when it changes."""
+        f = self.case
+        if f.stage is not Stage.rapid_review or f.rapid_review.signed_off_at is None:
+            return
+        wanted = intake.review_on_partners_decision(f)
+        if self.review is None and wanted is not None:
+            self._begin_review(wanted)
+        elif self.review is not None and wanted != self._decided:
+            self._rescope(wanted, "the partners signed off a reconsidered decision", final=False)
+        self._decided = wanted
+
+    def _rescope(self, kind: ReviewKind | None, reason: str, final: bool) -> None:
+        assert self.review is not None and self.review_stream is not None
+        change = review_scope.change_for(
+            self.case, kind, reason, final, intake.review_decided_at(self.case) or self.now
+        )
+        reached, duties = review_scope.apply_rescope(self.review, change, self.now)
+        self.review_stream.reach(reached)
+        for duty in duties:
+            tasks.announce(self.review, duty)
+
     def _follow_up(self) -> None:
         """As the case workflow's ``_review_and_plan_side_by_side``: the plan of the immediate learning
         actions (whatever was recommended) and the review decided on, side by side."""
         f = self.case
+        if (
+            f.stage is Stage.closed
+            and self.review is not None
+            and self.review.stage is not ReviewStage.finished
+        ):
+            self._rescope(None, "the case was closed before the rapid review concluded", final=True)
         if self._followed_up or f.stage not in intake.FOLLOWED_UP:
             return
         self._followed_up = True
-        kind = intake.REVIEW_KIND.get(f.stage)
+        kind = intake.review_kind(f)
         recommendation = f.rapid_review.recommendation
         immediate = [
             PlannedRecommendation(text=t, source="rapid_review")
@@ -256,7 +287,13 @@ class HistoryReplay:
             concluded = f.opening.la_aware_at
         if immediate:
             self._begin_plan(immediate, concluded, kind.value if kind is not None else None)
-        if kind is not None:
+        if self.review is not None:  # begun on the partners' decision: it follows the rapid review's outcome
+            if kind is None:
+                self._rescope(None, "the rapid review concluded with no review", final=True)
+                self._after_review()
+            elif kind is not self._decided:
+                self._rescope(kind, "the Panel's answer to the rapid review", final=False)
+        elif kind is not None:
             self._begin_review(kind)
         elif not immediate:
             intake.close(f, f.outcome or "closed", self.now)

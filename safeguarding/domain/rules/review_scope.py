@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from safeguarding.domain.case import CaseFile
 from safeguarding.domain.events import EventKind
 from safeguarding.domain.milestones import Milestone, Reached
 from safeguarding.domain.review import (
@@ -92,6 +93,25 @@ def apply_rescope(file: ReviewFile, change: ReviewRescope, now: datetime) -> tup
     file.joint_with_adults_board = change.joint_with_adults_board
     file.facts = {**file.facts, "review_kind": kind.value}
     return commission(file, now)
+
+
+def change_for(
+    case: CaseFile, kind: ReviewKind | None, reason: str, final: bool, decided_at: datetime
+) -> ReviewRescope:
+    """What the case tells its review when the decision changes: the kind now decided on, as its
+    signed-off recommendation describes it."""
+    recommendation = case.rapid_review.recommendation
+    return ReviewRescope(
+        kind=kind.value if kind else None,
+        decided_at=decided_at,
+        reason=reason,
+        final=final,
+        methodology=recommendation.methodology if recommendation else None,
+        review_type=recommendation.review_type.value
+        if recommendation and recommendation.review_type
+        else None,
+        joint_with_adults_board=bool(recommendation and recommendation.joint_with_adults_board),
+    )
 
 
 def _stop(file: ReviewFile, reason: str, now: datetime) -> None:
