@@ -9,7 +9,7 @@ NPM    ?= npm
 # The GOV.UK Frontend files the dashboard serves (no CDN), pinned in frontend/package-lock.json.
 ASSETS := frontend/node_modules/.installed
 
-.PHONY: run test install install-test assets lint format clean
+.PHONY: run test bench install install-test assets lint format clean
 
 run: $(VENV)/.installed $(ASSETS)
 	$(BIN)/python -m safeguarding run
@@ -17,6 +17,10 @@ run: $(VENV)/.installed $(ASSETS)
 # Two test processes: most tests wait on a Temporal server, a database or a clock, not on a core.
 test: $(VENV)/.installed-test $(ASSETS)
 	$(BIN)/python -m pytest -n 2
+
+# The project's figures beside bare Temporal's and their targets (README, "Performance").
+bench: $(VENV)/.installed-test $(ASSETS)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 install: $(VENV)/.installed $(ASSETS)
 install-test: $(VENV)/.installed-test $(ASSETS)
