@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, func, select, update
 from temporalio import activity
 
 from activities.delivery import DeliveryStarter
@@ -67,6 +67,7 @@ class ReadModelActivities:
                     )
                 if changes.deadlines:
                     connection.execute(dialect_insert(self.engine, DeadlineRow), _deadline_rows(changes))
+                _refresh_next_due(connection, partnership, changes.reference)
                 if changes.tasks:
                     connection.execute(dialect_insert(self.engine, TaskRow), _task_rows(changes))
                 if changes.case is not None and changes.case.contributors:
@@ -156,6 +157,25 @@ class ReadModelActivities:
         return connection.execute(upsert, values).first() is not None
 
 
+def _refresh_next_due(connection: Any, partnership: str, reference: str) -> None:
+    """The case's next due time: its soonest live deadline of any of its workflows (the case's, its
+    review's, its plan's), kept on its row for the lists that order and filter by it."""
+    soonest = (
+        select(func.min(DeadlineRow.due_at))
+        .where(
+            DeadlineRow.partnership == partnership,
+            DeadlineRow.case_reference == reference,
+            DeadlineRow.status.in_((DeadlineStatus.open.value, DeadlineStatus.overdue.value)),
+        )
+        .scalar_subquery()
+    )
+    connection.execute(
+        update(CaseRow)
+        .where(CaseRow.partnership == partnership, CaseRow.reference == reference)
+        .values(next_due_at=soonest)
+    )
+
+
 def _audit(connection: Any, changes: CaseChanges, partnership: str) -> int:
     """The accepted steps' audit entries, in the same transaction as their events: each once by its key
     (a retried write finds it there). First, so that on PostgreSQL the chain's lock is taken before any
@@ -190,9 +210,6 @@ def _partnership(changes: CaseChanges) -> str:
 def _summary_row(changes: CaseChanges) -> tuple[Any, str, dict[str, Any]]:
     """The stream's own row: the case's, its review's or its plan's (table, key column, values)."""
     if changes.case is not None:
-        live = [
-            d.due_at for d in changes.deadlines if d.status in (DeadlineStatus.open, DeadlineStatus.overdue)
-        ]
         case = changes.case.model_dump(
             include={"policy_version", "route", "stage", "outcome", "opened_at", "closed_at"}
         )
@@ -203,7 +220,6 @@ def _summary_row(changes: CaseChanges) -> tuple[Any, str, dict[str, Any]]:
                 "reference": changes.reference,
                 "workflow_id": changes.workflow_id,
                 **case,
-                "next_due_at": min(live, default=None),
             },
         )
     if changes.review is not None:

@@ -38,6 +38,7 @@ from safeguarding.queries.work import agency_work, overdue_by_agency
 router = APIRouter(include_in_schema=False, route_class=PageRoute, tags=["dashboard"])
 
 REFERENCE = re.compile(CASE_REFERENCE_PATTERN)
+AGENCY_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 
 
 # ---------------------------------------------------------------- the pages
@@ -139,16 +140,24 @@ async def case_page(
 
 
 @router.get("/dashboard/overdue")
-async def overdue_page(request: Request, actor: Viewer) -> Response:
-    """Staff: open actions and tasks past their due date, by the agency that owns them."""
+async def overdue_page(
+    request: Request, actor: Viewer, agency: str | None = None, page: str | None = None
+) -> Response:
+    """Staff: how much open work past its due date each agency has, and one agency's (the one with the
+    most, or the one chosen) a page at a time."""
     await _staff_only(request, actor)
-    agencies = await run_in_threadpool(
-        overdue_by_agency, request.app.state.engine, actor.partnerships, now=_now()
+    chosen = agency if agency and AGENCY_CODE.match(agency) else None
+    number = int(page) if page and page.isdigit() and 0 < int(page) < 100_000 else 1
+    work = await run_in_threadpool(
+        partial(overdue_by_agency, agency=chosen, page=number),
+        request.app.state.engine,
+        actor.partnerships,
+        now=_now(),
     )
     return _page(
         request,
         "overdue.html",
-        {"title": "Overdue work by agency", "actor": actor, "agencies": agencies, "nav": "overdue"},
+        {"title": "Overdue work by agency", "actor": actor, "work": work, "nav": "overdue"},
     )
 
 

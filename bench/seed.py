@@ -116,7 +116,7 @@ def seed_read_model(engine: Engine, cases: int, now: datetime, partnership: str 
         seq = 0
 
         def event(
-            kind: str, at: datetime, stream: str = "case", reference: str = reference, **details: Any
+            what: str, at: datetime, stream: str = "case", reference: str = reference, **details: Any
         ) -> None:
             nonlocal seq
             seq += 1
@@ -126,7 +126,7 @@ def seed_read_model(engine: Engine, cases: int, now: datetime, partnership: str 
                     "case_reference": reference,
                     "stream": stream,
                     "seq": seq,
-                    "kind": kind,
+                    "kind": what,
                     "recorded_at": at,
                     "occurred_at": None,
                     "details": details,

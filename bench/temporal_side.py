@@ -19,41 +19,14 @@ from statistics import median
 
 import httpx
 import uvicorn
-from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.app import create_app
+from bench.bare import BareWorkflow
 from safeguarding.domain.people import Role
 from safeguarding.platform.identity import mint_local_token
 from safeguarding.platform.settings import Settings
-
-
-@workflow.defn(name="BenchBareWorkflow")
-class BareWorkflow:
-    """The floor: state, one update, one query, nothing else."""
-
-    def __init__(self) -> None:
-        self.steps: list[str] = []
-        self.finished = False
-
-    @workflow.run
-    async def run(self) -> int:
-        await workflow.wait_condition(lambda: self.finished)
-        return len(self.steps)
-
-    @workflow.update
-    async def step(self, name: str) -> int:
-        self.steps.append(name)
-        return len(self.steps)
-
-    @workflow.query
-    def view(self) -> list[str]:
-        return self.steps
-
-    @workflow.signal
-    def finish(self) -> None:
-        self.finished = True
 
 
 def _ms(started: float) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from safeguarding.domain.events import EventKind
@@ -45,6 +45,14 @@ def write(engine: Engine, rows: Iterable[Base]) -> None:
         for number in sorted(by_table):
             session.add_all(by_table[number])
             session.flush()
+        # As the read model keeps it: each case's next due time, its soonest live deadline of any stream.
+        session.execute(
+            text(
+                "UPDATE cases SET next_due_at = (SELECT min(d.due_at) FROM deadlines d "
+                "WHERE d.partnership = cases.partnership AND d.case_reference = cases.reference "
+                "AND d.status IN ('open', 'overdue'))"
+            )
+        )
 
 
 def case_of(task_id: str) -> str:

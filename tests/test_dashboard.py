@@ -35,6 +35,7 @@ from safeguarding.queries.timeliness import timeliness
 from safeguarding.queries.work import agency_work, overdue_by_agency
 from safeguarding.store.engine import make_engine
 from safeguarding.store.tables import AuditRow
+from tests import rows
 from tests.browser.read_model_seed import (
     DUE_SOON,
     JCRG_REASONS,
@@ -451,7 +452,8 @@ async def test_each_page_runs_the_same_few_queries_however_many_cases_there_are(
     seed_many_cases(site.app.state.engine, 400, datetime.now(UTC), site.policy)
     big = await _queries_per_page(site)
     assert {page: len(q) for page, q in big.items()} == {page: len(q) for page, q in small.items()}
-    assert len(big["manager /dashboard"]) == 2  # the cases with their next deadline; the year's figures
+    # The count, the page of cases by their next due time, the page's next deadlines; the year's figures.
+    assert len(big["manager /dashboard"]) == 4
     assert all(len(q) <= 10 for q in big.values()), {page: len(q) for page, q in big.items()}
     # 405 cases: fifty a page.
     await site.sign_in("manager")
@@ -727,3 +729,42 @@ async def test_staff_sign_in_through_the_identity_provider_with_pkce(tmp_path):
             assert reused.status_code == 401 and "gave no token" in reused.text
     finally:
         provider.server.shutdown()
+
+
+def police_total(page: str) -> int:
+    row = re.search(rf'data-agency="{POLICE}".*?numeric">(\d+)<', page, re.S)
+    assert row is not None
+    return int(row.group(1))
+
+
+async def test_the_overdue_page_shows_every_agencys_totals_and_one_agencys_work_a_page_at_a_time(site: Site):
+    """250 overdue actions of the police's (on 50 cases) and a few of the school's: the summary counts
+    them all; the police's work comes 100 lines a page, and a page stays small."""
+    now = datetime.now(UTC)
+    seeded = []
+    for n in range(50):
+        reference = f"LSCP-2026-8{n:03d}"
+        seeded += [
+            rows.case(reference, "learning_actions", now - timedelta(days=300)),
+            rows.action_plan(reference, updated_at=now),
+        ]
+        seeded += [
+            rows.action(
+                reference, k, POLICE, f"Police action {k} of {reference}", due_at=now - timedelta(days=n + k)
+            )
+            for k in range(1, 6)
+        ]
+    seeded.append(rows.action("LSCP-2026-8000", 9, SCHOOL, "School action", due_at=now - timedelta(days=3)))
+    rows.write(site.app.state.engine, seeded)
+    await site.sign_in("manager")
+    first = (await site.http.get("/dashboard/overdue")).text
+    assert police_total(first) == 250 + 1  # these, and the seeded case's one
+    police = overdue_by_agency(site.app.state.engine, ["luton"], now=now)
+    assert police.chosen is not None and police.chosen.agency == POLICE
+    assert (police.page, police.pages, len(police.chosen.actions)) == (1, 3, 100)
+    assert first.count("data-action=") == 100 and 'rel="next"' in first
+    assert len(first.encode()) < 200 * 1024
+    last = overdue_by_agency(site.app.state.engine, ["luton"], now=now, agency=POLICE, page=3)
+    assert len(last.chosen.actions) == police.agencies[0].actions - 200  # type: ignore[union-attr]
+    school = (await site.http.get(f"/dashboard/overdue?agency={SCHOOL}")).text
+    assert "School action" in school and "Police action" not in school

@@ -11,7 +11,7 @@ from math import ceil
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, and_, case, exists, func, select
+from sqlalchemy import Engine, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from safeguarding.queries.due import LIVE, DueState, due_state
@@ -56,59 +56,51 @@ def case_list(
     page_size: int = PAGE_SIZE,
 ) -> CaseList:
     """The partnerships' cases with their next live deadline (of any of the case's workflows), soonest
-    first; cases with nothing due come last. One query: the live deadlines (few, by the status index)
-    ranked per case."""
-    ranked = _ranked_live_deadlines()
-    next_due = ranked.c.due_at
-    query = (
-        select(
-            CaseRow.reference,
-            CaseRow.partnership,
-            CaseRow.stage,
-            CaseRow.route,
-            CaseRow.opened_at,
-            CaseRow.closed_at,
-            ranked.c.key,
-            ranked.c.title,
-            next_due,
-            ranked.c.reminder_times,
-            func.count().over().label("total"),
-            func.sum(case((next_due < now, 1), else_=0)).over().label("overdue"),
-        )
-        .outerjoin(
-            ranked,
-            and_(
-                ranked.c.partnership == CaseRow.partnership,
-                ranked.c.case_reference == CaseRow.reference,
-                ranked.c.rank == 1,
-            ),
-        )
-        .where(CaseRow.partnership.in_(partnerships))
-        .order_by(next_due.is_(None), next_due, CaseRow.reference, CaseRow.partnership)
-        .limit(page_size)
-        .offset((max(page, 1) - 1) * page_size)
-    )
-    if stage:
-        query = query.where(CaseRow.stage == stage)
+    first; cases with nothing due come last. Ordered by the case row's ``next_due_at`` (kept by the
+    read model across the case's workflows, indexed); the next deadline's words read for the page's
+    cases only."""
+    where = [CaseRow.partnership.in_(partnerships), *([CaseRow.stage == stage] if stage else [])]
     with Session(engine) as session:
-        rows = session.execute(query).all()
-    if not rows and page > 1:  # past the last page (the list shrank): show the first
-        return case_list(engine, partnerships=partnerships, now=now, stage=stage, page=1, page_size=page_size)
-    total = rows[0].total if rows else 0
-    lines = [_case_line(row, now) for row in rows]
+        total, overdue = session.execute(
+            select(
+                func.count(), func.coalesce(func.sum(case((CaseRow.next_due_at < now, 1), else_=0)), 0)
+            ).where(*where)
+        ).one()
+        pages = max(ceil(total / page_size), 1)
+        page = min(max(page, 1), pages)  # past the last page (the list shrank): the last
+        rows = session.execute(
+            select(
+                CaseRow.reference,
+                CaseRow.partnership,
+                CaseRow.stage,
+                CaseRow.route,
+                CaseRow.opened_at,
+                CaseRow.closed_at,
+                CaseRow.next_due_at,
+            )
+            .where(*where)
+            .order_by(
+                CaseRow.next_due_at.is_(None), CaseRow.next_due_at, CaseRow.reference, CaseRow.partnership
+            )
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        ).all()
+        nexts = _next_deadlines(session, [r for r in rows if r.next_due_at is not None])
     return CaseList(
-        cases=lines,
+        cases=[_case_line(row, nexts.get((row.partnership, row.reference)), now) for row in rows],
         total=total,
-        overdue=int(rows[0].overdue or 0) if rows else 0,
-        page=max(page, 1),
-        pages=max(ceil(total / page_size), 1),
+        overdue=int(overdue),
+        page=page,
+        pages=pages,
         stage=stage,
     )
 
 
-def _ranked_live_deadlines():  # type: ignore[no-untyped-def]
-    """Each case's live deadlines ranked by due time (the first is its next)."""
-    return (
+def _next_deadlines(session: Session, rows: list[Any]) -> dict[tuple[str, str], Any]:
+    """The next live deadline of each of these cases (of any of its workflows): the first by due time."""
+    if not rows:
+        return {}
+    found = session.execute(
         select(
             DeadlineRow.partnership,
             DeadlineRow.case_reference,
@@ -116,19 +108,21 @@ def _ranked_live_deadlines():  # type: ignore[no-untyped-def]
             DeadlineRow.title,
             DeadlineRow.due_at,
             DeadlineRow.reminder_times,
-            func.row_number()
-            .over(
-                partition_by=(DeadlineRow.partnership, DeadlineRow.case_reference),
-                order_by=(DeadlineRow.due_at, DeadlineRow.stream, DeadlineRow.deadline_id),
-            )
-            .label("rank"),
         )
-        .where(DeadlineRow.status.in_(LIVE))
-        .subquery("live")
-    )
+        .where(
+            DeadlineRow.partnership.in_({r.partnership for r in rows}),
+            DeadlineRow.case_reference.in_({r.reference for r in rows}),
+            DeadlineRow.status.in_(LIVE),
+        )
+        .order_by(DeadlineRow.due_at, DeadlineRow.stream, DeadlineRow.deadline_id)
+    ).all()
+    nexts: dict[tuple[str, str], Any] = {}
+    for deadline in found:
+        nexts.setdefault((deadline.partnership, deadline.case_reference), deadline)
+    return nexts
 
 
-def _case_line(row: Any, now: datetime) -> CaseLine:
+def _case_line(row: Any, deadline: Any, now: datetime) -> CaseLine:
     return CaseLine(
         reference=row.reference,
         partnership=row.partnership,
@@ -137,12 +131,12 @@ def _case_line(row: Any, now: datetime) -> CaseLine:
         opened_at=row.opened_at,
         closed_at=row.closed_at,
         next_deadline=None
-        if row.due_at is None
+        if deadline is None
         else NextDeadline(
-            key=row.key,
-            title=row.title,
-            due_at=row.due_at,
-            state=due_state(row.due_at, now, reminder_times=row.reminder_times),  # type: ignore[arg-type]
+            key=deadline.key,
+            title=deadline.title,
+            due_at=deadline.due_at,
+            state=due_state(deadline.due_at, now, reminder_times=deadline.reminder_times),  # type: ignore[arg-type]
         ),
     )
 
@@ -160,17 +154,6 @@ class CaseListItem(BaseModel):
     overdue: bool
 
 
-def _overdue_deadline(now: datetime):  # type: ignore[no-untyped-def]
-    return exists().where(
-        and_(
-            DeadlineRow.partnership == CaseRow.partnership,
-            DeadlineRow.case_reference == CaseRow.reference,
-            DeadlineRow.status.in_(LIVE),
-            DeadlineRow.due_at < now,
-        )
-    )
-
-
 def list_cases(
     engine: Engine,
     *,
@@ -182,16 +165,16 @@ def list_cases(
     now: datetime | None = None,
 ) -> list[CaseListItem]:
     now = now or datetime.now(UTC)
-    is_overdue = _overdue_deadline(now)
+    is_overdue = CaseRow.next_due_at < now  # the soonest live deadline of any of its workflows
     query = (
-        select(CaseRow, is_overdue.label("overdue"))
+        select(CaseRow, func.coalesce(is_overdue, False).label("overdue"))
         .where(CaseRow.partnership.in_(partnerships))
         .order_by(CaseRow.opened_at.desc(), CaseRow.reference, CaseRow.partnership)
     )
     if stage is not None:
         query = query.where(CaseRow.stage == stage)
     if overdue is not None:
-        query = query.where(is_overdue if overdue else ~is_overdue)
+        query = query.where(is_overdue if overdue else or_(CaseRow.next_due_at.is_(None), ~is_overdue))
     with Session(engine) as session:
         rows = session.execute(query.limit(limit).offset(offset)).all()
     return [

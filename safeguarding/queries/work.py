@@ -5,9 +5,10 @@ and stage), and every agency's overdue work. By the agency and due-time indexes.
 from __future__ import annotations
 
 from datetime import datetime
+from math import ceil
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session
 
 from safeguarding.queries.due import LIVE, OPEN_ACTION, DueState, due_state
@@ -183,56 +184,119 @@ class AgencyOverdue(BaseModel):
     tasks: list[TaskLine]
 
 
-def overdue_by_agency(engine: Engine, partnerships: list[str], *, now: datetime) -> list[AgencyOverdue]:
+class OverdueCount(BaseModel):
+    agency: str
+    agency_name: str
+    actions: int
+    tasks: int
+
+
+class OverdueWork(BaseModel):
+    """The overdue page: every agency's count (its totals), and one agency's overdue work a page at a time."""
+
+    agencies: list[OverdueCount]
+    chosen: AgencyOverdue | None
+    page: int
+    pages: int
+    actions: int  # in all, every agency
+    tasks: int
+
+
+OVERDUE_PAGE_SIZE = 100
+
+
+def overdue_by_agency(
+    engine: Engine,
+    partnerships: list[str],
+    *,
+    now: datetime,
+    agency: str | None = None,
+    page: int = 1,
+    page_size: int = OVERDUE_PAGE_SIZE,
+) -> OverdueWork:
     """Open actions and tasks past their due time owed to the partnerships' cases by the agencies of
-    their own directories, grouped by the agency that owns them, the agencies with the most first. By
-    the due-time and status indexes: only overdue rows are read."""
+    their own directories: how many each agency has (the agencies with the most first), and the work of
+    one of them (``agency``, or the one with the most) ``page_size`` lines a page, actions first, each by
+    due time. By the due-time and status indexes: only overdue rows are read, and only a page of them is
+    loaded."""
+    overdue_actions = (
+        ActionRow.status == OPEN_ACTION,
+        ActionRow.due_at < now,
+        ActionRow.partnership.in_(partnerships),
+    )
+    overdue_tasks = (
+        TaskRow.status == "open",
+        TaskRow.due_at < now,
+        TaskRow.kind != "action",
+        TaskRow.agency_partnership.in_(partnerships),
+    )
     with Session(engine) as session:
-        action_rows = session.execute(
-            select(ActionRow, CaseRow.stage)
-            .join(
-                CaseRow,
-                (CaseRow.partnership == ActionRow.partnership)
-                & (CaseRow.reference == ActionRow.case_reference),
+        counts: dict[tuple[str, str], list[int]] = {}
+        for partnership, code, number in session.execute(
+            select(ActionRow.partnership, ActionRow.agency, func.count())
+            .where(*overdue_actions)
+            .group_by(ActionRow.partnership, ActionRow.agency)
+        ):
+            counts.setdefault((partnership, code), [0, 0])[0] += number
+        for partnership, code, number in session.execute(
+            select(TaskRow.agency_partnership, TaskRow.agency, func.count())
+            .where(*overdue_tasks)
+            .group_by(TaskRow.agency_partnership, TaskRow.agency)
+        ):
+            counts.setdefault((partnership, code), [0, 0])[1] += number
+        names = agency_names(session, set(counts))
+        by_agency: dict[str, OverdueCount] = {}
+        for (partnership, code), (actions, tasks) in counts.items():
+            line = by_agency.setdefault(
+                code,
+                OverdueCount(
+                    agency=code, agency_name=names.get((partnership, code), code), actions=0, tasks=0
+                ),
             )
-            .where(
-                ActionRow.status == OPEN_ACTION,
-                ActionRow.due_at < now,
-                ActionRow.partnership.in_(partnerships),
+            line.actions += actions
+            line.tasks += tasks
+        agencies = sorted(by_agency.values(), key=lambda g: (-(g.actions + g.tasks), g.agency_name))
+        chosen = by_agency.get(agency) if agency else (agencies[0] if agencies else None)
+        pages = max(ceil((chosen.actions + chosen.tasks) / page_size), 1) if chosen else 1
+        page = min(max(page, 1), pages)
+        work = None
+        if chosen is not None:
+            start = (page - 1) * page_size
+            action_rows = session.execute(
+                select(ActionRow, CaseRow.stage)
+                .join(
+                    CaseRow,
+                    (CaseRow.partnership == ActionRow.partnership)
+                    & (CaseRow.reference == ActionRow.case_reference),
+                )
+                .where(*overdue_actions, ActionRow.agency == chosen.agency)
+                .order_by(ActionRow.due_at, ActionRow.case_reference, ActionRow.action_id)
+                .offset(start)
+                .limit(page_size)
+            ).all()
+            task_rows = session.execute(
+                select(TaskRow, CaseRow.stage)
+                .join(
+                    CaseRow,
+                    (CaseRow.partnership == TaskRow.partnership)
+                    & (CaseRow.reference == TaskRow.case_reference),
+                )
+                .where(*overdue_tasks, TaskRow.agency == chosen.agency)
+                .order_by(TaskRow.due_at, TaskRow.task_id)
+                .offset(max(start - chosen.actions, 0))
+                .limit(page_size - len(action_rows))  # none on a page full of actions
+            ).all()
+            work = AgencyOverdue(
+                agency=chosen.agency,
+                agency_name=chosen.agency_name,
+                actions=[action_line(a, stage, names, now) for a, stage in action_rows],
+                tasks=[task_line(t, stage, names, None, now) for t, stage in task_rows],
             )
-            .order_by(ActionRow.due_at, ActionRow.case_reference, ActionRow.action_id)
-        ).all()
-        task_rows = session.execute(
-            select(TaskRow, CaseRow.stage)
-            .join(
-                CaseRow,
-                (CaseRow.partnership == TaskRow.partnership) & (CaseRow.reference == TaskRow.case_reference),
-            )
-            .where(
-                TaskRow.status == "open",
-                TaskRow.due_at < now,
-                TaskRow.kind != "action",
-                TaskRow.agency_partnership.in_(partnerships),
-            )
-            .order_by(TaskRow.due_at, TaskRow.task_id)
-        ).all()
-        names = agency_names(
-            session,
-            {(a.partnership, a.agency) for a, _ in action_rows}
-            | {(t.agency_partnership, t.agency) for t, _ in task_rows},
-        )
-    grouped: dict[str, AgencyOverdue] = {}
-
-    def group(partnership: str, agency: str) -> AgencyOverdue:
-        return grouped.setdefault(
-            agency,
-            AgencyOverdue(
-                agency=agency, agency_name=names.get((partnership, agency), agency), actions=[], tasks=[]
-            ),
-        )
-
-    for action, stage in action_rows:
-        group(action.partnership, action.agency).actions.append(action_line(action, stage, names, now))
-    for task, stage in task_rows:
-        group(task.agency_partnership, task.agency).tasks.append(task_line(task, stage, names, None, now))
-    return sorted(grouped.values(), key=lambda g: (-(len(g.actions) + len(g.tasks)), g.agency_name))
+    return OverdueWork(
+        agencies=agencies,
+        chosen=work,
+        page=page,
+        pages=pages,
+        actions=sum(a.actions for a in agencies),
+        tasks=sum(a.tasks for a in agencies),
+    )
