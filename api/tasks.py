@@ -59,8 +59,10 @@ def get_tasks(
     partnership: Annotated[
         str | None, Query(pattern=AGENCY_PATTERN, description="One of the reader's partnerships.")
     ] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many (a page).")] = 500,
+    offset: Annotated[int, Query(ge=0, description="Skip this many (the pages before).")] = 0,
 ) -> list[TaskListItem]:
-    """Open tasks by default, soonest due first, from the read model: the agency's tasks as an entry of
+    """Open tasks by default, soonest due first, ``limit`` at a time, from the read model: the agency's tasks as an entry of
     the reader's partnerships' directories (of another partnership's case too, where one of them
     contributes). The Business Unit's own tasks: ?agency=business_unit."""
     if actor.role is AGENCY:
@@ -76,6 +78,8 @@ def get_tasks(
         agency=agency,
         partnerships=partnerships_read(actor, partnership, policies),
         status=None if status_ == "all" else status_,
+        limit=limit,
+        offset=offset,
     )
 
 

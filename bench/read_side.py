@@ -41,6 +41,7 @@ PAGES = [
     ("GET /cases deep offset", "/cases?offset=9000&limit=100"),
     ("GET /cases?overdue=true", "/cases?overdue=true"),
     ("GET /tasks (an agency's open)", "/tasks?agency=luton-schools"),
+    ("GET /tasks, a page of 100", "/tasks?agency=luton-schools&limit=100&offset=1000"),
 ]
 
 

@@ -32,6 +32,8 @@ def list_tasks(
     partnerships: list[str],
     status: str | None = "open",
     now: datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[TaskListItem]:
     """The tasks of ``agency`` as an entry of these partnerships' directories (a contributing
     partnership's agencies' tasks on another's case among them)."""
@@ -44,7 +46,7 @@ def list_tasks(
     if status is not None:
         query = query.where(TaskRow.status == status)
     with Session(engine) as session:
-        rows = session.scalars(query).all()
+        rows = session.scalars(query.limit(limit).offset(offset)).all()
     return [
         TaskListItem(
             task_id=row.task_id,
