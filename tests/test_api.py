@@ -1436,3 +1436,22 @@ async def test_the_delivery_schedules_are_made_once_and_follow_the_settings(serv
     rules = load_policies(Settings().policy_dir)["luton"].reports
     start, end = closing_the_loop_period(datetime.now(LONDON).date(), rules)
     assert (report["period_start"], report["period_end"]) == (start.isoformat(), end.isoformat())
+
+
+async def test_tasks_come_a_page_at_a_time_in_the_same_order(service: httpx.AsyncClient):
+    http = service
+    for _ in range(2):
+        reference = await open_case(http)
+        await step(
+            http,
+            reference,
+            "information-requests",
+            {"agencies": ["luton-schools"], "asked_for": "Chronology"},
+            BU,
+        )
+    everything = (await http.get("/tasks", params={"agency": "luton-schools", "status": "all"})).json()
+    second = await http.get(
+        "/tasks", params={"agency": "luton-schools", "status": "all", "limit": 1, "offset": 1}
+    )
+    assert len(everything) >= 2 and second.json() == everything[1:2]
+    assert (await http.get("/tasks", params={"agency": "luton-schools", "limit": 501})).status_code == 422
