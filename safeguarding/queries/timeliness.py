@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from safeguarding.domain.policy import Policy
@@ -63,29 +63,37 @@ def timeliness(engine: Engine, policies: dict[str, Policy], *, now: datetime) ->
     if not policies:
         return []
     years = {name: reporting_year(policy, now) for name, policy in policies.items()}
-    earliest = min(start for start, _ in years.values())
-    latest = max(end for _, end in years.values())
-    query = select(DeadlineRow.partnership, DeadlineRow.key, DeadlineRow.due_at, DeadlineRow.met_at).where(
-        DeadlineRow.partnership.in_(list(policies)),
-        DeadlineRow.key.in_(list(TIMELINESS_MEASURES)),
-        DeadlineRow.status != "cancelled",
-        or_(
-            and_(DeadlineRow.met_at >= earliest, DeadlineRow.met_at < latest),
-            and_(DeadlineRow.met_at.is_(None), DeadlineRow.due_at >= earliest, DeadlineRow.due_at < now),
-        ),
-    )
+    by_window: dict[tuple[datetime, datetime], list[str]] = defaultdict(list)
+    for name, window in years.items():
+        by_window[window].append(name)
     tally: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     with Session(engine) as session:
-        for partnership, key, due_at, met_at in session.execute(query):
-            if partnership not in years:
-                continue
-            start, end = years[partnership]
-            known = start <= met_at < end if met_at is not None else start <= due_at < min(end, now)
-            if not known:
-                continue
-            counts = tally[(partnership, key)]
-            counts[0] += 1
-            counts[1] += met_at is not None and met_at <= due_at
+        # Counted by the database, one query per reporting year in use (the partnerships usually share one).
+        for (start, end), names in by_window.items():
+            query = (
+                select(
+                    DeadlineRow.partnership,
+                    DeadlineRow.key,
+                    func.count(),
+                    func.sum(case((DeadlineRow.met_at <= DeadlineRow.due_at, 1), else_=0)),
+                )
+                .where(
+                    DeadlineRow.partnership.in_(names),
+                    DeadlineRow.key.in_(list(TIMELINESS_MEASURES)),
+                    DeadlineRow.status != "cancelled",
+                    or_(
+                        and_(DeadlineRow.met_at >= start, DeadlineRow.met_at < end),
+                        and_(
+                            DeadlineRow.met_at.is_(None),
+                            DeadlineRow.due_at >= start,
+                            DeadlineRow.due_at < min(end, now),
+                        ),
+                    ),
+                )
+                .group_by(DeadlineRow.partnership, DeadlineRow.key)
+            )
+            for partnership, key, counted, on_time in session.execute(query):
+                tally[(partnership, key)] = [counted, int(on_time or 0)]
     result = []
     for name, policy in sorted(policies.items()):
         start, end = years[name]
