@@ -17,6 +17,7 @@ from activities.delivery import DeliveryStarter
 from safeguarding.domain.contracts import DeadlineNotice
 from safeguarding.domain.notices import Notice
 from safeguarding.domain.partnerships import FIRST_PARTNERSHIP, current
+from safeguarding.domain.record import Stream
 from safeguarding.store import outbox
 from safeguarding.store.tables import TaskRow
 
@@ -52,7 +53,7 @@ class NoticeActivities:
                         recipients=notice.recipients,
                         owning_agency=notice.owning_agency,
                         title=notice.deadline_title,
-                        stream=notice.idempotency_key.split(":", 1)[0].partition("/")[2] or "case",
+                        stream=stream_of(notice.idempotency_key.split(":", 1)[0]),
                         task_id=notice.subject,
                         asked=asked,
                         due_at=notice.due_at,
@@ -83,3 +84,10 @@ def _number(key: str) -> int | None:
     """Which reminder or escalation tier: the key is ``<workflow id>:<deadline>:<kind>:<number>``."""
     last = key.rsplit(":", 1)[-1]
     return int(last) if last.isdigit() else None
+
+
+def stream_of(workflow_id: str) -> str:
+    """The stream a workflow id names: ``<partnership>/case-<ref>`` (or, before partnerships,
+    ``case-<ref>``) is the case's; a child adds ``/review`` or ``/plan``."""
+    last = workflow_id.rsplit("/", 1)[-1]
+    return last if last in (Stream.review.value, Stream.plan.value) else Stream.case.value

@@ -530,3 +530,17 @@ def test_the_partners_hear_once_that_a_recommendation_awaits_their_sign_off(db: 
         "safeguarding@blmk-icb.luton.example",
         "safeguarding@luton-childrens-social-care.luton.example",
     ]
+
+
+def test_reminders_of_todays_workflow_ids_are_queued_with_their_stream_on_both_databases(db: Engine) -> None:
+    """A notice's key starts with its workflow's id, ``<partnership>/case-<ref>[/review|/plan]``: the
+    stream is read from its end (it was read as ``case-<ref>``, too long for the column on PostgreSQL,
+    so that no reminder or escalation was ever queued there)."""
+    seed(db)
+    activities = NoticeActivities(db)
+    case = f"central-bedfordshire/case-{REF}"
+    for key in (f"{case}:D1:reminder:0", f"{case}/review:D1:escalation:1", f"{case}/plan:D3:reminder:1"):
+        assert activities.dispatch_notice(notice(key).model_copy(update={"partnership": "luton"})) is True
+    with db.connect() as c:
+        streams = c.execute(select(NotificationRow.stream).order_by(NotificationRow.id)).scalars().all()
+    assert streams == ["case", "review", "plan"]
