@@ -98,7 +98,7 @@ class FollowUp:
             wanted = intake.review_on_partners_decision(file)
             if review is None and wanted is not None:
                 review = await self._start_review(wanted.value)
-            elif review is not None:
+            elif review is not None and not review.done():  # (a review already finished stays so)
                 await review.signal(
                     ReviewWorkflow.rescope,
                     self._rescope(wanted, "the partners signed off a reconsidered decision", final=False),
@@ -114,7 +114,8 @@ class FollowUp:
 
     async def _withdraw(self, review, reason: str) -> None:  # type: ignore[no-untyped-def]
         """A review begun on the partners' decision that the rapid review did not confirm: withdrawn."""
-        await review.signal(ReviewWorkflow.rescope, self._rescope(None, reason, final=True))
+        if not review.done():
+            await review.signal(ReviewWorkflow.rescope, self._rescope(None, reason, final=True))
         outcome = await review
         await self._note(EventKind.review_finished, outcome=outcome.outcome)
 
@@ -141,7 +142,7 @@ class FollowUp:
             review, began_as = early
             if review_kind is None:
                 await self._withdraw(review, "the rapid review concluded with no review")
-            elif began_as is None or review_kind != began_as.value:
+            elif not review.done() and (began_as is None or review_kind != began_as.value):
                 reason = "the Panel's answer to the rapid review"
                 await review.signal(
                     ReviewWorkflow.rescope, self._rescope(ReviewKind(review_kind), reason, False)
