@@ -14,9 +14,10 @@ ASSETS := frontend/node_modules/.installed
 run: $(VENV)/.installed $(ASSETS)
 	$(BIN)/python -m safeguarding run
 
-# Two test processes: most tests wait on a Temporal server, a database or a clock, not on a core.
+# Two test processes: most tests wait on a Temporal server, a database or a clock, not on a core. Work
+# stealing: a process that runs out takes tests from the other, so the long ones do not end the run alone.
 test: $(VENV)/.installed-test $(ASSETS)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist worksteal
 
 # The project's figures beside bare Temporal's and their targets (README, "Performance").
 bench: $(VENV)/.installed-test $(ASSETS)
