@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from safeguarding.domain.action_plan import (
     ActionProgress,
@@ -23,12 +24,13 @@ from safeguarding.domain.action_plan import (
     PlannedRecommendation,
     PlanStart,
 )
+from safeguarding.domain.outcome import StepOutcome
 from safeguarding.domain.people import Actor, Role
 from safeguarding.domain.policy import DEFAULT_THEMES
 from safeguarding.domain.record import Stream, workflow_id_for
 from safeguarding.store.tables import ActionPlanRow, ActionRow, CaseEventRow, NotificationRow
 from tests.conftest import running_worker, sleep_until
-from tests.support import BUSINESS_UNIT, JCRG_CHAIR, plan_step, seed_case_row
+from tests.support import BUSINESS_UNIT, JCRG_CHAIR, by, plan_step, seed_case_row
 from workflows.action_plan import ActionPlanWorkflow
 
 AGENCIES = [
@@ -314,17 +316,34 @@ async def test_steps_in_flight_while_the_plan_continues_as_new_are_all_kept(
             ),
         )
         school = agency_lead("luton-schools")
-        # Forty progress reports at once: the plan hands over to new runs while they arrive.
-        await asyncio.gather(
-            *(
-                plan_step(
-                    plan,
-                    school,
-                    ActionProgress(action_id="A1", summary=f"Report {n}", evidence=[f"e{n}.pdf"]),
-                )
-                for n in range(40)
+
+        async def report(n: int) -> None:
+            """As a client does, each report under its own update id, sent again with it until it has an
+            answer: not admitted (more than ten in flight) or aborted by the plan's hand-over to a new
+            run, it is taken by the new run; taken by the old run with its answer lost, the new run
+            refuses it as already taken, which is the answer such a retry should get. The reports are
+            then counted once each."""
+            progress = by(
+                school, ActionProgress(action_id="A1", summary=f"Report {n}", evidence=[f"e{n}.pdf"])
             )
-        )
+            for _ in range(100):
+                try:
+                    await plan.execute_update(
+                        "record_progress", progress, id=f"report-{n}-{reference}", result_type=StepOutcome
+                    )
+                    return
+                except WorkflowUpdateFailedError as error:
+                    if "already taken" not in str(error.cause):
+                        raise
+                    return
+                except RPCError as error:
+                    if error.status not in (RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE):
+                        raise
+                    await asyncio.sleep(0.2)
+            raise AssertionError(f"report {n} never had an answer")
+
+        # Forty progress reports at once: the plan hands over to new runs while they arrive.
+        await asyncio.gather(*(report(n) for n in range(40)))
         for _ in range(50):  # the handover follows the last step's write to the read model
             state = await plan.query(ActionPlanWorkflow.view)
             if state.runs >= 2:
