@@ -47,7 +47,7 @@ def machine() -> str:
     return f"{platform.machine()}, {cores} cores{memory}, Python {platform.python_version()}"
 
 
-async def run(quick: bool, year: bool = True) -> dict:
+async def run(quick: bool, year: bool = True, read: bool = True) -> dict:
     samples = 10 if quick else 40
     runs = 32 if quick else 160
     keys = PayloadKeys.new()
@@ -82,15 +82,15 @@ async def run(quick: bool, year: bool = True) -> dict:
                     postroom=Postroom.from_settings(settings),
                 ):
                     figures["project"] = await measure_project(env.client, settings, samples, 16, runs)
-            read = []
-            backends = ["sqlite"] + (["postgresql"] if postgres_reachable() else [])
-            if len(backends) == 1:
+            rows: list[dict] = []
+            backends = ["sqlite"] + (["postgresql"] if postgres_reachable() else []) if read else []
+            if read and len(backends) == 1:
                 print("PostgreSQL is not reachable: the read side on SQLite only", flush=True)
             for backend in backends:
                 for cases in [1_000] if quick else [1_000, 10_000]:
                     print(f"read side: {cases:,} cases on {backend} ...", flush=True)
-                    read += await measure_read_side(backend, cases, env.client, samples=5 if quick else 20)
-            figures["read"] = read
+                    rows += await measure_read_side(backend, cases, env.client, samples=5 if quick else 20)
+            figures["read"] = rows
         engine.dispose()
     if year:
         print("a national year on the time-skipping server ...", flush=True)
@@ -151,8 +151,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer samples, 1,000 cases only")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--no-year", action="store_true", help="leave out the national year (ten minutes)")
+    parser.add_argument("--no-read", action="store_true", help="leave out the read side (seeding 10,000 cases)")
     options = parser.parse_args()
-    figures = asyncio.run(run(options.quick, year=not options.no_year))
+    figures = asyncio.run(run(options.quick, year=not options.no_year, read=not options.no_read))
     print()
     print(report(figures))
     if options.json:

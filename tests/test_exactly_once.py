@@ -313,16 +313,19 @@ async def test_clients_retrying_with_keys_while_the_worker_is_killed_five_times_
                     cases = await open_cases(http, who["bu"], CASES)
                 answers = Answers()
                 driving = asyncio.create_task(drive(base_url, cases, who, answers, pause=0.3))
-                while kills < KILLS or not driving.done():
-                    await asyncio.sleep(2.0)  # long enough for the new worker to be at work
-                    if kills < KILLS:
-                        worker.send_signal(signal.SIGKILL)  # no goodbye: in the middle of whatever it does
-                        worker.wait()
-                        kills += 1
-                        await asyncio.sleep(0.5)
-                        worker = start_worker_process(address, settings.task_queue, postgres_url)
-                    if driving.done():
-                        break
+                # Each kill lands while the clients are at work: the first once they have begun, each
+                # next one as soon as the new worker has answered a step (it takes steps quickly, so a
+                # fixed pause could outlast the whole run).
+                began = time.monotonic()
+                while kills < KILLS and not driving.done():
+                    await asyncio.sleep(0.05)
+                    if not any(at > began and code == 200 for at, code, _ in answers.seen):
+                        continue
+                    worker.send_signal(signal.SIGKILL)  # no goodbye: in the middle of whatever it does
+                    worker.wait()
+                    kills += 1
+                    worker = start_worker_process(address, settings.task_queue, postgres_url)
+                    began = time.monotonic()
                 taken = await driving
                 # The kills were felt: some requests timed out or were answered 504, and were retried.
                 outages = sum(1 for _, code, _ in answers.seen if code in (0, 503, 504))
@@ -331,7 +334,7 @@ async def test_clients_retrying_with_keys_while_the_worker_is_killed_five_times_
         finally:
             stop_processes(worker)
             engine.dispose()
-    assert kills >= KILLS
+    assert kills == KILLS, "the clients finished before every kill"
 
 
 class CuttableProxy:

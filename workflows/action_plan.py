@@ -11,8 +11,6 @@ Plans run for years: the workflow continues as new before its history grows larg
 (the events already written to the read model are not carried), after every step in flight has finished.
 """
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from typing import Any
 

@@ -7,8 +7,6 @@ decision, its validator written under it, both running the step's row of the tab
 take it) and its pure ``check_*``; the update then runs the step's ``apply_*`` inside ``self._step()``.
 """
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -53,7 +51,7 @@ def refusal_error(refusal: Refusal) -> ApplicationError:
 class StepChanges:
     """What one step changed, for its answer: its events, and the tasks and deadlines it touched."""
 
-    def __init__(self, work: Casework) -> None:
+    def __init__(self, work: "Casework") -> None:
         self._work = work
         record = work.record
         self._first_event = len(record.history)

@@ -6,8 +6,6 @@ Part of ``Casework`` (``workflows/casework.py``), which every case workflow is. 
 recomputed: the same history replays to the same dates, whatever the holiday data says later.
 """
 
-from __future__ import annotations
-
 import asyncio
 from datetime import date, datetime, timedelta
 

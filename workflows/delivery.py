@@ -9,8 +9,6 @@ its own message, never a case's clock or steps.
   that stopped between writing a notification and starting its delivery).
 """
 
-from __future__ import annotations
-
 from datetime import timedelta
 
 from temporalio import workflow

@@ -5,21 +5,30 @@ A part of ``CaseWorkflow`` (``workflows/incident.py``), kept apart for its lengt
 file, its lock and clock as the workflow keeps them.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
 
-from safeguarding.domain.action_plan import PlannedRecommendation, PlanStart, ReviewRecommendations
+from safeguarding.domain.action_plan import (
+    PlannedRecommendation,
+    PlanOutcome,
+    PlanStart,
+    ReviewRecommendations,
+)
 from safeguarding.domain.case import RecommendationKind, Stage
 from safeguarding.domain.events import EventKind
 from safeguarding.domain.record import Stream, stream_workflow_id
-from safeguarding.domain.review import ReviewKind, ReviewRescope, ReviewStart
+from safeguarding.domain.review import ReviewKind, ReviewOutcome, ReviewRescope, ReviewStart
 from safeguarding.domain.rules import intake, review_scope
-from workflows.action_plan import ActionPlanWorkflow
-from workflows.review import ReviewWorkflow
+
+# The review's and the plan's workflows, and the signals they take, by name rather than by class: every
+# run of a case imports its workflow's modules afresh in the sandbox, and theirs are not needed there.
+# (A test holds these names to the classes.)
+REVIEW_WORKFLOW = "ReviewWorkflow"
+RESCOPE_REVIEW = "rescope"
+PLAN_WORKFLOW = "ActionPlanWorkflow"
+TAKE_REVIEW_RECOMMENDATIONS = "take_review_recommendations"
 
 
 class FollowUp:
@@ -100,7 +109,7 @@ class FollowUp:
                 review = await self._start_review(wanted.value)
             elif review is not None and not review.done():  # (a review already finished stays so)
                 await review.signal(
-                    ReviewWorkflow.rescope,
+                    RESCOPE_REVIEW,
                     self._rescope(wanted, "the partners signed off a reconsidered decision", final=False),
                 )
                 await self._note(
@@ -115,7 +124,7 @@ class FollowUp:
     async def _withdraw(self, review, reason: str) -> None:  # type: ignore[no-untyped-def]
         """A review begun on the partners' decision that the rapid review did not confirm: withdrawn."""
         if not review.done():
-            await review.signal(ReviewWorkflow.rescope, self._rescope(None, reason, final=True))
+            await review.signal(RESCOPE_REVIEW, self._rescope(None, reason, final=True))
         outcome = await review
         await self._note(EventKind.review_finished, outcome=outcome.outcome)
 
@@ -144,9 +153,7 @@ class FollowUp:
                 await self._withdraw(review, "the rapid review concluded with no review")
             elif not review.done() and (began_as is None or review_kind != began_as.value):
                 reason = "the Panel's answer to the rapid review"
-                await review.signal(
-                    ReviewWorkflow.rescope, self._rescope(ReviewKind(review_kind), reason, False)
-                )
+                await review.signal(RESCOPE_REVIEW, self._rescope(ReviewKind(review_kind), reason, False))
                 await self._note(EventKind.review_rescoped, kind=review_kind)
         plan = None
         if immediate:
@@ -158,7 +165,7 @@ class FollowUp:
                 kind=review_kind, recommendations=[], agreed_at=workflow.now()
             )
             if plan is not None:
-                await plan.signal(ActionPlanWorkflow.take_review_recommendations, agreed)
+                await plan.signal(TAKE_REVIEW_RECOMMENDATIONS, agreed)
             elif agreed.recommendations:
                 planned = [PlannedRecommendation(text=t, source=review_kind) for t in agreed.recommendations]
                 plan = await self._open_plan(planned, agreed.agreed_at, awaiting_review=None)
@@ -178,7 +185,7 @@ class FollowUp:
         file.review_workflow_id = stream_workflow_id(file.workflow_id, Stream.review)
         await self._note(EventKind.review_started, workflow_id=file.review_workflow_id, kind=kind)
         return await workflow.start_child_workflow(
-            ReviewWorkflow.run,
+            REVIEW_WORKFLOW,
             ReviewStart(
                 reference=file.reference,
                 policy=file.policy,
@@ -192,6 +199,7 @@ class FollowUp:
                 joint_with_adults_board=bool(recommendation and recommendation.joint_with_adults_board),
             ),
             id=file.review_workflow_id,
+            result_type=ReviewOutcome,
         )
 
     async def _open_plan(
@@ -203,7 +211,7 @@ class FollowUp:
             EventKind.action_plan_started, workflow_id=file.plan_workflow_id, recommendations=len(planned)
         )
         return await workflow.start_child_workflow(
-            ActionPlanWorkflow.run,
+            PLAN_WORKFLOW,
             PlanStart(
                 reference=file.reference,
                 policy=file.policy,
@@ -213,6 +221,7 @@ class FollowUp:
                 awaiting_review=awaiting_review,
             ),
             id=file.plan_workflow_id,
+            result_type=PlanOutcome,
         )
 
     async def _review(self, kind: str):  # type: ignore[no-untyped-def]

@@ -10,8 +10,6 @@ Every step reads the same way: the update, then its validator; the rules are in
 ``safeguarding/domain/steps.py``.
 """
 
-from __future__ import annotations
-
 import asyncio
 from datetime import datetime
 

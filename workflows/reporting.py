@@ -6,8 +6,6 @@ period: it covers the time since the scheduled day before) and by the Business U
 period it names. It decides the period; the activity reads, renders, stores and announces the report.
 """
 
-from __future__ import annotations
-
 from datetime import timedelta
 
 from temporalio import workflow

@@ -11,8 +11,6 @@ of State (and Ofsted); then publication on a date at least the policy's notice a
 decision not to publish with what is published instead. Parallel proceedings stop the clock.
 """
 
-from __future__ import annotations
-
 import asyncio
 from datetime import datetime
 from typing import Any

@@ -7,8 +7,6 @@ year ends, and sent to the Panel and the DfE within ``yearly_report_sent_within`
 has its reminders before it and one escalation when it passes unmet, each sent once.
 """
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager

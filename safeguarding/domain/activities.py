@@ -36,18 +36,23 @@ class ActivityDefinition(Generic[In, Out]):
     name: str
     takes: Any  # the input's type (None: no input)
     gives: Any  # the output's type
+    # Run inside the workflow's own task by the worker that runs the workflow (a local activity), for the
+    # short work a person's step waits on: no round trip through a task queue.
+    local: bool = False
 
 
 # Deadlines: due dates from the working-day calendar, recorded in history so that a newer holiday
 # calendar never changes a running case.
 COMPUTE_DUE_DATES = ActivityDefinition[DueDateRequest, list[DueDates]](
-    "compute_due_dates", DueDateRequest, list[DueDates]
+    "compute_due_dates", DueDateRequest, list[DueDates], local=True
 )
-SHIFT_TIMES = ActivityDefinition[ShiftRequest, Shifted]("shift_times", ShiftRequest, Shifted)
-NEXT_CHECKPOINT = ActivityDefinition[NextDates, datetime]("next_checkpoint", NextDates, datetime)
+SHIFT_TIMES = ActivityDefinition[ShiftRequest, Shifted]("shift_times", ShiftRequest, Shifted, local=True)
+NEXT_CHECKPOINT = ActivityDefinition[NextDates, datetime]("next_checkpoint", NextDates, datetime, local=True)
 
 # The read model, the event log and the outbox, written after each change.
-RECORD_CASE_CHANGES = ActivityDefinition[CaseChanges, int]("record_case_changes", CaseChanges, int)
+RECORD_CASE_CHANGES = ActivityDefinition[CaseChanges, int](
+    "record_case_changes", CaseChanges, int, local=True
+)
 DISPATCH_NOTICE = ActivityDefinition[DeadlineNotice, bool]("dispatch_notice", DeadlineNotice, bool)
 
 # The yearly report's process.
