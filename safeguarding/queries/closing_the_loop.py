@@ -9,15 +9,20 @@ agency's information return: nothing here reads them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from safeguarding.domain.events import EventKind
 from safeguarding.domain.policy import DEFAULT_THEMES, theme_label, theme_order
 from safeguarding.domain.reporting import CLOSING_THE_LOOP, DEFAULT_TIMEZONE
+from safeguarding.queries.deadline_compliance import DeadlineCompliance, deadline_compliance
 from safeguarding.queries.report_rows import (
     COMPLETED,
     EscalationTier,
@@ -25,7 +30,7 @@ from safeguarding.queries.report_rows import (
     midnight,
     ordinal,
 )
-from safeguarding.store.tables import DeadlineRow, RecommendationRow
+from safeguarding.store.tables import ActionRow, CaseEventRow
 
 
 class ProgressEntry(BaseModel):
@@ -82,16 +87,26 @@ class ActionCounts(BaseModel):
     overdue: int = 0  # of those open: past due at the report's cut-off
     withdrawn: int = 0
 
-    def count(self, action: ReportedAction) -> None:
-        self.actions += 1
-        if action.status in COMPLETED:
-            self.completed += 1
-            self.pending_audit += action.status == "completed_pending_audit"
-        elif action.status == "withdrawn":
-            self.withdrawn += 1
-        else:
-            self.open += 1
-            self.overdue += action.overdue
+    @classmethod
+    def of(cls, actions: list[ReportedAction]) -> ActionCounts:
+        completed = pending_audit = withdrawn = still_open = overdue = 0
+        for action in actions:
+            if action.status in COMPLETED:
+                completed += 1
+                pending_audit += action.status == "completed_pending_audit"
+            elif action.status == "withdrawn":
+                withdrawn += 1
+            else:
+                still_open += 1
+                overdue += action.overdue
+        return cls(
+            actions=len(actions),
+            completed=completed,
+            pending_audit=pending_audit,
+            open=still_open,
+            overdue=overdue,
+            withdrawn=withdrawn,
+        )
 
 
 class ThemeLearning(BaseModel):
@@ -138,19 +153,6 @@ class OverdueAction(BaseModel):
     escalation_tiers: list[EscalationTier]
 
 
-class DeadlineCompliance(BaseModel):
-    """Deadlines that fell due in the period, by policy key; cancelled ones are left out."""
-
-    key: str
-    title: str
-    statutory: bool
-    due: int = 0
-    met_on_time: int = 0
-    met_late: int = 0
-    missed: int = 0  # not met by the cut-off
-    not_yet_due: int = 0  # due after the cut-off (a period that runs on past today)
-
-
 class ClosingTheLoop(BaseModel):
     kind: str = CLOSING_THE_LOOP
     partnership: str
@@ -188,25 +190,55 @@ def closing_the_loop_figures(
     zone = ZoneInfo(timezone)
     period = _Period(midnight(start, zone), midnight(end + timedelta(days=1), zone), as_of)
     with Session(engine) as session:
-        model = ReportRows(session, partnership)
-    actions = _reported_actions(model, period, themes)
-    totals = ActionCounts()
-    for action in actions:
-        totals.count(action)
-    return ClosingTheLoop(
-        partnership=partnership,
-        partnership_name=partnership_name,
-        period_start=start,
-        period_end=end,
-        timezone=timezone,
-        cut_off=period.cut_off,
-        totals=totals,
-        routes=_by_route(model, actions, themes),
-        themes=_by_theme(model, actions, themes),
-        theme_labels=themes,
-        recommendations_without_actions=_without_actions(model, period),
-        overdue=_overdue(actions, period.cut_off),
-        deadlines=_compliance(model.deadlines, period.start_at, period.end_at, period.cut_off),
+        model = ReportRows(session, partnership, CaseEventRow.kind.in_(EVENTS_READ))
+        plan_actions = _plan_actions(model)
+        actions = _reported_actions(model, plan_actions, period, themes)
+        return ClosingTheLoop(
+            partnership=partnership,
+            partnership_name=partnership_name,
+            period_start=start,
+            period_end=end,
+            timezone=timezone,
+            cut_off=period.cut_off,
+            totals=ActionCounts.of(actions),
+            routes=_by_route(model, actions, themes),
+            themes=_by_theme(model, plan_actions, actions, themes),
+            theme_labels=themes,
+            recommendations_without_actions=_without_actions(model, plan_actions, period),
+            overdue=_overdue(actions, period.cut_off),
+            deadlines=deadline_compliance(model, period.start_at, period.end_at, period.cut_off),
+        )
+
+
+# The events the report reads (besides the actions', ``ReportRows.action_added_at``): when each task was
+# withdrawn or escalated, each plan closed, each review published, and which recommendations were signed
+# off as a joint CSPR/SAR's.
+EVENTS_READ = [
+    EventKind.task_withdrawn,
+    EventKind.escalation_sent,
+    EventKind.action_plan_closed,
+    EventKind.published,
+    EventKind.recommendation_signed_off,
+]
+
+
+def _plan_actions(model: ReportRows) -> list[Any]:
+    """Every action of every action plan, each case's in order."""
+    return model.actions(
+        ActionRow.recommendation_id,
+        ActionRow.agency,
+        ActionRow.lead_role,
+        ActionRow.source,
+        ActionRow.description,
+        ActionRow.measure,
+        ActionRow.themes,
+        ActionRow.due_at,
+        ActionRow.status,
+        ActionRow.completed_at,
+        ActionRow.evidence_of_impact,
+        ActionRow.progress,
+        ActionRow.escalations_sent,
+        where=[ActionRow.case_reference.in_(model.planned)],
     )
 
 
@@ -224,15 +256,18 @@ def _plan_closed_before(model: ReportRows, reference: str, period: _Period) -> b
     return closed is not None and closed < period.start_at
 
 
-def _reported_actions(model: ReportRows, period: _Period, themes: dict[str, str]) -> list[ReportedAction]:
+def _reported_actions(
+    model: ReportRows, plan_actions: list[Any], period: _Period, themes: dict[str, str]
+) -> list[ReportedAction]:
     """Every action of a plan still running in the period and added before its end, as it stood at the
     cut-off: one completed or withdrawn after it was still open then."""
     added_at, tasks, tiers = model.action_added_at, model.action_tasks, model.escalation_tiers
     withdrawn_at = model.withdrawn_at
+    in_order: dict[tuple[str, ...], list[str]] = {}  # an action's themes -> in the policy's order
     reported = []
-    for row in model.actions:
+    for row in plan_actions:
         added = added_at.get((row.case_reference, row.action_id))
-        if row.case_reference not in model.plans or _plan_closed_before(model, row.case_reference, period):
+        if _plan_closed_before(model, row.case_reference, period):
             continue
         if added is not None and added >= period.end_at:
             continue
@@ -250,7 +285,7 @@ def _reported_actions(model: ReportRows, period: _Period, themes: dict[str, str]
                 lead_role=row.lead_role,
                 description=row.description,
                 measure=row.measure,
-                themes=theme_order(row.themes or [], themes),
+                themes=_in_order(in_order, row.themes or [], themes),  # copied by the model
                 due_at=row.due_at,
                 status=status,
                 completed_at=completed_at,
@@ -268,7 +303,15 @@ def _reported_actions(model: ReportRows, period: _Period, themes: dict[str, str]
     return reported
 
 
-def _reported(rec: RecommendationRow) -> ReportedRecommendation:
+def _in_order(known: dict[tuple[str, ...], list[str]], found: list[str], themes: dict[str, str]) -> list[str]:
+    """``theme_order``, worked out once for each set of themes the actions have."""
+    key = tuple(found)
+    if key not in known:
+        known[key] = theme_order(found, themes)
+    return known[key]
+
+
+def _reported(rec: Any) -> ReportedRecommendation:
     return ReportedRecommendation(
         case_reference=rec.case_reference,
         recommendation_id=rec.recommendation_id,
@@ -278,7 +321,7 @@ def _reported(rec: RecommendationRow) -> ReportedRecommendation:
 
 
 def _by_theme(
-    model: ReportRows, actions: list[ReportedAction], labels: dict[str, str]
+    model: ReportRows, plan_actions: list[Any], actions: list[ReportedAction], labels: dict[str, str]
 ) -> list[ThemeLearning]:
     """Under each theme, each review's actions in it and the recommendations they follow."""
     by_theme: dict[str, list[ReportedAction]] = defaultdict(list)
@@ -286,54 +329,74 @@ def _by_theme(
         for theme in action.themes:
             by_theme[theme].append(action)
     recommendations = {(r.case_reference, r.recommendation_id): r for r in model.recommendations}
-    published_on = model.published_on
+    reported: dict[tuple[str, str], ReportedRecommendation] = {}  # each made once, whatever its themes
+    reviews_of = _reviews_of(model, plan_actions)
     themes = []
     for theme in theme_order(by_theme, labels):
-        counts = ActionCounts()
         by_case: dict[str, list[ReportedAction]] = defaultdict(list)
         for action in by_theme[theme]:
-            counts.count(action)
             by_case[action.case_reference].append(action)
         reviews = []
         for reference, case_actions in sorted(by_case.items()):
-            review, case = model.reviews.get(reference), model.cases[reference]
             followed = sorted({a.recommendation_id for a in case_actions if a.recommendation_id}, key=ordinal)
+            for key in ((reference, rid) for rid in followed):
+                if key in recommendations and key not in reported:
+                    reported[key] = _reported(recommendations[key])
             reviews.append(
                 ReviewLearning(
                     case_reference=reference,
-                    review_kind=review.kind
-                    if review
-                    else _source_of(model, reference)
-                    if case.route == "learning_from_elsewhere"
-                    else "rapid_review",
-                    route=route_of(model, reference),
-                    stage=review.stage if review else case.stage,
-                    outcome=review.outcome if review else case.outcome,
-                    published=bool(review and review.outcome == "published"),
-                    publication_date=published_on.get(reference)
-                    or (review.publication_date if review else None),
+                    **reviews_of(reference),
                     recommendations=[
-                        _reported(recommendations[(reference, rid)])
-                        for rid in followed
-                        if (reference, rid) in recommendations
+                        reported[(reference, r)] for r in followed if (reference, r) in reported
                     ],
                     actions=case_actions,
                 )
             )
         themes.append(
-            ThemeLearning(theme=theme, label=theme_label(theme, labels), counts=counts, reviews=reviews)
+            ThemeLearning(
+                theme=theme,
+                label=theme_label(theme, labels),
+                counts=ActionCounts.of(by_theme[theme]),
+                reviews=reviews,
+            )
         )
     return themes
 
 
-def _without_actions(model: ReportRows, period: _Period) -> list[ReportedRecommendation]:
+def _reviews_of(model: ReportRows, plan_actions: list[Any]) -> Callable[[str], dict[str, Any]]:
+    """case -> what the report says of its review (the same under every theme), worked out once."""
+    published_on = model.published_on
+    sources = _sources(plan_actions)
+
+    @cache
+    def review_of(reference: str) -> dict[str, Any]:
+        review, case = model.reviews.get(reference), model.plan_cases[reference]
+        return {
+            "review_kind": review.kind
+            if review
+            else sources.get(reference, "learning_from_elsewhere")
+            if case.route == "learning_from_elsewhere"
+            else "rapid_review",
+            "route": route_of(model, reference),
+            "stage": review.stage if review else case.stage,
+            "outcome": review.outcome if review else case.outcome,
+            "published": bool(review and review.outcome == "published"),
+            "publication_date": published_on.get(reference) or (review.publication_date if review else None),
+        }
+
+    return review_of
+
+
+def _without_actions(
+    model: ReportRows, plan_actions: list[Any], period: _Period
+) -> list[ReportedRecommendation]:
     """Recommendations of a running plan that no action follows yet."""
-    actioned = {(a.case_reference, a.recommendation_id) for a in model.actions}
+    actioned = {(a.case_reference, a.recommendation_id) for a in plan_actions}
     return [
         _reported(r)
         for r in model.recommendations
         if (r.case_reference, r.recommendation_id) not in actioned
-        and r.case_reference in model.plans
+        and r.case_reference in model.plan_cases
         and not _plan_closed_before(model, r.case_reference, period)
     ]
 
@@ -352,38 +415,20 @@ def _overdue(actions: list[ReportedAction], cut_off: datetime) -> list[OverdueAc
             escalations_sent=a.escalations_sent,
             escalation_tiers=a.escalation_tiers,
         )
-        for a in sorted(actions, key=lambda a: (a.due_at, a.case_reference, a.action_id))
-        if a.overdue
+        for a in sorted(
+            (a for a in actions if a.overdue), key=lambda a: (a.due_at, a.case_reference, a.action_id)
+        )
     ]
 
 
-def _compliance(
-    deadlines: list[DeadlineRow], start_at: datetime, end_at: datetime, cut_off: datetime
-) -> list[DeadlineCompliance]:
-    by_key: dict[str, DeadlineCompliance] = {}
-    for d in sorted(deadlines, key=lambda d: (d.due_at, d.case_reference, d.deadline_id)):
-        if d.status == "cancelled" or not start_at <= d.due_at < end_at:
-            continue
-        row = by_key.setdefault(d.key, DeadlineCompliance(key=d.key, title=d.title, statutory=d.statutory))
-        row.due += 1
-        if d.met_at is not None and d.met_at <= cut_off:
-            if d.met_at <= d.due_at:
-                row.met_on_time += 1
-            else:
-                row.met_late += 1
-        elif d.due_at < cut_off:
-            row.missed += 1
-        else:
-            row.not_yet_due += 1
-    return sorted(by_key.values(), key=lambda c: (not c.statutory, c.title))
-
-
-def _source_of(model: ReportRows, reference: str) -> str:
-    """Learning from elsewhere: the kind of report its plan's actions came from."""
-    return next(
-        (a.source for a in model.actions if a.case_reference == reference and a.source),
-        "learning_from_elsewhere",
-    )
+def _sources(plan_actions: list[Any]) -> dict[str, str]:
+    """Learning from elsewhere: case -> the kind of report its plan's actions came from (the source of
+    its first action that records one)."""
+    found: dict[str, str] = {}
+    for action in plan_actions:
+        if action.source:
+            found.setdefault(action.case_reference, action.source)
+    return found
 
 
 def route_of(model: ReportRows, reference: str) -> str:
@@ -392,7 +437,7 @@ def route_of(model: ReportRows, reference: str) -> str:
     review = model.reviews.get(reference)
     if review is not None:
         return "joint_cspr_sar" if reference in model.joint_reviews else review.kind
-    if model.cases[reference].route == "learning_from_elsewhere":
+    if model.plan_cases[reference].route == "learning_from_elsewhere":
         return "learning_from_elsewhere"
     return "rapid_review"
 
@@ -400,19 +445,22 @@ def route_of(model: ReportRows, reference: str) -> str:
 def _by_route(
     model: ReportRows, actions: list[ReportedAction], labels: dict[str, str]
 ) -> list[RouteLearning]:
-    by_route: dict[str, RouteLearning] = {}
-    plans: dict[str, set[str]] = defaultdict(set)
+    by_route: dict[str, list[ReportedAction]] = defaultdict(list)
     for action in actions:
-        route = route_of(model, action.case_reference)
-        learning = by_route.setdefault(
-            route, RouteLearning(route=route, plans=0, counts=ActionCounts(), themes={})
+        by_route[route_of(model, action.case_reference)].append(action)
+    learning = []
+    for route, route_actions in by_route.items():
+        by_theme: dict[str, list[ReportedAction]] = defaultdict(list)
+        for action in route_actions:
+            for theme in action.themes:
+                by_theme[theme].append(action)
+        learning.append(
+            RouteLearning(
+                route=route,
+                plans=len({a.case_reference for a in route_actions}),
+                counts=ActionCounts.of(route_actions),
+                themes={theme: ActionCounts.of(by_theme[theme]) for theme in theme_order(by_theme, labels)},
+            )
         )
-        plans[route].add(action.case_reference)
-        learning.counts.count(action)
-        for theme in action.themes:
-            learning.themes.setdefault(theme, ActionCounts()).count(action)
-    for route, learning in by_route.items():
-        learning.plans = len(plans[route])
-        learning.themes = {t: learning.themes[t] for t in theme_order(learning.themes, labels)}
     order = {route: i for i, route in enumerate(LEARNING_ROUTES)}
-    return sorted(by_route.values(), key=lambda r: (order.get(r.route, len(order)), r.route))
+    return sorted(learning, key=lambda r: (order.get(r.route, len(order)), r.route))

@@ -10,15 +10,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from safeguarding.domain.events import EventKind
 from safeguarding.domain.facts import Route
 from safeguarding.domain.policy import DEFAULT_THEMES, theme_label, theme_order
 from safeguarding.domain.reporting import DEFAULT_TIMEZONE, YEARLY_FIGURES, add_years
+from safeguarding.queries.deadline_compliance import kept_on_time
 from safeguarding.queries.report_rows import COMPLETED, ReportRows, event_time, midnight
-from safeguarding.store.tables import CaseContributionRow, CaseEventRow, CaseRow, DeadlineRow, TaskRow
+from safeguarding.store.tables import (
+    ActionRow,
+    CaseContributionRow,
+    CaseEventRow,
+    CaseRow,
+    TaskRow,
+)
 
 
 class ReferralFigures(BaseModel):
@@ -114,41 +121,88 @@ def yearly_figures(
         return moment is not None and start_at <= moment < cut_off
 
     with Session(engine) as session:
-        model = ReportRows(session, partnership)
-        elsewhere = _contributions_here(session, partnership, in_year, cut_off)
+        model = ReportRows(session, partnership, _events_read(partnership, start_at, cut_off))
+        in_the_year = [CaseRow.opened_at >= start_at, CaseRow.opened_at < cut_off]
+        opened = sorted(
+            model.rows(CaseRow, CaseRow.reference, CaseRow.route, where=in_the_year),
+            key=lambda c: c.reference,
+        )
+        kept = kept_on_time(model, KEPT)
+        return YearlyFigures(
+            partnership=partnership,
+            partnership_name=partnership_name,
+            year_start=year_start,
+            year_end=next_year - timedelta(days=1),
+            timezone=timezone,
+            cut_off=cut_off,
+            notifications=len(_notified(model, opened, in_year)),
+            referrals=_referral_figures(model, opened, cut_off),
+            **_rapid_review_figures(model, in_year, kept["rapid_review_to_panel"]),
+            **_cspr_figures(model, zone, year_start, next_year, start_at, cut_off, kept["cspr_completion"]),
+            **_action_figures(model, in_year, min(start_at, cut_off), cut_off, themes),
+            contributions_to_other_areas=[
+                *_contributions_here(session, partnership, in_year, cut_off),
+                *_contributions_led_elsewhere(model, opened, cut_off),
+            ],
+            theme_labels=themes,
+            learning_reviews=_learning_review_figures(model, in_year, cut_off, kept),
+            thematic_reviews=_learning_review_figures(model, in_year, cut_off, kept, "thematic_review"),
+            plans_from_elsewhere=_plans_from_elsewhere(model, opened),
+            care_leaver_deaths=sum(c.route == Route.care_leaver_death.value for c in opened),
+            not_meeting_criteria=model.count(
+                CaseRow,
+                CaseRow.outcome == "did_not_meet_criteria",
+                CaseRow.closed_at >= start_at,
+                CaseRow.closed_at < cut_off,
+            ),
+        )
 
-    opened = [c for c in model.cases.values() if in_year(c.opened_at)]
-    kept = {key: _deadlines_by_case(model, key) for key in ("rapid_review_to_panel", "cspr_completion")}
-    return YearlyFigures(
-        partnership=partnership,
-        partnership_name=partnership_name,
-        year_start=year_start,
-        year_end=next_year - timedelta(days=1),
-        timezone=timezone,
-        cut_off=cut_off,
-        notifications=len(_notified(model, opened, in_year)),
-        referrals=_referral_figures(model, opened, cut_off),
-        **_rapid_review_figures(model, in_year, kept["rapid_review_to_panel"]),
-        **_cspr_figures(model, zone, year_start, next_year, start_at, cut_off, kept["cspr_completion"]),
-        **_action_figures(model, in_year, cut_off, themes),
-        contributions_to_other_areas=[*elsewhere, *_contributions_led_elsewhere(model, opened, cut_off)],
-        theme_labels=themes,
-        learning_reviews=_learning_review_figures(model, in_year, cut_off),
-        thematic_reviews=_learning_review_figures(model, in_year, cut_off, "thematic_review"),
-        plans_from_elsewhere=_plans_from_elsewhere(model, opened),
-        care_leaver_deaths=sum(c.route == Route.care_leaver_death.value for c in opened),
-        not_meeting_criteria=sum(
-            c.outcome == "did_not_meet_criteria" and in_year(c.closed_at) for c in model.cases.values()
-        ),
+
+# The events the figures read (besides the actions', ``ReportRows.action_added_at``): the year's
+# notifications and rapid reviews; the screenings, contributions and reviews' steps recorded before the
+# cut-off; when each task was withdrawn.
+IN_THE_YEAR = [EventKind.notification_recorded, EventKind.rapid_review_sent, EventKind.rapid_review_concluded]
+BEFORE_THE_CUT_OFF = [
+    EventKind.screened,
+    EventKind.contribution_sent,
+    EventKind.review_commissioned,
+    EventKind.final_report,
+    EventKind.published,
+    EventKind.not_published,
+    EventKind.clock_stopped,
+    EventKind.clock_restarted,
+]
+
+
+def _events_read(partnership: str, start_at: datetime, cut_off: datetime) -> ColumnElement[bool]:
+    """The events the figures read (and, of the cases opened, only a contribution's: who leads it)."""
+    at = func.coalesce(CaseEventRow.occurred_at, CaseEventRow.recorded_at)
+    contributions = select(CaseRow.reference).where(
+        CaseRow.partnership == partnership, CaseRow.route == Route.contribution_to_external_review.value
+    )
+    return or_(
+        and_(CaseEventRow.kind.in_(IN_THE_YEAR), at >= start_at, at < cut_off),
+        and_(CaseEventRow.kind.in_(BEFORE_THE_CUT_OFF), CaseEventRow.recorded_at < cut_off),
+        CaseEventRow.kind == EventKind.task_withdrawn,
+        and_(CaseEventRow.kind == EventKind.case_opened, CaseEventRow.case_reference.in_(contributions)),
     )
 
 
-def _plans_from_elsewhere(model: ReportRows, opened: list[CaseRow]) -> dict[str, int]:
+def _plans_from_elsewhere(model: ReportRows, opened: list[Any]) -> dict[str, int]:
+    """The plans opened in the year from learning elsewhere, by the source of each plan's first action."""
+    elsewhere = Route.learning_from_elsewhere.value
+    if not any(case.route == elsewhere for case in opened):
+        return {}
+    first_source: dict[str, str | None] = {}
+    of_elsewhere = select(CaseRow.reference).where(
+        CaseRow.partnership == model.partnership, CaseRow.route == elsewhere
+    )
+    for action in model.actions(ActionRow.source, where=[ActionRow.case_reference.in_(of_elsewhere)]):
+        first_source.setdefault(action.case_reference, action.source)
     kinds: dict[str, int] = defaultdict(int)
     for case in opened:
-        if case.route == Route.learning_from_elsewhere.value:
-            source = next((a.source for a in model.actions if a.case_reference == case.reference), None)
-            kinds[source or "learning_from_elsewhere"] += 1
+        if case.route == elsewhere:
+            kinds[first_source.get(case.reference) or "learning_from_elsewhere"] += 1
     return dict(kinds)
 
 
@@ -156,13 +210,19 @@ COMPLETION_KEY = {
     "local_learning_review": "learning_review_completion",
     "thematic_review": "thematic_review_completion",
 }
+# The deadlines whose keeping the figures count: the rapid review's, the CSPR's and the other reviews'.
+KEPT = ["rapid_review_to_panel", "cspr_completion", *COMPLETION_KEY.values()]
 
 
 def _learning_review_figures(
-    model: ReportRows, in_year: Any, cut_off: datetime, kind: str = "local_learning_review"
+    model: ReportRows,
+    in_year: Any,
+    cut_off: datetime,
+    kept: dict[str, set[str]],
+    kind: str = "local_learning_review",
 ) -> LearningReviewFigures:
     figures = LearningReviewFigures()
-    deadlines = _deadlines_by_case(model, COMPLETION_KEY[kind])
+    on_time = kept[COMPLETION_KEY[kind]]
     for reference, review in model.reviews.items():
         if review.kind != kind:
             continue
@@ -170,7 +230,7 @@ def _learning_review_figures(
         finished = review.finished_at is not None and review.finished_at < cut_off
         if finished and in_year(review.finished_at):
             figures.completed += 1
-            figures.completed_on_time += _kept(deadlines.get(reference, []))
+            figures.completed_on_time += reference in on_time
         if not finished and review.started_at < cut_off:
             figures.underway += 1
     return figures
@@ -208,7 +268,7 @@ def _contributions_here(
 
 
 def _contributions_led_elsewhere(
-    model: ReportRows, opened: list[CaseRow], cut_off: datetime
+    model: ReportRows, opened: list[Any], cut_off: datetime
 ) -> list[Contribution]:
     """Our contributions to reviews run elsewhere, asked of us in the year."""
     leads = {e.case_reference: e.details.get("lead") for e in model.events_of(EventKind.case_opened, "case")}
@@ -226,10 +286,10 @@ def _contributions_led_elsewhere(
     ]
 
 
-def _referral_figures(model: ReportRows, opened: list[CaseRow], cut_off: datetime) -> list[ReferralFigures]:
+def _referral_figures(model: ReportRows, opened: list[Any], cut_off: datetime) -> list[ReferralFigures]:
     """The referrals received in the year, by route: screened in, not meeting the criteria (by where the
     learning went instead), or still awaiting screening at the cut-off."""
-    screened: dict[str, CaseEventRow] = {}
+    screened: dict[str, Any] = {}
     for e in model.events_of(EventKind.screened, "case"):
         if e.recorded_at < cut_off:
             screened[e.case_reference] = e  # the last screening stands
@@ -250,7 +310,7 @@ def _referral_figures(model: ReportRows, opened: list[CaseRow], cut_off: datetim
     return referrals
 
 
-def _notified(model: ReportRows, opened: list[CaseRow], in_year: Any) -> set[str]:
+def _notified(model: ReportRows, opened: list[Any], in_year: Any) -> set[str]:
     """Notifications to the Panel made in the year: the serious incident notifications opened in it, and
     any case (a referral screened in, say) whose notification to the Panel was recorded in it."""
     notified = {c.reference for c in opened if c.route == "serious_incident_notification"}
@@ -261,9 +321,7 @@ def _notified(model: ReportRows, opened: list[CaseRow], in_year: Any) -> set[str
     }
 
 
-def _rapid_review_figures(
-    model: ReportRows, in_year: Any, to_panel: dict[str, list[DeadlineRow]]
-) -> dict[str, Any]:
+def _rapid_review_figures(model: ReportRows, in_year: Any, to_panel: set[str]) -> dict[str, Any]:
     """Rapid reviews sent to the Panel in the year, and how many within the deadline; concluded ones (the
     Panel answered) counted apart, by outcome."""
     sent = {
@@ -283,21 +341,8 @@ def _rapid_review_figures(
         "rapid_reviews_concluded": len(concluded),
         "rapid_review_outcomes": dict(sorted(outcomes.items())),
         "rapid_reviews_sent": len(sent),
-        "rapid_reviews_sent_on_time": sum(_kept(to_panel[ref]) for ref in sent),
+        "rapid_reviews_sent_on_time": sum(ref in to_panel for ref in sent),
     }
-
-
-def _deadlines_by_case(model: ReportRows, key: str) -> dict[str, list[DeadlineRow]]:
-    found: dict[str, list[DeadlineRow]] = defaultdict(list)
-    for d in model.deadlines:
-        if d.key == key and d.status != "cancelled":
-            found[d.case_reference].append(d)
-    return found
-
-
-def _kept(deadlines: list[DeadlineRow]) -> bool:
-    """Every one of these deadlines met, and met on time."""
-    return bool(deadlines) and all(d.met_at is not None and d.met_at <= d.due_at for d in deadlines)
 
 
 CSPR_FIGURES = [
@@ -317,7 +362,7 @@ def _cspr_figures(
     next_year: date,
     start_at: datetime,
     cut_off: datetime,
-    completion: dict[str, list[DeadlineRow]],
+    completion: set[str],
 ) -> dict[str, int]:
     """Each local CSPR as it stood at the cut-off: published in the year (and within its deadline),
     completed but not published (a decision in the year not to, or a final report awaiting
@@ -327,7 +372,7 @@ def _cspr_figures(
         if review.kind != "local_cspr" or review.stage == "withdrawn":
             continue  # not a CSPR, or one withdrawn while the partners reconsidered
 
-        def before_cut_off(*kinds: str, reference: str = reference) -> list[CaseEventRow]:
+        def before_cut_off(*kinds: str, reference: str = reference) -> list[Any]:
             return [e for e in model.case_events(reference, "review", *kinds) if e.recorded_at < cut_off]
 
         finished = review.finished_at if review.finished_at and review.finished_at < cut_off else None
@@ -335,7 +380,7 @@ def _cspr_figures(
         if published_day is not None:
             if year_start <= published_day < next_year:
                 counts["cspr_published"] += 1
-                counts["cspr_published_within_six_months"] += _kept(completion[reference])
+                counts["cspr_published_within_six_months"] += reference in completion
             continue  # published in this year or an earlier one
         not_published = before_cut_off(EventKind.not_published)
         if not_published or (review.outcome == "completed_not_published" and finished):
@@ -364,7 +409,7 @@ def _cspr_figures(
 
 
 def _published_day(
-    published: list[CaseEventRow], review: Any, finished: datetime | None, zone: ZoneInfo
+    published: list[Any], review: Any, finished: datetime | None, zone: ZoneInfo
 ) -> date | None:
     """The day a review was published, as recorded (or the day it finished published, for one recorded
     before the day was kept); None if it was not published by the cut-off."""
@@ -377,14 +422,33 @@ def _published_day(
 
 
 def _action_figures(
-    model: ReportRows, in_year: Any, cut_off: datetime, themes: dict[str, str]
+    model: ReportRows, in_year: Any, settled_before: datetime, cut_off: datetime, themes: dict[str, str]
 ) -> dict[str, Any]:
+    """The actions completed in the year and those still open at the cut-off, in all and by theme. One
+    completed before ``settled_before`` (the year's start, or the cut-off if earlier) counts in neither,
+    and is not read."""
     added_at = model.action_added_at
     tasks = model.action_tasks
     withdrawn_at = model.withdrawn_at
-    by_theme: dict[str, ThemeActions] = {}
+    counted = or_(
+        ActionRow.status.not_in(COMPLETED),
+        ActionRow.completed_at.is_(None),
+        ActionRow.completed_at >= settled_before,
+    )
+    actions = model.rows(
+        ActionRow,
+        ActionRow.case_reference,
+        ActionRow.action_id,
+        ActionRow.status,
+        ActionRow.completed_at,
+        ActionRow.due_at,
+        ActionRow.themes,
+        where=[counted],
+    )
+    # theme -> completed, outstanding, overdue
+    by_theme: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     completed = outstanding = overdue = 0
-    for action in model.actions:
+    for action in actions:
         added = added_at.get((action.case_reference, action.action_id))
         if added is not None and added >= cut_off:
             continue
@@ -401,15 +465,24 @@ def _action_figures(
         completed += done_in_year
         outstanding += still_open
         overdue += late
-        for theme in theme_order(action.themes or [], themes):
-            if done_in_year or still_open:
-                row = by_theme.setdefault(theme, ThemeActions(theme=theme, label=theme_label(theme, themes)))
-                row.completed += done_in_year
-                row.outstanding += still_open
-                row.overdue += late
+        if done_in_year or still_open:
+            for theme in set(action.themes or []):
+                counts = by_theme[theme]
+                counts[0] += done_in_year
+                counts[1] += still_open
+                counts[2] += late
     return {
         "actions_completed": completed,
         "actions_outstanding": outstanding,
         "actions_overdue": overdue,
-        "actions_by_theme": [by_theme[t] for t in theme_order(by_theme, themes)],
+        "actions_by_theme": [
+            ThemeActions(
+                theme=theme,
+                label=theme_label(theme, themes),
+                completed=by_theme[theme][0],
+                outstanding=by_theme[theme][1],
+                overdue=by_theme[theme][2],
+            )
+            for theme in theme_order(by_theme, themes)
+        ],
     }
