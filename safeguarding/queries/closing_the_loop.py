@@ -27,6 +27,7 @@ from safeguarding.queries.report_rows import (
     COMPLETED,
     EscalationTier,
     ReportRows,
+    decoded_once,
     midnight,
     ordinal,
 )
@@ -231,12 +232,12 @@ def _plan_actions(model: ReportRows) -> list[Any]:
         ActionRow.source,
         ActionRow.description,
         ActionRow.measure,
-        ActionRow.themes,
+        decoded_once(ActionRow.themes),
         ActionRow.due_at,
         ActionRow.status,
         ActionRow.completed_at,
         ActionRow.evidence_of_impact,
-        ActionRow.progress,
+        decoded_once(ActionRow.progress),
         ActionRow.escalations_sent,
         where=[ActionRow.case_reference.in_(model.planned)],
     )

@@ -4,6 +4,7 @@ the closing-the-loop report and the yearly figures share.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict, namedtuple
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time
@@ -12,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Text, TypeDecorator, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from safeguarding.domain.events import EventKind
@@ -49,6 +50,26 @@ def ordinal(identifier: str) -> tuple[int, str]:
     """A1, A2, ..., A10 in that order (not A1, A10, A2)."""
     digits = "".join(c for c in identifier if c.isdigit())
     return (int(digits) if digits else 0, identifier)
+
+
+def decoded_once(column: Any) -> Any:
+    """A JSON column read as its text, each distinct text decoded once: a report reads the same few theme
+    lists and empty progress logs tens of thousands of times (and PostgreSQL's driver would decode every
+    one). Equal values are one object, shared between rows and reports: read them, never change them."""
+    return type_coerce(cast(column, Text), _DecodedOnce()).label(column.key)
+
+
+class _DecodedOnce(TypeDecorator[Any]):
+    impl = Text
+    cache_ok = True
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Any:
+        return None if value is None else _decoded(value)
+
+
+@lru_cache(maxsize=4096)
+def _decoded(text: str) -> Any:
+    return json.loads(text)
 
 
 @lru_cache(maxsize=64)  # one shape for each query's columns

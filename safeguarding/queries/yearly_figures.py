@@ -18,7 +18,7 @@ from safeguarding.domain.facts import Route
 from safeguarding.domain.policy import DEFAULT_THEMES, theme_label, theme_order
 from safeguarding.domain.reporting import DEFAULT_TIMEZONE, YEARLY_FIGURES, add_years
 from safeguarding.queries.deadline_compliance import kept_on_time
-from safeguarding.queries.report_rows import COMPLETED, ReportRows, event_time, midnight
+from safeguarding.queries.report_rows import COMPLETED, ReportRows, decoded_once, event_time, midnight
 from safeguarding.store.tables import (
     ActionRow,
     CaseContributionRow,
@@ -442,7 +442,7 @@ def _action_figures(
         ActionRow.status,
         ActionRow.completed_at,
         ActionRow.due_at,
-        ActionRow.themes,
+        decoded_once(ActionRow.themes),
         where=[counted],
     )
     # theme -> completed, outstanding, overdue
