@@ -38,24 +38,32 @@ def payloads_in(message: Message) -> list[Payload]:
     return found
 
 
-async def raw_payloads(client: Client, workflow_id: str) -> list[Payload]:
-    """The payloads of the case's data as the server stores them.
+# What the SDK's markers carry of its own (not case data, not passed through any codec): a patch's change
+# id, and a local activity's bookkeeping (its sequence, attempt, type). Its "result" is ours.
+SDK_MARKER_DETAILS = {"patch-data", "data"}
+
+
+async def raw_payloads(client: Client, workflow_id: str) -> tuple[list[Payload], list[Payload]]:
+    """The payloads of the case's data as the server stores them, and the SDK's own marker payloads.
 
     Left out, being no case data and not passed through any codec: search attribute values (stage,
-    partnership: non-identifying by design), the SDK's patch markers (a change id), and the fixed
-    summaries our timers carry in user_metadata (checked to be exactly those).
+    partnership: non-identifying by design), and the fixed summaries our timers carry in user_metadata
+    (checked to be exactly those).
     """
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    not_ours = ("upsert_workflow_search_attributes_event_attributes", "marker_recorded_event_attributes")
-    found = []
+    ours, sdk = [], []
     for event in history.events:
-        if event.WhichOneof("attributes") in not_ours:
+        if event.WhichOneof("attributes") == "upsert_workflow_search_attributes_event_attributes":
             continue
         for summary in payloads_in(event.user_metadata):
             assert summary.metadata.get("encoding") == ENCODING or summary.data.decode() in TIMER_SUMMARIES
         event.ClearField("user_metadata")
-        found.extend(payloads_in(event))
-    return found
+        if event.WhichOneof("attributes") == "marker_recorded_event_attributes":
+            for name, payloads in event.marker_recorded_event_attributes.details.items():
+                (sdk if name in SDK_MARKER_DETAILS else ours).extend(payloads.payloads)
+            continue
+        ours.extend(payloads_in(event))
+    return ours, sdk
 
 
 async def test_the_history_on_the_server_holds_no_summary_or_reason_in_plain_text(
@@ -79,11 +87,16 @@ async def test_the_history_on_the_server_holds_no_summary_or_reason_in_plain_tex
         state = await view(handle)
         assert state.summary == SUMMARY and state.rapid_review.recommendation.reasons == REASONS
 
-    payloads = await raw_payloads(env.client, handle.id)
-    assert len(payloads) >= 8  # the input, updates and their results, activity inputs and results
+    payloads, sdk_markers = await raw_payloads(env.client, handle.id)
+    # The input, the update and its result, the local activities' results (due dates, read-model writes).
+    assert len(payloads) >= 6
     for payload in payloads:
         assert payload.metadata["encoding"] == ENCODING, (payload.metadata, payload.data[:100])
         assert payload.metadata[KEY_ID] == b"test-k1"
+        for secret in (SUMMARY, REASONS, case.reference):
+            assert secret.encode() not in payload.data
+    assert sdk_markers  # the patch and the local activities' bookkeeping: plain, and nothing of the case
+    for payload in sdk_markers:
         for secret in (SUMMARY, REASONS, case.reference):
             assert secret.encode() not in payload.data
 
@@ -113,5 +126,5 @@ async def test_keys_rotate_and_the_old_key_still_reads_what_it_wrote(env, engine
         assert state.rapid_review.recommendation.reasons == REASONS
         assert state.summary  # written under k1, read under k2's configuration
 
-    key_ids = {p.metadata[KEY_ID] for p in await raw_payloads(client, handle.id)}
+    key_ids = {p.metadata[KEY_ID] for p in (await raw_payloads(client, handle.id))[0]}
     assert key_ids == {b"test-k1", b"test-k2"}
