@@ -8,10 +8,8 @@ agency's information return: nothing here reads them.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -29,6 +27,7 @@ from safeguarding.queries.report_rows import (
     COMPLETED,
     EscalationTier,
     ReportRows,
+    collector_paused,
     decoded_once,
     midnight,
     ordinal,
@@ -192,7 +191,7 @@ def closing_the_loop_figures(
     """
     zone = ZoneInfo(timezone)
     period = _Period(midnight(start, zone), midnight(end + timedelta(days=1), zone), as_of)
-    with _collector_paused(), Session(engine) as session:
+    with collector_paused(), Session(engine) as session:
         model = ReportRows(session, partnership, CaseEventRow.kind.in_(EVENTS_READ))
         plan_actions = _plan_actions(model)
         actions = _reported_actions(model, plan_actions, period, themes)
@@ -243,21 +242,6 @@ def _plan_actions(model: ReportRows) -> list[Any]:
         ActionRow.escalations_sent,
         where=[ActionRow.case_reference.in_(model.planned)],
     )
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused while the report is made: at 10,000 cases it makes some hundred
-    thousand objects, every one kept until it returns, and the collector would go over the whole heap two
-    or three times meanwhile (a third of the report's time) to free nothing. Objects are still freed as
-    they are dropped, and the collector runs again once the report is made."""
-    enabled = gc.isenabled()  # another report's, in another thread, may have paused it already
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Period:

@@ -18,7 +18,14 @@ from safeguarding.domain.facts import Route
 from safeguarding.domain.policy import DEFAULT_THEMES, theme_label, theme_order
 from safeguarding.domain.reporting import DEFAULT_TIMEZONE, YEARLY_FIGURES, add_years
 from safeguarding.queries.deadline_compliance import kept_on_time
-from safeguarding.queries.report_rows import COMPLETED, ReportRows, decoded_once, event_time, midnight
+from safeguarding.queries.report_rows import (
+    COMPLETED,
+    ReportRows,
+    collector_paused,
+    decoded_once,
+    event_time,
+    midnight,
+)
 from safeguarding.store.tables import (
     ActionRow,
     CaseContributionRow,
@@ -120,7 +127,7 @@ def yearly_figures(
     def in_year(moment: datetime | None) -> bool:
         return moment is not None and start_at <= moment < cut_off
 
-    with Session(engine) as session:
+    with collector_paused(), Session(engine) as session:
         model = ReportRows(session, partnership, _events_read(partnership, start_at, cut_off))
         in_the_year = [CaseRow.opened_at >= start_at, CaseRow.opened_at < cut_off]
         opened = sorted(
