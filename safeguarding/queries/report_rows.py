@@ -91,7 +91,7 @@ def _decoded(text: str) -> Any:
 
 @lru_cache(maxsize=64)  # one shape for each query's columns
 def _shape(columns: tuple[str, ...]) -> Any:
-    return namedtuple("ReportRow", columns, rename=True)
+    return namedtuple("Row", columns, rename=True)
 
 
 class ReportRows:

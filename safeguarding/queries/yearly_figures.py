@@ -130,6 +130,7 @@ def yearly_figures(
     with collector_paused(), Session(engine) as session:
         model = ReportRows(session, partnership, _events_read(partnership, start_at, cut_off))
         in_the_year = [CaseRow.opened_at >= start_at, CaseRow.opened_at < cut_off]
+        # By reference, as SQLite has always given them: the order contributions led elsewhere are listed.
         opened = sorted(
             model.rows(CaseRow, CaseRow.reference, CaseRow.route, where=in_the_year),
             key=lambda c: c.reference,
