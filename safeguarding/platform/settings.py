@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # safeguarding/
@@ -91,6 +91,17 @@ class Settings(BaseSettings):
     # The embedded default's local SMTP server (make run), and the folder it keeps messages in.
     local_smtp_port: int = 8025
     local_mail_dir: Path = REPO_DIR / "data" / "mail"
+
+    @model_validator(mode="after")
+    def _local_sign_in_only_where_local_secrets_are(self) -> Settings:
+        """Production (no local secrets) never accepts the locally signed tokens of the embedded default."""
+        if self.auth_mode == "local" and not self.create_local_secrets:
+            raise ValueError(
+                "SLL_AUTH_MODE is local (tokens signed by this service's own key, for the embedded default) "
+                "while SLL_CREATE_LOCAL_SECRETS is false (production): set SLL_AUTH_MODE=oidc with "
+                "SLL_OIDC_ISSUER, SLL_OIDC_JWKS_URL and SLL_TOKEN_AUDIENCE"
+            )
+        return self
 
     def data_converter(self):  # type: ignore[no-untyped-def]
         from safeguarding.platform.codec import data_converter, load_keys

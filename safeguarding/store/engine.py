@@ -19,9 +19,11 @@ def dialect_insert(bind: Engine | Connection, table: Any) -> Any:
 
 
 def make_engine(url: str) -> Engine:
+    # A database error's text names its statement, never the values bound to it (a reason, a summary):
+    # errors reach logs and activity failures.
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -32,7 +34,9 @@ def make_engine(url: str) -> Engine:
 
         return engine
     # A database that cannot be reached is said so within seconds (503), not after the OS gives up.
-    return create_engine(url, pool_pre_ping=True, pool_timeout=10, connect_args={"connect_timeout": 5})
+    return create_engine(
+        url, pool_pre_ping=True, pool_timeout=10, connect_args={"connect_timeout": 5}, hide_parameters=True
+    )
 
 
 def migrate(url: str) -> None:
