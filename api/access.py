@@ -26,6 +26,7 @@ from safeguarding.domain.steps import Step, roles_of
 from safeguarding.platform.identity import NotAuthenticated
 from safeguarding.queries.scope import Ambiguous, CaseAt, find_case
 from safeguarding.store.audit import AuditEntry, append, now
+from safeguarding.store.tables import AuditRow
 
 BU = Role.business_unit
 JCRG_MEMBER, JCRG_CHAIR = Role.jcrg_member, Role.jcrg_chair
@@ -79,17 +80,26 @@ async def record(
 ) -> None:
     entry = AuditEntry(
         at=now(),
-        user_id=actor.user_id,
+        user_id=_fitted(actor.user_id, AuditRow.user_id),
         role=actor.role.value,
-        agency=actor.agency,
-        partnership=actor.partnership or next(iter(actor.partnerships), None),
-        action=action,
-        case_reference=case_reference,
+        agency=_fitted(actor.agency, AuditRow.agency),
+        partnership=_fitted(actor.partnership or next(iter(actor.partnerships), None), AuditRow.partnership),
+        action=_fitted(action, AuditRow.action),
+        case_reference=_fitted(case_reference, AuditRow.case_reference),
         outcome=outcome,
         status_code=status_code,
         reason=reason,
     )
     await run_in_threadpool(append, request.app.state.engine, entry)
+
+
+def _fitted(value: str | None, column: Any) -> str | None:
+    """What a request named, cut to its column's width and marked so: a reference or a token's claim
+    longer than any real one is refused, and the refusal is still recorded."""
+    width = column.type.length
+    if value is None or len(value) <= width:
+        return value
+    return value[: width - 1] + "…"
 
 
 def audit_action(request: Request) -> str:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
+from temporalio.client import Client
 
+from api.app import create_app
+from safeguarding.domain.people import Role
+from safeguarding.platform.identity import mint_local_token
 from safeguarding.platform.settings import Settings
 from safeguarding.store.engine import make_engine, migrate
+from safeguarding.store.tables import AuditRow
 
 SECRET = "Practitioners did not share the bruising seen at the health visit"
 
@@ -36,3 +42,29 @@ def test_a_database_error_names_its_statement_but_not_the_values_bound_to_it(dat
         assert SECRET not in str(raised.value)
     finally:
         engine.dispose()
+
+
+async def test_a_reference_longer_than_any_case_is_refused_and_audited_without_a_server_error(
+    postgres_url: str, tmp_path
+) -> None:
+    migrate(postgres_url)
+    settings = Settings(database_url=postgres_url, local_signing_key_file=tmp_path / "signing.key")
+    # An agency's reader: no case of theirs is looked for in Temporal (never reached here).
+    app = create_app(settings, client=await Client.connect("127.0.0.1:1", lazy=True))
+    token = mint_local_token(settings, user="agency.lead", role=Role.partner_agency, agency="luton-police")
+    reference = "LSCP-" + "9" * 300
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            response = await http.post(
+                f"/cases/{reference}/notifications",
+                json={"recipient": "panel", "sent_at": "2026-11-30T10:00:00+00:00"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        assert response.status_code == 403, response.text  # not theirs to take, whatever the case
+        with app.state.engine.connect() as connection:
+            audited = connection.execute(
+                select(AuditRow.case_reference, AuditRow.outcome).where(AuditRow.user_id == "agency.lead")
+            ).all()
+    assert len(audited) == 1 and audited[0].outcome == "denied"
+    assert reference.startswith(audited[0].case_reference.rstrip("…"))
