@@ -94,7 +94,7 @@ async def run(quick: bool, year: bool = True, read: bool = True) -> dict:
         engine.dispose()
     if year:
         print("a national year on the time-skipping server ...", flush=True)
-        simulated = await simulate(*((50, 5, 60) if quick else (500, 10, 365)))
+        simulated = await simulate(*((50, 5, 60, (2, 4), 120) if quick else (500, 10, 365)))
         problems = simulated["problems"]
         figures["year"] = {**simulated, "problems": len(problems), "first_problems": problems[:10]}
     return figures
@@ -134,13 +134,17 @@ def report(figures: dict) -> str:
     year = figures.get("year")
     if year is None:
         return "\n".join(lines)
+    late_by_key = ", ".join(
+        f"{k} {year['late_by_key'].get(k, 0)}/{n}" for k, n in year["checked_by_key"].items()
+    )
     lines += [
         "",
-        f"A national year ({year['cases']} notifications, {year['partnerships']} partnerships, {year['cspr']} CSPRs, "
-        f"time-skipping; targets <= 600 s, <= 1 GB, no problem)",
+        f"A national year ({year['cases']} notifications, {year['partnerships']} partnerships, {year['cspr']} CSPRs "
+        f"with {year['clock_stops']} clock stops, {year['actions']:,} actions, time-skipping to "
+        f"{year['simulated_to'][:10]}; targets <= 600 s, <= 1 GB, no problem)",
         f"  {year['seconds']:.0f} s, peak RSS {year['peak_rss_mb']} MB (worker in process), "
-        f"{year['deadlines_checked']} statutory deadlines checked against an independent calendar "
-        f"({year['late']} late), {year['problems']} problems",
+        f"{year['deadlines_checked']:,} deadlines checked against an independent calendar, late/checked: {late_by_key}",
+        f"  {year['reminders']:,} reminders and {year['escalations']:,} escalations queued, {year['problems']} problems",
         *(f"  PROBLEM {p}" for p in year["first_problems"]),
     ]
     return "\n".join(lines)

@@ -1,36 +1,45 @@
 """A national year, simulated: ``--cases`` serious incident notifications (500 by default) across ten
 partnerships, opened through a year on the time-skipping server, each taken through its rapid review on
 dates that make some statutory deadlines late; three in ten go on to a CSPR (begun on the partners'
-decision), the rest to an action plan of the rapid review's learning. The clock then runs on a month.
+decision, a third of them stopping their clock for parallel proceedings, some published late), and
+every case to an action plan of 10-40 actions due over two years (``bench/year_follow_up.py``). The
+clock runs on past the last action's escalations: about three and a half years in all.
 
-Every case's two statutory rapid-review deadlines (the Panel told within 5 working days of awareness;
-the rapid review sent within 15 working days of that notification) are then checked against an
-independent computation: its own list of England's bank holidays (GOV.UK, 2026-2028, not the
-``holidays`` package the service uses), weekends, the end of the working day in London across the clock
-changes. Each must have the same due time, the same met-on-time answer, and a breach recorded at its
-due time exactly when it was late (the timer fired: none missed).
+Every simulated deadline (the Panel told within 5 working days of awareness; the rapid review sent
+within 15 working days of that notification; the CSPR published within six calendar months of the
+partners' decision, moved on by the days its clock stood; each action done by the date set) is then
+checked against an independent computation (``bench/year_checks.py``): the same due time, the same
+met-on-time answer, a breach recorded at its due time exactly when it was late (the timer fired: none
+missed), and a first escalation queued for every late action and CSPR.
 
-    python -m bench.national_year [--cases 500] [--partnerships 10]
+    python -m bench.national_year [--cases 500] [--partnerships 10] [--days 365] [--actions 10 40] [--plan-days 730]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import resource
 import sys
+import tempfile
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import structlog
+import yaml
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.delivery import Postroom
 from bench.read_side import database, postgres_reachable
+from bench.year_checks import LONDON, Expected, check, expected_due, london
+from bench.year_follow_up import BU, CHAIR, PARTNERS, SENT_AT, ActionPlan, Cspr, Step, by
 from safeguarding.domain.case import (
     CaseOpening,
     CaseStart,
@@ -45,70 +54,106 @@ from safeguarding.domain.case import (
     ScrutineerInformed,
 )
 from safeguarding.domain.facts import ChildStatus, Route
-from safeguarding.domain.people import Actor, Attributed, Role, StatutoryPartner
+from safeguarding.domain.people import Role
 from safeguarding.domain.policy import Policy
 from safeguarding.domain.record import workflow_id_for
 from safeguarding.platform.codec import PayloadKeys, data_converter
 from safeguarding.platform.policy_files import load_policies
 from safeguarding.platform.settings import Settings, get_settings
+from safeguarding.store.directory import DIRECTORIES, load_seed, seed
 from safeguarding.store.engine import make_engine, migrate
-from safeguarding.store.tables import DeadlineRow
 from worker import build_worker, ensure_search_attributes
 from workflows.incident import CaseWorkflow
 
-LONDON = ZoneInfo("Europe/London")
 BIN = Path(sys.executable).parent
-BU = Actor(user_id="bu.officer1", role=Role.business_unit)
-CHAIR = Actor(user_id="jcrg.chair", role=Role.jcrg_chair)
-PARTNERS = {
-    p: Actor(user_id=f"{p.value}.lead", role=Role.safeguarding_partner, partner=p) for p in StatutoryPartner
-}
-
-# England and Wales bank holidays (GOV.UK), substitute days included: the independent calendar.
-BANK_HOLIDAYS = {
-    date(2026, 1, 1), date(2026, 4, 3), date(2026, 4, 6), date(2026, 5, 4), date(2026, 5, 25),
-    date(2026, 8, 31), date(2026, 12, 25), date(2026, 12, 28),
-    date(2027, 1, 1), date(2027, 3, 26), date(2027, 3, 29), date(2027, 5, 3), date(2027, 5, 31),
-    date(2027, 8, 30), date(2027, 12, 27), date(2027, 12, 28),
-    date(2028, 1, 3), date(2028, 4, 14), date(2028, 4, 17), date(2028, 5, 1), date(2028, 5, 29),
-    date(2028, 8, 28), date(2028, 12, 25), date(2028, 12, 26),
-}  # fmt: skip
+# A step that has not answered by then is a problem (a stuck workflow), not a hang of the whole run.
+STEP_TIMEOUT = 300
+# The clock runs on this long past the last action's due date: every tier of escalation has fired.
+RUN_ON = timedelta(days=35)
 
 
-def expected_due(start: datetime, working_days: int, end_of_day: tuple[int, int]) -> datetime:
-    """The end of the ``working_days``-th working day after ``start``'s day in London, in UTC."""
-    day = start.astimezone(LONDON).date()
-    while working_days:
-        day += timedelta(days=1)
-        if day.weekday() < 5 and day not in BANK_HOLIDAYS:
-            working_days -= 1
-    return datetime(day.year, day.month, day.day, *end_of_day, tzinfo=LONDON).astimezone(UTC)
+@contextmanager
+def warnings_only() -> Iterator[None]:
+    """The activities log each write at info: years of them would be the run's output (and much of its
+    time). Loggers made meanwhile are not cached, so those made later log as configured before."""
+    before = structlog.get_config()
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING), cache_logger_on_first_use=False
+    )
+    try:
+        yield
+    finally:
+        structlog.configure(**before)
 
 
-def by(actor: Actor, decision) -> Attributed:  # type: ignore[no-untyped-def]
-    return Attributed[type(decision)](actor=actor, decision=decision)  # type: ignore[misc]
+def seed_directories(engine: Engine, areas: list[str]) -> list[str]:
+    """Each area's partner directory: Luton's entries, without mailboxes (the API would refuse work for
+    an agency not in it; the workflows do not look). Returns the agencies an action may go to."""
+    luton = load_seed(DIRECTORIES / "luton.yaml")
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for area in areas:
+            path = Path(folder) / f"{area}.yaml"
+            path.write_text(
+                yaml.safe_dump(luton.model_copy(update={"partnership": area}).model_dump(mode="json"))
+            )
+            paths.append(path)
+        seed(engine, paths)
+    return [a.code for a in luton.agencies if a.roles == [Role.partner_agency]]
 
 
 class Case:
-    """One case's dates: when it became known and when each of its rapid review's steps is taken."""
+    """One case's dates: when it became known, when each of its rapid review's steps is taken, and what
+    follows (a CSPR for three in ten; an action plan for every one)."""
 
-    def __init__(self, n: int, day: date, partnership: str) -> None:
+    def __init__(
+        self,
+        n: int,
+        day: date,
+        partnership: str,
+        agencies: list[str],
+        actions: tuple[int, int],
+        plan_days: int,
+    ) -> None:
         self.n, self.partnership = n, partnership
         self.reference = f"NY-{n:04d}"
-        self.aware = datetime(day.year, day.month, day.day, 9, 30, tzinfo=LONDON)
+        self.aware = london(day, 9, 30)
         self.notified = self.at(self.aware, 1 + n % 9, 11)  # some after 5 working days: late
         self.recommended = self.at(self.notified, 6, 10)
+        self.signed_off = self.recommended + timedelta(hours=2)
         self.sent = self.at(self.notified, 12 + (n * 7) % 15, 15)  # some after 15 working days: late
         self.answered = self.at(self.sent, 9, 12)
-        self.cspr = n % 10 < 3
+        self.cspr = Cspr(n, self.reference, self.signed_off) if n % 10 < 3 else None
+        # The plan opens at the rapid review's answer, or at a CSPR's final report with its recommendations.
+        opens, recommendations = (self.answered, 1)
+        if self.cspr is not None:
+            opens, recommendations = london(self.cspr.final, *SENT_AT), self.cspr.recommendations
+        self.action_plan = ActionPlan(n, self.reference, opens, recommendations, agencies, actions, plan_days)
 
     @staticmethod
     def at(start: datetime, days: int, hour: int) -> datetime:
-        day = start.astimezone(LONDON).date() + timedelta(days=days)
-        return datetime(day.year, day.month, day.day, hour, tzinfo=LONDON)
+        return london(start.astimezone(LONDON).date() + timedelta(days=days), hour)
 
-    def plan(self, client: Client, task_queue: str, policy: Policy) -> list[tuple[datetime, object]]:
-        handle = client.get_workflow_handle(workflow_id_for(self.partnership, self.reference))
+    def expected(self, end_of_day: tuple[int, int]) -> list[Expected]:
+        rapid = [
+            Expected(self.reference, "case", key, expected_due(start, days_allowed, end_of_day), met)
+            for key, start, days_allowed, met in (
+                ("notify_panel", self.aware, 5, self.notified),
+                ("rapid_review_to_panel", self.notified, 15, self.sent),
+            )
+        ]
+        cspr = [self.cspr.expected(end_of_day)] if self.cspr else []
+        return rapid + cspr + self.action_plan.expected(end_of_day)
+
+    def last_day(self) -> date:
+        return max(
+            self.action_plan.last_day(),
+            self.cspr.recorded.date() if self.cspr else self.answered.date(),
+        )
+
+    def steps(self, client: Client, task_queue: str, policy: Policy) -> list[Step]:
+        case_id = workflow_id_for(self.partnership, self.reference)
+        handle = client.get_workflow_handle(case_id)
 
         async def open_case() -> None:
             opening = CaseOpening(
@@ -153,10 +198,7 @@ class Case:
             await handle.execute_update(CaseWorkflow.recommend, by(CHAIR, recommendation))
             for partner, actor in PARTNERS.items():
                 signed = PartnerSignOff(
-                    partner=partner,
-                    agrees=True,
-                    reasons="Agreed.",
-                    occurred_at=self.recommended + timedelta(hours=2),
+                    partner=partner, agrees=True, reasons="Agreed.", occurred_at=self.signed_off
                 )
                 await handle.execute_update(CaseWorkflow.sign_off, by(actor, signed))
 
@@ -174,24 +216,35 @@ class Case:
             )
             await handle.execute_update(CaseWorkflow.record_panel_response, by(BU, agreed))
 
-        return [
-            (self.aware, open_case),
-            (self.notified, notify),
-            (self.recommended, decide),
-            (self.sent, send),
-            (self.answered, answer),
+        rapid: list[Step] = [
+            (self.aware, "open", open_case),
+            (self.notified, "record_notification", notify),
+            (self.recommended, "recommend and sign off", decide),
+            (self.sent, "send_rapid_review", send),
+            (self.answered, "record_panel_response", answer),
         ]
+        cspr = self.cspr.steps(client, case_id) if self.cspr else []
+        return rapid + cspr + self.action_plan.steps(client, case_id)
 
 
-async def simulate(cases: int, partnerships: int, days: int) -> dict:
+async def simulate(
+    cases: int,
+    partnerships: int,
+    days: int,
+    actions: tuple[int, int] = (10, 40),
+    plan_days: int = 730,
+) -> dict:
     started = time.perf_counter()
     base = load_policies(get_settings().policy_dir)["luton"]
     areas = [f"area-{n + 1:02d}" for n in range(partnerships)]
     policies = {a: base.model_copy(update={"partnership": a, "name": f"Area {a[-2:]}"}) for a in areas}
     end_of_day = (base.working_days.end_of_working_day.hour, base.working_days.end_of_working_day.minute)
-    with database("postgresql" if postgres_reachable() else "sqlite") as url:
+    failed: dict[str, str] = {}
+    spent = {"clock": 0.0, "steps": 0.0}  # seconds advancing the clock (timers firing) and taking steps
+    with warnings_only(), database("postgresql" if postgres_reachable() else "sqlite") as url:
         migrate(url)
         engine = make_engine(url)
+        agencies = seed_directories(engine, areas)
         async with await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=str(BIN / "temporal-test-server"),
             data_converter=data_converter(PayloadKeys.new()),
@@ -209,75 +262,80 @@ async def simulate(cases: int, partnerships: int, days: int) -> dict:
                     now = (await env.get_current_time()).astimezone(LONDON)
                     first_day = now.date() + timedelta(days=1)
                     the_cases = [
-                        Case(n, first_day + timedelta(days=n * days // cases), areas[n % partnerships])
+                        Case(
+                            n,
+                            first_day + timedelta(days=n * days // cases),
+                            areas[n % partnerships],
+                            agencies,
+                            actions,
+                            plan_days,
+                        )
                         for n in range(cases)
                     ]
                     # Each day's steps are sent at 16:30, dated when they happened that day: every
                     # timer of these deadlines is at the end of a working day (17:00), so none falls
-                    # between a step and its sending, and the year takes one clock advance a day.
-                    agenda: dict[date, dict[str, list]] = {}
+                    # between a step and its sending, and the years take one clock advance a day with
+                    # steps (and one jump over the days without).
+                    agenda: dict[date, dict[str, list[Step]]] = {}
                     for case in the_cases:
-                        for moment, act in case.plan(env.client, queue, policies[case.partnership]):
-                            agenda.setdefault(moment.date(), {}).setdefault(case.reference, []).append(act)
+                        for step in case.steps(env.client, queue, policies[case.partnership]):
+                            day = step[0].astimezone(LONDON).date()
+                            agenda.setdefault(day, {}).setdefault(case.reference, []).append(step)
                     gate = asyncio.Semaphore(16)
 
-                    async def run(acts) -> None:  # type: ignore[no-untyped-def]
+                    async def run(reference: str, steps: list[Step]) -> None:
                         async with gate:
-                            for act in acts:
-                                await act()
+                            for day_and_time, name, act in sorted(steps, key=lambda s: s[0]):
+                                if reference in failed:
+                                    return  # what follows a failed step would fail too
+                                await _take(reference, day_and_time, name, act, failed)
 
                     for day in sorted(agenda):
-                        moment = datetime(day.year, day.month, day.day, 16, 30, tzinfo=LONDON)
-                        current = await env.get_current_time()
-                        if moment > current:
-                            await env.sleep(moment - current)
-                        await asyncio.gather(*(run(acts) for acts in agenda[day].values()))
-                    await env.sleep(timedelta(days=31))  # the clock runs on: reminders, escalations
+                        advancing = time.perf_counter()
+                        await _advance_to(env, london(day, *SENT_AT))
+                        stepping = time.perf_counter()
+                        await asyncio.gather(*(run(ref, steps) for ref, steps in agenda[day].items()))
+                        spent["clock"] += stepping - advancing
+                        spent["steps"] += time.perf_counter() - stepping
+                    last = max(max(c.last_day() for c in the_cases), max(agenda))
+                    await _advance_to(env, london(last + RUN_ON, 18))  # reminders, escalations
                     await asyncio.sleep(2)  # the last read-model writes
                     simulated_to = await env.get_current_time()
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(DeadlineRow).where(
-                    DeadlineRow.stream == "case",
-                    DeadlineRow.key.in_(("notify_panel", "rapid_review_to_panel")),
-                )
-            ).all()
+        expected = [e for case in the_cases for e in case.expected(end_of_day)]
+        found = check(engine, expected, simulated_to)
         engine.dispose()
-    found = {(r.case_reference, r.key): r for r in rows}
-    problems, late, on_time = [], 0, 0
-    for case in the_cases:
-        for key, start, days_allowed, met in (
-            ("notify_panel", case.aware, 5, case.notified),
-            ("rapid_review_to_panel", case.notified, 15, case.sent),
-        ):
-            due = expected_due(start, days_allowed, end_of_day)
-            row = found.get((case.reference, key))
-            if row is None:
-                problems.append(f"{case.reference} {key}: no deadline")
-                continue
-            was_late = met > due
-            late += was_late
-            on_time += not was_late
-            if row.due_at != due:
-                problems.append(f"{case.reference} {key}: due {row.due_at} expected {due}")
-            if row.met_at is None or abs((row.met_at - met).total_seconds()) > 1:
-                problems.append(f"{case.reference} {key}: met {row.met_at} expected {met}")
-            if was_late != (row.breached_at is not None):
-                problems.append(f"{case.reference} {key}: late {was_late} but breach {row.breached_at}")
-            elif was_late and row.breached_at != due:
-                problems.append(f"{case.reference} {key}: breach at {row.breached_at}, due {due}")
+    plans = [c.action_plan for c in the_cases]
+    found["problems"] = [f"{ref}: {why}" for ref, why in sorted(failed.items())] + found["problems"]
     return {
         "cases": cases,
         "partnerships": partnerships,
-        "cspr": sum(c.cspr for c in the_cases),
-        "deadlines_checked": late + on_time,
-        "late": late,
-        "on_time": on_time,
-        "problems": problems,
+        "cspr": sum(c.cspr is not None for c in the_cases),
+        "clock_stops": sum(c.cspr is not None and c.cspr.stops for c in the_cases),
+        "actions": sum(len(p.actions) for p in plans),
+        "steps_sent": sum(len(steps) for by_case in agenda.values() for steps in by_case.values()),
+        "days_with_steps": len(agenda),
+        **found,
         "simulated_to": simulated_to.isoformat(),
         "seconds": round(time.perf_counter() - started, 1),
+        "seconds_advancing_clock": round(spent["clock"], 1),
+        "seconds_taking_steps": round(spent["steps"], 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
+
+
+async def _advance_to(env: WorkflowEnvironment, moment: datetime) -> None:
+    current = await env.get_current_time()
+    if moment > current:
+        await env.sleep(moment - current)
+
+
+async def _take(
+    reference: str, at: datetime, name: str, act: Callable[[], Awaitable[None]], failed: dict[str, str]
+) -> None:
+    try:
+        await asyncio.wait_for(act(), timeout=STEP_TIMEOUT)
+    except Exception as error:  # every failure is a problem of its case, not the end of the run
+        failed[reference] = f"{name} on {at:%Y-%m-%d %H:%M}: {type(error).__name__}: {error}"
 
 
 def main() -> int:
@@ -287,8 +345,12 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=500)
     parser.add_argument("--partnerships", type=int, default=10)
     parser.add_argument("--days", type=int, default=365, help="the cases are opened across this many days")
+    parser.add_argument("--actions", type=int, nargs=2, default=(10, 40), help="fewest and most per plan")
+    parser.add_argument("--plan-days", type=int, default=730, help="actions fall due across this many days")
     options = parser.parse_args()
-    figures = asyncio.run(simulate(options.cases, options.partnerships, options.days))
+    figures = asyncio.run(
+        simulate(options.cases, options.partnerships, options.days, tuple(options.actions), options.plan_days)
+    )
     problems = figures.pop("problems")
     print(figures)
     for problem in problems[:20]:

@@ -1,11 +1,13 @@
 """The national-year simulation (``bench/national_year.py``), small: its independent calendar, and a few
-cases through their rapid reviews on the time-skipping server, every statutory deadline equal to it."""
+cases through their rapid reviews, a CSPR whose clock stops, and plans with actions done on time, late and
+never, on the time-skipping server, every deadline equal to the independent computation."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from bench.national_year import LONDON, expected_due, simulate
+from bench.national_year import simulate
+from bench.year_checks import LONDON, cspr_due, expected_due, months_later
 
 
 def test_the_independent_calendar_skips_weekends_bank_holidays_and_keeps_london_time():
@@ -19,7 +21,28 @@ def test_the_independent_calendar_skips_weekends_bank_holidays_and_keeps_london_
     )
 
 
-async def test_a_few_cases_keep_every_statutory_deadline_as_the_independent_calendar_says():
-    figures = await simulate(cases=6, partnerships=2, days=6)
+def test_a_cspr_is_due_six_calendar_months_on_moved_by_the_days_its_clock_stood():
+    assert months_later(date(2026, 8, 31), 6) == date(2027, 2, 28)  # a shorter month: its last day
+    assert months_later(date(2027, 9, 30), 6) == date(2028, 3, 30)
+    # Decided 31 Aug 2026 (BST); due 28 Feb 2027 17:00 GMT, then 30 days stopped: 30 Mar 2027 17:00 BST.
+    decided = datetime(2026, 8, 31, 12, tzinfo=LONDON)
+    assert cspr_due(decided, 0, (17, 0)) == datetime(2027, 2, 28, 17, 0, tzinfo=UTC)
+    assert cspr_due(decided, 30, (17, 0)) == datetime(2027, 3, 30, 16, 0, tzinfo=UTC)
+
+
+async def test_a_few_cases_keep_every_deadline_as_the_independent_calendar_says():
+    figures = await simulate(cases=6, partnerships=2, days=6, actions=(4, 6), plan_days=120)
     assert figures["problems"] == []
-    assert figures["deadlines_checked"] == 12 and figures["late"] > 0 and figures["on_time"] > 0
+    assert figures["cspr"] == 3 and figures["clock_stops"] == 1
+    checked, late = figures["checked_by_key"], figures["late_by_key"]
+    assert checked == {
+        "notify_panel": 6,
+        "rapid_review_to_panel": 6,
+        "cspr_completion": 3,
+        "action_due": figures["actions"],
+    }
+    # Late and on time of each kind, so each check could have found a difference either way.
+    for key in checked:
+        assert 0 < late[key] < checked[key], key
+    assert figures["escalations"] >= late["action_due"] + late["cspr_completion"]
+    assert figures["reminders"] > 0
