@@ -34,6 +34,7 @@ from api import (
     tasks,
     yearly_reports,
 )
+from api.body_limit import BodyLimit
 from api.errors import answer_outages
 from api.idempotency import IdempotencyMiddleware, document_keys, forget_old_keys
 from safeguarding.platform.identity import TokenVerifier
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         allow_methods=["POST", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "X-Namespace", "Idempotency-Key"],
     )
+    app.add_middleware(BodyLimit, by_path={"/cases/import": onboarding.MAX_BYTES})  # outermost
     return app
 
 
