@@ -62,7 +62,7 @@ async def authenticated(
         actor = verified[1]
     else:
         try:
-            actor = request.app.state.verifier.verify(credentials.credentials)
+            actor = await request.app.state.verifier.verify_async(credentials.credentials)
         except NotAuthenticated as problem:
             raise _unauthenticated(str(problem)) from None
     request.state.actor = actor

@@ -123,7 +123,7 @@ class IdempotencyMiddleware:
                 send, *_answer(422, f"{HEADER} must be 8 to 200 letters, digits or ._:~- (a UUID will do)")
             )
             return
-        owner = _owner(scope, headers)
+        owner = await _owner(scope, headers)
         if owner is None:  # not signed in: the route answers 401 (or it is the sign-in itself)
             await self.app(scope, replay, send)
             return
@@ -200,7 +200,7 @@ class IdempotencyMiddleware:
         await self.app(scope, receive, keeping)
 
 
-def _owner(scope: Scope, headers: Headers) -> str | None:
+async def _owner(scope: Scope, headers: Headers) -> str | None:
     """The verified user who sent the request (bearer token, or the dashboard's session cookie)."""
     authorization = headers.get("authorization", "")
     token = authorization[7:].strip() if authorization.lower().startswith("bearer ") else None
@@ -209,7 +209,7 @@ def _owner(scope: Scope, headers: Headers) -> str | None:
     if not token:
         return None
     try:
-        actor = scope["app"].state.verifier.verify(token)
+        actor = await scope["app"].state.verifier.verify_async(token)
     except NotAuthenticated:
         return None
     # Verified once per request: the route's sign-in check reads it from here.

@@ -75,7 +75,7 @@ async def sign_in(request: Request) -> Response:
     if not token:
         return _sign_in_page(request, next_path=next_path, error="Enter your access token")
     try:
-        actor = request.app.state.verifier.verify(token)
+        actor = await request.app.state.verifier.verify_async(token)
     except NotAuthenticated as problem:
         return _sign_in_page(request, next_path=next_path, error=f"Enter a valid access token: {problem}")
     if len(token) > MAX_COOKIE_TOKEN:
@@ -204,7 +204,7 @@ async def sign_in_callback(
             request, next_path=next_path, error="Sign in again: the identity provider gave no token"
         )
     try:
-        actor = request.app.state.verifier.verify(token)
+        actor = await request.app.state.verifier.verify_async(token)
     except NotAuthenticated as problem:
         return _sign_in_page(request, next_path=next_path, error=f"Sign in again: {problem}")
     # A page of our own rather than a redirect: the next request is then a same-site one, and the

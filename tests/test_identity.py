@@ -6,13 +6,15 @@ the boundary, named as such); the verification code under test is the production
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -29,13 +31,17 @@ AUDIENCE = "api://safeguarding-learning-loop"
 class FakeIdentityProvider:
     """Publishes the signing key's JWKS, as Entra ID and other OIDC providers do."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
         body = json.dumps({"keys": [{**public, "kid": "key-1", "use": "sig", "alg": "RS256"}]}).encode()
+        self.fetches = 0
+        idp = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                idp.fetches += 1
+                time.sleep(delay)  # a slow provider
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -44,7 +50,7 @@ class FakeIdentityProvider:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.jwks_url = f"http://127.0.0.1:{self.server.server_address[1]}/discovery/v2.0/keys"
 
@@ -58,7 +64,8 @@ class FakeIdentityProvider:
             "iat": now,
             "exp": now + timedelta(hours=1),
         }
-        return jwt.encode({**body, **claims}, key or self.key, algorithm="RS256", headers={"kid": "key-1"})
+        kid = str(claims.pop("kid", "key-1"))
+        return jwt.encode({**body, **claims}, key or self.key, algorithm="RS256", headers={"kid": kid})
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +116,41 @@ def test_a_token_that_cannot_be_trusted_is_refused(provider, verifier, claims, s
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048) if signed_by_other_key else None
     with pytest.raises(NotAuthenticated, match=reason):
         verifier.verify(provider.token(key=other, **claims))
+
+
+async def test_a_flood_of_tokens_naming_unknown_keys_costs_one_fetch_and_stalls_nobody():
+    slow = FakeIdentityProvider(delay=1.5)
+    try:
+        verifier = TokenVerifier(
+            Settings(
+                auth_mode="oidc", oidc_issuer=ISSUER, oidc_jwks_url=slow.jwks_url, token_audience=AUDIENCE
+            )
+        )
+        good = slow.token(roles=["business_unit"])
+        assert (await verifier.verify_async(good)).role is Role.business_unit  # the first fetch
+        assert slow.fetches == 1
+        verifier.keys.REFETCH_AFTER = 0.2  # a minute, shortened: the flood comes after it
+        await asyncio.sleep(0.3)
+        forged = [slow.token(roles=["business_unit"], kid=f"made-up-{n}") for n in range(200)]
+
+        async def one(token: str) -> str:
+            try:
+                await verifier.verify_async(token)
+            except NotAuthenticated as refused:
+                return str(refused)
+            return "accepted"
+
+        flood = asyncio.gather(*(one(token) for token in forged))
+        began = time.monotonic()
+        await asyncio.sleep(0.05)
+        during = await verifier.verify_async(good)  # while the provider takes 1.5 s to answer
+        answered_in = time.monotonic() - began
+        refusals = await flood
+    finally:
+        slow.server.shutdown()
+    assert during.role is Role.business_unit and answered_in < 0.5, answered_in
+    assert all("not signed by a key" in r for r in refusals), set(refusals)
+    assert slow.fetches == 2  # one more fetch for the whole flood, in a thread, not one per token
 
 
 def test_local_tokens_verify_only_with_their_own_key(tmp_path):

@@ -17,9 +17,12 @@ token without a partnership is refused.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import re
 import secrets
 import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -78,6 +81,50 @@ def mint_local_token(
     return jwt.encode(claims, local_signing_key(settings), algorithm="HS256")
 
 
+class SigningKeys:
+    """The identity provider's signing keys by ``kid``, from its JWKS URL. Fetched again only when a token
+    names a key not held (the provider rotated its keys), at most once every ``REFETCH_AFTER`` seconds and
+    one fetch at a time, with a short timeout: a flood of tokens naming made-up keys costs one fetch a
+    minute, and each of them is refused at once."""
+
+    REFETCH_AFTER = 60.0
+    TIMEOUT = 5.0
+
+    def __init__(self, url: str) -> None:
+        self._client = jwt.PyJWKClient(url, cache_jwk_set=False, timeout=self.TIMEOUT)
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at: float | None = None
+        self._fetching = threading.Lock()
+        self.fetches = 0
+
+    def held(self, kid: str | None) -> jwt.PyJWK | None:
+        return self._keys.get(kid) if kid else None
+
+    def get(self, kid: str | None) -> jwt.PyJWK:
+        """The key; fetches the JWKS (blocking: call it off the event loop) when it may have changed."""
+        if not kid:
+            raise NotAuthenticated("the token names no signing key (kid)")
+        key = self.held(kid)
+        if key is not None:
+            return key
+        recently = self._fetched_at is not None and time.monotonic() - self._fetched_at < self.REFETCH_AFTER
+        if not recently and self._fetching.acquire(blocking=False):
+            try:
+                self._fetched_at = time.monotonic()
+                self.fetches += 1
+                try:
+                    keys = self._client.get_signing_keys(refresh=True)
+                except jwt.PyJWKClientError as error:
+                    raise NotAuthenticated(f"the identity provider's keys cannot be read ({error})") from None
+                self._keys = {k.key_id: k for k in keys if k.key_id}
+            finally:
+                self._fetching.release()
+            key = self.held(kid)
+        if key is None:
+            raise NotAuthenticated("the token is not signed by a key the identity provider publishes")
+        return key
+
+
 class TokenVerifier:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -85,8 +132,14 @@ class TokenVerifier:
             raise ValueError("auth_mode oidc needs SLL_OIDC_ISSUER and SLL_OIDC_JWKS_URL")
 
     @cached_property
-    def _jwks(self) -> jwt.PyJWKClient:
-        return jwt.PyJWKClient(self.settings.oidc_jwks_url, cache_keys=True, lifespan=3600)  # type: ignore[arg-type]
+    def keys(self) -> SigningKeys:
+        return SigningKeys(self.settings.oidc_jwks_url)  # type: ignore[arg-type]
+
+    async def verify_async(self, token: str) -> Actor:
+        """``verify`` from the event loop: a token whose key must first be fetched waits in a thread."""
+        if self.settings.auth_mode == "oidc" and self.keys.held(_kid(token)) is None:
+            return await asyncio.to_thread(self.verify, token)
+        return self.verify(token)
 
     def verify(self, token: str) -> Actor:
         settings = self.settings
@@ -102,7 +155,7 @@ class TokenVerifier:
                 )
                 user_claim, role_claim, agency_claim, partner_claim = "sub", "role", "agency", "partner"
             else:
-                key = self._jwks.get_signing_key_from_jwt(token)
+                key = self.keys.get(_kid(token))
                 claims = jwt.decode(
                     token,
                     key.key,
@@ -119,6 +172,14 @@ class TokenVerifier:
             raise NotAuthenticated(f"the token is not valid ({type(error).__name__})") from None
         actor = _actor(claims, user_claim, role_claim, agency_claim, partner_claim)
         return actor.model_copy(update={"partnerships": _partnerships(claims, settings.partnership_claim)})
+
+
+def _kid(token: str) -> str | None:
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError:
+        return None
+    return kid if isinstance(kid, str) else None
 
 
 def _partnerships(claims: dict[str, Any], claim: str) -> list[str]:
