@@ -67,6 +67,9 @@ class Postroom:
     first_retry: timedelta
     give_up_after: timedelta
     webhook_timeout: float
+    # The embedded default calls webhooks anywhere (a receiver on this machine); production only https on
+    # public addresses (``webhooks.check_target``).
+    webhooks_anywhere: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Postroom:
@@ -82,6 +85,7 @@ class Postroom:
             first_retry=timedelta(seconds=settings.delivery_first_retry_seconds),
             give_up_after=timedelta(hours=settings.delivery_give_up_hours),
             webhook_timeout=settings.webhook_timeout_seconds,
+            webhooks_anywhere=settings.create_local_secrets,
         )
 
 
@@ -335,13 +339,19 @@ class DeliveryActivities:
         item = emails.Item.of(notification, self.postroom.public_url)
         delivery_name = workflow_key(delivery.idempotency_key)
         body = emails.webhook_body(item, notification, agency.code, delivery_name)
+        if not self.postroom.webhooks_anywhere:
+            try:
+                webhooks.check_target(delivery.address)
+            except webhooks.TargetRefused as refused:
+                raise Undeliverable(str(refused)) from None
         headers = webhooks.signed_headers(unseal(self.codec, agency.webhook_secret), body, delivery_name)
         response = httpx.post(
             delivery.address, content=body, headers=headers, timeout=self.postroom.webhook_timeout
         )
+        # Its status only: what a receiver says in its body (its insides, an internal address) is not kept.
+        answer = f"HTTP {response.status_code} from {delivery.address}"
         if response.is_success:
-            return f"HTTP {response.status_code} from {delivery.address}"
-        answer = f"HTTP {response.status_code} from {delivery.address}: {response.text[:200]}"
+            return answer
         if response.status_code in _PERMANENT_HTTP and response.status_code not in _RETRYABLE_HTTP:
             raise Undeliverable(answer)
         raise RuntimeError(answer)

@@ -10,11 +10,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.access import AGENCY, BU, EVERYONE, allow, record
-from api.dependencies import EngineDep, PoliciesDep
+from api.dependencies import EngineDep, PoliciesDep, SettingsDep
 from api.partnerships import one_partnership, partnerships_read
 from safeguarding.domain.directory import Agency, AgencyDetails
 from safeguarding.domain.fields import AGENCY_PATTERN
 from safeguarding.domain.people import Actor
+from safeguarding.platform import webhooks
 from safeguarding.platform.codec import seal
 from safeguarding.store import directory
 
@@ -83,7 +84,12 @@ async def get_agency(
     "/agencies/{code}",
     response_model=AgencyWritten,
     summary="Add an agency or change its entry (Business Unit)",
-    responses={422: {"description": "Malformed entry. Nothing changed."}},
+    responses={
+        422: {
+            "description": "Malformed entry, or (outside the embedded default) a webhook URL that is not https "
+            "on a public address. Nothing changed."
+        }
+    },
 )
 async def put_agency(
     code: Code,
@@ -91,13 +97,23 @@ async def put_agency(
     request: Request,
     engine: EngineDep,
     policies: PoliciesDep,
+    settings: SettingsDep,
     actor: Annotated[Actor, Depends(allow(BU))],
     partnership: PartnershipQuery = None,
 ) -> AgencyWritten:
     """The whole entry. A webhook URL given for the first time gets a new signing secret, shown in this
     answer only; removing the URL removes the secret. To stop notifications, set ``active`` false: the
-    entry stays, so past deliveries still name it."""
+    entry stays, so past deliveries still name it. Outside the embedded default a webhook URL is https on
+    a public address (checked again at each delivery)."""
     codec = request.app.state.client.data_converter.payload_codec
+    if details.webhook_url is not None and not settings.create_local_secrets:
+        try:
+            await run_in_threadpool(webhooks.check_target, str(details.webhook_url))
+        except (webhooks.TargetRefused, OSError) as refused:
+            problem = (
+                str(refused) if isinstance(refused, webhooks.TargetRefused) else "its host cannot be resolved"
+            )
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"webhook_url: {problem}") from None
 
     chosen = one_partnership(actor, partnership, policies)
     entry, secret, created = await run_in_threadpool(

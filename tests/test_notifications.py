@@ -8,7 +8,9 @@ import asyncio
 import email
 import email.policy
 import json
+import re
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,6 +22,7 @@ import uvicorn
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine, func, select, update
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from activities.delivery import Postroom
 from safeguarding.domain.case import InformationRequest
@@ -35,6 +38,8 @@ from worker import delivery_queue
 from workflows.delivery import DigestWorkflow
 from workflows.incident import CaseWorkflow
 
+# What a busy receiver says about its insides: never kept in the delivery's record.
+INTERNAL_DETAIL = "upstream 10.0.7.12:5432 unavailable"
 SUMMARY = "Nine month old admitted with a head injury; the mother's partner was caring for her"
 ASKED = "Chronology of your contact with the family since January 2025"
 PUBLIC_URL = "https://safeguarding.luton.example"
@@ -72,7 +77,8 @@ class Mailroom:
         return [message for recipients, message, _ in self.received if address in recipients]
 
 
-def postroom(smtp_port: int) -> Postroom:
+def postroom(smtp_port: int, webhooks_anywhere: bool = True) -> Postroom:
+    """As the embedded default has it (webhooks to this machine allowed), or production's."""
     return Postroom(
         public_url=PUBLIC_URL,
         smtp_host="127.0.0.1",
@@ -85,6 +91,7 @@ def postroom(smtp_port: int) -> Postroom:
         first_retry=timedelta(milliseconds=300),
         give_up_after=timedelta(minutes=30),
         webhook_timeout=5,
+        webhooks_anywhere=webhooks_anywhere,
     )
 
 
@@ -415,10 +422,11 @@ class Receiver:
             body = await request.body()
             if not self.refused:
                 self.refused.append(503)
-                return Response(status_code=503)
+                return Response(INTERNAL_DETAIL, status_code=503)
             try:
-                webhooks.verify(self.secret, request.headers, body, seen=self.seen)
-            except webhooks.WebhookRejected:
+                # The Standard Webhooks library's own verifier, as any receiver would use it.
+                Webhook(self.secret).verify(body, dict(request.headers))
+            except WebhookVerificationError:
                 self.refused.append(401)
                 return Response(status_code=401)
             self.accepted.append({"headers": dict(request.headers), **json.loads(body)})
@@ -430,7 +438,7 @@ class Receiver:
 async def test_an_agency_webhook_gets_each_event_signed_once_after_a_busy_moment(
     env, engine, policy, task_queue
 ):
-    secret = "a-shared-secret-the-agency-keeps-in-its-vault"
+    secret = webhooks.new_secret()
     receiver = Receiver(secret)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(receiver.app(), host="127.0.0.1", port=port, log_level="warning"))
@@ -477,34 +485,102 @@ async def test_an_agency_webhook_gets_each_event_signed_once_after_a_busy_moment
     assert [d.status for d in webhook] == ["sent", "sent"]
     assert [o for o, _ in attempts(engine, webhook[0].id)] == ["failed", "sent"]
     assert "HTTP 503" in attempts(engine, webhook[0].id)[0][1]
+    assert INTERNAL_DETAIL not in attempts(engine, webhook[0].id)[0][1]  # what it answered is not kept
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(NotificationRow)).scalar_one() == 2
 
 
+async def test_in_production_a_webhook_to_this_machine_is_refused_and_never_called(
+    env, engine, policy, task_queue
+):
+    receiver = Receiver(webhooks.new_secret())
+    receiver.refused.append(0)  # not busy: any request it got would be accepted
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(receiver.app(), host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.05)
+    seed(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            update(AgencyRow)
+            .where(AgencyRow.code == "bedfordshire-police")
+            .values(
+                webhook_url=f"http://127.0.0.1:{port}/sll-events",
+                webhook_secret=seal(env.client.data_converter.payload_codec, receiver.secret),
+            )
+        )
+    try:
+        production = postroom(free_port(), webhooks_anywhere=False)
+        async with running_worker(env.client, engine, task_queue, postroom=production):
+            case = opening(await env.get_current_time())
+            handle = await start_case(env.client, task_queue, case, policy)
+            await handle.execute_update(
+                CaseWorkflow.request_information,
+                by(BUSINESS_UNIT, InformationRequest(agencies=["bedfordshire-police"], asked_for=ASKED)),
+            )
+            webhook = lambda: [d for d in deliveries(engine) if d.channel == "webhook"]  # noqa: E731
+            await until(lambda: bool(webhook()) and webhook()[0].status == "failed", "the refusal")
+    finally:
+        server.should_exit = True
+        await serving
+    assert receiver.accepted == [] and receiver.refused == [0]  # never called
+    ((outcome, detail),) = attempts(engine, webhook()[0].id)  # refused once, not tried again
+    assert outcome == "failed" and "must be https" in detail
+
+
+def test_a_webhook_goes_only_to_https_on_a_public_address():
+    for url, reason in [
+        ("http://agency.example.org/hook", "must be https"),
+        ("https://127.0.0.1/hook", "not public (127.0.0.1)"),
+        ("https://localhost:8443/hook", "not public"),
+        ("https://169.254.169.254/latest/meta-data", "not public (169.254.169.254)"),
+        ("https://10.20.30.40/hook", "not public (10.20.30.40)"),
+        ("https://192.168.1.10/hook", "not public"),
+        ("https://[::1]/hook", "not public (::1)"),
+        ("https://[fe80::1]/hook", "not public"),
+    ]:
+        with pytest.raises(webhooks.TargetRefused, match=re.escape(reason)):
+            webhooks.check_target(url)
+    webhooks.check_target("https://93.184.216.34/hook")  # a public address: allowed (no name to resolve)
+
+
 def test_the_receivers_check_refuses_a_tampered_body_a_stale_timestamp_and_a_replay():
-    secret = "s3cret-shared-with-the-agency"
+    secret = webhooks.new_secret()
     body = b'{"event":"task_assigned","case_reference":"LSCP-2026-014"}'
-    headers = webhooks.signed_headers(secret, body, "delivery-1", now=1_800_000_000)
+    headers = webhooks.signed_headers(secret, body, "delivery-1")
+    assert set(headers) >= {"webhook-id", "webhook-timestamp", "webhook-signature"}
 
-    webhooks.verify(secret, headers, body, now=1_800_000_010)  # genuine, ten seconds on: fine
+    webhooks.verify(secret, headers, body)  # genuine: fine
+    Webhook(secret).verify(body, headers)  # and by the library itself
 
-    with pytest.raises(webhooks.WebhookRejected, match="does not match"):
-        webhooks.verify(secret, headers, body.replace(b"014", b"015"), now=1_800_000_010)
-    with pytest.raises(webhooks.WebhookRejected, match="does not match"):
-        webhooks.verify("another-secret", headers, body, now=1_800_000_010)
+    with pytest.raises(webhooks.WebhookRejected, match="No matching signature"):
+        webhooks.verify(secret, headers, body.replace(b"014", b"015"))
+    with pytest.raises(webhooks.WebhookRejected, match="No matching signature"):
+        webhooks.verify(webhooks.new_secret(), headers, body)
     # The same request captured and sent again an hour later.
-    with pytest.raises(webhooks.WebhookRejected, match="replay"):
-        webhooks.verify(secret, headers, body, now=1_800_003_600)
+    hour_ago = webhooks.signed_headers(secret, body, "delivery-1", now=time.time() - 3600)
+    with pytest.raises(webhooks.WebhookRejected, match="too old"):
+        webhooks.verify(secret, hour_ago, body)
     # A fresh timestamp pasted onto the old signature does not verify either.
-    with pytest.raises(webhooks.WebhookRejected, match="does not match"):
-        webhooks.verify(secret, {**headers, webhooks.TIMESTAMP_HEADER: "1800003600"}, body, now=1_800_003_600)
-    # Within the five minutes, a receiver that remembers what it saw refuses the second copy.
+    with pytest.raises(webhooks.WebhookRejected, match="No matching signature"):
+        webhooks.verify(
+            secret, {**hour_ago, webhooks.TIMESTAMP_HEADER: headers[webhooks.TIMESTAMP_HEADER]}, body
+        )
+    # A receiver that remembers the deliveries it processed refuses the second copy.
     seen: set[str] = set()
-    webhooks.verify(secret, headers, body, now=1_800_000_010, seen=seen)
+    webhooks.verify(secret, headers, body, seen=seen)
     with pytest.raises(webhooks.WebhookRejected, match="received before"):
-        webhooks.verify(secret, headers, body, now=1_800_000_020, seen=seen)
-    with pytest.raises(webhooks.WebhookRejected, match="missing"):
+        webhooks.verify(secret, headers, body, seen=seen)
+    with pytest.raises(webhooks.WebhookRejected, match="Missing required headers"):
         webhooks.verify(secret, {}, body)
+
+
+def test_a_secret_made_before_standard_webhooks_still_signs_with_its_own_text():
+    legacy = "a-shared-secret-the-agency-keeps-in-its-vault"
+    body = b'{"event":"task_assigned"}'
+    headers = webhooks.signed_headers(legacy, body, "delivery-2")
+    Webhook(legacy.encode()).verify(body, headers)  # the receiver passes the text's bytes
 
 
 # ---------------------------------------------------------------- the embedded default's mail, the seed

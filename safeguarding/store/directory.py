@@ -15,7 +15,6 @@ that serves several partnerships (Bedfordshire Police) has an entry in each, und
 from __future__ import annotations
 
 import argparse
-import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from sqlalchemy import Connection, Engine, Row, select
 from safeguarding.domain.directory import Agency, AgencyDetails, SeedFile
 from safeguarding.domain.people import Role
 from safeguarding.domain.policy import OWNING_AGENCY
+from safeguarding.platform import webhooks
 from safeguarding.store.tables import AgencyRow
 
 DIRECTORIES = Path(__file__).resolve().parents[1] / "directories"
@@ -153,7 +153,7 @@ def put_agency(
 
 
 def new_webhook_secret() -> str:
-    return secrets.token_urlsafe(32)
+    return webhooks.new_secret()
 
 
 class NotInDirectory(LookupError):
