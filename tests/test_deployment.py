@@ -219,7 +219,13 @@ def test_production_signs_in_through_the_identity_provider_and_encrypts_with_key
         environment = compose["services"][name]["environment"]
         assert environment["SLL_AUTH_MODE"] == "oidc", name
         assert environment["SLL_CREATE_LOCAL_SECRETS"] == "false", name
-        for secret in ("SLL_PAYLOAD_KEYS", "SLL_OIDC_ISSUER", "SLL_OIDC_JWKS_URL", "SLL_TOKEN_AUDIENCE"):
+        for secret in (
+            "SLL_PAYLOAD_KEYS",
+            "SLL_AUDIT_KEY",
+            "SLL_OIDC_ISSUER",
+            "SLL_OIDC_JWKS_URL",
+            "SLL_TOKEN_AUDIENCE",
+        ):
             assert environment[secret].startswith("${" + secret + ":?"), f"{name}: {secret} must be required"
 
 

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     # in production; on the embedded default a key file made on first use.
     payload_keys: str | None = None
     payload_key_file: Path = REPO_DIR / "data" / "payload-keys.json"
+    # The audit log's seal: every entry's hash is also signed (HMAC) with this key, kept outside the
+    # database, so that a chain recomputed by someone with database access is detected. Production sets
+    # SLL_AUDIT_KEY (a long random string); the embedded default keeps one in a file made on first use.
+    audit_key: str | None = None
+    audit_key_file: Path = REPO_DIR / "data" / "audit.key"
     # The embedded default creates its own secrets (payload keys, the local token signing key) when
     # missing; production sets this false so that a missing secret stops the service instead.
     create_local_secrets: bool = True
@@ -102,6 +107,30 @@ class Settings(BaseSettings):
                 "SLL_OIDC_ISSUER, SLL_OIDC_JWKS_URL and SLL_TOKEN_AUDIENCE"
             )
         return self
+
+    def audit_seal_key(self) -> bytes:
+        if self.audit_key:
+            return self.audit_key.encode()
+        path = self.audit_key_file
+        if not path.exists():
+            if not self.create_local_secrets:
+                raise FileNotFoundError(f"no audit key: set SLL_AUDIT_KEY (none at {path})")
+            import os
+            import secrets
+
+            # Made whole, then put in place only if no other process got there first: every process
+            # then seals with the same key.
+            path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+            draft.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            draft.chmod(0o600)
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        return path.read_text(encoding="utf-8").strip().encode()
 
     def data_converter(self):  # type: ignore[no-untyped-def]
         from safeguarding.platform.codec import data_converter, load_keys

@@ -2,17 +2,24 @@
 append-only table where each entry carries the hash of the one before. Altering or removing an entry
 breaks the chain from that entry on, and ``verify`` names the first entry at fault.
 
+The chain alone can be recomputed by anyone who can write to the database. Each entry's hash is also
+sealed: signed (HMAC-SHA256) with the audit key, which is kept outside the database (``SLL_AUDIT_KEY``):
+a chain recomputed without it has seals that do not match. The database refuses UPDATE, DELETE and (on
+PostgreSQL) TRUNCATE of the table; the service's own role should hold only INSERT and SELECT on it.
+
     python -m safeguarding audit verify          (exit 0 if the chain holds, 1 and the entry if not)
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import random
 import sys
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, select, text
@@ -56,6 +63,19 @@ class AuditRecord(AuditEntry):
     id: int
     prev_hash: str
     hash: str
+    seal: str | None = None
+
+
+@lru_cache
+def _seal_key() -> bytes:
+    from safeguarding.platform.settings import get_settings
+
+    return get_settings().audit_seal_key()
+
+
+def seal_of(digest: str, key: bytes | None = None) -> str:
+    """An entry's hash signed with the audit key (kept outside the database)."""
+    return hmac.new(key or _seal_key(), digest.encode(), hashlib.sha256).hexdigest()
 
 
 def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
@@ -105,11 +125,12 @@ def append_in(connection: Connection, entry: AuditEntry) -> AuditRecord | None:
     last = connection.execute(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)).scalar()
     prev = last or GENESIS
     digest = entry_hash(prev, entry)
+    sealed = seal_of(digest)
     new_id = connection.execute(
         AuditRow.__table__.insert().returning(AuditRow.id),
-        {**entry.model_dump(), "prev_hash": prev, "hash": digest},
+        {**entry.model_dump(), "prev_hash": prev, "hash": digest, "seal": sealed},
     ).scalar_one()
-    return AuditRecord(**entry.model_dump(), id=new_id, prev_hash=prev, hash=digest)
+    return AuditRecord(**entry.model_dump(), id=new_id, prev_hash=prev, hash=digest, seal=sealed)
 
 
 def entries(
@@ -142,8 +163,8 @@ class ChainCheck(BaseModel):
     problem: str | None = None
 
 
-def verify(engine: Engine) -> ChainCheck:
-    """Walk the chain from the start; the first entry whose hash or link does not hold is named."""
+def verify(engine: Engine, key: bytes | None = None) -> ChainCheck:
+    """Walk the chain from the start; the first entry whose hash, link or seal does not hold is named."""
     prev, count, after = GENESIS, 0, 0
     while True:
         batch = entries(engine, partnerships=None, after_id=after, limit=5000)
@@ -163,6 +184,14 @@ def verify(engine: Engine) -> ChainCheck:
                     entries=count,
                     first_bad_id=record.id,
                     problem="its content does not match its hash (it was altered)",
+                )
+            if record.seal is None or not hmac.compare_digest(record.seal, seal_of(record.hash, key)):
+                return ChainCheck(
+                    ok=False,
+                    entries=count,
+                    first_bad_id=record.id,
+                    problem="its seal does not match: the chain from here was written or recomputed "
+                    "without the service's audit key",
                 )
             prev, count, after = record.hash, count + 1, record.id
 

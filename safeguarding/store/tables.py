@@ -372,6 +372,8 @@ class AuditRow(Base):
     # Unique: two writers cannot both follow the same entry, so the chain cannot fork.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
+    # The hash signed with the audit key, kept outside the database (``store/audit.py``).
+    seal: Mapped[str | None] = mapped_column(String(64))
 
 
 class IdempotencyRow(Base):
