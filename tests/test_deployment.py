@@ -153,6 +153,12 @@ def test_worker_runs_worker_py() -> None:
     assert "worker.py" in command(services()["worker"])
 
 
+def test_at_least_two_workers_share_the_task_queue() -> None:
+    worker = services()["worker"]
+    assert worker["deploy"]["replicas"] >= 2
+    assert "container_name" not in worker  # a fixed name would allow one replica only
+
+
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_app_services_wait_for_temporal_and_postgresql(name: str) -> None:
     deps = depends_on(services()[name])

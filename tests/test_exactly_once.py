@@ -337,6 +337,44 @@ async def test_clients_retrying_with_keys_while_the_worker_is_killed_five_times_
     assert kills == KILLS, "the clients finished before every kill"
 
 
+async def test_two_workers_sharing_the_queue_take_each_step_once(postgres_url, tmp_path):
+    """Workers keep nothing of their own: the compose file runs two replicas on one task queue. Every
+    task goes to whichever polls first (no cached cases, so nothing sticks to one worker); each decision,
+    event and audit entry is still there once."""
+    migrate(postgres_url)
+    engine = make_engine(postgres_url)
+    seed(engine, demo_mailboxes=True)
+    settings = Settings(
+        database_url=postgres_url,
+        task_queue=f"replicas-{uuid.uuid4().hex[:6]}",
+        local_signing_key_file=tmp_path / "signing.key",
+    )
+    who = people(settings)
+    async with await start_dev_server() as env:
+        address = env.client.service_client.config.target_host
+        workers = [
+            start_worker_process(address, settings.task_queue, postgres_url, cache=0) for _ in range(2)
+        ]
+        try:
+            async with serving_api(settings, env.client) as base_url:
+                async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+                    cases = await open_cases(http, who["bu"], CASES)
+                taken = await drive(base_url, cases, who, Answers(), pause=0.3)
+            await assert_each_decision_once(env.client, engine, cases, taken)
+            identities = set()
+            for reference, _ in cases:
+                history = await env.client.get_workflow_handle(f"luton/case-{reference}").fetch_history()
+                identities |= {
+                    e.workflow_task_completed_event_attributes.identity
+                    for e in history.events
+                    if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+                }
+        finally:
+            stop_processes(*workers)
+            engine.dispose()
+    assert len(identities) == 2, identities  # both replicas took the cases' tasks
+
+
 class CuttableProxy:
     """A TCP proxy in front of PostgreSQL that the test can cut (every connection dropped, new ones
     refused) and restore. It runs on an event loop of its own, in its own thread: the service's
