@@ -34,6 +34,7 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 from temporalio.common import SearchAttributeIndexedValueType
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -332,10 +333,17 @@ def _keep_state(current: ScheduleUpdateInput, wanted: Schedule) -> ScheduleUpdat
 
 
 async def connect(settings: Settings) -> Client:
+    """The worker's client; with ``SLL_WORKER_METRICS_ADDRESS``, Temporal's own metrics for Prometheus."""
+    runtime = None
+    if settings.worker_metrics_address:
+        runtime = Runtime(
+            telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=settings.worker_metrics_address))
+        )
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=settings.data_converter(),
+        runtime=runtime,
     )
 
 

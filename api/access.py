@@ -91,6 +91,7 @@ async def record(
         reason=reason,
     )
     await run_in_threadpool(append, request.app.state.engine, entry)
+    counted(request, entry.action, outcome)
 
 
 def _fitted(value: str | None, column: Any) -> str | None:
@@ -231,6 +232,15 @@ async def audited(
         if refusal.status_code < 500:
             await record(request, actor, _action(request), "refused", refusal.status_code, reference, reason)
         raise
-    if not accepted_by_workflow:
+    if accepted_by_workflow:
+        counted(request, _action(request), "accepted")
+    else:
         await record(request, actor, _action(request), "accepted", 200, reference, reason)
     return result
+
+
+def counted(request: Request, action: str, outcome: str) -> None:
+    """The answer in this process's metrics (``api/metrics.py``): the route and the outcome, nothing else."""
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.answers.labels(action, outcome).inc()

@@ -24,6 +24,7 @@ from api import (
     dashboard,
     directory,
     incidents,
+    metrics,
     notifications,
     onboarding,
     pages,
@@ -37,6 +38,7 @@ from api import (
 from api.body_limit import BodyLimit
 from api.errors import answer_outages
 from api.idempotency import IdempotencyMiddleware, document_keys, forget_old_keys
+from api.metrics import Metrics
 from safeguarding.platform.identity import TokenVerifier
 from safeguarding.platform.logs import configure_logging, redact_access_log
 from safeguarding.platform.policy_files import load_policies
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         app.state.verifier = TokenVerifier(settings)
         migrate(settings.database_url)
         app.state.engine = make_engine(settings.database_url)
+        app.state.metrics = Metrics(app.state.engine)
         app.state.client = client or await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
@@ -88,6 +91,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(reports.router)
     app.include_router(yearly_reports.router)
     app.include_router(service.router)
+    app.include_router(metrics.router)
     app.include_router(codec.router)
     # The dashboard's pages, and the GOV.UK Frontend files they use (installed by make: npm ci --prefix frontend).
     app.include_router(sign_in.router)

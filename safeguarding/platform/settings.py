@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     oidc_client_secret: str | None = None  # a confidential client; none for a public one (PKCE only)
     oidc_scope: str = "openid"  # Entra ID: "openid api://<this app>/.default"
 
+    # Prometheus: the API's /metrics asks for this bearer token (production serves no metrics without
+    # one); the worker serves Temporal's own metrics (task latencies, slots, polls) at this address.
+    metrics_token: str | None = None
+    worker_metrics_address: str | None = None  # e.g. 0.0.0.0:9464
+
     # Origins of the Temporal Web UI allowed to call the codec endpoint.
     codec_cors_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
 
