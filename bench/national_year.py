@@ -3,7 +3,7 @@ partnerships, opened through a year on the time-skipping server, each taken thro
 dates that make some statutory deadlines late; three in ten go on to a CSPR (begun on the partners'
 decision, a third of them stopping their clock for parallel proceedings, some published late), and
 every case to an action plan of 10-40 actions due over two years (``bench/year_follow_up.py``). The
-clock runs on past the last action's escalations: about three and a half years in all.
+clock runs on past the last action's escalations: over three years in all.
 
 Every simulated deadline (the Panel told within 5 working days of awareness; the rapid review sent
 within 15 working days of that notification; the CSPR published within six calendar months of the
