@@ -3,9 +3,11 @@ still reads it, and keys rotate without losing what older keys wrote."""
 
 from __future__ import annotations
 
+import pytest
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 from safeguarding.domain.case import Recommendation, RecommendationKind
 from safeguarding.platform.codec import ENCODING, KEY_ID, data_converter
@@ -128,3 +130,23 @@ async def test_keys_rotate_and_the_old_key_still_reads_what_it_wrote(env, engine
 
     key_ids = {p.metadata[KEY_ID] for p in (await raw_payloads(client, handle.id))[0]}
     assert key_ids == {b"test-k1", b"test-k2"}
+
+
+async def test_a_step_sent_without_the_services_keys_is_refused(env, engine, policy, task_queue):
+    """Anyone who can reach Temporal could send an update naming any actor; unencrypted, it is refused."""
+    async with running_worker(env.client, engine, task_queue):
+        handle = await start_case(env.client, task_queue, opening(await env.get_current_time()), policy)
+        target = env.client.service_client.config.target_host
+        outsider = await Client.connect(target, data_converter=pydantic_data_converter)  # no keys
+        forged = by(
+            JCRG_CHAIR,
+            Recommendation(
+                recommendation=RecommendationKind.other_review,
+                review_type="multi_agency_audit",
+                reasons="Forged",
+            ),
+        )
+        with pytest.raises(WorkflowUpdateFailedError):
+            await outsider.get_workflow_handle(handle.id).execute_update(CaseWorkflow.recommend, forged)
+        state = await view(handle)
+    assert state.rapid_review.recommendation is None  # nothing was taken

@@ -13,7 +13,8 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from tests.conftest import TEST_CONVERTER
+from safeguarding.platform.codec import data_converter
+from tests.conftest import TEST_KEYS
 from worker import SANDBOX, WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
@@ -37,6 +38,8 @@ async def test_a_recorded_case_replays_on_the_current_code(path: Path):
         stream = next((s for s in ("review", "plan") if path.stem.endswith(f"-{s}")), None)
         workflow_id = f"{case}/{stream}" if stream else case
     history = WorkflowHistory.from_json(workflow_id, RECORDED[path.stem])
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=TEST_CONVERTER, workflow_runner=SANDBOX)
+    # The histories are kept unencrypted, readable whatever keys a run uses (the service refuses plain).
+    plain = data_converter(TEST_KEYS, accept_unencrypted=True)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=plain, workflow_runner=SANDBOX)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name} no longer replays: {result.replay_failure}"

@@ -25,6 +25,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverter, PayloadCodec
 
 ENCODING = b"binary/encrypted"
+# What an unencrypted payload becomes: an encoding no converter reads.
+REFUSED = Payload(metadata={"encoding": b"binary/refused-unencrypted"}, data=b"")
 KEY_ID = "encryption-key-id"
 
 
@@ -59,7 +61,8 @@ class PayloadKeys(BaseModel):
 
 
 class EncryptionCodec(PayloadCodec):
-    def __init__(self, keys: PayloadKeys) -> None:
+    def __init__(self, keys: PayloadKeys, accept_unencrypted: bool = False) -> None:
+        self._accept_unencrypted = accept_unencrypted
         self._current = keys.current
         self._ciphers = {key_id: AESGCM(base64.b64decode(key)) for key_id, key in keys.keys.items()}
 
@@ -80,7 +83,12 @@ class EncryptionCodec(PayloadCodec):
         decoded = []
         for payload in payloads:
             if payload.metadata.get("encoding") != ENCODING:
-                decoded.append(payload)  # written before encryption was turned on
+                # Only the service encrypts with its keys: a plain payload (an update with a forged actor
+                # sent by anyone who can reach Temporal) is refused, as a payload nothing can read. Not
+                # raised here, where it would fail the case's whole task and leave it stuck: an update
+                # carrying it is rejected, a signal dropped. Histories recorded plain for the replay tests
+                # are read with ``accept_unencrypted``.
+                decoded.append(payload if self._accept_unencrypted else REFUSED)
                 continue
             key_id = payload.metadata[KEY_ID].decode()
             cipher = self._ciphers.get(key_id)
@@ -117,14 +125,15 @@ def unseal(codec: PayloadCodec | None, sealed: str) -> str:
     return codec.unseal(sealed)
 
 
-def data_converter(keys: PayloadKeys | None) -> DataConverter:
-    """pydantic models in and out, encrypted when keys are given: every client must use this."""
+def data_converter(keys: PayloadKeys | None, *, accept_unencrypted: bool = False) -> DataConverter:
+    """pydantic models in and out, encrypted when keys are given: every client must use this. What is
+    not encrypted with the keys is refused, unless ``accept_unencrypted`` (reading recorded histories)."""
     if keys is None:
         return pydantic_data_converter
     # Failure messages and stack traces are encrypted too (a refusal's reason names the case's state).
     return dataclasses.replace(
         pydantic_data_converter,
-        payload_codec=EncryptionCodec(keys),
+        payload_codec=EncryptionCodec(keys, accept_unencrypted),
         failure_converter_class=EncryptedFailures,
     )
 
