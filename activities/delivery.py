@@ -28,6 +28,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.converter import PayloadCodec
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
+from activities import notify
 from safeguarding.domain.delivery import (
     DELIVERY_WORKFLOW,
     DeliveryOrder,
@@ -70,6 +71,10 @@ class Postroom:
     # The embedded default calls webhooks anywhere (a receiver on this machine); production only https on
     # public addresses (``webhooks.check_target``).
     webhooks_anywhere: bool = False
+    # GOV.UK Notify instead of SMTP when its API key is set (``SLL_NOTIFY_*``).
+    notify_api_key: str | None = None
+    notify_template_id: str | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Postroom:
@@ -86,6 +91,9 @@ class Postroom:
             give_up_after=timedelta(hours=settings.delivery_give_up_hours),
             webhook_timeout=settings.webhook_timeout_seconds,
             webhooks_anywhere=settings.create_local_secrets,
+            notify_api_key=settings.notify_api_key,
+            notify_template_id=settings.notify_template_id,
+            notify_base_url=settings.notify_base_url,
         )
 
 
@@ -296,8 +304,10 @@ class DeliveryActivities:
 
     def _email(self, delivery: DeliveryRow, agency: AgencyRow, notifications: list[NotificationRow]) -> str:
         postroom = self.postroom
-        if not postroom.smtp_host:
-            raise RuntimeError("no SMTP server is configured (SLL_SMTP_HOST)")
+        if not postroom.smtp_host and not postroom.notify_api_key:
+            raise RuntimeError(
+                "no SMTP server (SLL_SMTP_HOST) nor GOV.UK Notify (SLL_NOTIFY_API_KEY) is configured"
+            )
         items = [emails.Item.of(n, postroom.public_url) for n in notifications]
         digest_day = None
         if delivery.notification_id is None:
@@ -310,6 +320,13 @@ class DeliveryActivities:
             delivery_key=delivery.idempotency_key,
             digest_day=digest_day,
         )
+        if postroom.notify_api_key:
+            try:
+                return notify.send(
+                    postroom, message, delivery.address, workflow_key(delivery.idempotency_key)
+                )
+            except notify.NotifyRefused as refused:
+                raise Undeliverable(str(refused)) from None
         smtp_class: Any = smtplib.SMTP_SSL if postroom.smtp_tls else smtplib.SMTP
         try:
             with smtp_class(postroom.smtp_host, postroom.smtp_port, timeout=30) as smtp:

@@ -5,18 +5,21 @@ once per event, whatever fails on the way."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email
 import email.policy
 import json
 import re
 import socket
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import Message
 from itertools import chain
 
+import jwt
 import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
@@ -198,6 +201,78 @@ async def test_each_agency_mailbox_gets_its_task_once_though_the_mail_server_was
         assert [outcome for outcome, _ in tried][-1] == "sent" and tried[0][0] == "failed"
         assert [outcome for outcome, _ in tried].count("sent") == 1
         assert "Connection refused" in tried[0][1] or "ConnectionRefused" in tried[0][1]
+
+
+class FakeNotify:
+    """GOV.UK Notify's email endpoint, as its API answers (a fake at a boundary that cannot run here):
+    checks the client's signed token with the key's secret, says 500 to the first request (a bad
+    moment), then takes each message."""
+
+    SERVICE, SECRET = str(uuid.uuid4()), str(uuid.uuid4())
+    KEY = f"sll_test-{SERVICE}-{SECRET}"
+
+    def __init__(self) -> None:
+        self.taken: list[dict] = []
+        self.turned_away = 0
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/v2/notifications/email")
+        async def email(request: Request) -> Response:
+            token = request.headers["authorization"].removeprefix("Bearer ")
+            jwt.decode(token, self.SECRET, algorithms=["HS256"], issuer=self.SERVICE)
+            if not self.turned_away:
+                self.turned_away += 1
+                return Response('{"errors": [{"error": "Exception", "message": "busy"}]}', status_code=500)
+            sent = await request.json()
+            self.taken.append(sent)
+            answer = {"id": str(uuid.uuid4()), "reference": sent.get("reference"), "content": {}}
+            return Response(json.dumps(answer), status_code=201, media_type="application/json")
+
+        return app
+
+
+async def test_through_gov_uk_notify_each_mailbox_gets_its_task_once(env, engine, policy, task_queue):
+    directory(engine)
+    notify = FakeNotify()
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(notify.app(), host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.05)
+    template = str(uuid.uuid4())
+    through_notify = dataclasses.replace(
+        postroom(free_port()),
+        smtp_host=None,
+        notify_api_key=FakeNotify.KEY,
+        notify_template_id=template,
+        notify_base_url=f"http://127.0.0.1:{port}",
+    )
+    try:
+        async with running_worker(env.client, engine, task_queue, postroom=through_notify):
+            case = opening(await env.get_current_time()).model_copy(update={"summary": SUMMARY})
+            handle = await start_case(env.client, task_queue, case, policy)
+            await handle.execute_update(
+                CaseWorkflow.request_information,
+                by(BUSINESS_UNIT, InformationRequest(agencies=["luton-schools"], asked_for=ASKED)),
+            )
+            await until(
+                lambda: all(d.status == "sent" for d in deliveries(engine)) and notify.taken, "Notify"
+            )
+            await asyncio.sleep(1.5)  # nothing more comes
+    finally:
+        server.should_exit = True
+        await serving
+    assert sorted(m["email_address"] for m in notify.taken) == sorted(MAILBOXES["luton-schools"])
+    for message in notify.taken:
+        assert message["template_id"] == template
+        assert message["personalisation"]["subject"].startswith(f"[{case.reference}] New task")
+        assert ASKED in message["personalisation"]["body"] and SUMMARY not in json.dumps(message)
+        assert case.reference not in message["reference"]  # the delivery's key, hashed
+    tried = [[outcome for outcome, _ in attempts(engine, d.id)] for d in deliveries(engine)]
+    assert sorted(tried) == [["failed", "sent"], ["sent"]]  # the busy moment, once; then each once
+    assert all("GOV.UK Notify" in detail for d in deliveries(engine) for _, detail in attempts(engine, d.id))
 
 
 def messages_time_zone():

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     # Email to partner agencies: an SMTP relay (the embedded default runs a local one, keeping what it
     # receives in data/mail). No host: emails wait, recorded as failed attempts, until one is set.
     smtp_host: str | None = None
+    # Or GOV.UK Notify, as councils and the NHS send service email: with an API key, email goes through
+    # Notify instead of SMTP, with one template whose subject is ((subject)) and body ((body)).
+    notify_api_key: str | None = None
+    notify_template_id: str | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
     smtp_port: int = 25
     smtp_username: str | None = None
     smtp_password: str | None = None
