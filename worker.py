@@ -52,6 +52,7 @@ from safeguarding.domain.yearly_report import YearlyStart
 from safeguarding.platform.logs import configure_logging
 from safeguarding.platform.policy_files import load_policies
 from safeguarding.platform.settings import Settings, get_settings
+from safeguarding.platform.tracing import temporal_interceptors, tracer_provider
 from safeguarding.store.directory import seed
 from safeguarding.store.engine import make_engine, migrate
 from workflows.action_plan import ActionPlanWorkflow
@@ -344,6 +345,8 @@ async def connect(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=settings.data_converter(),
         runtime=runtime,
+        # With SLL_OTLP_ENDPOINT, the workers built on this client trace workflows and activities too.
+        interceptors=temporal_interceptors(tracer_provider(settings, "safeguarding-worker")),
     )
 
 

@@ -13,6 +13,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from api import (
@@ -43,14 +44,19 @@ from safeguarding.platform.identity import TokenVerifier
 from safeguarding.platform.logs import configure_logging, redact_access_log
 from safeguarding.platform.policy_files import load_policies
 from safeguarding.platform.settings import Settings, get_settings
+from safeguarding.platform.tracing import temporal_interceptors, trace_app, tracer_provider
 from safeguarding.store.engine import make_engine, migrate
 
 log = structlog.get_logger("api")
 
 
-def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
-    """Build the app. Tests pass their own settings and, optionally, an already connected client."""
+def create_app(
+    settings: Settings | None = None, client: Client | None = None, tracing: TracerProvider | None = None
+) -> FastAPI:
+    """Build the app. Tests pass their own settings and, optionally, an already connected client (with
+    its tracing interceptor, if traced) and the tracer provider to record into."""
     settings = settings or get_settings()
+    tracing = tracing or tracer_provider(settings, "safeguarding-api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,6 +71,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             data_converter=settings.data_converter(),
+            interceptors=temporal_interceptors(tracing),
         )
         log.info("api.started", temporal=settings.temporal_address, policies=sorted(app.state.policies))
         forgetting = asyncio.create_task(forget_old_keys(app.state.engine))
@@ -113,6 +120,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         allow_headers=["Authorization", "Content-Type", "X-Namespace", "Idempotency-Key"],
     )
     app.add_middleware(BodyLimit, by_path={"/cases/import": onboarding.MAX_BYTES})  # outermost
+    trace_app(app, tracing)
     return app
 
 

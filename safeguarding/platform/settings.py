@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # Prometheus: the API's /metrics asks for this bearer token (production serves no metrics without
     # one); the worker serves Temporal's own metrics (task latencies, slots, polls) at this address.
     metrics_token: str | None = None
+    # OpenTelemetry traces over OTLP/HTTP (e.g. http://otel-collector:4318/v1/traces); none: no traces.
+    otlp_endpoint: str | None = None
     worker_metrics_address: str | None = None  # e.g. 0.0.0.0:9464
 
     # Origins of the Temporal Web UI allowed to call the codec endpoint.
