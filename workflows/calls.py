@@ -14,8 +14,6 @@ Out = TypeVar("Out")
 
 # Work that must happen (a due date, a read-model write): tried again until it succeeds.
 RETRY_FOREVER = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-# Runs begun before the short activities ran locally keep scheduling them on the task queue, as recorded.
-LOCAL_ACTIVITIES = "local-activities"
 
 
 async def call(
@@ -26,18 +24,8 @@ async def call(
     retry: RetryPolicy | None = RETRY_FOREVER,
     **options: Any,
 ) -> Out:
-    """Run the activity and wait for its answer, decoded as the definition says: in the workflow's own
-    task where the definition says so (its result recorded in history all the same)."""
+    """Run the activity and wait for its answer, decoded as the definition says."""
     args = [] if definition.takes is None else [arg]
-    if definition.local and workflow.patched(LOCAL_ACTIVITIES):
-        return await workflow.execute_local_activity(
-            definition.name,
-            args=args,
-            result_type=definition.gives,
-            start_to_close_timeout=start_to_close,
-            retry_policy=retry,
-            **options,
-        )
     return await workflow.execute_activity(
         definition.name,
         args=args,

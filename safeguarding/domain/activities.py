@@ -36,22 +36,19 @@ class ActivityDefinition(Generic[In, Out]):
     name: str
     takes: Any  # the input's type (None: no input)
     gives: Any  # the output's type
-    # Run inside the workflow's own task by the worker that runs the workflow (a local activity), for the
-    # short calculations a person's step waits on: no round trip through a task queue.
-    local: bool = False
 
 
 # Deadlines: due dates from the working-day calendar, recorded in history so that a newer holiday
 # calendar never changes a running case.
 COMPUTE_DUE_DATES = ActivityDefinition[DueDateRequest, list[DueDates]](
-    "compute_due_dates", DueDateRequest, list[DueDates], local=True
+    "compute_due_dates", DueDateRequest, list[DueDates]
 )
-SHIFT_TIMES = ActivityDefinition[ShiftRequest, Shifted]("shift_times", ShiftRequest, Shifted, local=True)
-NEXT_CHECKPOINT = ActivityDefinition[NextDates, datetime]("next_checkpoint", NextDates, datetime, local=True)
+SHIFT_TIMES = ActivityDefinition[ShiftRequest, Shifted]("shift_times", ShiftRequest, Shifted)
+NEXT_CHECKPOINT = ActivityDefinition[NextDates, datetime]("next_checkpoint", NextDates, datetime)
 
-# The read model, the event log and the outbox, written after each change. On the task queue: run as a
-# local activity it wedged the time-skipping test server (a plan's step left with its workflow task
-# started and never completed, four runs in five).
+# The read model, the event log and the outbox, written after each change. (Run as local activities,
+# these and the calendar's made the Java time-skipping test server refuse workflow tasks - "invalid
+# history builder state for action" - and leave steps unanswered: README "Performance".)
 RECORD_CASE_CHANGES = ActivityDefinition[CaseChanges, int]("record_case_changes", CaseChanges, int)
 DISPATCH_NOTICE = ActivityDefinition[DeadlineNotice, bool]("dispatch_notice", DeadlineNotice, bool)
 
