@@ -83,8 +83,8 @@ async def run(quick: bool, year: bool = True, read: bool = True) -> dict:
                 ):
                     figures["project"] = await measure_project(env.client, settings, samples, 16, runs)
             rows: list[dict] = []
-            backends = ["sqlite"] + (["postgresql"] if postgres_reachable() else []) if read else []
-            if read and len(backends) == 1:
+            backends = (["sqlite"] + (["postgresql"] if postgres_reachable() else [])) if read else []
+            if len(backends) == 1:
                 print("PostgreSQL is not reachable: the read side on SQLite only", flush=True)
             for backend in backends:
                 for cases in [1_000] if quick else [1_000, 10_000]:

@@ -5,6 +5,7 @@ once per event, whatever fails on the way."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import email
 import email.policy
@@ -13,7 +14,7 @@ import re
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import Message
@@ -236,20 +237,15 @@ class FakeNotify:
 async def test_through_gov_uk_notify_each_mailbox_gets_its_task_once(env, engine, policy, task_queue):
     directory(engine)
     notify = FakeNotify()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(notify.app(), host="127.0.0.1", port=port, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.05)
     template = str(uuid.uuid4())
-    through_notify = dataclasses.replace(
-        postroom(free_port()),
-        smtp_host=None,
-        notify_api_key=FakeNotify.KEY,
-        notify_template_id=template,
-        notify_base_url=f"http://127.0.0.1:{port}",
-    )
-    try:
+    async with served(notify.app()) as port:
+        through_notify = dataclasses.replace(
+            postroom(free_port()),
+            smtp_host=None,
+            notify_api_key=FakeNotify.KEY,
+            notify_template_id=template,
+            notify_base_url=f"http://127.0.0.1:{port}",
+        )
         async with running_worker(env.client, engine, task_queue, postroom=through_notify):
             case = opening(await env.get_current_time()).model_copy(update={"summary": SUMMARY})
             handle = await start_case(env.client, task_queue, case, policy)
@@ -261,9 +257,6 @@ async def test_through_gov_uk_notify_each_mailbox_gets_its_task_once(env, engine
                 lambda: all(d.status == "sent" for d in deliveries(engine)) and notify.taken, "Notify"
             )
             await asyncio.sleep(1.5)  # nothing more comes
-    finally:
-        server.should_exit = True
-        await serving
     assert sorted(m["email_address"] for m in notify.taken) == sorted(MAILBOXES["luton-schools"])
     for message in notify.taken:
         assert message["template_id"] == template
@@ -510,27 +503,43 @@ class Receiver:
         return app
 
 
-async def test_an_agency_webhook_gets_each_event_signed_once_after_a_busy_moment(
-    env, engine, policy, task_queue
-):
-    secret = webhooks.new_secret()
-    receiver = Receiver(secret)
+@contextlib.asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[int]:
+    """A stand-in for another system (an agency's receiver, GOV.UK Notify) served on this machine: its port."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(receiver.app(), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     serving = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
         await asyncio.sleep(0.05)
-    seed(engine)
-    with engine.begin() as connection:
-        connection.execute(
-            update(AgencyRow)
-            .where(AgencyRow.code == "bedfordshire-police")
-            .values(
-                webhook_url=f"http://127.0.0.1:{port}/sll-events",
-                webhook_secret=seal(env.client.data_converter.payload_codec, secret),
-            )
-        )
     try:
+        yield port
+    finally:
+        server.should_exit = True
+        await serving
+
+
+@contextlib.asynccontextmanager
+async def serving_webhook(receiver: Receiver, env, engine: Engine) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
+    """The receiver served, and Bedfordshire Police's directory entry pointing at it."""
+    async with served(receiver.app()) as port:
+        seed(engine)
+        with engine.begin() as connection:
+            connection.execute(
+                update(AgencyRow)
+                .where(AgencyRow.code == "bedfordshire-police")
+                .values(
+                    webhook_url=f"http://127.0.0.1:{port}/sll-events",
+                    webhook_secret=seal(env.client.data_converter.payload_codec, receiver.secret),
+                )
+            )
+        yield
+
+
+async def test_an_agency_webhook_gets_each_event_signed_once_after_a_busy_moment(
+    env, engine, policy, task_queue
+):
+    receiver = Receiver(webhooks.new_secret())
+    async with serving_webhook(receiver, env, engine):
         async with running_worker(env.client, engine, task_queue, postroom=postroom(free_port())):
             case = opening(await env.get_current_time()).model_copy(update={"summary": SUMMARY})
             handle = await start_case(env.client, task_queue, case, policy)
@@ -545,9 +554,6 @@ async def test_an_agency_webhook_gets_each_event_signed_once_after_a_busy_moment
             )
             await until(lambda: len(receiver.accepted) == 2, "the second webhook")
             await asyncio.sleep(1)
-    finally:
-        server.should_exit = True
-        await serving
 
     assert receiver.refused == [503]  # the busy moment; no request failed its signature check
     first, second = receiver.accepted
@@ -570,22 +576,7 @@ async def test_in_production_a_webhook_to_this_machine_is_refused_and_never_call
 ):
     receiver = Receiver(webhooks.new_secret())
     receiver.refused.append(0)  # not busy: any request it got would be accepted
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(receiver.app(), host="127.0.0.1", port=port, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.05)
-    seed(engine)
-    with engine.begin() as connection:
-        connection.execute(
-            update(AgencyRow)
-            .where(AgencyRow.code == "bedfordshire-police")
-            .values(
-                webhook_url=f"http://127.0.0.1:{port}/sll-events",
-                webhook_secret=seal(env.client.data_converter.payload_codec, receiver.secret),
-            )
-        )
-    try:
+    async with serving_webhook(receiver, env, engine):
         production = postroom(free_port(), webhooks_anywhere=False)
         async with running_worker(env.client, engine, task_queue, postroom=production):
             case = opening(await env.get_current_time())
@@ -596,9 +587,6 @@ async def test_in_production_a_webhook_to_this_machine_is_refused_and_never_call
             )
             webhook = lambda: [d for d in deliveries(engine) if d.channel == "webhook"]  # noqa: E731
             await until(lambda: bool(webhook()) and webhook()[0].status == "failed", "the refusal")
-    finally:
-        server.should_exit = True
-        await serving
     assert receiver.accepted == [] and receiver.refused == [0]  # never called
     ((outcome, detail),) = attempts(engine, webhook()[0].id)  # refused once, not tried again
     assert outcome == "failed" and "must be https" in detail

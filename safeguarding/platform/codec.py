@@ -24,6 +24,8 @@ from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverter, PayloadCodec
 
+from safeguarding.platform.local_secrets import local_secret
+
 ENCODING = b"binary/encrypted"
 # What an unencrypted payload becomes: an encoding no converter reads.
 REFUSED = Payload(metadata={"encoding": b"binary/refused-unencrypted"}, data=b"")
@@ -149,10 +151,10 @@ def load_keys(environment_value: str | None, key_file: Path | None, *, create: b
         return PayloadKeys.model_validate(json.loads(environment_value))
     if key_file is None:
         return None
-    if not key_file.exists():
-        if not create:
-            raise FileNotFoundError(f"payload keys not found at {key_file}")
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(PayloadKeys.new().model_dump_json(indent=2), encoding="utf-8")
-        key_file.chmod(0o600)
-    return PayloadKeys.model_validate_json(key_file.read_text(encoding="utf-8"))
+    made = local_secret(
+        key_file,
+        lambda: PayloadKeys.new().model_dump_json(indent=2),
+        create=create,
+        missing="payload keys not found",
+    )
+    return PayloadKeys.model_validate_json(made)

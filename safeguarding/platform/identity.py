@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from safeguarding.domain.fields import AGENCY_PATTERN
 from safeguarding.domain.partnerships import FIRST_PARTNERSHIP
 from safeguarding.domain.people import Actor, Role, StatutoryPartner
+from safeguarding.platform.local_secrets import local_secret
 from safeguarding.platform.settings import Settings, get_settings
 
 LOCAL_ISSUER = "safeguarding-learning-loop-local"
@@ -43,14 +44,13 @@ class NotAuthenticated(Exception):
 
 
 def local_signing_key(settings: Settings) -> bytes:
-    path = settings.local_signing_key_file
-    if not path.exists():
-        if not settings.create_local_secrets:
-            raise FileNotFoundError(f"local signing key not found at {path}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip().encode()
+    made = local_secret(
+        settings.local_signing_key_file,
+        lambda: secrets.token_urlsafe(48),
+        create=settings.create_local_secrets,
+        missing="local signing key not found",
+    )
+    return made.strip().encode()
 
 
 def mint_local_token(
@@ -95,7 +95,6 @@ class SigningKeys:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
         self._fetching = threading.Lock()
-        self.fetches = 0
 
     def held(self, kid: str | None) -> jwt.PyJWK | None:
         return self._keys.get(kid) if kid else None
@@ -111,7 +110,6 @@ class SigningKeys:
         if not recently and self._fetching.acquire(blocking=False):
             try:
                 self._fetched_at = time.monotonic()
-                self.fetches += 1
                 try:
                     keys = self._client.get_signing_keys(refresh=True)
                 except jwt.PyJWKClientError as error:

@@ -3,12 +3,15 @@ embedded default differ only in configuration."""
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from safeguarding.platform.local_secrets import local_secret
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # safeguarding/
 REPO_DIR = PACKAGE_DIR.parent
@@ -123,26 +126,13 @@ class Settings(BaseSettings):
     def audit_seal_key(self) -> bytes:
         if self.audit_key:
             return self.audit_key.encode()
-        path = self.audit_key_file
-        if not path.exists():
-            if not self.create_local_secrets:
-                raise FileNotFoundError(f"no audit key: set SLL_AUDIT_KEY (none at {path})")
-            import os
-            import secrets
-
-            # Made whole, then put in place only if no other process got there first: every process
-            # then seals with the same key.
-            path.parent.mkdir(parents=True, exist_ok=True)
-            draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-            draft.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-            draft.chmod(0o600)
-            try:
-                os.link(draft, path)
-            except FileExistsError:
-                pass
-            finally:
-                draft.unlink()
-        return path.read_text(encoding="utf-8").strip().encode()
+        made = local_secret(
+            self.audit_key_file,
+            lambda: secrets.token_urlsafe(48),
+            create=self.create_local_secrets,
+            missing="no audit key: set SLL_AUDIT_KEY",
+        )
+        return made.strip().encode()
 
     def data_converter(self):  # type: ignore[no-untyped-def]
         from safeguarding.platform.codec import data_converter, load_keys
