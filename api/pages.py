@@ -19,22 +19,22 @@ import base64
 import hashlib
 import uuid
 from collections.abc import Callable, Coroutine
-from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote, urlsplit
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 
 from api.access import STAFF, record
-from safeguarding.domain.case import Stage
-from safeguarding.domain.people import Actor, Role
+from safeguarding.domain.people import Actor
+from safeguarding.domain.reporting import period_words
 from safeguarding.platform.identity import NotAuthenticated
 from safeguarding.platform.settings import PACKAGE_DIR, REPO_DIR, Settings
 from safeguarding.queries.due import DueState
+from safeguarding.render import words
 
 # The GOV.UK Frontend package, installed by make (npm ci --prefix frontend); api/app.py serves it.
 GOVUK_FRONTEND_DIR = REPO_DIR / "frontend" / "node_modules" / "govuk-frontend" / "dist" / "govuk"
@@ -44,7 +44,6 @@ GOVUK_FRONTEND_PATH = "/govuk-frontend"  # govuk-frontend.min.css and .min.js
 SESSION_COOKIE = "sll_session"
 MAX_COOKIE_TOKEN = 3800  # browsers keep cookies up to about 4 KB
 MAX_FORM_BYTES = 16_384
-LONDON = ZoneInfo("Europe/London")
 
 # The page template's two inline scripts (as the GOV.UK template has them), allowed by their hashes.
 BODY_SCRIPT = (
@@ -71,30 +70,6 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",  # the pages hold case information: never kept by a shared cache
 }
 
-STAGE_NAMES = {
-    Stage.screening: "Screening",
-    Stage.rapid_review: "Rapid review",
-    Stage.local_review: "Local review (CSPR)",
-    Stage.other_review: "Other review",
-    Stage.learning_actions: "Learning actions",
-    Stage.national_review: "National review",
-    Stage.contributing: "Contributing to another area's review",
-    Stage.notifying: "Secretary of State and Ofsted to be told",
-    Stage.learning_review: "Local learning review",
-    Stage.thematic_review: "Thematic review",
-    Stage.adults_review: "Safeguarding Adults Review",
-    Stage.closed: "Closed",
-}
-ROLE_NAMES = {
-    Role.business_unit: "Business Unit",
-    Role.jcrg_member: "JCRG member",
-    Role.jcrg_chair: "JCRG chair",
-    Role.safeguarding_partner: "Safeguarding partner",
-    Role.independent_scrutineer: "Independent Scrutineer",
-    Role.partner_agency: "Partner agency",
-    Role.manager: "Manager",
-    Role.adults_board_representative: "Safeguarding Adults Board representative",
-}
 # Each state as a GOV.UK tag: its words carry the meaning, the colour only repeats it.
 STATE_TAGS = {
     DueState.on_track: ("On track", "govuk-tag--green"),
@@ -105,68 +80,29 @@ STATE_TAGS = {
     DueState.cancelled: ("Cancelled", "govuk-tag--grey"),
     DueState.done: ("Done", "govuk-tag--grey"),
 }
-EVENT_NAMES = {
-    "case_opened": "Case opened",
-    "screened": "Referral screened",
-    "notification_recorded": "Notification sent",
-    "information_requested": "Information requested from agencies",
-    "information_returned": "Information returned",
-    "recommendation_made": "Rapid review recommendation made",
-    "recommendation_revised": "Recommendation revised",
-    "partner_signed_off": "Safeguarding partner signed off",
-    "partner_disagreed": "Safeguarding partner returned the recommendation",
-    "recommendation_signed_off": "Recommendation signed off by the three partners",
-    "scrutineer_informed": "Independent Scrutineer informed",
-    "rapid_review_sent": "Rapid review sent to the Panel",
-    "panel_responded": "Panel responded",
-    "deadline_missed": "Deadline missed",
-}
-# ---------------------------------------------------------------- rendering
-
-
-def _when(value: datetime | None) -> str:
-    """GOV.UK style, Europe/London: 18 December 2026 at 5pm."""
-    if value is None:
-        return ""
-    local = value.astimezone(LONDON)
-    hour = local.hour % 12 or 12
-    clock = f"{hour}{local:%p}".lower() if local.minute == 0 else f"{hour}:{local:%M}{local:%p}".lower()
-    clock = {"12pm": "midday", "12am": "midnight"}.get(clock, clock)
-    return f"{local.day} {local:%B %Y} at {clock}"
-
-
-def _day(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date()
-    return f"{value.day} {value:%B %Y}"
-
-
-def _words(value: str | None) -> str:
-    text = (value or "").replace("_", " ").replace("-", " ")
-    return text[:1].upper() + text[1:]
-
-
-def _details(details: dict[str, Any]) -> str:
-    """An event's facts in a line: the short values only (ids, choices, dates)."""
-    shown = [
-        f"{key.replace('_', ' ')}: {value}"
-        for key, value in details.items()
-        if isinstance(value, str | int | float | bool) and value not in ("", None) and len(str(value)) <= 120
-    ]
-    return "; ".join(shown)
-
-
-templates = Jinja2Templates(directory=PACKAGE_DIR / "render" / "templates" / "dashboard")
+# The dashboard's own templates, and GOV.UK Frontend's components as Jinja macros under their package's
+# name (govuk-frontend-jinja, the release that matches the govuk-frontend the pages serve).
+templates = Jinja2Templates(
+    env=Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(PACKAGE_DIR / "render" / "templates" / "dashboard"),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            ]
+        ),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+    )
+)
 templates.env.filters.update(
-    when=_when,
-    day=_day,
-    words=_words,
-    details=_details,
-    stage=lambda value: STAGE_NAMES.get(value, _words(value)),  # type: ignore[call-overload]
-    role=lambda value: ROLE_NAMES.get(value, _words(value)),  # type: ignore[call-overload]
-    event=lambda value: EVENT_NAMES.get(value, _words(value)),
+    when=words.moment,
+    day=words.day,
+    words=words.words,
+    stage=words.stage_name,
+    role=words.role_name,
+    event=words.event_name,
+    facts=words.case_event_facts,
+    agency=words.case_agency_name,
+    period=period_words,
     iso=lambda value: value.isoformat() if value else "",
 )
 templates.env.globals.update(
@@ -174,7 +110,7 @@ templates.env.globals.update(
     body_script=BODY_SCRIPT,
     init_script=INIT_SCRIPT,
     govuk_frontend=GOVUK_FRONTEND_PATH,
-    stages=STAGE_NAMES,
+    stages=words.STAGE_NAMES,
     # Each rendered form its own Idempotency-Key (api/idempotency.py): a double submit is one request.
     form_key=lambda: str(uuid.uuid4()),
 )
@@ -261,7 +197,7 @@ async def _refuse(request: Request, actor: Actor, reference: str | None, reason:
     return PageProblem(
         403,
         "You cannot see this page",
-        f"Your role ({ROLE_NAMES[actor.role]}) does not allow you to see this page. "
+        f"Your role ({words.role_name(actor.role)}) does not allow you to see this page. "
         "Ask the Business Unit if you need to.",
     )
 

@@ -225,7 +225,25 @@ def seed_partnership(engine: Engine, policy: Policy, now: datetime) -> None:
         recommendation="local_cspr",
         methodology="Systems approach",
     )
-    events(OVERDUE, EventKind.deadline_missed, now - late_by, deadline="D2", key="rapid_review_to_panel")
+    # The clock's bookkeeping, as the workflow records it: a deadline's id, key and ISO due time.
+    rapid_due = (now - late_by).isoformat()
+    events(
+        OVERDUE,
+        EventKind.deadline_missed,
+        now - late_by,
+        deadline="D2",
+        key="rapid_review_to_panel",
+        due_at=rapid_due,
+    )
+    events(
+        OVERDUE,
+        EventKind.escalation_sent,
+        now - late_by,
+        deadline="D2",
+        key="rapid_review_to_panel",
+        recipients=["jcrg_chair", "independent_scrutineer"],
+        number=1,
+    )
 
     # LSCP-2026-102: a referral whose written confirmation is due soon.
     opened = now - days(1)
