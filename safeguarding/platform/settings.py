@@ -26,6 +26,10 @@ class Settings(BaseSettings):
 
     # SQLite file by default; production sets a PostgreSQL URL (postgresql+psycopg://...).
     database_url: str = Field(default=f"sqlite:///{REPO_DIR / 'data' / 'read-model.sqlite'}")
+    # Production: the schema owner's URL, used only by the migration step (python -m
+    # safeguarding.store.migration), which then grants the role in database_url what the service needs;
+    # the service itself connects as that role, which owns nothing. Unset: migrations use database_url.
+    migration_database_url: str | None = None
 
     # One YAML deadline policy per partnership lives here.
     policy_dir: Path = PACKAGE_DIR / "policies"

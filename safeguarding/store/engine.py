@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Written once and read for ever: the service's role may add to them and read them, nothing more.
+APPEND_ONLY_TABLES = ("audit_log", "case_events")
 
 
 def dialect_insert(bind: Engine | Connection, table: Any) -> Any:
@@ -49,3 +51,29 @@ def migrate(url: str) -> None:
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["configure_logging"] = False
     command.upgrade(config, "head")
+
+
+def grant_service_role(owner_url: str, role: str) -> None:
+    """Give the service's PostgreSQL role, which owns nothing, what it needs on the schema ``owner_url``
+    owns: rows to read and write, the append-only tables to read and add to only, the schema's version
+    to read (the service checks it at start). Run after every migration, so new tables are covered."""
+    engine = make_engine(owner_url)
+    if engine.dialect.name != "postgresql":
+        raise ValueError("a separate service role is a PostgreSQL arrangement")
+    quoted = engine.dialect.identifier_preparer.quote
+    who = quoted(role)
+    try:
+        with engine.begin() as connection:
+            database = connection.execute(text("SELECT current_database()")).scalar_one()
+            for statement in (
+                f"GRANT CONNECT ON DATABASE {quoted(database)} TO {who}",
+                f"GRANT USAGE ON SCHEMA public TO {who}",
+                f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {who}",
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {who}",
+                f"REVOKE UPDATE, DELETE ON {', '.join(map(quoted, APPEND_ONLY_TABLES))} FROM {who}",
+                f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {who}",
+                f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {who}",
+            ):
+                connection.execute(text(statement))
+    finally:
+        engine.dispose()
