@@ -343,6 +343,7 @@ async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
+        tls=settings.temporal_tls(),
         data_converter=settings.data_converter(),
         runtime=runtime,
         # With SLL_OTLP_ENDPOINT, the workers built on this client trace workflows and activities too.

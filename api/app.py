@@ -70,6 +70,7 @@ def create_app(
         app.state.client = client or await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
+            tls=settings.temporal_tls(),
             data_converter=settings.data_converter(),
             interceptors=temporal_interceptors(tracing),
         )

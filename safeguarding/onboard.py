@@ -134,6 +134,7 @@ async def _run(
         client = await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
+            tls=settings.temporal_tls(),
             data_converter=settings.data_converter(),
         )
     except RuntimeError as problem:  # the SDK's "Failed client connect"

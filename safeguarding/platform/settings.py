@@ -22,6 +22,12 @@ class Settings(BaseSettings):
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # Mutual TLS to Temporal (production): this service's client certificate and key, the CA that signed
+    # the server's certificate, and the name the server's certificate carries. Unset: plain connection.
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None
+    temporal_tls_server_name: str | None = None
     task_queue: str = "safeguarding-cases"
 
     # SQLite file by default; production sets a PostgreSQL URL (postgresql+psycopg://...).
@@ -137,6 +143,21 @@ class Settings(BaseSettings):
             missing="no audit key: set SLL_AUDIT_KEY",
         )
         return made.strip().encode()
+
+    def temporal_tls(self):  # type: ignore[no-untyped-def]
+        """The ``tls`` argument of ``Client.connect``: a TLSConfig from the files named, or False."""
+        from temporalio.service import TLSConfig
+
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError("SLL_TEMPORAL_TLS_CERT and SLL_TEMPORAL_TLS_KEY are set together or not at all")
+        if not (self.temporal_tls_cert or self.temporal_tls_ca or self.temporal_tls_server_name):
+            return False
+        return TLSConfig(
+            server_root_ca_cert=self.temporal_tls_ca.read_bytes() if self.temporal_tls_ca else None,
+            domain=self.temporal_tls_server_name,
+            client_cert=self.temporal_tls_cert.read_bytes() if self.temporal_tls_cert else None,
+            client_private_key=self.temporal_tls_key.read_bytes() if self.temporal_tls_key else None,
+        )
 
     def data_converter(self):  # type: ignore[no-untyped-def]
         from safeguarding.platform.codec import data_converter, load_keys
