@@ -30,10 +30,12 @@ from safeguarding.domain.people import Actor
 from safeguarding.domain.policy import Policy
 from safeguarding.queries.case_timeline import case_timeline
 from safeguarding.queries.cases import case_list
+from safeguarding.queries.quarterly_timeliness import timeliness_by_quarter
 from safeguarding.queries.scope import Ambiguous, find_case
 from safeguarding.queries.stored_reports import list_reports, report_body, yearly_processes
 from safeguarding.queries.timeliness import timeliness
 from safeguarding.queries.work import agency_work, overdue_by_agency
+from safeguarding.render.pictures import case_deadlines_picture
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute, tags=["dashboard"])
 
@@ -64,10 +66,18 @@ async def cases_page(
         partial(case_list, partnerships=actor.partnerships), engine, now=now, stage=chosen, page=number
     )
     years = await run_in_threadpool(timeliness, engine, _own(request, actor), now=now)
+    quarters = await run_in_threadpool(timeliness_by_quarter, engine, _own(request, actor), now=now)
     return _page(
         request,
         "cases.html",
-        {"title": "Cases", "actor": actor, "cases": cases, "years": years, "nav": "cases"},
+        {
+            "title": "Cases",
+            "actor": actor,
+            "cases": cases,
+            "years": years,
+            "quarterly": {q.partnership: q for q in quarters},
+            "nav": "cases",
+        },
     )
 
 
@@ -133,6 +143,7 @@ async def case_page(
             "title": f"Case {reference}",
             "actor": actor,
             "case": timeline,
+            "deadlines_picture": case_deadlines_picture(timeline, now),
             "partnership": getattr(request.app.state.policies.get(timeline.partnership), "name", None),
             "nav": "cases",
         },

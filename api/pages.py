@@ -34,7 +34,7 @@ from safeguarding.domain.reporting import period_words
 from safeguarding.platform.identity import NotAuthenticated
 from safeguarding.platform.settings import PACKAGE_DIR, REPO_DIR, Settings
 from safeguarding.queries.due import DueState
-from safeguarding.render import words
+from safeguarding.render import pictures, words
 
 # The GOV.UK Frontend package, installed by make (npm ci --prefix frontend); api/app.py serves it.
 GOVUK_FRONTEND_DIR = REPO_DIR / "frontend" / "node_modules" / "govuk-frontend" / "dist" / "govuk"
@@ -110,6 +110,8 @@ templates.env.globals.update(
     body_script=BODY_SCRIPT,
     init_script=INIT_SCRIPT,
     govuk_frontend=GOVUK_FRONTEND_PATH,
+    measure_chart=pictures.measure_chart,
+    govukRebrand=False,  # the pages keep GOV.UK Frontend 5's look (its 2025 brand is an opt-in)
     stages=words.STAGE_NAMES,
     # Each rendered form its own Idempotency-Key (api/idempotency.py): a double submit is one request.
     form_key=lambda: str(uuid.uuid4()),

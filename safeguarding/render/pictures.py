@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 
 from safeguarding.queries.case_timeline import CaseTimeline
 from safeguarding.queries.due import DueState
+from safeguarding.queries.quarterly_timeliness import MeasureByQuarter
 
 LONDON = ZoneInfo("Europe/London")
 FONT = 'font-family="GDS Transport, arial, sans-serif"'
@@ -252,4 +253,12 @@ def case_deadlines_picture(case: CaseTimeline, today: datetime) -> Markup:
     ]
     return deadlines_picture(
         "case-deadlines-picture", f"Case {case.reference}: its deadlines against today", marks, today
+    )
+
+
+def measure_chart(partnership: str, measure: MeasureByQuarter) -> Markup:
+    """The dashboard's chart of one timeliness measure, quarter by quarter."""
+    bars = [QuarterBar(q.starts, q.ends, q.counted, q.on_time) for q in measure.quarters]
+    return timeliness_chart(
+        f"timeliness-{partnership}-{measure.key}-picture", f"{measure.label}: share on time by quarter", bars
     )

@@ -10,12 +10,14 @@ fails.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -49,6 +51,15 @@ def unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true but the browser test cannot run: {reason}")
     pytest.skip(reason)
+
+
+async def assert_picture(picture: Any, title: str) -> None:
+    """An SVG picture is on the page, seen (of a real size) and named: role img, its title the name."""
+    assert await picture.is_visible()
+    box = await picture.bounding_box()
+    assert box is not None and box["width"] > 100 and box["height"] > 50, box
+    assert await picture.get_attribute("role") == "img"
+    assert (await picture.locator("title").first.text_content() or "").startswith(title)
 
 
 class StandInClient:
@@ -156,31 +167,43 @@ async def test_a_manager_and_a_partner_agency_each_see_what_they_may(
                 (ON_TRACK, "Local review (CSPR)", "On track"),
                 (PLAN_CASE, "Learning actions", "Overdue"),
             ):
-                row = page.locator(f'tr[data-case="{reference}"]')
+                row = page.locator(f'tr:has([data-case="{reference}"])')
                 assert stage in await row.inner_text()
                 assert await row.locator(".govuk-tag").inner_text() == state
-            overdue_tag = page.locator(f'tr[data-case="{OVERDUE}"] .govuk-tag')
+            overdue_tag = page.locator(f'tr:has([data-case="{OVERDUE}"]) .govuk-tag')
             assert "govuk-tag--red" in (await overdue_tag.get_attribute("class") or "")
             # The GOV.UK styles and fonts are served locally and applied: the red tag is not unstyled.
             colour = await overdue_tag.evaluate("tag => getComputedStyle(tag).backgroundColor")
             assert colour not in ("rgba(0, 0, 0, 0)", "transparent"), colour
             assert await page.evaluate("document.fonts.check('19px \"GDS Transport\"')")
             assert await page.evaluate("document.body.classList.contains('govuk-frontend-supported')")
-            rapid = await page.locator('tr[data-measure="rapid_review_to_panel"]').inner_text()
+            rapid = await page.locator('tr:has([data-measure="rapid_review_to_panel"])').inner_text()
             assert "1 of 3" in rapid and "33%" in rapid
-            cspr = await page.locator('tr[data-measure="cspr_completion"]').inner_text()
+            cspr = await page.locator('tr:has([data-measure="cspr_completion"])').inner_text()
             assert "1 of 1" in cspr and "100%" in cspr
+            # Timeliness by quarter, drawn: an image with its title, of a real size, bars for the quarters.
+            chart = page.locator("svg#timeliness-luton-rapid_review_to_panel-picture")
+            await assert_picture(chart, "Rapid reviews sent to the Panel within 15 working days")
+            assert await chart.locator("rect.sll-bar").count() >= 1
             await page.screenshot(path=ARTIFACTS / "dashboard-manager.png", full_page=True)
 
             # One case's timeline: a decision with who and why, a deadline due against met, a notice sent.
             await page.get_by_role("link", name=OVERDUE).click()
             await page.wait_for_url(f"{base}/dashboard/cases/{OVERDUE}")
-            decision = await page.locator('tr[data-event="recommendation_made"]').inner_text()
+            decision = await page.locator('tr:has([data-event="recommendation_made"])').inner_text()
             assert "jcrg.chair" in decision and "JCRG chair" in decision and JCRG_REASONS in decision
-            notify = await page.locator('tr[data-deadline="notify_panel"]').inner_text()
+            notify = await page.locator('tr:has([data-deadline="notify_panel"])').inner_text()
             assert "Met on time" in notify and notify.count(" at ") == 2  # due, and met
             sent = await page.locator('tr[data-notification="task_assigned"]').inner_text()
             assert "Luton schools" in sent and "Sent" in sent
+            # Its deadlines on a line of time: a mark for each not cancelled, today's line, and words only.
+            picture = page.locator("svg#case-deadlines-picture")
+            await assert_picture(picture, f"Case {OVERDUE}: its deadlines against today")
+            assert await picture.locator("g.sll-mark").count() == 4
+            today = await picture.locator("line.sll-today").bounding_box()  # a vertical line: no width
+            assert today is not None and today["height"] > 50, today
+            shown = await page.locator("main").inner_text()
+            assert not re.findall(r"\b[a-z]+(?:_[a-z]+)+\b|\bD\d+\b|\d{4}-\d{2}-\d{2}", shown)
             await page.screenshot(path=ARTIFACTS / "dashboard-case.png", full_page=True)
 
             await page.get_by_role("button", name="Sign out").click()
