@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -545,3 +546,12 @@ def test_temporals_helm_values_require_client_certificates_and_keep_the_ui_signe
     assert values["web"]["tls"]["enabled"] is True
     for store in values["server"]["config"]["persistence"]["datastores"].values():
         assert store["sql"]["pluginName"] == "postgres12" and "password" not in store["sql"]
+
+
+@pytest.mark.parametrize(
+    "script", sorted((ROOT / "deploy").rglob("*.sh")), ids=lambda path: str(path.relative_to(ROOT))
+)
+def test_the_deployment_scripts_are_valid_posix_shell(script: Path) -> None:
+    checked = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert script.read_text().startswith("#!/bin/sh\n")
