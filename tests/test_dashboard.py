@@ -33,6 +33,7 @@ from safeguarding.queries.case_timeline import case_timeline
 from safeguarding.queries.cases import case_list
 from safeguarding.queries.timeliness import timeliness
 from safeguarding.queries.work import agency_work, overdue_by_agency
+from safeguarding.render.pictures import CHART_TOP, PLOT_HEIGHT
 from safeguarding.store.engine import make_engine
 from safeguarding.store.tables import AuditRow
 from tests import rows
@@ -320,6 +321,43 @@ async def test_the_case_page_says_each_event_in_words_with_no_key_deadline_id_or
     assert "Deadline missed" in missed and "Escalation sent" in escalated
     # The same seeded bookkeeping as the words were made from: so the check above checked something.
     assert 'data-event="deadline_missed"' in page and "rapid_review_to_panel" in page
+
+
+def picture(page: str, name: str) -> str:
+    match = re.search(rf'<svg[^>]*id="{name}".*?</svg>', page, re.S)
+    assert match, f"no picture {name}"
+    return match.group(0)
+
+
+async def test_managers_see_timeliness_by_quarter_drawn_and_in_a_table(site: Site):
+    await site.sign_in("manager")
+    page = (await site.http.get("/dashboard")).text
+    chart = picture(page, "timeliness-luton-rapid_review_to_panel-picture")
+    assert 'role="img"' in chart and "<title" in chart and "<desc" in chart
+    assert "Rapid reviews sent to the Panel within 15 working days: share on time by quarter" in chart
+    # Three reporting years of quarters, up to this one; the same figures as the chart in a table.
+    figures = re.search(r"<caption[^>]*>\s*Rapid reviews sent[^<]*quarter by quarter.*?</table>", page, re.S).group(0)
+    quarters = re.findall(r"<tr\b.*?</tr>", figures, re.S)[1:]  # after the heading row
+    assert 9 <= len(quarters) <= 12 and "April to June" in quarters[0]
+    counts = [re.search(r"(\d+) of (\d+)", q).groups() for q in quarters]
+    # This year's three (one on time) and the closed case's, two years ago, on time.
+    assert sum(int(c) for _, c in counts) == 4 and sum(int(o) for o, _ in counts) == 2
+    # The one from years ago was on time: a full-height bar, standing on the baseline.
+    assert len(re.findall(r'class="sll-bar"', chart)) == sum(1 for _, c in counts if c != "0")
+    assert re.search(
+        rf'class="sll-bar" x="[\d.]+" y="{CHART_TOP:.1f}" width="[\d.]+" height="{PLOT_HEIGHT:.1f}"', chart
+    )
+
+
+async def test_the_case_page_draws_its_deadlines_against_today(site: Site):
+    await site.sign_in("manager")
+    page = (await site.http.get(f"/dashboard/cases/{OVERDUE}")).text
+    drawn = picture(page, "case-deadlines-picture")
+    assert 'role="img"' in drawn and f"Case {OVERDUE}: its deadlines against today" in drawn
+    outcomes = re.findall(r'class="sll-deadline" data-outcome="(\w+)"', drawn)
+    assert sorted(outcomes) == ["met", "met", "missed", "open"]  # soonest due first, by due date
+    assert 'class="sll-today"' in drawn and "Luton schools: Agency information return" in drawn
+    assert "4 deadlines by due date" in drawn and "2 met, 1 missed, 1 open" in drawn
 
 
 async def test_the_overdue_page_lists_open_work_past_due_by_the_agency_that_owns_it(site: Site):

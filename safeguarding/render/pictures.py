@@ -244,7 +244,7 @@ def case_deadlines_picture(case: CaseTimeline, today: datetime) -> Markup:
     owners = {t.task_id: t.agency_name for t in case.tasks}  # a task's deadline by the agency it is asked of
     marks = [
         DeadlineMark(
-            d.title + (f" ({owners.get(d.subject, d.subject)})" if d.subject else ""),
+            (f"{owners.get(d.subject, d.subject)}: " if d.subject else "") + d.title,
             d.due_at,
             OUTCOMES[d.state],
         )
