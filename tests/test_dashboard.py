@@ -336,7 +336,9 @@ async def test_managers_see_timeliness_by_quarter_drawn_and_in_a_table(site: Sit
     assert 'role="img"' in chart and "<title" in chart and "<desc" in chart
     assert "Rapid reviews sent to the Panel within 15 working days: share on time by quarter" in chart
     # Three reporting years of quarters, up to this one; the same figures as the chart in a table.
-    figures = re.search(r"<caption[^>]*>\s*Rapid reviews sent[^<]*quarter by quarter.*?</table>", page, re.S).group(0)
+    figures = re.search(
+        r"<caption[^>]*>\s*Rapid reviews sent[^<]*quarter by quarter.*?</table>", page, re.S
+    ).group(0)
     quarters = re.findall(r"<tr\b.*?</tr>", figures, re.S)[1:]  # after the heading row
     assert 9 <= len(quarters) <= 12 and "April to June" in quarters[0]
     counts = [re.search(r"(\d+) of (\d+)", q).groups() for q in quarters]

@@ -194,7 +194,7 @@ async def test_a_manager_and_a_partner_agency_each_see_what_they_may(
             assert "jcrg.chair" in decision and "JCRG chair" in decision and JCRG_REASONS in decision
             notify = await page.locator('tr:has([data-deadline="notify_panel"])').inner_text()
             assert "Met on time" in notify and notify.count(" at ") == 2  # due, and met
-            sent = await page.locator('tr[data-notification="task_assigned"]').inner_text()
+            sent = await page.locator('tr:has([data-notification="task_assigned"])').inner_text()
             assert "Luton schools" in sent and "Sent" in sent
             # Its deadlines on a line of time: a mark for each not cancelled, today's line, and words only.
             picture = page.locator("svg#case-deadlines-picture")
