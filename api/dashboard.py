@@ -190,7 +190,14 @@ async def reports_page(request: Request, actor: Viewer) -> Response:
     return _page(
         request,
         "reports.html",
-        {"title": "Reports", "actor": actor, "reports": reports, "yearly": processes, "nav": "reports"},
+        {
+            "title": "Reports",
+            "actor": actor,
+            "reports": reports,
+            "yearly": processes,
+            "names": {p: policy.name for p, policy in _own(request, actor).items()},
+            "nav": "reports",
+        },
     )
 
 

@@ -321,6 +321,12 @@ async def test_the_case_page_says_each_event_in_words_with_no_key_deadline_id_or
     assert "Deadline missed" in missed and "Escalation sent" in escalated
     # The same seeded bookkeeping as the words were made from: so the check above checked something.
     assert 'data-event="deadline_missed"' in page and "rapid_review_to_panel" in page
+    # Nor on any other page a reader sees.
+    for path in ("/dashboard", "/dashboard/overdue", "/dashboard/reports"):
+        assert INTERNAL_WORDS.findall(shown_text((await site.http.get(path)).text)) == [], path
+    await site.sign_in("partner_agency", "school.dsl", agency=SCHOOL)
+    for path in ("/dashboard", f"/dashboard/cases/{OVERDUE}"):
+        assert INTERNAL_WORDS.findall(shown_text((await site.http.get(path)).text)) == [], path
 
 
 def picture(page: str, name: str) -> str:
