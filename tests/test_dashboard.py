@@ -31,6 +31,7 @@ from safeguarding.platform.identity import mint_local_token
 from safeguarding.platform.settings import Settings
 from safeguarding.queries.case_timeline import case_timeline
 from safeguarding.queries.cases import case_list
+from safeguarding.queries.quarterly_timeliness import timeliness_by_quarter
 from safeguarding.queries.timeliness import timeliness
 from safeguarding.queries.work import agency_work, overdue_by_agency
 from safeguarding.render.pictures import CHART_TOP, PLOT_HEIGHT
@@ -555,6 +556,7 @@ def test_the_read_model_queries_give_the_same_answers_on_postgresql(
             lambda e: case_list(e, partnerships=["luton"], now=now),
             lambda e: case_list(e, partnerships=["luton"], now=now, stage="rapid_review"),
             lambda e: timeliness(e, {policy.partnership: policy}, now=now),
+            lambda e: timeliness_by_quarter(e, {policy.partnership: policy}, now=now),
             lambda e: case_timeline(e, "luton", OVERDUE, now=now),
             lambda e: case_timeline(e, "luton", PLAN_CASE, now=now),
             lambda e: agency_work(e, SCHOOL, ["luton"], now=now),
