@@ -153,6 +153,7 @@ class DeadlineMark:
 LINE_WIDTH, LANE, LINE_TOP = 760, 34, 30
 LABELS_WIDTH, LINE_RIGHT = 300, 70
 LONGEST_TITLE = 44
+WORD_ROOM = 75  # the width the longest outcome word ("Met late") takes beside its mark
 
 
 def _shape(outcome: Outcome) -> str:
@@ -194,14 +195,17 @@ def deadlines_picture(name: str, title: str, marks: Sequence[DeadlineMark], toda
         _text(left, bottom + 20, _day(first), size=12, fill=SECONDARY),
         _text(right, bottom + 20, _day(last), size=12, anchor="end", fill=SECONDARY),
     ]
+    now = x(today)
     for lane, mark in enumerate(marks):
         y = LINE_TOP + LANE * lane + LANE / 2
         at = x(mark.due_at)
         word = OUTCOME_WORDS[mark.outcome]
+        # The word to the mark's right, unless the right edge or today's line is in its way.
+        in_the_way = at > right - WORD_ROOM or now - WORD_ROOM < at < now
         beside = (
-            _text(at + 12, y + 5, word, size=13)
-            if at < right - 60
-            else _text(at - 12, y + 5, word, size=13, anchor="end")
+            _text(at - 12, y + 5, word, size=13, anchor="end")
+            if in_the_way
+            else _text(at + 12, y + 5, word, size=13)
         )
         body.append(
             f'<g class="sll-deadline" data-outcome="{mark.outcome.value}">'
@@ -212,7 +216,6 @@ def deadlines_picture(name: str, title: str, marks: Sequence[DeadlineMark], toda
             + beside
             + "</g>"
         )
-    now = x(today)
     body.append(
         f'<line class="sll-today" x1="{now:.1f}" y1="{LINE_TOP - 8}" x2="{now:.1f}" y2="{bottom}" '
         f'stroke="{TEXT}" stroke-width="2" stroke-dasharray="6 4"/>'
