@@ -45,7 +45,8 @@ SESSION_COOKIE = "sll_session"
 MAX_COOKIE_TOKEN = 3800  # browsers keep cookies up to about 4 KB
 MAX_FORM_BYTES = 16_384
 
-# The page template's two inline scripts (as the GOV.UK template has them), allowed by their hashes.
+# The page template's two inline scripts, allowed by their hashes: the first as govuk-frontend-jinja's
+# template.html writes it (a browser test sees it run), the second base.html's.
 BODY_SCRIPT = (
     "document.body.className += ' js-enabled' + "
     "('noModule' in HTMLScriptElement.prototype ? ' govuk-frontend-supported' : '');"
@@ -107,7 +108,6 @@ templates.env.filters.update(
 )
 templates.env.globals.update(
     state_tags=STATE_TAGS,
-    body_script=BODY_SCRIPT,
     init_script=INIT_SCRIPT,
     govuk_frontend=GOVUK_FRONTEND_PATH,
     measure_chart=pictures.measure_chart,
