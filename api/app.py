@@ -37,9 +37,11 @@ from api import (
     yearly_reports,
 )
 from api.body_limit import BodyLimit
+from api.contract import tell_the_truth
 from api.errors import answer_outages
 from api.idempotency import IdempotencyMiddleware, document_keys, forget_old_keys
 from api.metrics import Metrics
+from api.problems import answer_with_problems
 from safeguarding.platform.identity import TokenVerifier
 from safeguarding.platform.logs import configure_logging, redact_access_log
 from safeguarding.platform.policy_files import load_policies
@@ -113,6 +115,8 @@ def create_app(
     answer_outages(app)
     app.add_middleware(IdempotencyMiddleware)
     document_keys(app)
+    answer_with_problems(app)
+    tell_the_truth(app)
     # Only the Temporal UI calls from a browser (the codec endpoint); credentials travel as bearer tokens.
     app.add_middleware(
         CORSMiddleware,

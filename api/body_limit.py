@@ -5,10 +5,10 @@ further. The import of cases already in progress takes larger files than any oth
 
 from __future__ import annotations
 
-import json
-
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.problems import MEDIA_TYPE, problem_bytes
 
 # The largest body of a step, a final report's recommendations or a directory entry, with room to spare.
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -56,9 +56,7 @@ class BodyLimit:
 
 
 async def _refuse(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {"detail": f"the request body is over {limit // 1024:,} KB, the most this request takes"}
-    ).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    body = problem_bytes(413, f"the request body is over {limit // 1024:,} KB, the most this request takes")
+    headers = [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -70,7 +70,7 @@ def _may_manage(actor: Actor, agency: str | None) -> None:
     summary="Make a calendar feed of open deadlines (Business Unit; a partner agency its own)",
     responses={
         403: {"description": "A partner agency asked for another agency's, or the whole partnership's."},
-        422: {"description": "Malformed input, or an agency not active in the partner directory."},
+        409: {"description": "The agency is not (or no longer) active in the partner directory."},
     },
 )
 async def issue_feed(
@@ -99,7 +99,7 @@ async def issue_feed(
                 actor.user_id,
             )
         except calendar_feeds.AgencyNotActive as problem:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(problem)) from None
+            raise HTTPException(status.HTTP_409_CONFLICT, str(problem)) from None
         return IssuedFeed(
             id=feed.id,
             partnership=feed.partnership,

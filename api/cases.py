@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.access import AGENCY, EVERYONE, STAFF, allow, allow_step, current_case, record
-from api.dependencies import ClientDep, EngineDep, PoliciesDep
+from api.dependencies import MAX_OFFSET, ClientDep, EngineDep, PoliciesDep
 from api.partnerships import partnerships_read
 from api.steps import Reference, documented, take_step
 from api.temporal import query_case
@@ -60,7 +60,7 @@ def get_cases(
         str | None, Query(pattern=AGENCY_PATTERN, description="One of the reader's partnerships.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Skip this many (the pages before).")] = 0,
 ) -> list[CaseListItem]:
     """From the SQL read model: the cases of the reader's partnerships (or the one asked for), with their
     stage and next due time, newest first."""

@@ -12,6 +12,10 @@ from temporalio.client import Client
 from safeguarding.domain.policy import Policy
 from safeguarding.platform.settings import Settings
 
+# The furthest a list pages: past a million rows there is nothing to page to (and the database's integers
+# end somewhere).
+MAX_OFFSET = 1_000_000
+
 
 def get_client(request: Request) -> Client:
     return request.app.state.client

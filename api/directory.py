@@ -64,7 +64,12 @@ async def list_agencies(
     return [a for a in found if actor.role is not AGENCY or a.code == actor.agency]
 
 
-@router.get("/agencies/{code}", response_model=Agency, summary="One agency of a partnership's directory")
+@router.get(
+    "/agencies/{code}",
+    response_model=Agency,
+    summary="One agency of a partnership's directory",
+    responses={403: {"description": "A partner agency reads only its own entry."}},
+)
 async def get_agency(
     code: Code,
     engine: EngineDep,
@@ -136,6 +141,7 @@ async def put_agency(
     "/agencies/{code}/webhook-secret",
     response_model=WebhookSecret,
     summary="Make a new webhook signing secret (Business Unit)",
+    responses={409: {"description": "The agency has no webhook: set its webhook_url first."}},
 )
 async def rotate_webhook_secret(
     code: Code,

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import structlog
 from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from temporalio.service import RPCError, RPCStatusCode
+
+from api.problems import ProblemResponse, problem
 
 log = structlog.get_logger(__name__)
 
@@ -17,15 +18,15 @@ RETRY_AFTER = "5"
 _UNAVAILABLE_RPC = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
 
 
-def _unavailable(what: str) -> JSONResponse:
-    return JSONResponse(
-        {"detail": f"{what} is unavailable; try again shortly (with the same Idempotency-Key)"},
+def _unavailable(what: str) -> ProblemResponse:
+    return ProblemResponse(
+        problem(503, f"{what} is unavailable; try again shortly (with the same Idempotency-Key)"),
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         headers={"Retry-After": RETRY_AFTER},
     )
 
 
-async def _database_down(request: Request, error: Exception) -> JSONResponse:
+async def _database_down(request: Request, error: Exception) -> ProblemResponse:
     if isinstance(error, DBAPIError) and not isinstance(error, (OperationalError, InterfaceError)):
         if not error.connection_invalidated:
             raise error  # a real fault (a constraint, a bad query): not an outage
@@ -33,7 +34,7 @@ async def _database_down(request: Request, error: Exception) -> JSONResponse:
     return _unavailable("the database")
 
 
-async def _temporal_down(request: Request, error: Exception) -> JSONResponse:
+async def _temporal_down(request: Request, error: Exception) -> ProblemResponse:
     recovering = (
         isinstance(error, RPCError)
         and error.status is RPCStatusCode.FAILED_PRECONDITION

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import re
 from typing import Any
 from urllib.parse import parse_qs
@@ -26,9 +25,11 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.pages import SESSION_COOKIE
+from api.problems import MEDIA_TYPE, problem_bytes
 from safeguarding.platform.identity import NotAuthenticated
 from safeguarding.store import idempotency
 
@@ -100,7 +101,7 @@ def key_of(request: Request) -> str | None:
 
 
 def _answer(status_code: int, detail: str, **headers: str) -> tuple[int, bytes, dict[str, str]]:
-    return status_code, json.dumps({"detail": detail}).encode(), headers
+    return status_code, problem_bytes(status_code, detail), {"content-type": MEDIA_TYPE, **headers}
 
 
 class IdempotencyMiddleware:
@@ -108,13 +109,13 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in STATE_CHANGING:
-            await self.app(scope, receive, send)
+        if scope["type"] != "http" or scope["method"] not in STATE_CHANGING or not _routed(scope):
+            await self.app(scope, receive, send)  # no key kept for a 404 or a 405
             return
         body = await _whole_body(receive)
         replay = _replayer(body, receive)
         headers = Headers(scope=scope)
-        key = headers.get(HEADER) or _form_key(headers, body)
+        key = headers[HEADER] if HEADER in headers else _form_key(headers, body)  # "" is a bad key, not none
         if key is None:
             await self.app(scope, replay, send)
             return
@@ -198,6 +199,11 @@ class IdempotencyMiddleware:
             await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": False})
 
         await self.app(scope, receive, keeping)
+
+
+def _routed(scope: Scope) -> bool:
+    """Some route takes this method at this path."""
+    return any(route.matches(scope)[0] is Match.FULL for route in scope["app"].router.routes)
 
 
 async def _owner(scope: Scope, headers: Headers) -> str | None:

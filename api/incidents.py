@@ -34,7 +34,9 @@ CLOCK_TOLERANCE = timedelta(minutes=5)
     summary="Open a case (Business Unit)",
     responses={
         200: {"description": "A case with this reference and these facts exists already: it is returned."},
-        409: {"description": "The reference is already used by a case with different facts."},
+        409: {
+            "description": "The reference is already used by a case with different facts, or the referring agency is not active in the partner directory, or a thematic review names a theme or cases the partnership does not have."
+        },
         404: {"description": "The partnership is not one the token names."},
         422: {"description": "Malformed input, an unknown partnership, or a time in the future."},
     },
@@ -75,7 +77,7 @@ async def open_case(
         )
         if unknown:
             raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                status.HTTP_409_CONFLICT,
                 f"referring_agency {opening.referring_agency!r} is not an active agency of "
                 f"{opening.partnership}'s partner directory; its Business Unit adds it with PUT /agencies/{{code}}",
             )
@@ -121,14 +123,14 @@ async def _check_thematic(engine: Engine, opening: CaseOpening, policy) -> None:
     scope = opening.thematic
     if scope.theme not in policy.themes:  # type: ignore[union-attr]
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            status.HTTP_409_CONFLICT,
             f"theme {scope.theme!r} is not one of {opening.partnership}'s themes: {', '.join(policy.themes)}",  # type: ignore[union-attr]
         )
     found = await run_in_threadpool(_cases_of, engine, opening.partnership, scope.cases)  # type: ignore[union-attr]
     missing = [c for c in scope.cases if c not in found]  # type: ignore[union-attr]
     if missing:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            status.HTTP_409_CONFLICT,
             f"a thematic review covers cases of {opening.partnership}: no case {', '.join(missing)} there",
         )
 

@@ -14,7 +14,14 @@ from api.access import BU, allow, record
 from api.dependencies import ClientDep, EngineDep, PoliciesDep, SettingsDep
 from api.partnerships import require_served
 from safeguarding.domain.fields import AGENCY_PATTERN
-from safeguarding.domain.onboarding import ImportReport, RowOutcome, RowReport, UnreadableFile, read_rows
+from safeguarding.domain.onboarding import (
+    MAX_ROWS,
+    ImportReport,
+    RowOutcome,
+    RowReport,
+    UnreadableFile,
+    read_rows,
+)
 from safeguarding.domain.people import Actor
 from safeguarding.onboarding import Service, import_rows
 
@@ -47,7 +54,7 @@ _BODY = {
         "description": "One row per case: its opening and its history (the format: examples/onboarding/README.md).",
         "content": {
             "application/json": {
-                "schema": {"type": "array", "items": {"type": "object"}},
+                "schema": {"type": "array", "items": {"type": "object"}, "minItems": 1, "maxItems": MAX_ROWS},
                 "example": [_EXAMPLE_ROW],
             },
             "text/csv": {"schema": {"type": "string"}},

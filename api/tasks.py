@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, sta
 from pydantic import BaseModel
 
 from api.access import AGENCY, EVERYONE, allow, allow_step
-from api.dependencies import ClientDep, EngineDep, PoliciesDep
+from api.dependencies import MAX_OFFSET, ClientDep, EngineDep, PoliciesDep
 from api.partnerships import partnerships_read
 from api.steps import take_step
 from safeguarding.domain import steps
@@ -39,7 +39,10 @@ class Withdrawal(Dated):
 
 
 @router.get(
-    "/tasks", response_model=list[TaskListItem], summary="Tasks by agency (a partner agency sees its own)"
+    "/tasks",
+    response_model=list[TaskListItem],
+    summary="Tasks by agency (a partner agency sees its own)",
+    responses={403: {"description": "A partner agency reads only its own tasks."}},
 )
 def get_tasks(
     engine: EngineDep,
@@ -50,7 +53,7 @@ def get_tasks(
         Query(
             pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$",
             description="Whose tasks: an agency code, or an office's role (business_unit); a partner "
-            "agency's own by default.",
+            "agency's own by default, every agency's for anyone else.",
         ),
     ] = None,
     status_: Annotated[
@@ -60,19 +63,17 @@ def get_tasks(
         str | None, Query(pattern=AGENCY_PATTERN, description="One of the reader's partnerships.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="At most this many (a page).")] = 500,
-    offset: Annotated[int, Query(ge=0, description="Skip this many (the pages before).")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Skip this many (the pages before).")] = 0,
 ) -> list[TaskListItem]:
     """Open tasks by default, soonest due first, ``limit`` at a time, from the read model: the agency's tasks as an entry of
     the reader's partnerships' directories (of another partnership's case too, where one of them
-    contributes). The Business Unit's own tasks: ?agency=business_unit."""
+    contributes); without ``agency``, every agency's. The Business Unit's own tasks: ?agency=business_unit."""
     if actor.role is AGENCY:
         if agency not in (None, actor.agency):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"a partner agency sees its own tasks ({actor.agency})"
             )
         agency = actor.agency
-    if agency is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "say whose tasks: ?agency=<agency code>")
     return list_tasks(
         engine,
         agency=agency,

@@ -121,7 +121,8 @@ def agencies_not_in_directory(engine: Engine, partnership: str, codes: list[str]
 
 async def require_known_agencies(engine: Engine, partnership: str, body: Any) -> None:
     """Work goes only to agencies in the partnership's own directory (where their notifications are
-    sent): an unknown or inactive code is refused before the case sees it."""
+    sent): an unknown or inactive code is refused before the case sees it (409: the directory, not the
+    request's shape, says no; the Business Unit's PUT /agencies/{code} makes the same request good)."""
     codes = list(getattr(body, "agencies", None) or [])
     if isinstance(getattr(body, "agency", None), str):
         codes.append(body.agency)
@@ -130,7 +131,7 @@ async def require_known_agencies(engine: Engine, partnership: str, body: Any) ->
     unknown = await run_in_threadpool(agencies_not_in_directory, engine, partnership, codes)
     if unknown:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            status.HTTP_409_CONFLICT,
             f"not an active agency of {partnership}'s partner directory: {', '.join(unknown)}; "
             "its Business Unit adds or reactivates one with PUT /agencies/{code}",
         )

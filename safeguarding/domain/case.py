@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from safeguarding.domain.deadlines import Deadline
 from safeguarding.domain.events import CaseEvent
@@ -106,6 +106,19 @@ class ReferralConfirmation(StrictModel):
 
 
 class ScreeningDecision(Dated):
+    # The rule below, in the OpenAPI document: a route only when the criteria are not met, and then one.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"criteria_met": {"const": False}}, "required": ["criteria_met"]},
+            "then": {
+                "required": ["learning_route"],
+                "properties": {"learning_route": {"not": {"type": "null"}}},
+            },
+            "else": {"properties": {"learning_route": {"type": "null"}}},
+        },
+    )
+
     criteria_met: bool
     learning_route: ScreeningLearningRoute | None = Field(
         default=None, description="Required when the criteria are not met: where the learning goes instead."
@@ -130,7 +143,7 @@ class NotificationRecord(StrictModel):
 
 
 class InformationRequest(Dated):
-    agencies: list[AgencyCode] = Field(min_length=1, max_length=40)
+    agencies: list[AgencyCode] = Field(min_length=1, max_length=40, json_schema_extra={"uniqueItems": True})
     asked_for: ShortText = Field(
         description="What is asked of each agency, e.g. a chronology of involvement."
     )

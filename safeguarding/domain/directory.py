@@ -23,10 +23,13 @@ Mailbox = Annotated[
 ]
 
 
+WEBHOOK_URL_MAX = 500
+
+
 def _fits(url: HttpUrl) -> HttpUrl:
     """The URL as it will be stored (normalised, which can lengthen it) must fit its column."""
-    if len(str(url)) > 500:
-        raise ValueError("the webhook URL is longer than 500 characters")
+    if len(str(url)) > WEBHOOK_URL_MAX:
+        raise ValueError(f"the webhook URL is longer than {WEBHOOK_URL_MAX} characters")
     return url
 
 
@@ -43,7 +46,10 @@ class AgencyDetails(StrictModel):
     name: AgencyName
     roles: list[Role] = Field(min_length=1, max_length=len(Role))
     mailboxes: list[Mailbox] = Field(default_factory=list, max_length=10)
-    webhook_url: Annotated[HttpUrl, AfterValidator(_fits)] | None = Field(
+    webhook_url: (
+        Annotated[HttpUrl, AfterValidator(_fits), Field(json_schema_extra={"maxLength": WEBHOOK_URL_MAX - 1})]
+        | None
+    ) = Field(
         default=None, description="The agency's endpoint for signed JSON notifications (https in production)."
     )
     digest: bool = Field(default=False, description="One email a day instead of one per event.")

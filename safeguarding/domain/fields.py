@@ -6,6 +6,7 @@ alphabet because they become parts of workflow ids and task ids. No child or fam
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated
 
@@ -26,15 +27,27 @@ AgencyCode = Annotated[str, StringConstraints(pattern=AGENCY_PATTERN)]
 UserId = Annotated[str, StringConstraints(pattern=USER_PATTERN)]
 
 
+# Some character that is not a space, by every engine's idea of one (Python's, JSON Schema's, pydantic's):
+# how the OpenAPI document says "not blank", and how the validator checks it.
+WORDS_PATTERN = r"[^\s\x1c-\x1f\x85\uFEFF]"
+_WORDS = re.compile(WORDS_PATTERN)
+
+
 def _must_have_words(text: str) -> str:
-    if not text.strip():
+    if not _WORDS.search(text):
         raise ValueError("must not be blank")
     return text.strip()
 
 
-Reasons = Annotated[str, StringConstraints(min_length=1, max_length=4000), AfterValidator(_must_have_words)]
+_NOT_BLANK = Field(json_schema_extra={"pattern": WORDS_PATTERN})
 
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(_must_have_words)]
+Reasons = Annotated[
+    str, StringConstraints(min_length=1, max_length=4000), AfterValidator(_must_have_words), _NOT_BLANK
+]
+
+ShortText = Annotated[
+    str, StringConstraints(min_length=1, max_length=1000), AfterValidator(_must_have_words), _NOT_BLANK
+]
 
 
 def _aware(value: datetime) -> datetime:
@@ -51,9 +64,26 @@ def _plausible_date(value: date) -> date:
     return value
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+# What the validators above take, stated in the OpenAPI document too, exactly: a real calendar date from
+# 2000 to 2100 and, for a time, its offset (a generated client, or a fuzzer, draws only what is taken).
+_DAY = (
+    r"((20[0-9]{2}|2100)-(0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
+    r"|(20[0-9]{2}|2100)-(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+    r"|(20[0-9]{2}|2100)-02-(0[1-9]|1[0-9]|2[0-8])"
+    r"|20([02468][048]|[13579][26])-02-29)"
+)
+_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+_OFFSET = r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+AWARE_DATETIME_PATTERN = rf"^{_DAY}T{_CLOCK}{_OFFSET}$"
+PLAUSIBLE_DATE_PATTERN = rf"^{_DAY}$"
 
-PlausibleDate = Annotated[date, AfterValidator(_plausible_date)]
+AwareDatetime = Annotated[
+    datetime, AfterValidator(_aware), Field(json_schema_extra={"pattern": AWARE_DATETIME_PATTERN})
+]
+
+PlausibleDate = Annotated[
+    date, AfterValidator(_plausible_date), Field(json_schema_extra={"pattern": PLAUSIBLE_DATE_PATTERN})
+]
 
 
 class StrictModel(BaseModel):

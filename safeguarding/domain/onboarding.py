@@ -285,6 +285,11 @@ def _json_rows(text: str) -> list[Any]:
         ) from None
     if not isinstance(data, list):
         raise UnreadableFile("a JSON file of cases is a list of objects, one per case")
+    strays = [str(number) for number, row in enumerate(data, 1) if not isinstance(row, dict)]
+    if strays:  # not a file of cases at all (a list of numbers, say): refused whole, as the document says
+        raise UnreadableFile(
+            f"a JSON file of cases is a list of objects; row {', '.join(strays[:5])} is not one"
+        )
     return data
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from safeguarding.domain.facts import AbuseOrNeglect, CareActBasis, ChildStatus, Route
 from safeguarding.domain.fields import (
@@ -20,6 +20,7 @@ from safeguarding.domain.fields import (
     StrictModel,
 )
 from safeguarding.domain.partnerships import Contribution
+from safeguarding.domain.stated_rules import both, given, left_out, values, when
 
 
 class NotificationRecipient(StrEnum):
@@ -73,7 +74,12 @@ class ThematicScope(StrictModel):
         description="One of the partnership's themes (its policy lists them)."
     )
     title: ShortText
-    cases: list[CaseReference] = Field(min_length=2, max_length=20, description="The cases it covers.")
+    cases: list[CaseReference] = Field(
+        min_length=2,
+        max_length=20,
+        description="The cases it covers (each once; not the thematic review's own reference).",
+        json_schema_extra={"uniqueItems": True},
+    )
 
     @model_validator(mode="after")
     def _several_cases(self) -> ThematicScope:
@@ -82,8 +88,63 @@ class ThematicScope(StrictModel):
         return self
 
 
+NOT_REFERRED = (
+    Route.serious_incident_notification,
+    Route.care_leaver_death,
+    Route.learning_from_elsewhere,
+    Route.thematic_review,
+    Route.safeguarding_adults_review,
+)
+EARLY = (NotificationRecipient.panel, NotificationRecipient.safeguarding_partners)
+_NO_CHILD_HERE = values(child_status=ChildStatus.neither, child_died=False, notified={}, contributors=[])
+
+# The validators below, as the OpenAPI document states them. What compares values (a notification not
+# before la_aware_at; a thematic review not covering itself; each contributor once, not the lead) is said
+# in the fields' descriptions.
+STATED_RULES = [
+    when(
+        "route",
+        [Route.safeguarding_adults_review],
+        both(given("care_act_basis"), values(child_status=ChildStatus.neither, notified={}, contributors=[])),
+        left_out("care_act_basis"),
+    ),
+    when("route", [Route.thematic_review], both(given("thematic"), _NO_CHILD_HERE), left_out("thematic")),
+    when(
+        "route",
+        [Route.learning_from_elsewhere],
+        both(given("learning_source"), _NO_CHILD_HERE),
+        left_out("learning_source"),
+    ),
+    when(
+        "route",
+        [Route.contribution_to_external_review],
+        both(given("external_lead"), values(notified={}, contributors=[])),
+        left_out("external_lead"),
+    ),
+    {
+        "if": {
+            "properties": {
+                "route": {"const": Route.serious_incident_notification.value},
+                "abuse_or_neglect": {"const": AbuseOrNeglect.not_suspected.value},
+            },
+            "required": ["route", "abuse_or_neglect"],
+        },
+        "then": values(child_status=ChildStatus.looked_after, child_died=True),
+    },
+    when("route", [Route.care_leaver_death], values(child_status=ChildStatus.care_leaver, child_died=True)),
+    when("route", [route for route in Route if route not in NOT_REFERRED], given("referred_at")),
+    when(
+        "route",
+        [route for route in Route if route is not Route.serious_incident_notification],
+        {"properties": {"notified": {"propertyNames": {"not": {"enum": [each.value for each in EARLY]}}}}},
+    ),
+]
+
+
 class CaseOpening(StrictModel):
     """What the Business Unit knows when a case is opened."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": STATED_RULES})
 
     reference: CaseReference = Field(description="The partnership's case reference: the only identifier.")
     partnership: str = Field(pattern=AGENCY_PATTERN, description="Which partnership's policy applies.")
@@ -113,14 +174,15 @@ class CaseOpening(StrictModel):
     )
     notified: dict[NotificationRecipient, AwareDatetime] = Field(
         default_factory=dict,
-        description="Notifications already sent when the case is opened (a case entered after the event).",
+        description="Notifications already sent when the case is opened (a case entered after the event); "
+        "none before la_aware_at.",
     )
     contributors: list[Contribution] = Field(
         default_factory=list,
         max_length=5,
         description=(
             "Partnerships that contribute to this case: where the child lives, is looked after or is "
-            "placed. The opening partnership (where the incident happened) leads."
+            "placed. The opening partnership (where the incident happened) leads; each other one is named once."
         ),
     )
 
@@ -237,18 +299,10 @@ class CaseOpening(StrictModel):
 
     @model_validator(mode="after")
     def _referral_has_a_time(self) -> CaseOpening:
-        referred = self.route not in (
-            Route.serious_incident_notification,
-            Route.care_leaver_death,
-            Route.learning_from_elsewhere,
-            Route.thematic_review,
-            Route.safeguarding_adults_review,
-        )
+        referred = self.route not in NOT_REFERRED
         if referred and self.referred_at is None:
             raise ValueError(f"referred_at is required for a {self.route.value}")
-        early = {NotificationRecipient.panel, NotificationRecipient.safeguarding_partners} & set(
-            self.notified
-        )
+        early = set(EARLY) & set(self.notified)
         if early and self.route is Route.care_leaver_death:
             raise ValueError(
                 "a care leaver's death is told to the Secretary of State and Ofsted, not the Panel"

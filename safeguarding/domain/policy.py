@@ -23,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import WithJsonSchema
 
 from safeguarding.domain.facts import AbuseOrNeglect, ChildStatus, Route
 from safeguarding.domain.fields import AGENCY_PATTERN
@@ -240,7 +241,11 @@ class WorkingDays(BaseModel):
     extra_closed_days: list[date] = Field(
         default_factory=list, description="Days the partnership adds, e.g. a one-off bank holiday."
     )
-    end_of_working_day: time = Field(description="Local time at which a day-based deadline falls due.")
+    end_of_working_day: Annotated[
+        time,
+        # A local time has no offset, so not JSON Schema's "time" (which needs one): said as it is written.
+        WithJsonSchema({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"}),
+    ] = Field(description="Local time at which a day-based deadline falls due.")
 
 
 MonthDay = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]

@@ -10,6 +10,7 @@ class RefusalKind(StrEnum):
     forbidden = "NotYours"  # this person's role (or agency) does not take this step (403)
     not_found = "NotFound"  # the thing named does not exist on this case (404)
     invalid = "InvalidInput"  # the input cannot be right whatever the state, e.g. a time in the future (422)
+    # (a time before the step it follows conflicts with the case's record: not_allowed_now, 409)
 
 
 class Refusal(Exception):

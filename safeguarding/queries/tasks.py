@@ -28,21 +28,23 @@ class TaskListItem(BaseModel):
 def list_tasks(
     engine: Engine,
     *,
-    agency: str,
+    agency: str | None,
     partnerships: list[str],
     status: str | None = "open",
     now: datetime | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> list[TaskListItem]:
-    """The tasks of ``agency`` as an entry of these partnerships' directories (a contributing
-    partnership's agencies' tasks on another's case among them)."""
+    """The tasks of ``agency`` (None: of every agency) as an entry of these partnerships' directories (a
+    contributing partnership's agencies' tasks on another's case among them)."""
     now = now or datetime.now(UTC)
     query = (
         select(TaskRow)
-        .where(TaskRow.agency == agency, TaskRow.agency_partnership.in_(partnerships))
+        .where(TaskRow.agency_partnership.in_(partnerships))
         .order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.task_id)
     )
+    if agency is not None:
+        query = query.where(TaskRow.agency == agency)
     if status is not None:
         query = query.where(TaskRow.status == status)
     with Session(engine) as session:

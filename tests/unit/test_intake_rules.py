@@ -69,7 +69,7 @@ def keys(file, status=None):
         pytest.param(lambda: case_file(REFERRAL, Stage.screening), NOW + timedelta(hours=1), INVALID,
                      "the confirmation (02 February 2027 11:00:00 UTC) is in the future",
                      id="a confirmation in the future is refused"),
-        pytest.param(lambda: case_file(REFERRAL, Stage.screening), REFERRED - timedelta(hours=1), INVALID,
+        pytest.param(lambda: case_file(REFERRAL, Stage.screening), REFERRED - timedelta(hours=1), NOT_NOW,
                      "is before the referral (05 October 2026 09:30:00 UTC)",
                      id="a confirmation before the referral is refused"),
     ],
@@ -182,7 +182,7 @@ def looked_after_death_screened_out():
         pytest.param(lambda: case_file(SIN), PANEL, NOW + timedelta(minutes=6), INVALID,
                      "the time of the notification (02 February 2027 10:06:00 UTC) is in the future",
                      id="a notification in the future is refused"),
-        pytest.param(lambda: case_file(SIN), OFSTED, AWARE - timedelta(days=1), INVALID,
+        pytest.param(lambda: case_file(SIN), OFSTED, AWARE - timedelta(days=1), NOT_NOW,
                      "is before the local authority became aware (05 October 2026 09:00:00 UTC)",
                      id="a notification before the local authority became aware is refused"),
     ],
@@ -374,7 +374,7 @@ def test_not_meeting_the_criteria_is_refused_outside_a_notified_rapid_review(rou
 def test_the_panel_is_not_told_before_the_local_authority_knew():
     file = case_file(SIN, Stage.rapid_review, upto="opened")
     step = CriteriaNotMet(reasons="Reasons.", panel_told_at=AWARE - timedelta(days=1))
-    assert_refused(intake.check_criteria_not_met, file, BUSINESS_UNIT, step, NOW, INVALID, "panel_told_at")
+    assert_refused(intake.check_criteria_not_met, file, BUSINESS_UNIT, step, NOW, NOT_NOW, "panel_told_at")
 
 
 # ---------------------------------------------------------------- a care leaver's death

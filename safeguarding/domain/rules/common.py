@@ -31,7 +31,9 @@ def check_happened(
             f"{what} ({fmt(at)}) is in the future; record it once it has happened", RefusalKind.invalid
         )
     if not_before is not None and at < not_before - CLOCK_TOLERANCE:
-        raise Refusal(f"{what} ({fmt(at)}) is before {before_what} ({fmt(not_before)})", RefusalKind.invalid)
+        raise Refusal(  # it conflicts with the case's record, not with the calendar: 409
+            f"{what} ({fmt(at)}) is before {before_what} ({fmt(not_before)})", RefusalKind.not_allowed_now
+        )
 
 
 def check_day_happened(day: date, now: datetime) -> None:
@@ -64,4 +66,6 @@ def on_day(day: date, now: datetime, timezone: str) -> datetime:
 def not_before(at: datetime, earlier: datetime | None, what: str, earlier_what: str) -> None:
     """A dated step is not before the step it follows."""
     if earlier is not None and at < earlier - CLOCK_TOLERANCE:
-        raise Refusal(f"{what} ({fmt(at)}) is before {earlier_what} ({fmt(earlier)})", RefusalKind.invalid)
+        raise Refusal(
+            f"{what} ({fmt(at)}) is before {earlier_what} ({fmt(earlier)})", RefusalKind.not_allowed_now
+        )
