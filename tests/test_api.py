@@ -452,8 +452,19 @@ async def test_unknown_cases_and_tasks_are_404(service: httpx.AsyncClient):
     assert no_task.status_code == 404 and f"{reference}.T99" in no_task.text
     # An agency with no work on the case learns nothing of it: not even that it exists.
     no_work = await http.post(f"/tasks/{reference}.T99/complete", json={"summary": "x"}, headers=SCHOOL)
-    assert no_work.status_code == 404 and no_work.json() == problem(404, f"no case with reference {reference}")
+    assert no_work.status_code == 404 and no_work.json() == problem(
+        404, f"no case with reference {reference}"
+    )
     assert (await http.get("/cases/bad.reference")).status_code == 422
+
+
+async def test_an_incident_from_an_agency_not_in_the_directory_is_409_and_opens_nothing(service):
+    """Well formed, but the partner directory has no such agency: what is recorded says no (409)."""
+    body = incident(new_reference("BAD"), referring_agency="atlantis-police")
+    response = await service.post("/incidents", json=body, headers=BU)
+    assert response.status_code == 409, response.text
+    assert "'atlantis-police' is not an active agency of luton" in response.json()["detail"]
+    assert (await service.get(f"/cases/{body['reference']}")).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -465,7 +476,6 @@ async def test_unknown_cases_and_tasks_are_404(service: httpx.AsyncClient):
         ({"route": "agency_referral"}, "referred_at is required"),
         ({"summary": "x" * 1001}, "summary"),
         ({"child_name": "A"}, "Extra inputs"),
-        ({"referring_agency": "atlantis-police"}, "'atlantis-police' is not an active agency of luton"),
     ],
 )
 async def test_a_malformed_incident_is_422_and_opens_nothing(service, changes, reason):
@@ -473,6 +483,7 @@ async def test_a_malformed_incident_is_422_and_opens_nothing(service, changes, r
     body = {**incident(new_reference("BAD")), **changes}
     response = await http.post("/incidents", json=body, headers=BU)
     assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
     assert reason in response.text
     if isinstance(body["reference"], str) and " " not in body["reference"]:
         assert (await http.get(f"/cases/{body['reference']}")).status_code == 404
@@ -1232,6 +1243,40 @@ async def test_the_openapi_document_tells_the_truth_under_every_schemathesis_che
         assert f"Tested: {operations}" in report, report[-3000:]
 
 
+async def test_every_error_is_problem_details_and_a_method_a_path_does_not_take_is_405_with_allow(
+    service: httpx.AsyncClient,
+):
+    reference = await open_case(service)
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    # The path takes GET (the list) and POST (a step), from two routes: Allow names both. The key sent
+    # with the refused method is not kept: the same key then takes the step.
+    wrong = await service.put(f"/cases/{reference}/notifications", json={}, headers={**BU, **key})
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "GET, POST"
+    assert wrong.headers["content-type"] == "application/problem+json"
+    assert wrong.json() == problem(
+        405, f"PUT is not an operation of /cases/{reference}/notifications; it takes GET, POST"
+    )
+    sent = {"recipient": "panel", "sent_at": iso(datetime.now(UTC))}
+    right = await service.post(f"/cases/{reference}/notifications", json=sent, headers={**BU, **key})
+    assert right.status_code == 200, right.text
+
+    # A request the schema refuses says where, and why, and never echoes what was sent.
+    bad = await service.post(
+        f"/cases/{reference}/notifications", json={"recipient": "the-press", "sent_at": "soon"}, headers=BU
+    )
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    body = bad.json()
+    assert (body["type"], body["title"], body["status"]) == ("about:blank", "Unprocessable Entity", 422)
+    assert {tuple(each["loc"]) for each in body["errors"]} == {("body", "recipient"), ("body", "sent_at")}
+    assert "recipient" in body["detail"] and "the-press" not in bad.text and "soon" not in bad.text
+
+    # Not signed in, and refused by role: the same shape.
+    anonymous = await service.get("/cases", headers={"Authorization": ""})
+    assert anonymous.status_code == 401 and anonymous.json()["title"] == "Unauthorized"
+    school = await service.post(f"/cases/{reference}/closure", json={"reasons": "x"}, headers=SCHOOL)
+    assert school.status_code in (403, 404) and school.headers["content-type"] == "application/problem+json"
+
+
 async def test_the_codec_endpoint_decrypts_the_history_for_those_allowed_to_read_it(
     service: httpx.AsyncClient,
 ):
@@ -1326,14 +1371,15 @@ async def test_the_business_unit_keeps_the_partner_directory(service: httpx.Asyn
         json={"agencies": ["luton-schools", "luton-dog-wardens"], "asked_for": "Chronology"},
         headers=BU,
     )
-    assert unknown.status_code == 422 and "luton-dog-wardens" in unknown.json()["detail"]
+    # Well formed, but the directory says no (the Business Unit's PUT would make it good): 409.
+    assert unknown.status_code == 409 and "luton-dog-wardens" in unknown.json()["detail"]
     await http.put("/agencies/luton-youth-justice", json={**entry, "active": False}, headers=BU)
     inactive = await http.post(
         f"/cases/{reference}/information-requests",
         json={"agencies": ["luton-youth-justice"], "asked_for": "Chronology"},
         headers=BU,
     )
-    assert inactive.status_code == 422
+    assert inactive.status_code == 409
     assert (await http.get(f"/cases/{reference}", headers=BU)).json()["tasks"] == []
 
 

@@ -402,10 +402,10 @@ async def test_a_feed_is_made_only_for_an_active_agency_of_the_directory(
     bu = signed_in(settings, Role.business_unit)
 
     unknown = await make_feed(http, bu, "luton-school")
-    assert unknown.status_code == 422
+    assert unknown.status_code == 409  # well formed; the directory says no
     assert "'luton-school' is not in luton's partner directory" in unknown.json()["detail"]
     merged = await make_feed(http, bu, "closed-trust")
-    assert merged.status_code == 422 and "no longer active" in merged.json()["detail"]
+    assert merged.status_code == 409 and "no longer active" in merged.json()["detail"]
     assert (await make_feed(http, bu, "luton-schools", colour="red")).status_code == 422
     for unusable_label in ("   ", "School\x00", "Two\nlines"):
         assert (await make_feed(http, bu, "luton-schools", label=unusable_label)).status_code == 422

@@ -72,7 +72,7 @@ async def test_a_case_across_areas_seen_from_both_partnerships(service: httpx.As
         json={"agencies": ["luton-schools"], "asked_for": "Chronology"},
         headers=CENTRAL_BU,
     )
-    assert refused.status_code == 422 and f"{CENTRAL}'s partner directory: luton-schools" in refused.text
+    assert refused.status_code == 409 and f"{CENTRAL}'s partner directory: luton-schools" in refused.text
     ours = await step(
         http, reference, "information-requests",
         {"agencies": ["bedfordshire-police", "luton-schools"], "asked_for": "Chronology"}, BU,
