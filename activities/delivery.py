@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import structlog
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
@@ -356,15 +355,17 @@ class DeliveryActivities:
         item = emails.Item.of(notification, self.postroom.public_url)
         delivery_name = workflow_key(delivery.idempotency_key)
         body = emails.webhook_body(item, notification, agency.code, delivery_name)
-        if not self.postroom.webhooks_anywhere:
-            try:
-                webhooks.check_target(delivery.address)
-            except webhooks.TargetRefused as refused:
-                raise Undeliverable(str(refused)) from None
         headers = webhooks.signed_headers(unseal(self.codec, agency.webhook_secret), body, delivery_name)
-        response = httpx.post(
-            delivery.address, content=body, headers=headers, timeout=self.postroom.webhook_timeout
-        )
+        try:
+            response = webhooks.post(
+                delivery.address,
+                body,
+                headers,
+                self.postroom.webhook_timeout,
+                pin=not self.postroom.webhooks_anywhere,
+            )
+        except webhooks.TargetRefused as refused:
+            raise Undeliverable(str(refused)) from None
         # Its status only: what a receiver says in its body (its insides, an internal address) is not kept.
         answer = f"HTTP {response.status_code} from {delivery.address}"
         if response.is_success:

@@ -12,14 +12,17 @@ import email.policy
 import json
 import re
 import socket
+import ssl
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from itertools import chain
+from pathlib import Path
 
+import httpx
 import jwt
 import pytest
 import uvicorn
@@ -759,3 +762,125 @@ async def test_a_mailbox_the_server_refuses_is_recorded_as_failed_at_once(env, e
     tried = attempts(engine, delivery.id)
     assert len(tried) == 1 and tried[0][0] == "failed" and "550" in tried[0][1]
     assert "No such mailbox" in delivery.last_error
+
+
+def test_a_webhook_goes_to_the_address_checked_not_to_its_name_resolved_again(monkeypatch):
+    """DNS rebinding: the name answers a public address for the check and this host's a moment later.
+    The request is sent to the address checked; the name is not looked up again."""
+    asked: list[str] = []
+    connected: list[tuple[str, int]] = []
+
+    def rebinding(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(host)
+        address = "93.184.216.34" if asked.count("hook.example") == 1 else "127.0.0.1"
+        if host not in ("hook.example", address):
+            address = host  # an address literal resolves to itself
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    def refused(address, *args, **kwargs):  # type: ignore[no-untyped-def]
+        connected.append(address)
+        raise ConnectionRefusedError("the test connects nowhere")
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(socket, "create_connection", refused)
+    with pytest.raises(httpx.ConnectError):
+        webhooks.post("https://hook.example/sll", b"{}", {}, 2.0, pin=True)
+    assert connected == [("93.184.216.34", 443)]
+    assert asked.count("hook.example") == 1
+    # Asked again now, the name answers this host's address: refused, before anything is sent.
+    with pytest.raises(webhooks.TargetRefused, match="not public"):
+        webhooks.pinned("https://hook.example:8443/sll?x=1")
+
+
+def _certificate_for(name: str, tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A test certificate authority and a server certificate for ``name``: (the server's context, a
+    client's context trusting only that authority)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+
+    def made(subject: str, key, issuer, signer, *, ca: bool, dns: str | None = None):  # type: ignore[no-untyped-def]
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if dns:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(dns)]), critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    authority = made(
+        "Test CA", ca_key, x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")]), ca_key, ca=True
+    )
+    leaf = made(name, key, authority.subject, ca_key, ca=False, dns=name)
+    pem = lambda cert: cert.public_bytes(serialization.Encoding.PEM)  # noqa: E731
+    (tmp_path / "server.pem").write_bytes(
+        pem(leaf)
+        + key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(tmp_path / "server.pem")
+    client = ssl.create_default_context(cadata=pem(authority).decode())
+    return server, client
+
+
+def test_a_pinned_webhook_keeps_its_name_for_tls_and_the_host_header(monkeypatch, tmp_path):
+    """Sent to the address, the request still names the host: the certificate is checked against the
+    name (SNI), and the receiver sees its own name in Host. (The receiver runs on this host, so the
+    public-address rule, tested above, is set aside here.)"""
+    import http.server
+    import threading
+
+    server_tls, client_tls = _certificate_for("hook.example", tmp_path)
+    seen: dict[str, str] = {}
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen["host"] = self.headers["Host"]
+            seen["body"] = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    httpd.socket = server_tls.wrap_socket(httpd.socket, server_side=True)
+    port = httpd.server_address[1]
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    real = socket.getaddrinfo
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, *a, **k: real("127.0.0.1" if host == "hook.example" else host, *a, **k),
+    )
+    monkeypatch.setattr(webhooks, "public", lambda address: True)
+    try:
+        answer = webhooks.post(
+            f"https://hook.example:{port}/sll", b'{"ok": 1}', {}, 5.0, pin=True, verify=client_tls
+        )
+        assert answer.status_code == 204
+        assert seen == {"host": f"hook.example:{port}", "body": '{"ok": 1}'}
+        # Another name on the same address: its certificate does not match, and nothing is sent.
+        monkeypatch.setattr(
+            socket,
+            "getaddrinfo",
+            lambda host, *a, **k: real("127.0.0.1" if host == "other.example" else host, *a, **k),
+        )
+        seen.clear()
+        with pytest.raises(httpx.ConnectError, match=r"certificate|hostname"):
+            webhooks.post(f"https://other.example:{port}/sll", b"{}", {}, 5.0, pin=True, verify=client_tls)
+        assert seen == {}
+    finally:
+        httpd.shutdown()

@@ -25,11 +25,14 @@ import base64
 import ipaddress
 import secrets
 import socket
+import ssl
 import time
 from collections.abc import Mapping, MutableSet
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 from standardwebhooks import Webhook, WebhookVerificationError
 
 ID_HEADER = "webhook-id"
@@ -81,19 +84,68 @@ class TargetRefused(Exception):
     """A webhook URL the service will not call: not https, or an address inside a private network."""
 
 
-def check_target(url: str) -> None:
+@dataclass(frozen=True)
+class Pinned:
+    """Where a webhook is sent: the address checked, so that a name resolved again between the check and
+    the connection (DNS rebinding) cannot point the request inside. The name still travels as the
+    ``Host`` header and in TLS (SNI; the certificate is checked against it)."""
+
+    url: str
+    host_header: str
+    tls_name: str
+
+
+def pinned(url: str) -> Pinned:
     """Outside the embedded default, a webhook goes only to https on a public address, checked when it
-    is sent (the name resolved then): never to this host, the cloud's metadata service or a private
-    network the service can reach and a partner agency's user cannot. A name that cannot be resolved now
-    raises ``OSError`` (tried again later)."""
+    is sent (the name resolved then, and that address used): never to this host, the cloud's metadata
+    service or a private network the service can reach and a partner agency's user cannot. A name that
+    cannot be resolved now raises ``OSError`` (tried again later)."""
     parts = urlsplit(url)
     if parts.scheme != "https":
         raise TargetRefused(f"webhook URLs must be https ({parts.scheme}:// given)")
     host = parts.hostname or ""
     found = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)}
-    inside = sorted(a for a in found if not ipaddress.ip_address(a.split("%")[0]).is_global)
+    inside = sorted(a for a in found if not public(a))
     if inside:
         raise TargetRefused(
             f"the webhook's host {host!r} resolves to an address that is not public ({', '.join(inside)}): "
             "loopback, link-local and private networks are refused"
         )
+    address = sorted(found)[0]
+    literal = f"[{address}]" if ":" in address else address
+    port = f":{parts.port}" if parts.port else ""
+    return Pinned(
+        url=urlunsplit((parts.scheme, f"{literal}{port}", parts.path, parts.query, "")),
+        host_header=f"{host}{port}",
+        tls_name=host,
+    )
+
+
+def public(address: str) -> bool:
+    return ipaddress.ip_address(address.split("%")[0]).is_global
+
+
+def check_target(url: str) -> None:
+    """The URL would be sent to (``pinned``): the check when the Business Unit sets it."""
+    pinned(url)
+
+
+def post(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    timeout: float,
+    *,
+    pin: bool,
+    verify: ssl.SSLContext | bool = True,
+) -> httpx.Response:
+    """Send a signed webhook: to the address checked (``pin``: outside the embedded default), never
+    following a redirect (it could lead inside). ``verify``: the certificate authorities trusted (the
+    system's; a test's own)."""
+    extensions: dict[str, str] = {}
+    if pin:
+        target = pinned(url)
+        url, extensions = target.url, {"sni_hostname": target.tls_name}
+        headers = {**headers, "Host": target.host_header}
+    with httpx.Client(timeout=timeout, follow_redirects=False, verify=verify) as client:
+        return client.post(url, content=body, headers=dict(headers), extensions=extensions)
