@@ -7,7 +7,7 @@ written only if its version is newer than the one stored.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -34,6 +34,20 @@ from safeguarding.store.tables import (
 )
 
 log = structlog.get_logger(__name__)
+
+
+def _record_lag(partnership: str, stream: str) -> None:
+    """The read model's lag, for the worker's metrics (``sll_read_model_lag``): from the workflow's asking
+    to the change being written, retries through a database outage included. Labels: the partnership and
+    the stream (case, review, plan), never a case."""
+    if not activity.in_activity():  # called directly (a test, the import)
+        return
+    lag = datetime.now(UTC) - activity.info().scheduled_time
+    activity.metric_meter().create_histogram_timedelta(
+        "sll_read_model_lag", "From a workflow's change to its write in the read model.", unit="ms"
+    ).with_additional_attributes({"partnership": partnership, "stream": stream}).record(
+        max(lag, timedelta(0))
+    )
 
 
 class ReadModelActivities:
@@ -99,6 +113,7 @@ class ReadModelActivities:
                         )
         if self.postroom is not None:
             self.postroom.start_pending(partnership, changes.reference)
+        _record_lag(partnership, changes.stream)
         log.info(
             "read_model.recorded",
             partnership=partnership,

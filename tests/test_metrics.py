@@ -13,11 +13,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from api.app import create_app
 from safeguarding.domain.people import Role
 from safeguarding.platform.identity import mint_local_token
+from safeguarding.platform.policy_files import load_policies
 from safeguarding.platform.settings import Settings
 from safeguarding.store.directory import seed
 from safeguarding.store.engine import make_engine, migrate
 from tests.conftest import running_worker
-from tests.support import new_reference
+from tests.support import new_reference, opening, start_case
 from tests.test_api import free_port, incident
 from worker import connect
 
@@ -122,8 +123,25 @@ async def test_the_worker_serves_temporals_own_metrics(dev_server, tmp_path):
         worker_metrics_address=f"127.0.0.1:{port}",
         payload_key_file=tmp_path / "keys.json",
     )
+    database_url = f"sqlite:///{tmp_path / 'read-model.sqlite'}"
+    migrate(database_url)
+    engine = make_engine(database_url)
     client = await connect(settings)
-    await client.count_workflows()  # a request to Temporal, counted
-    async with httpx.AsyncClient() as http:
-        text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    case = opening(datetime.now(UTC) - timedelta(hours=1))
+    async with running_worker(client, engine, "worker-metrics"):
+        await start_case(client, "worker-metrics", case, load_policies(settings.policy_dir)["luton"])
+        for _ in range(100):  # the case's first write
+            if "sll_read_model_lag" in (text := await _scrape(port)):
+                break
+            await asyncio.sleep(0.1)
+    engine.dispose()
     assert re.search(r"^temporal_request", text, re.MULTILINE), text[:500]
+    # The service's own, beside Temporal's: the read model's lag, by partnership and stream only.
+    lags = [line for line in text.splitlines() if line.startswith("sll_read_model_lag_bucket")]
+    assert any('partnership="luton"' in line and 'stream="case"' in line for line in lags), text[-2000:]
+    assert case.reference not in text
+
+
+async def _scrape(port: int) -> str:
+    async with httpx.AsyncClient() as http:
+        return (await http.get(f"http://127.0.0.1:{port}/metrics")).text

@@ -19,6 +19,7 @@ SERVICE = {
     "sll_deliveries",
     "sll_requests_total",
     "sll_scheduled_report_last_made_timestamp_seconds",
+    "sll_read_model_lag_bucket",  # the worker's, beside Temporal's own
 }
 TEMPORAL = re.compile(r"^temporal_[a-z_]+$")
 PROMQL_WORDS = {
