@@ -14,7 +14,7 @@ from safeguarding.domain.reporting import long_date, period_words
 from safeguarding.queries.closing_the_loop import ClosingTheLoop
 from safeguarding.queries.yearly_figures import YearlyFigures
 
-_KIND_LABELS = {
+KIND_LABELS = {
     "local_cspr": "local child safeguarding practice review (CSPR)",
     "other_review": "another type of review",
     "national_review": "national review (local duties)",
@@ -49,7 +49,7 @@ _SOURCE_LABELS = {
     "audit": "audit",
 }
 
-_RECIPIENT_LABELS = {
+RECIPIENT_LABELS = {
     "owning_agency": "the owning agency",
     "business_unit": "the Business Unit",
     "jcrg_chair": "the JCRG chair",
@@ -91,9 +91,9 @@ def _environment() -> Any:
     )
     environment.filters.update(
         words=_words,
-        kind=lambda k: _KIND_LABELS.get(k, _words(k)),
+        kind=lambda k: KIND_LABELS.get(k, _words(k)),
         status=lambda s: _STATUS_LABELS.get(s, _words(s)),
-        recipients=lambda names: ", ".join(_RECIPIENT_LABELS.get(n, _words(n)) for n in names),
+        recipients=lambda names: ", ".join(RECIPIENT_LABELS.get(n, _words(n)) for n in names),
         route=lambda r: _ROUTE_LABELS.get(r, _words(r)),
         source=lambda s: _SOURCE_LABELS.get(s, _words(s)),
         css_string=_css_string,

@@ -19,7 +19,7 @@ from safeguarding.domain.events import EventKind
 from safeguarding.domain.people import Role
 from safeguarding.domain.rules.common import day_words
 from safeguarding.queries.case_timeline import CaseTimeline
-from safeguarding.render.reports import _KIND_LABELS, _RECIPIENT_LABELS
+from safeguarding.render.reports import KIND_LABELS, RECIPIENT_LABELS
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -247,9 +247,9 @@ def _fact(name: str, value: Any, titles: Mapping[str, str], agencies: Mapping[st
     if name in ("stage", "next_stage"):
         return stage_name(value)
     if name == "recipients":
-        return _RECIPIENT_LABELS.get(value, words(value))
-    if name in ("recommendation", "kind", "review_type", "outcome") and value in _KIND_LABELS:
-        return _KIND_LABELS[value]
+        return RECIPIENT_LABELS.get(value, words(value))
+    if name in ("recommendation", "kind", "review_type", "outcome") and value in KIND_LABELS:
+        return KIND_LABELS[value]
     if ISO_MOMENT.match(value):
         return moment(datetime.fromisoformat(value))
     if ISO_DAY.match(value):
