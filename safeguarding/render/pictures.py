@@ -153,7 +153,7 @@ class DeadlineMark:
 LINE_WIDTH, LANE, LINE_TOP = 760, 34, 30
 LABELS_WIDTH, LINE_RIGHT = 300, 70
 LONGEST_TITLE = 44
-WORD_ROOM = 75  # the width the longest outcome word ("Met late") takes beside its mark
+WORD_WIDTH = 7.5  # about the width of a letter of an outcome's word (13px)
 
 
 def _shape(outcome: Outcome) -> str:
@@ -200,12 +200,16 @@ def deadlines_picture(name: str, title: str, marks: Sequence[DeadlineMark], toda
         y = LINE_TOP + LANE * lane + LANE / 2
         at = x(mark.due_at)
         word = OUTCOME_WORDS[mark.outcome]
-        # The word to the mark's right, unless the right edge or today's line is in its way.
-        in_the_way = at > right - WORD_ROOM or now - WORD_ROOM < at < now
+        # The word to the mark's right, unless the picture's edge or today's line is in its way; then to
+        # its left, unless today's line is in the way there too.
+        room = 12 + WORD_WIDTH * len(word)
+        right_clear = at + room <= LINE_WIDTH and not at < now < at + room
+        left_clear = at - room >= left and not at - room < now < at
+        to_the_right = right_clear or (not left_clear and at + room <= LINE_WIDTH)
         beside = (
-            _text(at - 12, y + 5, word, size=13, anchor="end")
-            if in_the_way
-            else _text(at + 12, y + 5, word, size=13)
+            _text(at + 12, y + 5, word, size=13)
+            if to_the_right
+            else _text(at - 12, y + 5, word, size=13, anchor="end")
         )
         body.append(
             f'<g class="sll-deadline" data-outcome="{mark.outcome.value}">'

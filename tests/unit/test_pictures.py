@@ -124,3 +124,21 @@ def test_todays_line_falls_between_the_deadlines_before_and_after_it():
 def test_a_case_without_deadlines_still_draws_today_and_says_there_are_none():
     svg = parsed(deadlines_picture("case", "Its deadlines", [], TODAY))
     assert marks_of(svg) == [] and svg.find(f"{SVG}desc").text == "No deadlines."
+
+
+def test_an_outcomes_word_is_not_written_across_todays_line():
+    """As on a case whose last deadline falls just after today, at the picture's right end, and another
+    just before it: each word goes to whichever side today's line leaves free."""
+    marks = [
+        DeadlineMark("First", TODAY - timedelta(days=16), Outcome.met),
+        DeadlineMark("Just before", TODAY - timedelta(hours=20), Outcome.missed),
+        DeadlineMark("Just after", TODAY + timedelta(hours=20), Outcome.open),
+    ]
+    svg = parsed(deadlines_picture("case", "Its deadlines", marks, TODAY))
+    today = float(next(line for line in svg.iter(f"{SVG}line") if line.get("class") == "sll-today").get("x1"))
+    for lane in (g for g in svg.iter(f"{SVG}g") if g.get("class") == "sll-deadline"):
+        word = next(t for t in lane.iter(f"{SVG}text") if t.text in {"Met", "Missed", "Open"})
+        x, width = float(word.get("x")), 7.5 * len(word.text)
+        starts, ends = (x - width, x) if word.get("text-anchor") == "end" else (x, x + width)
+        assert not starts < today < ends, (word.text, starts, today, ends)
+        assert 0 <= starts and ends <= 760
