@@ -430,6 +430,7 @@ def test_the_dockerignore_keeps_the_code_in_the_build_context() -> None:
     }
     for part in (*CODE_LAYOUT, "pyproject.toml"):
         assert part not in ignored
+    assert "deploy/temporal/certs" in ignored  # private keys: mounted as secrets, never sent to a build
 
 
 def test_production_signs_in_through_the_identity_provider_and_encrypts_with_keys_from_the_environment():
