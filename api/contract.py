@@ -5,9 +5,10 @@ running service with schemathesis (every check).
 
 Which statuses an operation can give follows from how its route is built, so a new route is declared
 as soon as it is written: signed in (401), held to roles (403), naming something by its path (404), a
-step on a case (409: not allowed now, or an ambiguous reference), a body (400 unreadable, 413 too
-large), parameters or a body (422), and everything reads the database or Temporal (503). A route
-declares with ``responses=`` what it answers beyond these (an inline 403, a 409 of its own)."""
+route of one case (409: a step not allowed now, or a reference several partnerships' cases share), a
+body (400 unreadable, 413 too large), parameters or a body (422), and everything reads the database or
+Temporal (503). A route declares with ``responses=`` what it answers beyond these (an inline 403, a 409
+of its own)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ WHY: dict[int, str] = {
     503: "The database or the workflow service is unavailable; nothing was done. Retry-After says when to "
     "try again (with the same Idempotency-Key).",
 }
-STEP_PATHS = ("{reference}", "{task_id}")
+CASE_PATHS = ("{reference}", "{task_id}")
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
@@ -59,8 +60,8 @@ def statuses(route: APIRoute) -> set[int]:
         found.add(403)
     if route.dependant.path_params or _names_a_partnership(route):
         found.add(404)  # a case, a task, an agency; or another partnership's (answered as none)
-    if any(part in route.path for part in STEP_PATHS) and route.methods & {"POST", "PUT", "DELETE"}:
-        found.add(409)
+    if any(part in route.path for part in CASE_PATHS):
+        found.add(409)  # a step not allowed now; on any route of one case, a reference several cases share
     if route.dependant.body_params:
         found |= {400, 413}
     if route.dependant.body_params or route.dependant.query_params or route.dependant.path_params:
