@@ -5,6 +5,7 @@ once per event, whatever fails on the way."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import email
@@ -884,3 +885,38 @@ def test_a_pinned_webhook_keeps_its_name_for_tls_and_the_host_header(monkeypatch
         assert seen == {}
     finally:
         httpd.shutdown()
+
+
+def test_a_webhook_tries_each_address_its_name_has_in_the_resolvers_order(monkeypatch):
+    """A receiver with an IPv6 and an IPv4 address, on a network with no IPv6 route: the next address is
+    tried, as a client does, never an address that was not checked. A user and password in the URL go as
+    Basic authorization, and an IPv6 host is written in brackets."""
+    connected: list[tuple[str, int]] = []
+
+    def resolved(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host == "hook.example":
+            return [
+                (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2606:2800:220:1::1", port, 0, 0)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port)),
+            ]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (host, port))]
+
+    def refused(address, *args, **kwargs):  # type: ignore[no-untyped-def]
+        connected.append(address[:2])
+        raise ConnectionRefusedError("no route")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolved)
+    monkeypatch.setattr(socket, "create_connection", refused)
+    with pytest.raises(httpx.ConnectError):
+        webhooks.post("https://hook.example/sll", b"{}", {}, 2.0, pin=True)
+    assert connected == [("2606:2800:220:1::1", 443), ("93.184.216.34", 443)]
+
+    target = webhooks.pinned("https://agency:s%40cret@hook.example:8443/sll?x=1")
+    assert target.urls == (
+        "https://[2606:2800:220:1::1]:8443/sll?x=1",
+        "https://93.184.216.34:8443/sll?x=1",
+    )
+    assert (target.host_header, target.tls_name) == ("hook.example:8443", "hook.example")
+    assert target.authorization == "Basic " + base64.b64encode(b"agency:s@cret").decode()
+    literal = webhooks.pinned("https://[2606:2800:220:1::1]/sll")
+    assert literal.host_header == "[2606:2800:220:1::1]" and literal.authorization is None

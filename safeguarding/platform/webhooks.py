@@ -30,7 +30,7 @@ import time
 from collections.abc import Mapping, MutableSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -86,39 +86,53 @@ class TargetRefused(Exception):
 
 @dataclass(frozen=True)
 class Pinned:
-    """Where a webhook is sent: the address checked, so that a name resolved again between the check and
-    the connection (DNS rebinding) cannot point the request inside. The name still travels as the
-    ``Host`` header and in TLS (SNI; the certificate is checked against it)."""
+    """Where a webhook is sent: the addresses checked, in the resolver's order (each tried until one
+    answers), so that a name resolved again between the check and the connection (DNS rebinding) cannot
+    point the request inside. The name still travels as the ``Host`` header and in TLS (SNI; the
+    certificate is checked against it); a user and password in the URL go as Basic authorization."""
 
-    url: str
+    urls: tuple[str, ...]
     host_header: str
     tls_name: str
+    authorization: str | None = None
 
 
 def pinned(url: str) -> Pinned:
     """Outside the embedded default, a webhook goes only to https on a public address, checked when it
-    is sent (the name resolved then, and that address used): never to this host, the cloud's metadata
+    is sent (the name resolved then, and those addresses used): never to this host, the cloud's metadata
     service or a private network the service can reach and a partner agency's user cannot. A name that
     cannot be resolved now raises ``OSError`` (tried again later)."""
     parts = urlsplit(url)
     if parts.scheme != "https":
         raise TargetRefused(f"webhook URLs must be https ({parts.scheme}:// given)")
     host = parts.hostname or ""
-    found = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)}
+    resolved = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    found = list(dict.fromkeys(info[4][0] for info in resolved))  # the resolver's order, each once
     inside = sorted(a for a in found if not public(a))
     if inside:
         raise TargetRefused(
             f"the webhook's host {host!r} resolves to an address that is not public ({', '.join(inside)}): "
             "loopback, link-local and private networks are refused"
         )
-    address = sorted(found)[0]
-    literal = f"[{address}]" if ":" in address else address
     port = f":{parts.port}" if parts.port else ""
+    authorization = None
+    if parts.username is not None:
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        authorization = "Basic " + base64.b64encode(pair).decode()
     return Pinned(
-        url=urlunsplit((parts.scheme, f"{literal}{port}", parts.path, parts.query, "")),
-        host_header=f"{host}{port}",
+        urls=tuple(
+            urlunsplit((parts.scheme, f"{_bracketed(address)}{port}", parts.path, parts.query, ""))
+            for address in found
+        ),
+        host_header=f"{_bracketed(host)}{port}",
         tls_name=host,
+        authorization=authorization,
     )
+
+
+def _bracketed(host: str) -> str:
+    """An IPv6 address in a URL or a Host header is written in brackets."""
+    return f"[{host}]" if ":" in host else host
 
 
 def public(address: str) -> bool:
@@ -142,10 +156,21 @@ def post(
     """Send a signed webhook: to the address checked (``pin``: outside the embedded default), never
     following a redirect (it could lead inside). ``verify``: the certificate authorities trusted (the
     system's; a test's own)."""
-    extensions: dict[str, str] = {}
-    if pin:
-        target = pinned(url)
-        url, extensions = target.url, {"sni_hostname": target.tls_name}
-        headers = {**headers, "Host": target.host_header}
+    if not pin:
+        with httpx.Client(timeout=timeout, follow_redirects=False, verify=verify) as client:
+            return client.post(url, content=body, headers=dict(headers), extensions={})
+    target = pinned(url)
+    sent = {**headers, "Host": target.host_header}
+    if target.authorization is not None:
+        sent["Authorization"] = target.authorization
+    unreachable: httpx.ConnectError | None = None
     with httpx.Client(timeout=timeout, follow_redirects=False, verify=verify) as client:
-        return client.post(url, content=body, headers=dict(headers), extensions=extensions)
+        for address in target.urls:  # as a client tries a name's addresses: the next when one cannot connect
+            try:
+                return client.post(
+                    address, content=body, headers=sent, extensions={"sni_hostname": target.tls_name}
+                )
+            except httpx.ConnectError as error:
+                unreachable = error
+    assert unreachable is not None  # a name resolves to one address at least
+    raise unreachable
