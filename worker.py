@@ -333,12 +333,22 @@ def _keep_state(current: ScheduleUpdateInput, wanted: Schedule) -> ScheduleUpdat
     return ScheduleUpdate(schedule=dataclasses.replace(wanted, state=current.description.schedule.state))
 
 
+# The read model's lag in milliseconds, up to a quarter of an hour (a database away for a while): the
+# SDK's default buckets end at 10 s, where an alert on a minute could never fire.
+READ_MODEL_LAG_BUCKETS = (50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 120000, 300000, 900000)
+
+
 async def connect(settings: Settings) -> Client:
     """The worker's client; with ``SLL_WORKER_METRICS_ADDRESS``, Temporal's own metrics for Prometheus."""
     runtime = None
     if settings.worker_metrics_address:
         runtime = Runtime(
-            telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=settings.worker_metrics_address))
+            telemetry=TelemetryConfig(
+                metrics=PrometheusConfig(
+                    bind_address=settings.worker_metrics_address,
+                    histogram_bucket_overrides={"sll_read_model_lag": READ_MODEL_LAG_BUCKETS},
+                )
+            )
         )
     return await Client.connect(
         settings.temporal_address,

@@ -139,6 +139,7 @@ async def test_the_worker_serves_temporals_own_metrics(dev_server, tmp_path):
     # The service's own, beside Temporal's: the read model's lag, by partnership and stream only.
     lags = [line for line in text.splitlines() if line.startswith("sll_read_model_lag_bucket")]
     assert any('partnership="luton"' in line and 'stream="case"' in line for line in lags), text[-2000:]
+    assert any('le="60000"' in line for line in lags)  # the alert's minute is a bucket's edge
     assert case.reference not in text
 
 
