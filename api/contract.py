@@ -6,8 +6,8 @@ running service with schemathesis (every check).
 Which statuses an operation can give follows from how its route is built, so a new route is declared
 as soon as it is written: signed in (401), held to roles (403), naming something by its path (404), a
 route of one case (409: a step not allowed now, or a reference several partnerships' cases share), a
-body (400 unreadable, 413 too large), parameters or a body (422), and everything reads the database or
-Temporal (503). A route declares with ``responses=`` what it answers beyond these (an inline 403, a 409
+body (400 unreadable, 413 too large), parameters or a body (422), asking Temporal (429 too busy, 504 no
+answer in time), and everything reads the database or Temporal (503). A route declares with ``responses=`` what it answers beyond these (an inline 403, a 409
 of its own)."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.access import authenticated
+from api.dependencies import get_client
 from api.problems import MEDIA_TYPE, FieldProblem, Problem
 from safeguarding.domain.people import Role
 
@@ -36,6 +37,9 @@ WHY: dict[int, str] = {
     413: "The body is larger than this operation takes.",
     422: "The request is not as this operation takes it (``errors`` says where), or an Idempotency-Key "
     "first used for another request.",
+    429: "Too many steps in flight on this case: try again after Retry-After seconds.",
+    504: "The case did not answer in time; the step may yet be taken: send it again with the same "
+    "Idempotency-Key.",
     503: "The database or the workflow service is unavailable; nothing was done. Retry-After says when to "
     "try again (with the same Idempotency-Key).",
 }
@@ -62,6 +66,8 @@ def statuses(route: APIRoute) -> set[int]:
         found.add(404)  # a case, a task, an agency; or another partnership's (answered as none)
     if any(part in route.path for part in CASE_PATHS):
         found.add(409)  # a step not allowed now; on any route of one case, a reference several cases share
+    if get_client in calls or any(part in route.path for part in CASE_PATHS):
+        found |= {429, 504}  # Temporal asked (a case found, read or stepped): too busy, or no answer in time
     if route.dependant.body_params:
         found |= {400, 413}
     if route.dependant.body_params or route.dependant.query_params or route.dependant.path_params:

@@ -236,6 +236,8 @@ async def wait_until_open(client: Client, case: CaseAt) -> Any:
     """The case once its opening is complete; a case whose workflow has ended is read as it stands."""
     try:
         return await case_handle(client, case).execute_update(CaseWorkflow.await_opened)
+    except WorkflowUpdateRPCTimeoutOrCancelledError as error:  # not an RPCError: it was a 500
+        raise _temporal_unavailable(error) or error from None
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise _temporal_unavailable(error) or error from None
