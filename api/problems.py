@@ -85,16 +85,24 @@ async def _http_problem(request: Request, error: Exception) -> ProblemResponse:
 
 
 def _allowed(request: Request) -> str | None:
-    """Every method the OpenAPI document gives the path (the router names only the first route's,
-    where two routes share a path: a list and a step on it)."""
-    for template, operations in request.app.openapi().get("paths", {}).items():
-        pattern = "".join(
-            "[^/]+" if part.startswith("{") else re.escape(part)
-            for part in re.split(r"(\{[^}]+\})", template)
+    """The methods the OpenAPI document gives the path, from its most specific template (the router names
+    only the first matching route's, where two routes share a path: a list and a step on it). A named
+    path is its own: /cases/import is the import, though /cases/{reference} would read it as a case."""
+    matching = [
+        (sum(len(part) for part in re.split(r"\{[^}]+\}", template)), operations)
+        for template, operations in request.app.openapi().get("paths", {}).items()
+        if re.fullmatch(
+            "".join(
+                "[^/]+" if part.startswith("{") else re.escape(part)
+                for part in re.split(r"(\{[^}]+\})", template)
+            ),
+            request.url.path,
         )
-        if re.fullmatch(pattern, request.url.path):
-            return ", ".join(sorted(method.upper() for method in operations))
-    return None
+    ]
+    if not matching:
+        return None  # a page outside the document: the router's own answer
+    _, operations = max(matching, key=lambda each: each[0])
+    return ", ".join(sorted(method.upper() for method in operations))
 
 
 async def _invalid_request(request: Request, error: Exception) -> ProblemResponse:

@@ -1252,6 +1252,8 @@ async def test_every_error_is_problem_details_and_a_method_a_path_does_not_take_
     # with the refused method is not kept: the same key then takes the step.
     wrong = await service.put(f"/cases/{reference}/notifications", json={}, headers={**BU, **key})
     assert wrong.status_code == 405 and wrong.headers["allow"] == "GET, POST"
+    # A path the document names is its own, though another template would match it too.
+    assert (await service.delete("/cases/import", headers=BU)).headers["allow"] == "POST"
     assert wrong.headers["content-type"] == "application/problem+json"
     assert wrong.json() == problem(
         405, f"PUT is not an operation of /cases/{reference}/notifications; it takes GET, POST"
