@@ -17,8 +17,9 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
     && rm -rf /var/lib/apt/lists/*
 
-RUN groupadd --system app \
-    && useradd --system --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
+# A fixed uid and gid: Kubernetes' runAsNonRoot can check a number, not a name.
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
 
 WORKDIR /app
 
@@ -36,7 +37,7 @@ RUN pip install --no-cache-dir . \
     && rm -rf build *.egg-info \
     && python -m compileall -q safeguarding workflows activities api worker.py
 
-USER app
+USER 10001:10001
 
 EXPOSE 8000
 

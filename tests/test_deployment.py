@@ -556,3 +556,17 @@ def test_the_deployment_scripts_are_valid_posix_shell(script: Path) -> None:
     checked = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert script.read_text().startswith("#!/bin/sh\n")
+
+
+def test_the_pods_run_as_the_images_own_numbered_user_never_root() -> None:
+    """runAsNonRoot can check a number only: an image whose USER is a name is refused by the kubelet."""
+    user = re.search(r"^USER (\d+):(\d+)$", DOCKERFILE.read_text(), re.MULTILINE)
+    assert user is not None, "the image's USER is a uid:gid"
+    uid, gid = int(user[1]), int(user[2])
+    assert uid != 0 and f"--uid {uid}" in DOCKERFILE.read_text()
+    pods = [o for o in kubernetes_objects() if o["kind"] in ("Deployment", "Job")]
+    assert pods
+    for pod in pods:
+        context = pod["spec"]["template"]["spec"]["securityContext"]
+        assert context["runAsNonRoot"] is True, pod["metadata"]["name"]
+        assert (context["runAsUser"], context["runAsGroup"]) == (uid, gid), pod["metadata"]["name"]
