@@ -54,7 +54,7 @@ from safeguarding.platform.policy_files import load_policies
 from safeguarding.platform.settings import Settings, get_settings
 from safeguarding.platform.tracing import temporal_interceptors, tracer_provider
 from safeguarding.store.directory import seed
-from safeguarding.store.engine import make_engine, migrate
+from safeguarding.store.engine import make_engine, prepare_schema
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.delivery import DeliverySweepWorkflow, DeliveryWorkflow, DigestWorkflow
 from workflows.incident import SEARCH_ATTRIBUTES, CaseWorkflow
@@ -364,7 +364,7 @@ async def connect(settings: Settings) -> Client:
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level)
-    migrate(settings.database_url)
+    prepare_schema(settings.database_url, migrate_at_start=settings.migrate_at_start)
     engine = make_engine(settings.database_url)
     added = seed(engine)  # the partner directory's default entries, if missing; edits are kept
     if added:

@@ -47,7 +47,7 @@ from safeguarding.platform.logs import configure_logging, redact_access_log
 from safeguarding.platform.policy_files import load_policies
 from safeguarding.platform.settings import Settings, get_settings
 from safeguarding.platform.tracing import temporal_interceptors, trace_app, tracer_provider
-from safeguarding.store.engine import make_engine, migrate
+from safeguarding.store.engine import make_engine, prepare_schema
 
 log = structlog.get_logger("api")
 
@@ -66,7 +66,7 @@ def create_app(
         redact_access_log()  # after uvicorn has set up its loggers
         app.state.policies = load_policies(settings.policy_dir)  # refuse to start on a faulty policy
         app.state.verifier = TokenVerifier(settings)
-        migrate(settings.database_url)
+        prepare_schema(settings.database_url, migrate_at_start=settings.migrate_at_start)
         app.state.engine = make_engine(settings.database_url)
         app.state.metrics = Metrics(app.state.engine)
         app.state.client = client or await Client.connect(

@@ -570,3 +570,11 @@ def test_the_pods_run_as_the_images_own_numbered_user_never_root() -> None:
         context = pod["spec"]["template"]["spec"]["securityContext"]
         assert context["runAsNonRoot"] is True, pod["metadata"]["name"]
         assert (context["runAsUser"], context["runAsGroup"]) == (uid, gid), pod["metadata"]["name"]
+
+
+def test_the_api_and_the_workers_never_migrate_as_the_services_role() -> None:
+    """The migration step migrates as the owner; the API and the workers only check the schema."""
+    compose = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    for name in ("api", "worker"):
+        assert compose["services"][name]["environment"]["SLL_MIGRATE_AT_START"] == "false", name
+    assert kubernetes_object("ConfigMap", "sll-config")["data"]["SLL_MIGRATE_AT_START"] == "false"

@@ -46,3 +46,20 @@ def test_the_migrations_build_exactly_the_tables_the_code_maps(sqlite_url: str) 
         migrated = {c["name"] for c in inspector.get_columns(table.name)}
         assert migrated == {c.name for c in table.columns}, table.name
     engine.dispose()
+
+
+def test_a_process_that_may_not_migrate_refuses_to_start_on_a_schema_behind_this_release(tmp_path):
+    """With a migration step of its own (SLL_MIGRATE_AT_START=false), the API and the workers only check
+    the schema: behind this release they stop with the reason, and create nothing."""
+    from sqlalchemy import inspect as inspected
+
+    from safeguarding.store.engine import SchemaNotCurrent, make_engine, migrate, prepare_schema
+
+    url = f"sqlite:///{tmp_path / 'read-model.sqlite'}"
+    with pytest.raises(SchemaNotCurrent, match="run the migration step"):
+        prepare_schema(url, migrate_at_start=False)
+    engine = make_engine(url)
+    assert inspected(engine).get_table_names() == []  # nothing was created
+    engine.dispose()
+    migrate(url)
+    prepare_schema(url, migrate_at_start=False)  # current: starts

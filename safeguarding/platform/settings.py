@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     # safeguarding.store.migration), which then grants the role in database_url what the service needs;
     # the service itself connects as that role, which owns nothing. Unset: migrations use database_url.
     migration_database_url: str | None = None
+    # The API and the worker bring the schema up to date as they start (the embedded default). A
+    # deployment whose migration step runs as the owner sets this false: they then only check that the
+    # schema is current and refuse to start if not, and never create a table as the service's role.
+    migrate_at_start: bool = True
 
     # One YAML deadline policy per partnership lives here.
     policy_dir: Path = PACKAGE_DIR / "policies"

@@ -53,6 +53,36 @@ def migrate(url: str) -> None:
     command.upgrade(config, "head")
 
 
+def prepare_schema(url: str, *, migrate_at_start: bool) -> None:
+    """At the API's or the worker's start: migrate (the embedded default), or only check the schema is
+    current, as the service's role that cannot change it (a deployment with its own migration step)."""
+    if migrate_at_start:
+        migrate(url)
+        return
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+    if current != head:
+        raise SchemaNotCurrent(
+            f"the read model's schema is at {current or 'nothing'}, not {head}: run the migration step "
+            "(python -m safeguarding.store.migration) before starting the API and the workers"
+        )
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The schema is behind this release, and this process may not change it."""
+
+
 def grant_service_role(owner_url: str, role: str) -> None:
     """Give the service's PostgreSQL role, which owns nothing, what it needs on the schema ``owner_url``
     owns: rows to read and write, the append-only tables to read and add to only, the schema's version
