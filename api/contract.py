@@ -151,7 +151,9 @@ def tell_the_truth(app: FastAPI) -> None:
         policies = getattr(app.state, "policies", None)
         if policies:
             _known_partnerships(schema, sorted(policies))
-        app.openapi_schema = schema
+            app.openapi_schema = schema  # kept once it names the partnerships (the app has started)
+        else:
+            app.openapi_schema = None  # built before the start (an export): made again, whole, once started
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

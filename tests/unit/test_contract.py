@@ -187,3 +187,18 @@ def test_a_partnership_is_one_of_those_the_service_runs(document: dict[str, Any]
         ]
         assert runs in enums, schema
     assert document["components"]["schemas"]["CaseOpening"]["properties"]["partnership"]["enum"] == runs
+
+
+def test_a_document_made_before_the_start_is_made_again_whole_once_the_partnerships_are_known():
+    settings = Settings()
+    app = create_app(settings)
+    early = app.openapi()  # an export before the lifespan: no partnerships known yet
+    assert "enum" not in str(early["components"]["schemas"]["CaseOpening"]["properties"]["partnership"])
+    app.state.policies = load_policies(settings.policy_dir)
+    later = app.openapi()
+    assert later["components"]["schemas"]["CaseOpening"]["properties"]["partnership"]["enum"] == sorted(
+        app.state.policies
+    )
+    keys = [p for p in later["paths"]["/incidents"]["post"]["parameters"] if p["name"] == "Idempotency-Key"]
+    assert len(keys) == 1  # made again, not added to twice
+    assert app.openapi() is later  # and kept
