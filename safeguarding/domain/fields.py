@@ -7,10 +7,11 @@ alphabet because they become parts of workflow ids and task ids. No child or fam
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 # The case reference becomes part of the workflow id and of task ids, so it is kept to a safe
 # alphabet with no dots (a task id is "<reference>.T<n>").
@@ -77,12 +78,40 @@ _OFFSET = r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
 AWARE_DATETIME_PATTERN = rf"^{_DAY}T{_CLOCK}{_OFFSET}$"
 PLAUSIBLE_DATE_PATTERN = rf"^{_DAY}$"
 
+
+def _written_as(pattern: str, example: str) -> Callable[[Any], Any]:
+    """What people send is read only as the OpenAPI document writes it (a string in that pattern); a value
+    made in code (a ``datetime``, a ``date``) is taken as it is."""
+    written = re.compile(pattern)
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            if written.match(value):
+                return value
+            if written.match(value + "+00:00"):  # all but its offset
+                raise ValueError("must include a time zone offset, e.g. 2026-12-18T10:00:00+00:00")
+            raise ValueError(f"must be written as {example}")
+        elif not isinstance(value, (date, datetime)):
+            raise ValueError(f"must be written as {example}")
+        return value
+
+    return check
+
+
 AwareDatetime = Annotated[
-    datetime, AfterValidator(_aware), Field(json_schema_extra={"pattern": AWARE_DATETIME_PATTERN})
+    datetime,
+    BeforeValidator(
+        _written_as(AWARE_DATETIME_PATTERN, "2026-12-18T10:00:00+00:00 (RFC 3339, with its offset)")
+    ),
+    AfterValidator(_aware),
+    Field(json_schema_extra={"pattern": AWARE_DATETIME_PATTERN}),
 ]
 
 PlausibleDate = Annotated[
-    date, AfterValidator(_plausible_date), Field(json_schema_extra={"pattern": PLAUSIBLE_DATE_PATTERN})
+    date,
+    BeforeValidator(_written_as(PLAUSIBLE_DATE_PATTERN, "2026-12-18 (a date from 2000 to 2100)")),
+    AfterValidator(_plausible_date),
+    Field(json_schema_extra={"pattern": PLAUSIBLE_DATE_PATTERN}),
 ]
 
 
