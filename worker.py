@@ -102,6 +102,9 @@ SWEEP_SCHEDULE = "delivery-sweep"
 SWEEP_EVERY = timedelta(minutes=10)
 
 
+SHUTDOWN_GRACE = timedelta(seconds=5)  # longer than an activity's attempt takes, short enough for a deploy
+
+
 def build_worker(
     client: Client,
     task_queue: str,
@@ -125,6 +128,10 @@ def build_worker(
         "workflow_runner": SANDBOX,
         "max_cached_workflows": max_cached_workflows,
         "workflow_failure_exception_types": [Exception] if fail_on_bugs else [],
+        # On shutdown (a deploy, a scale-in) the activities running finish first: a sync activity
+        # cancelled mid-way gets the cancellation raised in its thread, wherever it happens to be (once,
+        # inside SQLAlchemy's garbage-collection hook, where it could not be raised at all).
+        "graceful_shutdown_timeout": SHUTDOWN_GRACE,
     }
     delivery_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="delivery")
     cases = Worker(
