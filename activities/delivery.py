@@ -370,9 +370,8 @@ class DeliveryActivities:
         answer = f"HTTP {response.status_code} from {delivery.address}"
         if response.is_success:
             return answer
-        if (
-            300 <= response.status_code < 400
-        ):  # not followed (it could lead inside): the agency's URL needs changing
+        # A redirect is not followed (it could lead inside): the agency's URL needs changing.
+        if 300 <= response.status_code < 400:
             raise Undeliverable(f"{answer}: redirects are not followed; set the webhook URL it points to")
         if response.status_code in _PERMANENT_HTTP and response.status_code not in _RETRYABLE_HTTP:
             raise Undeliverable(answer)

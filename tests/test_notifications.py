@@ -596,6 +596,35 @@ async def test_in_production_a_webhook_to_this_machine_is_refused_and_never_call
     assert outcome == "failed" and "must be https" in detail
 
 
+async def test_a_webhook_answered_with_a_redirect_is_recorded_undeliverable_at_once(
+    env, engine, policy, task_queue
+):
+    """A redirect is never followed (it could lead inside): the delivery fails at once with the reason,
+    rather than being retried against the same answer."""
+    receiver = Receiver(webhooks.new_secret())
+    moved = FastAPI()
+
+    @moved.post("/sll-events")
+    async def elsewhere() -> Response:
+        receiver.refused.append(308)
+        return Response(status_code=308, headers={"Location": "http://169.254.169.254/latest/meta-data"})
+
+    receiver.app = lambda: moved  # type: ignore[method-assign]
+    async with serving_webhook(receiver, env, engine):
+        async with running_worker(env.client, engine, task_queue, postroom=postroom(free_port())):
+            case = opening(await env.get_current_time())
+            handle = await start_case(env.client, task_queue, case, policy)
+            await handle.execute_update(
+                CaseWorkflow.request_information,
+                by(BUSINESS_UNIT, InformationRequest(agencies=["bedfordshire-police"], asked_for=ASKED)),
+            )
+            webhook = lambda: [d for d in deliveries(engine) if d.channel == "webhook"]  # noqa: E731
+            await until(lambda: bool(webhook()) and webhook()[0].status == "failed", "the refusal")
+    assert receiver.refused == [308]  # asked once, the redirect not followed
+    ((outcome, detail),) = attempts(engine, webhook()[0].id)
+    assert outcome == "failed" and "HTTP 308" in detail and "redirects are not followed" in detail
+
+
 def test_a_webhook_goes_only_to_https_on_a_public_address():
     for url, reason in [
         ("http://agency.example.org/hook", "must be https"),
