@@ -39,7 +39,7 @@ from api import (
 from api.body_limit import BodyLimit
 from api.contract import tell_the_truth
 from api.errors import answer_outages
-from api.idempotency import IdempotencyMiddleware, document_keys, forget_old_keys
+from api.idempotency import IdempotencyMiddleware, forget_old_keys
 from api.metrics import Metrics
 from api.problems import answer_with_problems
 from safeguarding.platform.identity import TokenVerifier
@@ -114,7 +114,6 @@ def create_app(
     )
     answer_outages(app)
     app.add_middleware(IdempotencyMiddleware)
-    document_keys(app)
     answer_with_problems(app)
     tell_the_truth(app)
     # Only the Temporal UI calls from a browser (the codec endpoint); credentials travel as bearer tokens.

@@ -22,6 +22,8 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.access import authenticated
 from api.dependencies import get_client
+from api.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_KEY
+from api.idempotency import STATE_CHANGING
 from api.problems import MEDIA_TYPE, FieldProblem, Problem
 from safeguarding.domain.people import Role
 
@@ -72,7 +74,7 @@ def statuses(route: APIRoute) -> set[int]:
         found |= {400, 413}
     if route.dependant.body_params or route.dependant.query_params or route.dependant.path_params:
         found.add(422)
-    if route.methods & {"POST", "PUT", "PATCH", "DELETE"}:
+    if route.methods & STATE_CHANGING:
         found.add(422)  # the Idempotency-Key header
     return found
 
@@ -121,7 +123,7 @@ def _known_partnerships(schema: dict[str, Any], partnerships: list[str]) -> None
 
 
 def tell_the_truth(app: FastAPI) -> None:
-    """Wrap the app's OpenAPI document (after ``document_keys``): declared statuses, problem bodies."""
+    """Wrap the app's OpenAPI document: declared statuses, problem bodies, the Idempotency-Key header."""
     plain = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -136,6 +138,8 @@ def tell_the_truth(app: FastAPI) -> None:
         }
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
+                if method.upper() in STATE_CHANGING:  # every change takes the header
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
                 answers = operation.setdefault("responses", {})
                 for status in shapes.get((method, path), set()):
                     answers.setdefault(str(status), None)

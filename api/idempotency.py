@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers
@@ -67,23 +67,6 @@ async def forget_old_keys(engine: Any) -> None:
         except SQLAlchemyError:
             log.warning("idempotency.forget_failed")  # the database is away: next time
         await asyncio.sleep(FORGET_EVERY)
-
-
-def document_keys(app: FastAPI) -> None:
-    """Every state-changing operation of the OpenAPI document takes the header."""
-    plain = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = plain()
-        for operations in schema.get("paths", {}).values():
-            for method, operation in operations.items():
-                if method.upper() in STATE_CHANGING:
-                    operation.setdefault("parameters", []).append(OPENAPI_PARAMETER)
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def update_id(owner: str, key: str) -> str:

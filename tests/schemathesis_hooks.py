@@ -53,7 +53,7 @@ def _in_the_past(value: Any) -> Any:
         return [_in_the_past(each) for each in value]
     if isinstance(value, str) and TIME.match(value):
         now = datetime.now(UTC)
-        if datetime.fromisoformat(value.replace("Z", "+00:00")) > now:
+        if datetime.fromisoformat(value) > now:
             return (now - timedelta(days=1)).isoformat()
     return value
 
@@ -80,14 +80,12 @@ def _as_happened(body: Any) -> Any:
         body = {**body, "period_start": start, "period_end": end}
     aware, notified = body.get("la_aware_at"), body.get("notified")
     if isinstance(aware, str) and TIME.match(aware) and isinstance(notified, dict):
-        known = datetime.fromisoformat(aware.replace("Z", "+00:00"))
+        known = datetime.fromisoformat(aware)
         body = {
             **body,
             "notified": {
                 who: aware
-                if isinstance(at, str)
-                and TIME.match(at)
-                and datetime.fromisoformat(at.replace("Z", "+00:00")) < known
+                if isinstance(at, str) and TIME.match(at) and datetime.fromisoformat(at) < known
                 else at
                 for who, at in notified.items()
             },

@@ -575,14 +575,11 @@ async def test_an_agency_webhook_gets_each_event_signed_once_after_a_busy_moment
         assert connection.execute(select(func.count()).select_from(NotificationRow)).scalar_one() == 2
 
 
-async def test_in_production_a_webhook_to_this_machine_is_refused_and_never_called(
-    env, engine, policy, task_queue
-):
-    receiver = Receiver(webhooks.new_secret())
-    receiver.refused.append(0)  # not busy: any request it got would be accepted
+async def the_police_webhooks_one_attempt(env, engine, policy, task_queue, receiver: Receiver, post) -> tuple:  # type: ignore[no-untyped-def]
+    """A case asks Bedfordshire Police (whose webhook is ``receiver``) for information; its webhook
+    delivery fails at once: that one attempt's outcome and detail."""
     async with serving_webhook(receiver, env, engine):
-        production = postroom(free_port(), webhooks_anywhere=False)
-        async with running_worker(env.client, engine, task_queue, postroom=production):
+        async with running_worker(env.client, engine, task_queue, postroom=post):
             case = opening(await env.get_current_time())
             handle = await start_case(env.client, task_queue, case, policy)
             await handle.execute_update(
@@ -591,9 +588,36 @@ async def test_in_production_a_webhook_to_this_machine_is_refused_and_never_call
             )
             webhook = lambda: [d for d in deliveries(engine) if d.channel == "webhook"]  # noqa: E731
             await until(lambda: bool(webhook()) and webhook()[0].status == "failed", "the refusal")
+    (attempt,) = attempts(engine, webhook()[0].id)  # failed once, not tried again
+    return attempt
+
+
+async def test_in_production_a_webhook_to_this_machine_is_refused_and_never_called(
+    env, engine, policy, task_queue
+):
+    receiver = Receiver(webhooks.new_secret())
+    receiver.refused.append(0)  # not busy: any request it got would be accepted
+    production = postroom(free_port(), webhooks_anywhere=False)
+    outcome, detail = await the_police_webhooks_one_attempt(
+        env, engine, policy, task_queue, receiver, production
+    )
     assert receiver.accepted == [] and receiver.refused == [0]  # never called
-    ((outcome, detail),) = attempts(engine, webhook()[0].id)  # refused once, not tried again
     assert outcome == "failed" and "must be https" in detail
+
+
+@dataclass
+class Redirecting(Receiver):
+    """An agency's receiver that answers every request with a redirect (towards the cloud's metadata)."""
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/sll-events")
+        async def elsewhere() -> Response:
+            self.refused.append(308)
+            return Response(status_code=308, headers={"Location": "http://169.254.169.254/latest/meta-data"})
+
+        return app
 
 
 async def test_a_webhook_answered_with_a_redirect_is_recorded_undeliverable_at_once(
@@ -601,27 +625,11 @@ async def test_a_webhook_answered_with_a_redirect_is_recorded_undeliverable_at_o
 ):
     """A redirect is never followed (it could lead inside): the delivery fails at once with the reason,
     rather than being retried against the same answer."""
-    receiver = Receiver(webhooks.new_secret())
-    moved = FastAPI()
-
-    @moved.post("/sll-events")
-    async def elsewhere() -> Response:
-        receiver.refused.append(308)
-        return Response(status_code=308, headers={"Location": "http://169.254.169.254/latest/meta-data"})
-
-    receiver.app = lambda: moved  # type: ignore[method-assign]
-    async with serving_webhook(receiver, env, engine):
-        async with running_worker(env.client, engine, task_queue, postroom=postroom(free_port())):
-            case = opening(await env.get_current_time())
-            handle = await start_case(env.client, task_queue, case, policy)
-            await handle.execute_update(
-                CaseWorkflow.request_information,
-                by(BUSINESS_UNIT, InformationRequest(agencies=["bedfordshire-police"], asked_for=ASKED)),
-            )
-            webhook = lambda: [d for d in deliveries(engine) if d.channel == "webhook"]  # noqa: E731
-            await until(lambda: bool(webhook()) and webhook()[0].status == "failed", "the refusal")
+    receiver = Redirecting(webhooks.new_secret())
+    outcome, detail = await the_police_webhooks_one_attempt(
+        env, engine, policy, task_queue, receiver, postroom(free_port())
+    )
     assert receiver.refused == [308]  # asked once, the redirect not followed
-    ((outcome, detail),) = attempts(engine, webhook()[0].id)
     assert outcome == "failed" and "HTTP 308" in detail and "redirects are not followed" in detail
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import secrets
 import sys
 import threading
 import time
@@ -33,7 +32,7 @@ from pydantic import ValidationError
 from safeguarding.domain.fields import AGENCY_PATTERN
 from safeguarding.domain.partnerships import FIRST_PARTNERSHIP
 from safeguarding.domain.people import Actor, Role, StatutoryPartner
-from safeguarding.platform.local_secrets import local_secret
+from safeguarding.platform.local_secrets import local_key
 from safeguarding.platform.settings import Settings, get_settings
 
 LOCAL_ISSUER = "safeguarding-learning-loop-local"
@@ -44,13 +43,11 @@ class NotAuthenticated(Exception):
 
 
 def local_signing_key(settings: Settings) -> bytes:
-    made = local_secret(
+    return local_key(
         settings.local_signing_key_file,
-        lambda: secrets.token_urlsafe(48),
         create=settings.create_local_secrets,
         missing="local signing key not found",
     )
-    return made.strip().encode()
 
 
 def mint_local_token(

@@ -27,3 +27,10 @@ def local_secret(path: Path, make: Callable[[], str], *, create: bool, missing: 
         finally:
             draft.unlink()
     return path.read_text(encoding="utf-8")
+
+
+def local_key(path: Path, *, create: bool, missing: str) -> bytes:
+    """A random key (the local signing key, the audit key) kept as ``local_secret`` keeps it."""
+    return (
+        local_secret(path, lambda: secrets.token_urlsafe(48), create=create, missing=missing).strip().encode()
+    )

@@ -3,7 +3,6 @@ embedded default differ only in configuration."""
 
 from __future__ import annotations
 
-import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -11,7 +10,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from safeguarding.platform.local_secrets import local_secret
+from safeguarding.platform.local_secrets import local_key
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # safeguarding/
 REPO_DIR = PACKAGE_DIR.parent
@@ -140,13 +139,9 @@ class Settings(BaseSettings):
     def audit_seal_key(self) -> bytes:
         if self.audit_key:
             return self.audit_key.encode()
-        made = local_secret(
-            self.audit_key_file,
-            lambda: secrets.token_urlsafe(48),
-            create=self.create_local_secrets,
-            missing="no audit key: set SLL_AUDIT_KEY",
+        return local_key(
+            self.audit_key_file, create=self.create_local_secrets, missing="no audit key: set SLL_AUDIT_KEY"
         )
-        return made.strip().encode()
 
     def temporal_tls(self):  # type: ignore[no-untyped-def]
         """The ``tls`` argument of ``Client.connect``: a TLSConfig from the files named, or False."""

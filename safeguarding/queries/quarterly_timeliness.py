@@ -3,31 +3,31 @@ same counting as this year's (``timeliness.py``), each quarter of the reporting 
 
 from __future__ import annotations
 
-import calendar
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from safeguarding.domain.policy import Policy
-from safeguarding.queries.timeliness import TIMELINESS_MEASURES, reporting_year
+from safeguarding.platform.working_days import add_months
+from safeguarding.queries.timeliness import (
+    ON_TIME,
+    TIMELINESS_MEASURES,
+    OnTimeShare,
+    decided_within,
+    reporting_year,
+)
 from safeguarding.store.tables import DeadlineRow
 
 YEARS_SHOWN = 3  # this reporting year and the two before it
 
 
-class QuarterFigures(BaseModel):
+class QuarterFigures(OnTimeShare):
     starts: date
     ends: date  # inclusive
-    counted: int
-    on_time: int
-
-    @property
-    def percent(self) -> int | None:
-        return None if self.counted == 0 else round(100 * self.on_time / self.counted)
 
 
 class MeasureByQuarter(BaseModel):
@@ -42,12 +42,6 @@ class TimelinessByQuarter(BaseModel):
     measures: list[MeasureByQuarter]
 
 
-def _months_later(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def quarters(policy: Policy, now: datetime, years: int = YEARS_SHOWN) -> list[datetime]:
     """The first moments of the quarters shown, as UTC instants, and the end of the quarter holding
     ``now``: the last ``years`` reporting years' quarters, up to and including this one."""
@@ -57,7 +51,7 @@ def quarters(policy: Policy, now: datetime, years: int = YEARS_SHOWN) -> list[da
     first = first.replace(year=first.year - (years - 1))
     bounds = []
     for n in range(4 * years + 1):
-        starts = datetime.combine(_months_later(first, 3 * n), time(0), tzinfo=zone).astimezone(UTC)
+        starts = datetime.combine(add_months(first, 3 * n), time(0), tzinfo=zone).astimezone(UTC)
         bounds.append(starts)
         if starts > now:
             break
@@ -87,21 +81,9 @@ def timeliness_by_quarter(
                     case(
                         *((decided < edge, n) for n, edge in enumerate(edges[1:])), else_=len(edges) - 2
                     ).label("quarter"),
-                    case((DeadlineRow.met_at <= DeadlineRow.due_at, 1), else_=0).label("on_time"),
+                    ON_TIME.label("on_time"),
                 )
-                .where(
-                    DeadlineRow.partnership.in_(names),
-                    DeadlineRow.key.in_(list(TIMELINESS_MEASURES)),
-                    DeadlineRow.status != "cancelled",
-                    or_(
-                        and_(DeadlineRow.met_at >= edges[0], DeadlineRow.met_at < edges[-1]),
-                        and_(
-                            DeadlineRow.met_at.is_(None),
-                            DeadlineRow.due_at >= edges[0],
-                            DeadlineRow.due_at < min(edges[-1], now),
-                        ),
-                    ),
-                )
+                .where(*decided_within(names, edges[0], edges[-1], now))
                 .subquery()
             )
             # Grouped outside: the quarter's expression, with its bound edges, named once.

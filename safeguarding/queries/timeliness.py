@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -20,15 +21,38 @@ TIMELINESS_MEASURES: dict[str, str] = {
 }
 
 
-class TimelinessMeasure(BaseModel):
-    key: str
-    label: str  # "Rapid reviews sent to the Panel within 15 working days"
-    counted: int  # met in the year, or missed (due in the year and not met)
+class OnTimeShare(BaseModel):
+    counted: int  # met in the period, or missed (due in the period and not met)
     on_time: int
 
     @property
     def percent(self) -> int | None:
         return None if self.counted == 0 else round(100 * self.on_time / self.counted)
+
+
+class TimelinessMeasure(OnTimeShare):
+    key: str
+    label: str  # "Rapid reviews sent to the Panel within 15 working days"
+
+
+# A deadline met on or before its due time (1), or not (0): summed, the count on time.
+ON_TIME = case((DeadlineRow.met_at <= DeadlineRow.due_at, 1), else_=0)
+
+
+def decided_within(names: list[str], start: datetime, end: datetime, now: datetime) -> list[Any]:
+    """The deadlines of a timeliness measure whose outcome became known in [start, end): met then, or,
+    never met, fallen due then (and by ``now``). Cancelled ones do not count."""
+    return [
+        DeadlineRow.partnership.in_(names),
+        DeadlineRow.key.in_(list(TIMELINESS_MEASURES)),
+        DeadlineRow.status != "cancelled",
+        or_(
+            and_(DeadlineRow.met_at >= start, DeadlineRow.met_at < end),
+            and_(
+                DeadlineRow.met_at.is_(None), DeadlineRow.due_at >= start, DeadlineRow.due_at < min(end, now)
+            ),
+        ),
+    ]
 
 
 class Timeliness(BaseModel):
@@ -71,25 +95,8 @@ def timeliness(engine: Engine, policies: dict[str, Policy], *, now: datetime) ->
         # Counted by the database, one query per reporting year in use (the partnerships usually share one).
         for (start, end), names in by_window.items():
             query = (
-                select(
-                    DeadlineRow.partnership,
-                    DeadlineRow.key,
-                    func.count(),
-                    func.sum(case((DeadlineRow.met_at <= DeadlineRow.due_at, 1), else_=0)),
-                )
-                .where(
-                    DeadlineRow.partnership.in_(names),
-                    DeadlineRow.key.in_(list(TIMELINESS_MEASURES)),
-                    DeadlineRow.status != "cancelled",
-                    or_(
-                        and_(DeadlineRow.met_at >= start, DeadlineRow.met_at < end),
-                        and_(
-                            DeadlineRow.met_at.is_(None),
-                            DeadlineRow.due_at >= start,
-                            DeadlineRow.due_at < min(end, now),
-                        ),
-                    ),
-                )
+                select(DeadlineRow.partnership, DeadlineRow.key, func.count(), func.sum(ON_TIME))
+                .where(*decided_within(names, start, end, now))
                 .group_by(DeadlineRow.partnership, DeadlineRow.key)
             )
             for partnership, key, counted, on_time in session.execute(query):
